@@ -1,0 +1,73 @@
+"""JSON Schemas of the flow file.
+
+The validator uses two passes and never one giant `oneOf` (whose errors say nothing
+useful): `ENVELOPE` checks the file's shape, then each widget's properties are checked
+against that widget's own schema from the catalog. `combined_schema()` joins them with
+`if/then` per type for YAML editors (`# yaml-language-server: $schema=...`).
+"""
+from __future__ import annotations
+
+from ..widgets import registry
+from .migrations import CURRENT_VERSION
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+
+WIDGET_ENVELOPE = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "title": "Widget name",
+                 "description": "Unique; starts with a letter; letters, digits, _ and -."},
+        "type": {"type": "string", "title": "Widget type"},
+        "properties": {"type": "object"},
+        "transitions": {"type": ["object", "array"]},
+    },
+    "required": ["name", "type"],
+    "additionalProperties": False,
+}
+
+ENVELOPE = {
+    "$schema": DRAFT,
+    "title": "FlowStudio flow",
+    "type": "object",
+    "properties": {
+        "spec_version": {"type": "integer", "minimum": 1, "maximum": CURRENT_VERSION},
+        "name": {"type": "string", "minLength": 1},
+        "description": {"type": "string"},
+        "flags": {"type": "object"},
+        "widgets": {"type": "array", "items": WIDGET_ENVELOPE},
+        "ui": {"type": "object", "additionalProperties": {"type": "object"}},
+    },
+    "required": ["spec_version", "name", "widgets"],
+    "additionalProperties": False,
+}
+
+
+def combined_schema() -> dict:
+    """One schema for editors: the envelope plus, per known widget type, its properties
+    schema (and for split-based-on, its conditions)."""
+    branches = []
+    for widget in registry.all_widgets().values():
+        then: dict = {"properties": {"properties": widget.properties}}
+        if widget.condition_schema is not None:
+            then["properties"]["transitions"] = {
+                "type": "object",
+                "properties": {"match": {"type": "array", "items": {
+                    "type": "object",
+                    "properties": {"next": {"type": ["string", "null"]},
+                                   "conditions": {"type": "array", "items": widget.condition_schema}},
+                }}},
+            }
+        branches.append({"if": {"properties": {"type": {"const": widget.type}}, "required": ["type"]},
+                         "then": then})
+    widget_schema = dict(WIDGET_ENVELOPE)
+    widget_schema["properties"] = dict(WIDGET_ENVELOPE["properties"])
+    widget_schema["properties"]["type"] = {
+        "type": "string", "title": "Widget type",
+        "anyOf": [{"enum": sorted(registry.all_widgets())}, {"type": "string"}],
+    }
+    widget_schema["allOf"] = branches
+    out = dict(ENVELOPE)
+    out["$id"] = "https://flowstudio.dev/schema/flow.json"
+    out["properties"] = dict(ENVELOPE["properties"])
+    out["properties"]["widgets"] = {"type": "array", "items": widget_schema}
+    return out

@@ -1,0 +1,30 @@
+"""Send & Wait For Reply: sends a message, then waits for the contact's answer."""
+from .base import MESSAGING, SMS, Event, WidgetType, integer, obj, text
+
+WIDGET = WidgetType(
+    type="send-and-wait-for-reply",
+    title="Send & Wait For Reply",
+    category=MESSAGING,
+    channels=(SMS,),
+    description="Send a message to the contact and wait for their reply; continue on "
+                "\"No Reply\" after the timeout.",
+    properties=obj({
+        "body": text("Message body", "What to send. Liquid templates allowed.", multiline=True),
+        "from": text("Send message from", "The sending number.", default="{{flow.channel.address}}"),
+        "timeout": integer("Stop gathering after", "How long to wait for a reply.",
+                           default=3600, minimum=0, unit="seconds"),
+        "media_url": text("Media URL", "A picture or file to attach (MMS)."),
+        "service": text("Messaging service", liquid=False),
+        "channel": text("Channel", liquid=False),
+        "attributes": text("Attributes", "JSON attributes (Conversations).", multiline=True),
+    }, required=("body",)),
+    events=(
+        Event("incomingMessage", "Reply", "The contact replied; the reply is in widgets.<name>.inbound."),
+        Event("timeout", "No Reply", "No reply arrived before the timeout."),
+        Event("deliveryFailure", "Delivery Failure", "The message could not be delivered."),
+    ),
+    waits=True,
+    example={"name": "ask", "type": "send-and-wait-for-reply",
+             "properties": {"body": "Reply YES to confirm", "timeout": 3600},
+             "transitions": {"incomingMessage": "check", "timeout": "remind"}},
+)

@@ -1,0 +1,21 @@
+"""Trigger: where every flow starts. Each of its events is one way an execution begins."""
+from .base import SMS, TRIGGER, VOICE, Event, WidgetType, obj
+
+WIDGET = WidgetType(
+    type="trigger",
+    title="Trigger",
+    category=TRIGGER,
+    channels=(SMS, VOICE),
+    description="Starts the flow when a message or call comes in, a REST request arrives, "
+                "or a parent flow runs this one as a subflow.",
+    properties=obj({}),
+    events=(
+        Event("incomingMessage", "Incoming Message", "A text message arrives at the flow's number."),
+        Event("incomingCall", "Incoming Call", "A call arrives at the flow's number."),
+        Event("incomingConversationMessage", "Incoming Conversation",
+              "A message arrives in a Conversation (not run by this runtime yet)."),
+        Event("incomingRequest", "REST API", "An execution is started through the REST API."),
+        Event("incomingParent", "Subflow", "A parent flow runs this flow with Run Subflow."),
+    ),
+    example={"name": "Trigger", "type": "trigger", "transitions": {"incomingMessage": "greet"}},
+)
