@@ -89,7 +89,8 @@ class Flow:
     def widget(self, name: str) -> Widget | None:
         """The widget called `name`, or None."""
         if self._by_name is None or len(self._by_name) != len(self.widgets):
-            self._by_name = {w.name: w for w in self.widgets}
+            # reversed: with duplicate names (an invalid flow) the first one wins
+            self._by_name = {w.name: w for w in reversed(self.widgets)}
         return self._by_name.get(name)
 
     @property

@@ -1,0 +1,133 @@
+"""The `flowstudio` command: validate flows, publish the schema, import and export Studio JSON."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .spec.flowfile import flow_files, flow_id, load_flow_file, write_atomic
+from .spec.issues import FlowLoadError, Issue
+
+
+@click.group()
+@click.version_option(__version__, prog_name="flowstudio")
+def main() -> None:
+    """FlowStudio: build, check and run SMS and voice flows."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help="text for people, json for tools.")
+def validate(paths: tuple[Path, ...], fmt: str) -> None:
+    """Check flow files (or every flow in the given folders).
+
+    Exits 1 when any flow has an error, 0 when there are only warnings.
+    """
+    from .spec.validate import validate_document
+
+    files = flow_files(paths)
+    results: dict[str, list[Issue]] = {}
+    siblings: dict[Path, set[str]] = {}  # flow ids per folder, for run-subflow checks
+    for f in files:
+        if f.parent not in siblings:
+            siblings[f.parent] = {flow_id(p) for p in flow_files([f.parent])}
+        known = siblings[f.parent]
+        try:
+            results[str(f)] = validate_document(load_flow_file(f), known)
+        except FlowLoadError as exc:
+            results[str(f)] = exc.issues
+    errors = sum(i.is_error for issues in results.values() for i in issues)
+    warnings = sum(not i.is_error for issues in results.values() for i in issues)
+    if fmt == "json":
+        click.echo(json.dumps({"files": {f: [i.to_dict() for i in issues] for f, issues in results.items()},
+                               "errors": errors, "warnings": warnings}, indent=2))
+    else:
+        for issues in results.values():
+            for issue in sorted(issues, key=lambda i: (i.line or 0, i.widget or "")):
+                click.echo(issue.format(), err=False)
+        click.echo(f"{len(files)} flow{'s' if len(files) != 1 else ''} checked: "
+                   f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}",
+                   err=True)
+    sys.exit(1 if errors else 0)
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+def schema(output: Path | None) -> None:
+    """Write the JSON Schema of flow files, for YAML editors.
+
+    Point an editor at it with `# yaml-language-server: $schema=flowstudio.schema.json`.
+    """
+    from .spec.schema import combined_schema
+
+    text = json.dumps(combined_schema(), indent=2) + "\n"
+    if output:
+        write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command("import-studio")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="The flow file to write (default: standard output).")
+@click.option("--name", help="The flow's name (default: the file name).")
+def import_studio(source: Path, output: Path | None, name: str | None) -> None:
+    """Convert a Twilio Studio flow definition (JSON) into a FlowStudio YAML flow."""
+    from .spec.flowfile import dump_flow
+    from .spec.studio import StudioFormatError, from_studio
+
+    definition = _read_json(source)
+    try:
+        flow = from_studio(definition, name or (output.stem if output else source.stem))
+    except StudioFormatError as exc:
+        raise click.ClickException(f"{source}: {exc}") from None
+    text = dump_flow(flow)
+    if output:
+        write_atomic(output, text)
+        click.echo(f"wrote {output} ({len(flow.widgets)} widgets)", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command("export-studio")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="The JSON file to write (default: standard output).")
+def export_studio(source: Path, output: Path | None) -> None:
+    """Convert a FlowStudio YAML flow into a Twilio Studio flow definition (JSON)."""
+    from .spec.model import Flow
+    from .spec.studio import to_studio
+    from .spec.validate import validate_document
+
+    try:
+        doc = load_flow_file(source)
+    except FlowLoadError as exc:
+        raise click.ClickException(str(exc)) from None
+    shape_errors = [i for i in validate_document(doc) if i.code == "envelope"]
+    if shape_errors:
+        raise click.ClickException("\n".join(i.format() for i in shape_errors))
+    text = json.dumps(to_studio(Flow.from_data(doc.data)), indent=2, ensure_ascii=False) + "\n"
+    if output:
+        write_atomic(output, text)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,142 @@
+"""Graph checks of a flow, with networkx.
+
+Widgets are nodes and transitions edges. Checked: names (valid, unique), exactly one
+trigger, transitions to missing widgets, widgets the trigger never reaches (warning),
+loops with no widget that waits for input (they would spin until the step limit), and
+channel mistakes: voice-only widgets reachable from an incoming message, and SMS waits
+reachable from an incoming call. Every check is linear in the size of the flow.
+"""
+from __future__ import annotations
+
+import re
+from collections import deque
+
+import networkx as nx
+
+from ..widgets import registry
+from .model import Flow
+
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+MAX_SHOWN_PATH = 6
+
+
+def check(report, flow: Flow, indexes: list[int]) -> None:
+    """Run every graph check; `indexes[k]` is the data index of `flow.widgets[k]`."""
+    pos = {}  # widget name -> position in flow.widgets (first occurrence)
+    for k, w in enumerate(flow.widgets):
+        _check_name(report, w.name, indexes[k], pos)
+        pos.setdefault(w.name, k)
+    g = nx.DiGraph()
+    g.add_nodes_from(pos)
+    for k, w in enumerate(flow.widgets):
+        for edge in w.edges():
+            if edge.next is None:
+                continue
+            if edge.next not in pos:
+                path = ("transitions", edge.event) + ((edge.index, "next") if edge.index is not None else ())
+                report.add("dangling_transition", f"'{edge.event}' goes to '{edge.next}', which does not exist",
+                           indexes[k], path)
+            else:
+                g.add_edge(w.name, edge.next)
+    trigger = _check_trigger(report, flow, indexes)
+    if trigger is None:
+        return
+    _check_reachable(report, flow, indexes, g, trigger.name)
+    _check_spin(report, flow, indexes, g, pos)
+    _check_channels(report, flow, indexes, pos, trigger)
+
+
+def _check_name(report, name: str, index: int, pos: dict) -> None:
+    if not NAME.match(name):
+        report.add("invalid_name", f"'{name}' is not a valid widget name: start with a letter and use only "
+                   "letters, digits, _ and -", index, ("name",))
+    elif name in pos:
+        report.add("duplicate_name", f"another widget is already called '{name}'", index, ("name",))
+
+
+def _check_trigger(report, flow: Flow, indexes: list[int]):
+    triggers = [k for k, w in enumerate(flow.widgets) if w.type == "trigger"]
+    if not triggers:
+        report.add("no_trigger", "the flow has no trigger widget; add one of type trigger", None, ("widgets",))
+        return None
+    for k in triggers[1:]:
+        report.add("extra_trigger", f"a flow has exactly one trigger; '{flow.widgets[triggers[0]].name}' "
+                   "is already the trigger", indexes[k], ("type",))
+    return flow.widgets[triggers[0]]
+
+
+def _check_reachable(report, flow: Flow, indexes, g: nx.DiGraph, start: str) -> None:
+    reached = nx.descendants(g, start) | {start}
+    for k, w in enumerate(flow.widgets):
+        if w.name not in reached and flow.widget(w.name) is w:  # duplicates reported already
+            report.warn("unreachable", "no transition leads here from the trigger, so it never runs", indexes[k])
+
+
+def _waits(widget) -> bool:
+    spec = registry.get(widget.type)
+    return spec.waits if spec else True  # unknown types end the execution: no spin
+
+
+def _check_spin(report, flow: Flow, indexes, g: nx.DiGraph, pos: dict) -> None:
+    busy = g.subgraph(w.name for w in flow.widgets if not _waits(w))
+    for component in nx.strongly_connected_components(busy):
+        if len(component) == 1:
+            (only,) = component
+            if not busy.has_edge(only, only):
+                continue
+        ordered = sorted(component, key=pos.__getitem__)
+        loop = " → ".join(ordered[:MAX_SHOWN_PATH] + (["…"] if len(ordered) > MAX_SHOWN_PATH else []))
+        first = pos[ordered[0]]
+        report.add("spin_loop", f"loop with no widget that waits for input ({loop} → {ordered[0]}); "
+                   "it would run until the step limit. Add a Send & Wait or Gather in the loop",
+                   indexes[first], ("transitions",))
+
+
+def _check_channels(report, flow: Flow, indexes, pos: dict, trigger) -> None:
+    rules = (
+        ("incomingMessage", lambda s: s.voice_only, "voice_from_message",
+         "{title} only works during a call, but an incoming message can reach it ({path})"),
+        ("incomingCall", lambda s: s.type == "send-and-wait-for-reply", "sms_wait_in_call",
+         "{title} waits for a text reply, but an incoming call can reach it ({path})"),
+    )
+    for event, bad, code, template in rules:
+        start = trigger.next_for(event)
+        if start is None or start not in pos:
+            continue
+        parents = _bfs(flow, start)
+        for name in parents:
+            w = flow.widgets[pos[name]]
+            spec = registry.get(w.type)
+            if spec and bad(spec):
+                path = _path_to(parents, name, f"{trigger.name}.{event}")
+                report.add(code, template.format(title=spec.title, path=path), indexes[pos[name]], ("type",))
+
+
+def _bfs(flow: Flow, start: str) -> dict:
+    """Widgets reachable from `start` within the same channel, with BFS parents.
+    A widget that starts a call (make-outgoing-call-v2 `answered`) leads into voice,
+    so its call events are not followed."""
+    parents = {start: None}
+    queue = deque([start])
+    while queue:
+        w = flow.widget(queue.popleft())
+        spec = registry.get(w.type)
+        for edge in w.edges():
+            if edge.next is None or edge.next in parents or flow.widget(edge.next) is None:
+                continue
+            if spec and edge.event in spec.starts_call:
+                continue
+            parents[edge.next] = w.name
+            queue.append(edge.next)
+    return parents
+
+
+def _path_to(parents: dict, name: str, origin: str) -> str:
+    chain = []
+    while name is not None:
+        chain.append(name)
+        name = parents[name]
+    chain.reverse()
+    if len(chain) > MAX_SHOWN_PATH:
+        chain = chain[:2] + ["…"] + chain[-(MAX_SHOWN_PATH - 3):]
+    return " → ".join([origin] + chain)

@@ -1,0 +1,58 @@
+"""Turning jsonschema errors into short messages a flow author understands.
+
+jsonschema's own messages quote Python reprs ("'abc' is not of type 'integer'"); ours
+say what the field must be ("must be a whole number of seconds"), with the schema's
+`x-message` when it has one.
+"""
+from __future__ import annotations
+
+import re
+
+from jsonschema.exceptions import ValidationError
+
+_TYPE_WORDS = {
+    "string": "a string", "integer": "a whole number", "number": "a number", "boolean": "true or false",
+    "array": "a list", "object": "a mapping of keys", "null": "empty",
+}
+_REQUIRED = re.compile(r"^'(?P<name>.+)' is a required property$")
+# Keywords whose failure the schema's `x-message` explains better than we can.
+_X_MESSAGE_KEYWORDS = {"type", "pattern", "enum"}
+
+
+def describe(err: ValidationError) -> str:
+    """A one-line message for one schema error (the location is reported separately)."""
+    keyword, expected, schema = err.validator, err.validator_value, err.schema
+    if keyword in _X_MESSAGE_KEYWORDS and isinstance(schema, dict) and "x-message" in schema:
+        return schema["x-message"]
+    if keyword == "required":
+        match = _REQUIRED.match(err.message)
+        return f"{match['name'] if match else err.message} is required"
+    if keyword == "type":
+        types = expected if isinstance(expected, list) else [expected]
+        return "must be " + " or ".join(_TYPE_WORDS.get(t, t) for t in types)
+    if keyword == "enum":
+        return "must be one of: " + ", ".join(str(v) for v in expected)
+    if keyword == "const":
+        return f"must be {expected}"
+    if keyword == "minimum":
+        return f"must be at least {expected}"
+    if keyword == "maximum":
+        return f"must be at most {expected}"
+    if keyword == "minLength":
+        return "must not be empty" if expected == 1 else f"must be at least {expected} characters"
+    if keyword == "maxLength":
+        return f"must be at most {expected} characters"
+    if keyword == "minItems":
+        return "must not be empty" if expected == 1 else f"must have at least {expected} items"
+    if keyword == "pattern":
+        return f"must match the pattern {expected}"
+    if keyword == "additionalProperties":
+        allowed = ", ".join(schema.get("properties", {}))
+        extra = sorted(set(err.instance) - set(schema.get("properties", {})), key=str)
+        return f"unknown key {', '.join(map(repr, extra))} (expected one of: {allowed})"
+    return err.message
+
+
+def error_path(err: ValidationError) -> tuple:
+    """The path of the failing value inside the validated instance."""
+    return tuple(err.absolute_path)

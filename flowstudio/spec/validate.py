@@ -1,0 +1,189 @@
+"""The flow validator: schema passes, then graph checks, every problem collected.
+
+Pass 1 checks the envelope (the file's shape), pass 2 each widget's properties against
+that widget's own schema and the shape of its transitions; then `graph.py` checks the
+flow as a graph and `templates.py` the Liquid and regular expressions inside it.
+Each problem is an `Issue` with the widget, the property path and, for flows read from
+a file, the line.
+"""
+from __future__ import annotations
+
+from difflib import get_close_matches
+from functools import lru_cache
+
+from jsonschema import Draft202012Validator
+
+from ..widgets import registry, unsupported
+from . import graph, templates
+from .flowfile import FlowDocument
+from .issues import ERROR, WARNING, Issue
+from .model import MATCH, Flow
+from .schema import ENVELOPE
+from .schema_errors import describe, error_path
+
+
+class Report:
+    """Collects issues for one flow, resolving widget names and file lines from paths."""
+
+    def __init__(self, data: dict, doc: FlowDocument | None = None):
+        self.data = data
+        self.doc = doc
+        self.issues: list[Issue] = []
+        widgets = data.get("widgets")
+        self._widgets = widgets if isinstance(widgets, list) else []
+
+    def add(self, code: str, message: str, index: int | None = None, path: tuple = (),
+            severity: str = ERROR) -> None:
+        """Record a problem of widget number `index` (None: the flow) at `path` inside it."""
+        widget = None
+        full = tuple(path)
+        if index is not None:
+            item = self._widgets[index] if index < len(self._widgets) else None
+            name = item.get("name") if isinstance(item, dict) else None
+            widget = name if isinstance(name, str) and name else f"widgets[{index}]"
+            full = ("widgets", index) + full
+        line = self.doc.line_of(full) if self.doc else None
+        self.issues.append(Issue(code, severity, message, widget, _dotted(path), self.doc and self.doc.file,
+                                 line))
+
+    def warn(self, code: str, message: str, index: int | None = None, path: tuple = ()) -> None:
+        """Record a warning."""
+        self.add(code, message, index, path, WARNING)
+
+
+def _dotted(path) -> str:
+    return ".".join(str(p) for p in path)
+
+
+@lru_cache(maxsize=None)
+def _validator(widget_type: str, part: str = "properties") -> Draft202012Validator:
+    spec = registry.get(widget_type)
+    schema = spec.properties if part == "properties" else spec.condition_schema
+    return Draft202012Validator(schema)
+
+
+_ENVELOPE = Draft202012Validator({k: v for k, v in ENVELOPE.items() if k != "properties"}
+                                 | {"properties": {k: v for k, v in ENVELOPE["properties"].items()
+                                                   if k != "widgets"} | {"widgets": {"type": "array"}}})
+_WIDGET_ENVELOPE = Draft202012Validator(ENVELOPE["properties"]["widgets"]["items"])
+
+
+def check_properties(widget_type: str, properties: dict) -> list[Issue]:
+    """The schema problems of one widget's properties (path relative to the widget,
+    e.g. `properties.timeout`). Unknown types have no schema and give no problems."""
+    report = Report({})
+    _check_properties(report, None, widget_type, properties)
+    return report.issues
+
+
+def _check_properties(report: Report, index, widget_type: str, properties) -> None:
+    if registry.get(widget_type) is None:
+        return
+    for err in _validator(widget_type).iter_errors(properties):
+        report.add("property", describe(err), index, ("properties",) + error_path(err))
+
+
+def validate_document(doc: FlowDocument, known_flows: set[str] | None = None) -> list[Issue]:
+    """Every problem of a loaded flow file, with file lines."""
+    return _validate(doc.data, doc, known_flows)
+
+
+def validate_data(data: dict, known_flows: set[str] | None = None) -> list[Issue]:
+    """Every problem of a flow given as plain data (no file lines)."""
+    return _validate(data, None, known_flows)
+
+
+def validate_flow(flow: Flow, known_flows: set[str] | None = None) -> list[Issue]:
+    """Every problem of a Flow object."""
+    return _validate(flow.to_data(), None, known_flows)
+
+
+def _validate(data: dict, doc: FlowDocument | None, known_flows) -> list[Issue]:
+    report = Report(data, doc)
+    for err in _ENVELOPE.iter_errors(data):
+        report.add("envelope", describe(err), None, error_path(err))
+    widgets = data.get("widgets") if isinstance(data, dict) else None
+    if not isinstance(widgets, list):
+        return report.issues
+    good: list[int] = []
+    for i, w in enumerate(widgets):
+        errors = list(_WIDGET_ENVELOPE.iter_errors(w))
+        for err in errors:
+            report.add("envelope", describe(err), i, error_path(err))
+        if not errors:
+            good.append(i)
+            _check_widget(report, i, w)
+    flow = Flow.from_data({"name": data.get("name") or "", "widgets": [widgets[i] for i in good]})
+    indexes = good  # flow.widgets[k] is data widget number indexes[k]
+    graph.check(report, flow, indexes)
+    templates.check(report, flow, indexes)
+    if known_flows is not None:
+        _check_subflows(report, flow, indexes, known_flows)
+    return report.issues
+
+
+def _check_widget(report: Report, i: int, w: dict) -> None:
+    wtype = w["type"]
+    spec = registry.get(wtype)
+    if spec is None:
+        if wtype in unsupported.TYPES:
+            report.warn("not_supported", f"{unsupported.TYPES[wtype]} ({wtype}) is {unsupported.MESSAGE}", i, ("type",))
+        else:
+            hint = get_close_matches(wtype, list(registry.all_widgets()), n=1)
+            report.add("unknown_type", f"unknown widget type '{wtype}'"
+                       + (f" (did you mean '{hint[0]}'?)" if hint else "")
+                       + "; kept as is, but not supported by this runtime", i, ("type",))
+        return
+    _check_properties(report, i, wtype, w.get("properties", {}))
+    _check_transitions(report, i, spec, w.get("transitions"))
+
+
+def _check_transitions(report: Report, i: int, spec, transitions) -> None:
+    events = spec.event_names
+    known = ", ".join(events)
+    if isinstance(transitions, list):
+        for k, t in enumerate(transitions):
+            if not isinstance(t, dict) or not t.get("event"):
+                report.add("transition_event", f"transition {k + 1} has no event", i, ("transitions", k))
+            elif t["event"] not in events:
+                report.add("unknown_event", f"'{t['event']}' is not an event of {spec.type} (events: {known})",
+                           i, ("transitions", k, "event"))
+        return
+    for event, target in (transitions or {}).items():
+        where = ("transitions", event)
+        if event not in events:
+            report.add("unknown_event", f"'{event}' is not an event of {spec.type} (events: {known})", i, where)
+        elif event == MATCH and spec.condition_schema is not None:
+            _check_matches(report, i, spec, target)
+        elif target is not None and not isinstance(target, str):
+            report.add("transition_target", "must be the name of a widget, or null to end here", i, where)
+
+
+def _check_matches(report: Report, i: int, spec, matches) -> None:
+    if not isinstance(matches, list):
+        report.add("transition_target", "must be a list of {next, conditions}", i, ("transitions", MATCH))
+        return
+    for j, m in enumerate(matches):
+        where = ("transitions", MATCH, j)
+        if not isinstance(m, dict):
+            report.add("transition_target", "must be a mapping with next and conditions", i, where)
+            continue
+        if m.get("next") is not None and not isinstance(m.get("next"), str):
+            report.add("transition_target", "must be the name of a widget, or null to end here", i, where + ("next",))
+        conditions = m.get("conditions")
+        if not isinstance(conditions, list) or not conditions:
+            report.add("conditions", "a match transition needs at least one condition", i, where + ("conditions",))
+            continue
+        for k, c in enumerate(conditions):
+            for err in _validator(spec.type, "conditions").iter_errors(c):
+                report.add("condition", describe(err), i, where + ("conditions", k) + error_path(err))
+
+
+def _check_subflows(report: Report, flow: Flow, indexes: list[int], known_flows: set[str]) -> None:
+    for w, i in zip(flow.widgets, indexes):
+        if w.type != "run-subflow":
+            continue
+        target = w.properties.get("flow_sid")
+        if isinstance(target, str) and target and "{" not in target and target not in known_flows:
+            report.add("unknown_subflow", f"runs subflow '{target}', but there is no flow with that id "
+                       f"(a file {target}.yaml beside this one)", i, ("properties", "flow_sid"))
