@@ -47,7 +47,7 @@ def validate(paths: tuple[Path, ...], fmt: str) -> None:
                                "errors": errors, "warnings": warnings}, indent=2))
     else:
         for issues in results.values():
-            for issue in sorted(issues, key=lambda i: (i.line or 0, i.widget or "")):
+            for issue in issues:
                 click.echo(issue.format(), err=False)
         click.echo(f"{len(files)} flow{'s' if len(files) != 1 else ''} checked: "
                    f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}",

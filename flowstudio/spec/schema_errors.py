@@ -7,8 +7,10 @@ say what the field must be ("must be a whole number of seconds"), with the schem
 from __future__ import annotations
 
 import re
+from typing import Iterator
 
 from jsonschema.exceptions import ValidationError
+from jsonschema.protocols import Validator
 
 _TYPE_WORDS = {
     "string": "a string", "integer": "a whole number", "number": "a number", "boolean": "true or false",
@@ -47,12 +49,18 @@ def describe(err: ValidationError) -> str:
     if keyword == "pattern":
         return f"must match the pattern {expected}"
     if keyword == "additionalProperties":
-        allowed = ", ".join(schema.get("properties", {}))
-        extra = sorted(set(err.instance) - set(schema.get("properties", {})), key=str)
-        return f"unknown key {', '.join(map(repr, extra))} (expected one of: {allowed})"
+        return f"unknown key (expected one of: {', '.join(schema.get('properties', {}))})"
     return err.message
 
 
-def error_path(err: ValidationError) -> tuple:
-    """The path of the failing value inside the validated instance."""
-    return tuple(err.absolute_path)
+def located_errors(validator: Validator, instance) -> Iterator[tuple[tuple, str]]:
+    """Every schema problem of `instance` as (path, message); an unknown key is reported
+    at its own path (once per key), so the message lands on its line."""
+    for err in validator.iter_errors(instance):
+        path = tuple(err.absolute_path)
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            for key in err.instance:
+                if key not in err.schema.get("properties", {}):
+                    yield path + (key,), describe(err)
+        else:
+            yield path, describe(err)

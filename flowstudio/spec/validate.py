@@ -19,7 +19,7 @@ from .flowfile import FlowDocument
 from .issues import ERROR, WARNING, Issue
 from .model import MATCH, Flow
 from .schema import ENVELOPE
-from .schema_errors import describe, error_path
+from .schema_errors import located_errors
 
 
 class Report:
@@ -62,9 +62,10 @@ def _validator(widget_type: str, part: str = "properties") -> Draft202012Validat
     return Draft202012Validator(schema)
 
 
-_ENVELOPE = Draft202012Validator({k: v for k, v in ENVELOPE.items() if k != "properties"}
-                                 | {"properties": {k: v for k, v in ENVELOPE["properties"].items()
-                                                   if k != "widgets"} | {"widgets": {"type": "array"}}})
+# The envelope without its per-widget part: widgets are checked one by one below, so a
+# broken widget is reported once and the others still get their deeper checks.
+_ENVELOPE = Draft202012Validator({**ENVELOPE, "properties": {
+    **ENVELOPE["properties"], "widgets": {"type": "array"}}})
 _WIDGET_ENVELOPE = Draft202012Validator(ENVELOPE["properties"]["widgets"]["items"])
 
 
@@ -79,8 +80,8 @@ def check_properties(widget_type: str, properties: dict) -> list[Issue]:
 def _check_properties(report: Report, index, widget_type: str, properties) -> None:
     if registry.get(widget_type) is None:
         return
-    for err in _validator(widget_type).iter_errors(properties):
-        report.add("property", describe(err), index, ("properties",) + error_path(err))
+    for path, message in located_errors(_validator(widget_type), properties):
+        report.add("property", message, index, ("properties",) + path)
 
 
 def validate_document(doc: FlowDocument, known_flows: set[str] | None = None) -> list[Issue]:
@@ -100,17 +101,16 @@ def validate_flow(flow: Flow, known_flows: set[str] | None = None) -> list[Issue
 
 def _validate(data: dict, doc: FlowDocument | None, known_flows) -> list[Issue]:
     report = Report(data, doc)
-    for err in _ENVELOPE.iter_errors(data):
-        report.add("envelope", describe(err), None, error_path(err))
+    for path, message in located_errors(_ENVELOPE, data):
+        report.add("envelope", message, None, path)
     widgets = data.get("widgets") if isinstance(data, dict) else None
     if not isinstance(widgets, list):
         return report.issues
     good: list[int] = []
     for i, w in enumerate(widgets):
-        errors = list(_WIDGET_ENVELOPE.iter_errors(w))
-        for err in errors:
-            report.add("envelope", describe(err), i, error_path(err))
-        if not errors:
+        for path, message in located_errors(_WIDGET_ENVELOPE, w):
+            report.add("envelope", message, i, path)
+        if _usable(w):
             good.append(i)
             _check_widget(report, i, w)
     flow = Flow.from_data({"name": data.get("name") or "", "widgets": [widgets[i] for i in good]})
@@ -119,7 +119,15 @@ def _validate(data: dict, doc: FlowDocument | None, known_flows) -> list[Issue]:
     templates.check(report, flow, indexes)
     if known_flows is not None:
         _check_subflows(report, flow, indexes, known_flows)
-    return report.issues
+    # Stable sort: file order for people reading along the file; pass order otherwise.
+    return sorted(report.issues, key=lambda issue: issue.line or 0)
+
+
+def _usable(w) -> bool:
+    """Whether a widget is whole enough for the later passes (an unknown extra key is
+    reported but does not hide the widget from the graph checks)."""
+    return (isinstance(w, dict) and isinstance(w.get("name"), str) and isinstance(w.get("type"), str)
+            and isinstance(w.get("properties", {}), dict) and isinstance(w.get("transitions", {}), (dict, list)))
 
 
 def _check_widget(report: Report, i: int, w: dict) -> None:
@@ -175,8 +183,8 @@ def _check_matches(report: Report, i: int, spec, matches) -> None:
             report.add("conditions", "a match transition needs at least one condition", i, where + ("conditions",))
             continue
         for k, c in enumerate(conditions):
-            for err in _validator(spec.type, "conditions").iter_errors(c):
-                report.add("condition", describe(err), i, where + ("conditions", k) + error_path(err))
+            for path, message in located_errors(_validator(spec.type, "conditions"), c):
+                report.add("condition", message, i, where + ("conditions", k) + path)
 
 
 def _check_subflows(report: Report, flow: Flow, indexes: list[int], known_flows: set[str]) -> None:

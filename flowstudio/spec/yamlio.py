@@ -123,7 +123,7 @@ def load_yaml(source: bytes | str, file: str | None = None) -> Document:
     if not isinstance(root, MappingNode):
         kind = "a list" if isinstance(root, SequenceNode) else "a single value"
         _fail(file, root.start_mark, "not_mapping", f"a flow file must be a mapping of keys, found {kind}")
-    doc = Document(None, file)
+    doc = Document(None, file, {(): _pos(root.start_mark)})
     budget = _Budget(ALIAS_EXPANSION_FACTOR * _count_distinct(root) + ALIAS_EXPANSION_SLACK)
     doc.data = _convert(root, (), doc, budget, set())
     return doc
