@@ -241,8 +241,16 @@ for _tag, _pattern, _first in _CORE_RULES:
     _CanonicalDumper.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
 
 
+# Line breaks YAML readers normalise inside plain, quoted and block scalars: only a
+# double-quoted scalar keeps them (as escapes).
+_FRAGILE_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
+
+
 def _represent_str(dumper: yaml.SafeDumper, value: str):
-    style = "|" if "\n" in value else None
+    if any(ch in value for ch in _FRAGILE_BREAKS):
+        style = '"'
+    else:
+        style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
