@@ -1,0 +1,43 @@
+"""Every real Studio export validates with only the problems it really has.
+
+Each expected problem below was checked by hand against the source file.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from flowstudio.spec.studio import from_studio
+from flowstudio.spec.validate import validate_flow
+
+from .test_studio_corpus import CORPUS, FILES
+
+FLEX = ("not_supported", "warning")
+EXPECTED = {
+    # Flex templates hand the conversation to Flex, which this runtime does not run.
+    "flex-template-callback.json": [("SendCallToAgent", *FLEX)],
+    "flex-template-chat.json": [("SendMessageToAgent", *FLEX), ("SendConversationToAgent", *FLEX)],
+    "flex-template-messaging-park.json": [("send_to_flex", *FLEX)],
+    "flex-template-schedule.json": [("send_to_flex", *FLEX)],
+    "gitops-order-bot.json": [("send_to_flex_1", *FLEX)],
+    # Hand-made, not exported by Studio: a transition with no event and an `end` state.
+    "global-connect-passport.json": [("parse_message", "transition_event", "error"),
+                                     ("end", "unknown_type", "error")],
+    # No transition leads to these widgets in the source files.
+    "plastik-bank-ivr.json": [("connect_call_to_support", "unreachable", "warning")],
+    "webchat-conversations-flex.json": [("send_to_flex_agent", *FLEX), ("loop_checker", "unreachable", "warning")],
+}
+
+pytestmark = pytest.mark.skipif(not FILES, reason=f"no Studio flow exports found in {CORPUS}")
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_corpus_flow_has_only_its_real_problems(path):
+    flow = from_studio(json.loads(path.read_text(encoding="utf-8")), path.stem)
+    found = [(i.widget, i.code, i.severity) for i in validate_flow(flow)]
+    assert found == EXPECTED.get(path.name, [])
+
+
+def test_expectations_name_real_files():
+    assert set(EXPECTED) <= {p.name for p in FILES}
