@@ -1,0 +1,32 @@
+"""Add TwiML Redirect: hands the call to your own TwiML, which hands it back later.
+
+The call is redirected to `url`; the external TwiML returns with `<Redirect>` to the
+flow URL with `FlowEvent=return`, and its query parameters become
+`widgets.<name>.*`. `timeout` is a string in Studio exports ("14400").
+"""
+from .base import TOOLS, VOICE, Event, WidgetType, choice, integer, obj, text
+
+WIDGET = WidgetType(
+    type="add-twiml-redirect",
+    title="TwiML Redirect",
+    category=TOOLS,
+    channels=(VOICE,),
+    description="Let your own voice application take over the call for a while, then come back "
+                "to this flow where it left off.",
+    properties=obj({
+        "url": text("URL", "Where to send the call; it must answer with TwiML.", min_length=1),
+        "method": choice("Method", ["GET", "POST"], default="POST"),
+        "timeout": integer("Timeout", "How long to wait for the call to come back.", default=14400,
+                           minimum=0, maximum=14400, unit="seconds"),
+    }, required=("url",)),
+    events=(
+        Event("return", "Return", "The TwiML sent the call back to the flow."),
+        Event("timeout", "Timeout", "The call did not come back in time."),
+        Event("fail", "Fail", "The redirect failed."),
+    ),
+    waits=True,
+    example={"name": "to_legacy_ivr", "type": "add-twiml-redirect",
+             "properties": {"url": "https://ivr.example.com/twiml/start", "method": "POST",
+                            "timeout": "14400"},
+             "transitions": {"return": "goodbye", "timeout": None, "fail": "sorry"}},
+)

@@ -1,0 +1,52 @@
+"""Connect Call To: bridges the caller to a number, several numbers, a client, SIP or a conference.
+
+Runs TwiML `<Dial>` with the matching noun; when the bridged call ends Twilio posts
+`DialCallStatus`, `DialCallSid` and `DialCallDuration` (as `widgets.<name>.*`).
+"""
+from .base import VOICE, VOICE_CATEGORY, Event, WidgetType, boolean, choice, integer, obj, text
+
+NOUNS = {
+    "number": "Single number",
+    "number-multi": "Multiple numbers (first to answer)",
+    "client": "Client (Voice SDK identity)",
+    "sip": "SIP endpoint",
+    "conference": "Conference",
+    "sim": "SIM (Programmable Wireless)",
+}
+
+WIDGET = WidgetType(
+    type="connect-call-to",
+    title="Connect Call To",
+    category=VOICE_CATEGORY,
+    channels=(VOICE,),
+    description="Put the caller through to someone else: a phone number, several numbers that "
+                "ring at once, an app user, a SIP address or a conference.",
+    properties=obj({
+        "noun": choice("Connect call to", list(NOUNS), default="number", labels=NOUNS),
+        "to": text("Destination", "A number, comma-separated numbers, a client identity or a "
+                                  "conference name, depending on the choice above."),
+        "caller_id": text("Caller ID", "The number shown to the person called.",
+                          default="{{contact.channel.address}}"),
+        "record": boolean("Record", "Record the connected call.", default=False),
+        "timeout": integer("Timeout", "How long to let it ring.", default=30, minimum=1, maximum=600,
+                           unit="seconds"),
+        "time_limit": integer("Time limit", "The longest the connected call may last.", default=14400,
+                              minimum=1, maximum=14400, unit="seconds"),
+        "sip_endpoint": text("SIP endpoint", "e.g. sip:agent@example.com (for SIP only)."),
+        "sip_username": text("SIP username", liquid=False),
+        "sip_password": text("SIP password", liquid=False),
+    }, **{
+        "if": {"properties": {"noun": {"const": "sip"}}, "required": ["noun"]},
+        "then": {"required": ["sip_endpoint"]},
+        "else": {"required": ["to"]},
+    }),
+    events=(
+        Event("callCompleted", "Connected Call Ended", "The connected call ended; see widgets.<name>.DialCallStatus."),
+        Event("hangup", "Caller Hung Up", "The caller hung up."),
+    ),
+    waits=True,
+    example={"name": "to_support", "type": "connect-call-to",
+             "properties": {"noun": "number", "to": "+15005550006",
+                            "caller_id": "{{contact.channel.address}}", "timeout": 30},
+             "transitions": {"callCompleted": None, "hangup": None}},
+)

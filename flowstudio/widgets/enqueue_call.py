@@ -1,0 +1,36 @@
+"""Enqueue Call: puts the caller in a call queue, or hands the call to TaskRouter.
+
+Runs TwiML `<Enqueue>`: with `queue_name` the caller waits in that queue; with
+`workflow_sid` a TaskRouter task is created with `task_attributes`. One of the two is
+needed (the schema asks for `queue_name` when neither is given).
+"""
+from .base import VOICE, VOICE_CATEGORY, Event, WidgetType, choice, integer, obj, text
+
+NO_QUEUE = {"not": {"anyOf": [{"required": ["queue_name"]}, {"required": ["workflow_sid"]}]}}
+
+WIDGET = WidgetType(
+    type="enqueue-call",
+    title="Enqueue Call",
+    category=VOICE_CATEGORY,
+    channels=(VOICE,),
+    description="Put the caller on hold in a queue until an agent takes the call, with hold music "
+                "of your choice.",
+    properties=obj({
+        "queue_name": text("Queue name", "The queue to wait in."),
+        "workflow_sid": text("TaskRouter workflow SID", "WW...; instead of a queue name.", liquid=False),
+        "task_attributes": text("Task attributes", "JSON attributes of the TaskRouter task.", multiline=True),
+        "priority": integer("Task priority", "Higher is handled first.", minimum=0),
+        "timeout": integer("Task timeout", "How long the task may wait.", minimum=1, unit="seconds"),
+        "wait_url": text("Hold music TwiML URL", "TwiML played while the caller waits."),
+        "wait_url_method": choice("Hold music URL method", ["GET", "POST"], default="POST"),
+    }, **{"if": NO_QUEUE, "then": {"required": ["queue_name"]}}),
+    events=(
+        Event("callComplete", "Call Complete", "The call left the queue (answered, or the caller hung up)."),
+        Event("failedToEnqueue", "Failed to Enqueue", "The call could not be put in the queue."),
+        Event("callFailure", "Call Failure", "A system error ended the call."),
+    ),
+    waits=True,
+    example={"name": "hold_for_agent", "type": "enqueue-call",
+             "properties": {"queue_name": "support", "wait_url": "https://example.com/hold-music.xml"},
+             "transitions": {"callComplete": None, "failedToEnqueue": "sorry", "callFailure": None}},
+)

@@ -1,0 +1,55 @@
+"""Gather Input On Call: asks a question on a call and waits for key presses or speech.
+
+Runs TwiML `<Gather input="dtmf speech">` with the prompt nested inside; the answer
+arrives as `widgets.<name>.Digits` or `.SpeechResult` (+ `.Confidence`).
+"""
+from .base import VOICE, VOICE_CATEGORY, Event, WidgetType, boolean, integer, obj, text
+
+SPEECH_TIMEOUT = {
+    "type": ["string", "integer"], "title": "Speech timeout",
+    "description": "Silence that ends speech: auto, or a number of seconds.",
+    "default": "auto", "pattern": r"^\s*(auto|[0-9]+)\s*$", "minimum": 0,
+    "x-message": "must be auto or a whole number of seconds", "examples": ["auto", "3"],
+}
+
+WIDGET = WidgetType(
+    type="gather-input-on-call",
+    title="Gather Input On Call",
+    category=VOICE_CATEGORY,
+    channels=(VOICE,),
+    description="Ask the caller something and wait for them to press keys or speak; branch on "
+                "keys, speech, or no answer.",
+    properties=obj({
+        "say": text("Text to say", "The prompt, read aloud. Liquid templates allowed.", multiline=True),
+        "play": text("Audio URL", "An audio file to play as the prompt instead."),
+        "voice": text("Voice", "Text-to-speech voice, e.g. Polly.Joanna.", liquid=False),
+        "language": text("Language", "Language of the prompt, e.g. en-US.", liquid=False, default="en-US"),
+        "loop": integer("Loops", "How many times to repeat the prompt.", default=1, minimum=1, maximum=99),
+        "timeout": integer("Stop gathering after", "Seconds to wait for input.", default=5,
+                           minimum=0, maximum=30, unit="seconds"),
+        "finish_on_key": text("Finish on key", "The key that ends the input; empty for none.",
+                              liquid=False, default="#", pattern=r"^[0-9#*]?$",
+                              **{"x-message": "must be one key (0-9, # or *) or empty"}),
+        "number_of_digits": integer("Stop after digits", "Continue as soon as this many keys are pressed.",
+                                    minimum=1),
+        "stop_gather": boolean("Stop gather on keypress or speech", "Stop the prompt as soon as the "
+                               "caller starts answering.", default=True),
+        "gather_language": text("Speech recognition language", "e.g. en-US.", liquid=False, default="en-US"),
+        "hints": text("Hints", "Comma-separated words or phrases you expect, to help recognition."),
+        "speech_timeout": SPEECH_TIMEOUT,
+        "speech_model": text("Speech model", "Recognition model, e.g. default, numbers_and_commands, "
+                             "phone_call.", liquid=False, examples=["default", "numbers_and_commands", "phone_call"]),
+        "profanity_filter": boolean("Profanity filter", "Mask profanities in the speech result.",
+                                    default="true"),
+    }),
+    events=(
+        Event("keypress", "User Pressed Keys", "The caller pressed keys: widgets.<name>.Digits."),
+        Event("speech", "User Said Something", "The caller spoke: widgets.<name>.SpeechResult."),
+        Event("timeout", "Timeout", "No input before the timeout."),
+    ),
+    waits=True,
+    example={"name": "menu", "type": "gather-input-on-call",
+             "properties": {"say": "Press 1 for sales or 2 for support.", "number_of_digits": 1,
+                            "timeout": 5, "speech_timeout": "auto", "profanity_filter": "true"},
+             "transitions": {"keypress": "route", "speech": "route", "timeout": "menu"}},
+)

@@ -1,0 +1,40 @@
+"""Make HTTP Request: calls a web address and branches on the answer.
+
+A 2xx answer follows `success`, anything else (or a timeout after 10 s) `failed`. The
+answer is kept as `widgets.<name>.status_code`, `.content_type`, `.body` and, for a
+JSON object, `.parsed.*`. `content_type` keeps Studio's exact values (with the
+`;charset=utf-8` suffix) so flows round-trip.
+"""
+from .base import SMS, TOOLS, VOICE, Event, WidgetType, boolean, choice, key_values, obj, text
+
+FORM = "application/x-www-form-urlencoded;charset=utf-8"
+JSON = "application/json;charset=utf-8"
+
+WIDGET = WidgetType(
+    type="make-http-request",
+    title="Make HTTP Request",
+    category=TOOLS,
+    channels=(SMS, VOICE),
+    description="Send data to, or fetch data from, another system on the web; branch on whether "
+                "it answered successfully and use its reply in later widgets.",
+    properties=obj({
+        "method": choice("Request method", ["GET", "POST"], default="GET"),
+        "url": text("Request URL", "Liquid templates allowed, e.g. https://api.example.com/orders/{{flow.data.id}}.",
+                    min_length=1),
+        "content_type": choice("Content type", [FORM, JSON], default=FORM,
+                               labels={FORM: "Form URL Encoded", JSON: "Application/JSON"}),
+        "body": text("Request body", "Sent as is (for JSON, write the JSON here). Liquid templates allowed.",
+                     multiline=True),
+        "parameters": key_values("HTTP parameters", "Sent as form fields, or in the query string for GET."),
+        "add_twilio_auth": boolean("Add Twilio auth", "Sign in with the account's Twilio credentials "
+                                                      "(for calling Twilio's own APIs).", default=False),
+    }, required=("url",)),
+    events=(
+        Event("success", "Success", "The server answered with a 2xx status."),
+        Event("failed", "Fail", "Any other status, a timeout, or no connection."),
+    ),
+    example={"name": "lookup_order", "type": "make-http-request",
+             "properties": {"method": "POST", "url": "https://api.example.com/orders/lookup",
+                            "content_type": JSON, "body": "{\"phone\": \"{{contact.channel.address}}\"}"},
+             "transitions": {"success": "tell_status", "failed": "sorry"}},
+)

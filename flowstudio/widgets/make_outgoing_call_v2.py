@@ -1,0 +1,54 @@
+"""Make Outgoing Call: calls the contact, so a flow started by a text or the REST API
+continues as a voice call once they answer.
+
+Uses the Calls API; answering machine detection (`machine_detection_*`, Twilio's AMD
+parameters, all strings in Studio exports) sets `widgets.<name>.AnsweredBy`.
+"""
+from .base import SMS, VOICE, VOICE_CATEGORY, Event, WidgetType, boolean, choice, integer, obj, text
+
+WIDGET = WidgetType(
+    type="make-outgoing-call-v2",
+    title="Make Outgoing Call",
+    category=VOICE_CATEGORY,
+    channels=(SMS, VOICE),
+    description="Phone the contact from the flow's number; once they answer, the rest of the "
+                "flow runs on the call.",
+    properties=obj({
+        "from": text("Number to call from", "Caller ID.", default="{{flow.channel.address}}"),
+        "to": text("Number to call", default="{{contact.channel.address}}"),
+        "timeout": integer("Ring timeout", "How long to let it ring.", default=60, minimum=1,
+                           maximum=600, unit="seconds"),
+        "record": boolean("Record call", default=False),
+        "recording_channels": choice("Recording channels", ["mono", "dual"], default="mono"),
+        "recording_status_callback": text("Recording status callback URL"),
+        "trim": choice("Trim silence", ["trim-silence", "do-not-trim"], default="trim-silence"),
+        "send_digits": text("Send digits", "Keys to press once answered (w waits half a second)."),
+        "sip_auth_username": text("SIP auth username", liquid=False),
+        "sip_auth_password": text("SIP auth password", liquid=False),
+        "detect_answering_machine": boolean("Detect answering machine", default=False),
+        "machine_detection": choice("Machine detection", ["Enable", "DetectMessageEnd"], default="Enable",
+                                    labels={"Enable": "Answer as soon as detected",
+                                            "DetectMessageEnd": "Wait for the greeting to end"}),
+        "machine_detection_timeout": integer("Detection timeout", default=30, minimum=3, maximum=120,
+                                             unit="seconds"),
+        "machine_detection_speech_threshold": integer("Speech threshold", default=2400, minimum=1000,
+                                                      maximum=6000, unit="milliseconds"),
+        "machine_detection_speech_end_threshold": integer("Speech end threshold", default=1200, minimum=500,
+                                                          maximum=5000, unit="milliseconds"),
+        "machine_detection_silence_timeout": integer("Silence timeout", default=5000, minimum=2000,
+                                                     maximum=10000, unit="milliseconds"),
+    }),
+    events=(
+        Event("answered", "Answered", "The call was answered; the flow continues on the call."),
+        Event("busy", "Busy", "The line was busy."),
+        Event("noAnswer", "No Answer", "Nobody answered before the timeout."),
+        Event("failed", "Call Failed", "The call could not be placed."),
+    ),
+    waits=True,
+    starts_call=("answered",),
+    example={"name": "call_back", "type": "make-outgoing-call-v2",
+             "properties": {"from": "{{flow.channel.address}}", "to": "{{contact.channel.address}}",
+                            "timeout": 60, "detect_answering_machine": True, "machine_detection": "Enable"},
+             "transitions": {"answered": "greet", "busy": "text_later", "noAnswer": "text_later",
+                             "failed": None}},
+)

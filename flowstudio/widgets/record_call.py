@@ -1,0 +1,31 @@
+"""Call Recording: switches recording of the current call on or off.
+
+Starts or stops a recording through the Calls API and continues straight away; it
+does not wait for the recording. Only for calls already answered.
+"""
+from .base import VOICE, VOICE_CATEGORY, Event, WidgetType, boolean, choice, obj, text
+
+WIDGET = WidgetType(
+    type="record-call",
+    title="Call Recording",
+    category=VOICE_CATEGORY,
+    channels=(VOICE,),
+    description="Start or stop recording the call from this point; tell callers first where the "
+                "law requires it.",
+    properties=obj({
+        "record_call": boolean("Record call", "On to start recording, off to stop.", default=False),
+        "recording_status_callback": text("Recording status callback URL"),
+        "recording_status_callback_method": choice("Callback method", ["GET", "POST"], default="POST"),
+        "recording_status_callback_events": text("Callback events", "Space-separated: in-progress, "
+                                                                     "completed, absent.", liquid=False),
+        "recording_channels": choice("Recording channels", ["mono", "dual"], default="mono"),
+        "trim": choice("Trim silence", ["trim-silence", "do-not-trim"], default="do-not-trim"),
+    }, required=("record_call",)),
+    events=(
+        Event("success", "Success", "Recording was switched on or off."),
+        Event("failed", "Failed", "Recording could not be changed."),
+    ),
+    example={"name": "start_recording", "type": "record-call",
+             "properties": {"record_call": True, "recording_channels": "dual"},
+             "transitions": {"success": "menu", "failed": "menu"}},
+)

@@ -1,0 +1,31 @@
+"""Run Function: calls a serverless function and branches on the answer.
+
+Works like Make HTTP Request with a POST of the parameters (plus the flow's context);
+the answer is kept as `widgets.<name>.body` and `.parsed.*`. The service, environment
+and function SIDs are kept for Studio round-trips; this runtime calls `url`.
+"""
+from .base import SMS, TOOLS, VOICE, Event, WidgetType, key_values, obj, text
+
+WIDGET = WidgetType(
+    type="run-function",
+    title="Run Function",
+    category=TOOLS,
+    channels=(SMS, VOICE),
+    description="Run a small piece of your own code hosted on the web (a Twilio Function or any "
+                "URL) and use what it returns.",
+    properties=obj({
+        "url": text("Function URL", "The address the function answers on."),
+        "service_sid": text("Service", "ZS...; from Studio exports.", liquid=False),
+        "environment_sid": text("Environment", "ZE...; from Studio exports.", liquid=False),
+        "function_sid": text("Function", "ZH...; from Studio exports.", liquid=False),
+        "parameters": key_values("Function parameters", "Sent to the function as form fields."),
+    }, required=("url",)),
+    events=(
+        Event("success", "Success", "The function answered with a 2xx status."),
+        Event("fail", "Fail", "Any other status, a timeout, or no connection."),
+    ),
+    example={"name": "check_hours", "type": "run-function",
+             "properties": {"url": "https://example-1234.twil.io/check-hours",
+                            "parameters": [{"key": "caller", "value": "{{contact.channel.address}}"}]},
+             "transitions": {"success": "route", "fail": "sorry"}},
+)

@@ -1,0 +1,32 @@
+"""Run Subflow: runs another flow of this project, then continues here.
+
+In Studio `flow_sid` is a flow SID (FW...); here it names another flow in `flows/` by
+its file id (`survey` for flows/survey.yaml). The subflow reads the parameters as
+`trigger.parent.parameters.*`; the variables it sets come back as `widgets.<name>.*`.
+"""
+from .base import SMS, TOOLS, VOICE, Event, WidgetType, key_values, obj, text
+
+WIDGET = WidgetType(
+    type="run-subflow",
+    title="Run Subflow",
+    category=TOOLS,
+    channels=(SMS, VOICE),
+    description="Run another flow as one step of this one, such as a shared survey or "
+                "sign-in, then carry on with its results.",
+    properties=obj({
+        "flow_sid": text("Flow", "The id of the flow to run: its file name without .yaml.",
+                         liquid=False, min_length=1),
+        "flow_revision": text("Revision", "Which version of that flow to run.", liquid=False,
+                              default="LatestPublished", examples=["LatestPublished"]),
+        "parameters": key_values("Parameters", "Passed to the subflow as trigger.parent.parameters.<key>."),
+    }, required=("flow_sid",)),
+    events=(
+        Event("completed", "Completed", "The subflow ended normally."),
+        Event("failed", "Failed", "The subflow could not run or ended with an error."),
+    ),
+    waits=True,
+    example={"name": "run_survey", "type": "run-subflow",
+             "properties": {"flow_sid": "survey", "flow_revision": "LatestPublished",
+                            "parameters": [{"key": "topic", "value": "delivery"}]},
+             "transitions": {"completed": "thanks", "failed": "sorry"}},
+)

@@ -1,0 +1,35 @@
+"""Say/Play: speaks text, plays an audio file or sends key tones on a call.
+
+One of `say`, `play` or `digits` is needed; the schema asks for `say` when none is
+given. Twilio runs the `<Say>`/`<Play>` TwiML and calls back when the audio is over.
+"""
+from .base import VOICE, VOICE_CATEGORY, Event, WidgetType, integer, obj, text
+
+NOTHING_TO_PLAY = {"not": {"anyOf": [{"required": ["say"]}, {"required": ["play"]}, {"required": ["digits"]}]}}
+
+WIDGET = WidgetType(
+    type="say-play",
+    title="Say/Play",
+    category=VOICE_CATEGORY,
+    channels=(VOICE,),
+    description="Read a message aloud to the caller, play a recording, or press keys on the "
+                "line (DTMF), then continue.",
+    properties=obj({
+        "say": text("Text to say", "Read aloud with text-to-speech. Liquid templates allowed.", multiline=True),
+        "play": text("Audio URL", "The address of an audio file to play instead."),
+        "digits": text("Digits", "Keys to press on the line (0-9, #, *; w waits half a second)."),
+        "voice": text("Voice", "Text-to-speech voice, e.g. Polly.Joanna or Google.en-US-Standard-C.",
+                      liquid=False),
+        "language": text("Language", "Language of the text, e.g. en-US or pt-BR.", liquid=False,
+                         default="en-US"),
+        "loop": integer("Loops", "How many times to repeat.", default=1, minimum=1, maximum=99),
+    }, **{"if": NOTHING_TO_PLAY, "then": {"required": ["say"]}}),
+    events=(
+        Event("audioComplete", "Audio Complete", "The message finished playing."),
+    ),
+    waits=True,
+    example={"name": "welcome", "type": "say-play",
+             "properties": {"say": "Thanks for calling. Your number is {{contact.channel.address}}.",
+                            "voice": "Polly.Joanna", "language": "en-US", "loop": 1},
+             "transitions": {"audioComplete": "menu"}},
+)

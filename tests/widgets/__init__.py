@@ -1,0 +1,1 @@
+"""Widget catalog tests: case files per widget type."""
