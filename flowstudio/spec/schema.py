@@ -7,6 +7,12 @@ against that widget's own schema from the catalog. `combined_schema()` joins the
 """
 from __future__ import annotations
 
+import re
+
+import operator
+
+from jsonschema import Draft202012Validator, ValidationError, validators
+
 from ..widgets import registry
 from .migrations import CURRENT_VERSION
 
@@ -40,6 +46,31 @@ ENVELOPE = {
     "required": ["spec_version", "name", "widgets"],
     "additionalProperties": False,
 }
+
+
+_WHOLE_NUMBER = re.compile(r"^\s*-?[0-9]+\s*$")
+
+
+def _range(compare, word: str):
+    """A `minimum`/`maximum` keyword that also checks whole numbers written as strings
+    (`loop: "100"`), which Studio exports and our schemas accept."""
+    def keyword(validator, bound, instance, schema):
+        if isinstance(instance, str) and _WHOLE_NUMBER.match(instance):
+            instance = int(instance)
+        elif not validator.is_type(instance, "number"):
+            return
+        if not compare(instance, bound):
+            yield ValidationError(f"{instance!r} is {word} the {'minimum' if word == 'less than' else 'maximum'} "
+                                  f"of {bound!r}")
+    return keyword
+
+
+# The validator class for flow schemas: JSON Schema 2020-12, with ranges that also
+# check numeric strings.
+FlowValidator = validators.extend(Draft202012Validator, {
+    "minimum": _range(operator.ge, "less than"),
+    "maximum": _range(operator.le, "greater than"),
+})
 
 
 def combined_schema() -> dict:

@@ -54,13 +54,21 @@ def describe(err: ValidationError) -> str:
 
 
 def located_errors(validator: Validator, instance) -> Iterator[tuple[tuple, str]]:
-    """Every schema problem of `instance` as (path, message); an unknown key is reported
-    at its own path (once per key), so the message lands on its line."""
-    for err in validator.iter_errors(instance):
+    """Every schema problem of `instance` as (path, message), once each: an unknown key
+    is reported at its own path, and a value of the wrong type gets only its type
+    message (not also "must be one of ..." for the same value)."""
+    errors = list(validator.iter_errors(instance))
+    wrong_type = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
+    seen: set[tuple[tuple, str]] = set()
+    for err in errors:
         path = tuple(err.absolute_path)
+        if err.validator != "type" and path in wrong_type:
+            continue
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-            for key in err.instance:
-                if key not in err.schema.get("properties", {}):
-                    yield path + (key,), describe(err)
+            found = [(path + (k,), describe(err)) for k in err.instance if k not in err.schema.get("properties", {})]
         else:
-            yield path, describe(err)
+            found = [(path, describe(err))]
+        for item in found:
+            if item not in seen:
+                seen.add(item)
+                yield item

@@ -11,14 +11,12 @@ from __future__ import annotations
 from difflib import get_close_matches
 from functools import lru_cache
 
-from jsonschema import Draft202012Validator
-
 from ..widgets import registry, unsupported
 from . import graph, templates
 from .flowfile import FlowDocument
 from .issues import ERROR, WARNING, Issue
 from .model import MATCH, Flow
-from .schema import ENVELOPE
+from .schema import ENVELOPE, FlowValidator
 from .schema_errors import located_errors
 
 
@@ -56,17 +54,17 @@ def _dotted(path) -> str:
 
 
 @lru_cache(maxsize=None)
-def _validator(widget_type: str, part: str = "properties") -> Draft202012Validator:
+def _validator(widget_type: str, part: str = "properties") -> FlowValidator:
     spec = registry.get(widget_type)
     schema = spec.properties if part == "properties" else spec.condition_schema
-    return Draft202012Validator(schema)
+    return FlowValidator(schema)
 
 
 # The envelope without its per-widget part: widgets are checked one by one below, so a
 # broken widget is reported once and the others still get their deeper checks.
-_ENVELOPE = Draft202012Validator({**ENVELOPE, "properties": {
+_ENVELOPE = FlowValidator({**ENVELOPE, "properties": {
     **ENVELOPE["properties"], "widgets": {"type": "array"}}})
-_WIDGET_ENVELOPE = Draft202012Validator(ENVELOPE["properties"]["widgets"]["items"])
+_WIDGET_ENVELOPE = FlowValidator(ENVELOPE["properties"]["widgets"]["items"])
 
 
 def check_properties(widget_type: str, properties: dict) -> list[Issue]:
