@@ -27,7 +27,6 @@ WIDGET = WidgetType(
     events=(
         Event("audioComplete", "Audio Complete", "The message finished playing."),
     ),
-    waits=True,
     example={"name": "welcome", "type": "say-play",
              "properties": {"say": "Thanks for calling. Your number is {{contact.channel.address}}.",
                             "voice": "Polly.Joanna", "language": "en-US", "loop": 1},
