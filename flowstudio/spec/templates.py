@@ -18,7 +18,8 @@ from .model import MATCH, Flow
 _ENV = Environment()
 
 
-@lru_cache(maxsize=4096)
+# Large enough for the biggest flows (Studio allows 2,000 widgets): entries are short strings.
+@lru_cache(maxsize=65536)
 def liquid_error(source: str) -> str | None:
     """The Liquid syntax error of `source` as one line, or None when it parses."""
     if "{{" not in source and "{%" not in source:

@@ -106,9 +106,11 @@ def _validate(data: dict, doc: FlowDocument | None, known_flows) -> list[Issue]:
         return report.issues
     good: list[int] = []
     for i, w in enumerate(widgets):
-        for path, message in located_errors(_WIDGET_ENVELOPE, w):
-            report.add("envelope", message, i, path)
-        if _usable(w):
+        usable = _usable(w)
+        if not (usable and w.keys() <= _WIDGET_KEYS):  # the schema only has news for broken widgets
+            for path, message in located_errors(_WIDGET_ENVELOPE, w):
+                report.add("envelope", message, i, path)
+        if usable:
             good.append(i)
             _check_widget(report, i, w)
     flow = Flow.from_data({"name": data.get("name") or "", "widgets": [widgets[i] for i in good]})
@@ -119,6 +121,9 @@ def _validate(data: dict, doc: FlowDocument | None, known_flows) -> list[Issue]:
         _check_subflows(report, flow, indexes, known_flows)
     # Stable sort: file order for people reading along the file; pass order otherwise.
     return sorted(report.issues, key=lambda issue: issue.line or 0)
+
+
+_WIDGET_KEYS = frozenset(ENVELOPE["properties"]["widgets"]["items"]["properties"])
 
 
 def _usable(w) -> bool:

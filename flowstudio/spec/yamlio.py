@@ -50,7 +50,10 @@ _CORE_RULES = [
 for _tag, _pattern, _first in _CORE_RULES:
     _CoreResolver.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
 
-_Parser = getattr(yaml, "CParser", None)
+try:  # libyaml's parser and composer (C), when PyYAML was built with it
+    from yaml.cyaml import CParser as _Parser
+except ImportError:  # pragma: no cover
+    _Parser = None
 if _Parser is not None:
     class _Loader(_Parser, _CoreResolver):  # type: ignore[misc, valid-type]
         def __init__(self, stream):

@@ -1,0 +1,101 @@
+"""Validating, loading and dumping big generated flows (benchmarks/generate.py).
+
+Rows (every baseline is measured in the same run, on the same data):
+- validate 2,000 widgets: `validate_data` of a 2,000-widget flow as a fresh process
+  sees it (`flowstudio validate`): the Liquid parse cache is emptied before each run;
+  target <= 250 ms. Baseline `json.loads(json.dumps(data))`, a fixed amount of work
+  that grows with the flow's size, so the ratio reads "validation costs N plain copies".
+- validate 10,000 widgets: the same for 10,000 widgets; baseline the 2,000-widget row,
+  target ratio <= 6 (exactly linear growth is 5).
+- validate 2,000 / 10,000 widgets again: the same flows validated again in the same
+  process with warm caches (the editor re-validating after each edit); same targets.
+- load 2,000-widget YAML: `load_flow_text` (parse with locations, migrate, restore
+  strings) against `yaml.load(text, CSafeLoader)` (libyaml when available); no target.
+- dump 2,000-widget YAML: `dump_flow` (canonical order and style) against
+  `yaml.dump(data, CSafeDumper)` of the same data; no target.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import yaml
+
+from generate import generate_flow
+from harness import Row, measure, measure_many, timing
+
+from flowstudio.spec import templates
+from flowstudio.spec.flowfile import dump_flow, load_flow_text
+from flowstudio.spec.validate import validate_data
+
+SMALL, LARGE = 2_000, 10_000
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+C = "C" if LOADER is not yaml.SafeLoader else "pure Python"
+
+VALIDATE_SMALL = f"validate {SMALL:,} widgets"
+VALIDATE_LARGE = f"validate {LARGE:,} widgets"
+AGAIN = " again (warm caches)"
+COPY = "json.loads(json.dumps(data))"
+LOAD = f"load {SMALL:,}-widget YAML"
+DUMP = f"dump {SMALL:,}-widget YAML"
+
+
+@lru_cache(maxsize=None)
+def flow(n: int) -> dict:
+    """The generated flow of `n` widgets; refuses one that does not validate cleanly (a
+    benchmark of the error path would measure something else)."""
+    data = generate_flow(n, seed=0)
+    issues = validate_data(data)
+    if issues:
+        shown = "\n".join(i.format() for i in issues[:10])
+        raise RuntimeError(f"the generated {n}-widget flow has {len(issues)} issues:\n{shown}")
+    return data
+
+
+def empty_caches() -> None:
+    """Forget parsed Liquid templates (every functools cache of flowstudio.spec.templates),
+    as in a new process. Compiled schemas stay: a process builds those once."""
+    for value in vars(templates).values():
+        if getattr(value, "__module__", None) == templates.__name__ and callable(getattr(value, "cache_clear", None)):
+            value.cache_clear()
+
+
+def run(select=lambda name: True) -> list[Row]:
+    rows = []
+    if select(VALIDATE_SMALL) or select(VALIDATE_LARGE):
+        # Cold: the copy baseline, 2,000 and 10,000 widgets in turns (see measure_many).
+        small, large = flow(SMALL), flow(LARGE) if select(VALIDATE_LARGE) else None
+        fns = [lambda: json.loads(json.dumps(small)), lambda: validate_data(small)]
+        if large is not None:
+            fns.append(lambda: validate_data(large))
+        copy_time, small_cold, *large_cold = measure_many(fns, repeat=5, setup=empty_caches)
+        if select(VALIDATE_SMALL):
+            rows.append(timing(VALIDATE_SMALL, small_cold, COPY, copy_time, max_ms=250))
+        if large_cold:
+            rows.append(timing(VALIDATE_LARGE, large_cold[0], VALIDATE_SMALL, small_cold,
+                               max_ratio=6, note="linear is 5"))
+    if select(VALIDATE_SMALL + AGAIN) or select(VALIDATE_LARGE + AGAIN):
+        # Warm: one flow after the other (validating them in turns, each would evict the
+        # other's parsed templates from the cache).
+        small = flow(SMALL)
+        copy_time, small_warm = measure_many([lambda: json.loads(json.dumps(small)), lambda: validate_data(small)],
+                                             repeat=7)
+        if select(VALIDATE_SMALL + AGAIN):
+            rows.append(timing(VALIDATE_SMALL + AGAIN, small_warm, COPY, copy_time, max_ms=250))
+        if select(VALIDATE_LARGE + AGAIN):
+            large = flow(LARGE)
+            rows.append(timing(VALIDATE_LARGE + AGAIN, measure(lambda: validate_data(large), repeat=5),
+                               VALIDATE_SMALL + AGAIN, small_warm, max_ratio=6, note="linear is 5"))
+    if select(LOAD) or select(DUMP):
+        data = flow(SMALL)
+        text = dump_flow(data)
+        if select(LOAD):
+            ours, base = measure_many([lambda: load_flow_text(text), lambda: yaml.load(text, Loader=LOADER)],
+                                      repeat=3)
+            rows.append(timing(LOAD, ours, f"yaml.load, {C} SafeLoader", base))
+        if select(DUMP):
+            ours, base = measure_many([lambda: dump_flow(data),
+                                       lambda: yaml.dump(data, Dumper=DUMPER, sort_keys=False)], repeat=3)
+            rows.append(timing(DUMP, ours, f"yaml.dump, {C} SafeDumper", base))
+    return rows
