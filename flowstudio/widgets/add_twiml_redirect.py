@@ -4,9 +4,33 @@ The call is redirected to `url`; the external TwiML returns with `<Redirect>` to
 flow URL with `FlowEvent=return`, and its query parameters become
 `widgets.<name>.*`. `timeout` is a string in Studio exports ("14400").
 """
+from ..engine import effects as fx
+from ..engine import events as ev
+from ..engine.api import Outcome, Wait
+from ..engine.state import WAIT_CALL
 from .base import TOOLS, VOICE, Event, WidgetType, choice, integer, obj, text
 
+_FLOW_KEYS = ("FlowEvent", "FlowSid", "ExecutionSid", "Widget", "Token")
+
+
+def enter(run) -> Outcome:
+    """Hand the call to the other TwiML and wait for it to come back (or time out)."""
+    effect = fx.Redirect(run.name, url=run.text("url"), method=run.text("method", "POST").upper())
+    return Outcome(effects=(effect,), wait=Wait(WAIT_CALL, run.number("timeout", 14400)))
+
+
+def resume(run, event) -> Outcome:
+    """`return` with the parameters it came back with, `timeout`, or `fail`."""
+    if isinstance(event, ev.TimeoutElapsed):
+        return Outcome(event="timeout")
+    params = dict(getattr(event, "params", {}))
+    outputs = {k: v for k, v in params.items() if k not in _FLOW_KEYS}
+    return Outcome(event="return" if params.get("FlowEvent") == "return" else "fail", outputs=outputs)
+
+
 WIDGET = WidgetType(
+    enter=enter,
+    resume=resume,
     type="add-twiml-redirect",
     title="TwiML Redirect",
     category=TOOLS,

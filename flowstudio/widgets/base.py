@@ -13,6 +13,7 @@ exact values and still validate.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 SMS = "sms"
 VOICE = "voice"
@@ -59,6 +60,15 @@ class WidgetType:
     condition_schema: dict | None = None
     supported: bool = True
     example: dict = field(default_factory=dict)
+    # Behaviour (see flowstudio/engine/api.py): enter(run) -> Outcome, and for widgets
+    # that wait, resume(run, event) -> Outcome.
+    enter: Callable | None = field(default=None, compare=False, repr=False)
+    resume: Callable | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def failure_event(self) -> str | None:
+        """The event a widget follows when it fails (Studio names it `failed`, `fail`...)."""
+        return next((e for e in ("failed", "fail", "failedToEnqueue") if e in self.event_names), None)
 
     @property
     def event_names(self) -> tuple[str, ...]:

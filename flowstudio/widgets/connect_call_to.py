@@ -3,6 +3,10 @@
 Runs TwiML `<Dial>` with the matching noun; when the bridged call ends Twilio posts
 `DialCallStatus`, `DialCallSid` and `DialCallDuration` (as `widgets.<name>.*`).
 """
+from ..engine import effects as fx
+from ..engine import events as ev
+from ..engine.api import Outcome, Wait
+from ..engine.state import WAIT_CALL
 from .base import VOICE, VOICE_CATEGORY, Event, WidgetType, boolean, choice, integer, obj, text
 
 NOUNS = {
@@ -14,7 +18,29 @@ NOUNS = {
     "sim": "SIM (Programmable Wireless)",
 }
 
+
+def enter(run) -> Outcome:
+    """Dial the number(s), client, SIP address or conference and wait for it to end."""
+    noun = run.text("noun", "number")
+    target = run.text("sip_endpoint") if noun == "sip" else run.text("to")
+    targets = tuple(t.strip() for t in target.split(",") if t.strip()) if noun == "number-multi" else (target,)
+    dial = fx.Dial(run.name, noun=noun, to=targets, caller_id=run.text("caller_id", "{{flow.channel.address}}"),
+                   record=run.flag("record", False), timeout=run.number("timeout", 30),
+                   time_limit=run.number("time_limit", None))
+    return Outcome(effects=(dial,), wait=Wait(WAIT_CALL))
+
+
+def resume(run, event) -> Outcome:
+    """`callCompleted` with the Dial* results, or `hangup` when the caller hung up."""
+    params = dict(getattr(event, "params", {}))
+    outputs = {k: v for k, v in params.items() if k.startswith("Dial")}
+    hung_up = isinstance(event, ev.CallEnded) or params.get("CallStatus") in ("completed", "canceled")
+    return Outcome(event="hangup" if hung_up else "callCompleted", outputs=outputs)
+
+
 WIDGET = WidgetType(
+    enter=enter,
+    resume=resume,
     type="connect-call-to",
     title="Connect Call To",
     category=VOICE_CATEGORY,

@@ -4,11 +4,38 @@ Runs TwiML `<Enqueue>`: with `queue_name` the caller waits in that queue; with
 `workflow_sid` a TaskRouter task is created with `task_attributes`. One of the two is
 needed (the schema asks for `queue_name` when neither is given).
 """
+from ..engine import effects as fx
+from ..engine.api import Outcome, Wait
+from ..engine.state import WAIT_CALL
 from .base import VOICE, VOICE_CATEGORY, Event, WidgetType, choice, integer, obj, text
 
 NO_QUEUE = {"not": {"anyOf": [{"required": ["queue_name"]}, {"required": ["workflow_sid"]}]}}
 
+_FAILED_TO_ENQUEUE = ("queue-full", "error", "system-error")
+_COMPLETE = ("bridged", "bridging-in-process", "leave", "redirected", "hangup")
+
+
+def enter(run) -> Outcome:
+    """Put the caller in the queue (or a TaskRouter workflow) and wait for the result."""
+    effect = fx.Enqueue(run.name, queue_name=run.text("queue_name"), workflow_sid=run.text("workflow_sid"),
+                        wait_url=run.text("wait_url"), task_attributes=run.text("task_attributes"),
+                        priority=run.number("priority", None), timeout=run.number("timeout", None))
+    return Outcome(effects=(effect,), wait=Wait(WAIT_CALL))
+
+
+def resume(run, event) -> Outcome:
+    """By QueueResult: `callComplete`, `failedToEnqueue`, or `callFailure`."""
+    params = dict(getattr(event, "params", {}))
+    result = params.get("QueueResult", "")
+    outputs = {k: v for k, v in params.items() if k.startswith("Queue")}
+    if result in _FAILED_TO_ENQUEUE:
+        return Outcome(event="failedToEnqueue", outputs=outputs)
+    return Outcome(event="callComplete" if result in _COMPLETE else "callFailure", outputs=outputs)
+
+
 WIDGET = WidgetType(
+    enter=enter,
+    resume=resume,
     type="enqueue-call",
     title="Enqueue Call",
     category=VOICE_CATEGORY,

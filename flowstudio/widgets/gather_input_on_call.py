@@ -3,6 +3,11 @@
 Runs TwiML `<Gather input="dtmf speech">` with the prompt nested inside; the answer
 arrives as `widgets.<name>.Digits` or `.SpeechResult` (+ `.Confidence`).
 """
+from ..engine import effects as fx
+from ..engine import events as ev
+from ..engine.api import Outcome, Wait
+from ..engine.state import WAIT_CALL
+from ._voice import prompt_effects, raw_text
 from .base import VOICE, VOICE_CATEGORY, Event, WidgetType, boolean, integer, obj, text
 
 SPEECH_TIMEOUT = {
@@ -12,7 +17,32 @@ SPEECH_TIMEOUT = {
     "x-message": "must be auto or a whole number of seconds", "examples": ["auto", "3"],
 }
 
+
+def enter(run) -> Outcome:
+    """Ask (nested say/play) and wait for keys, speech, or the gather's own timeout."""
+    gather = fx.Gather(
+        run.name, prompts=prompt_effects(run), timeout=run.number("timeout", 5),
+        finish_on_key=raw_text(run, "finish_on_key", "#"), num_digits=run.number("number_of_digits", None),
+        speech_timeout=str(run.properties.get("speech_timeout") or "auto"), speech_model=run.text("speech_model"),
+        language=run.text("gather_language", "en-US"), hints=run.text("hints"),
+        profanity_filter=run.flag("profanity_filter", True))
+    return Outcome(effects=(gather,), wait=Wait(WAIT_CALL))
+
+
+def resume(run, event) -> Outcome:
+    """`keypress` with Digits, `speech` with SpeechResult and Confidence, else `timeout`."""
+    params = getattr(event, "params", {}) if isinstance(event, ev.CallbackReceived) else {}
+    if params.get("Digits"):
+        return Outcome(event="keypress", outputs={"Digits": params["Digits"]})
+    if params.get("SpeechResult"):
+        return Outcome(event="speech", outputs={"SpeechResult": params["SpeechResult"],
+                                                "Confidence": params.get("Confidence", "")})
+    return Outcome(event="timeout")
+
+
 WIDGET = WidgetType(
+    enter=enter,
+    resume=resume,
     type="gather-input-on-call",
     title="Gather Input On Call",
     category=VOICE_CATEGORY,

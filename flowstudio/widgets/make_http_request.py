@@ -5,12 +5,32 @@ answer is kept as `widgets.<name>.status_code`, `.content_type`, `.body` and, fo
 JSON object, `.parsed.*`. `content_type` keeps Studio's exact values (with the
 `;charset=utf-8` suffix) so flows round-trip.
 """
+from ..engine import effects as fx
+from ..engine.api import Outcome, Wait
+from ..engine.state import WAIT_IO
+from ._http import http_outcome
 from .base import SMS, TOOLS, VOICE, Event, WidgetType, boolean, choice, key_values, obj, text
 
 FORM = "application/x-www-form-urlencoded;charset=utf-8"
 JSON = "application/json;charset=utf-8"
 
+
+def enter(run) -> Outcome:
+    """Ask the service to make the request; it resumes with the answer."""
+    effect = fx.HttpCall(run.name, method=run.text("method", "GET").upper(), url=run.text("url"),
+                         content_type=run.text("content_type", FORM), body=run.text("body") or None,
+                         parameters=run.pairs("parameters"), add_twilio_auth=run.flag("add_twilio_auth", False))
+    return Outcome(effects=(effect,), wait=Wait(WAIT_IO))
+
+
+def resume(run, event) -> Outcome:
+    """`success` on a 2xx answer, else `failed`."""
+    return http_outcome(getattr(event, "result", {}), "success", "failed")
+
+
 WIDGET = WidgetType(
+    enter=enter,
+    resume=resume,
     type="make-http-request",
     title="Make HTTP Request",
     category=TOOLS,

@@ -4,9 +4,33 @@ continues as a voice call once they answer.
 Uses the Calls API; answering machine detection (`machine_detection_*`, Twilio's AMD
 parameters, all strings in Studio exports) sets `widgets.<name>.AnsweredBy`.
 """
+from ..engine import effects as fx
+from ..engine.api import Outcome, Wait
+from ..engine.state import WAIT_CALL
 from .base import SMS, VOICE, VOICE_CATEGORY, Event, WidgetType, boolean, choice, integer, obj, text
 
+_EVENTS = {"in-progress": "answered", "answered": "answered", "busy": "busy", "no-answer": "noAnswer"}
+
+
+def enter(run) -> Outcome:
+    """Place the call and wait for Twilio to say how it went."""
+    effect = fx.PlaceCall(run.name, to=run.text("to", "{{contact.channel.address}}"),
+                          from_=run.text("from", "{{flow.channel.address}}"), record=run.flag("record", False),
+                          timeout=run.number("timeout", 60), machine_detection=run.text("machine_detection"),
+                          send_digits=run.text("send_digits"))
+    return Outcome(effects=(effect,), wait=Wait(WAIT_CALL))
+
+
+def resume(run, event) -> Outcome:
+    """`answered`, `busy`, `noAnswer`, or `failed`, by the call's status."""
+    params = dict(getattr(event, "params", {}))
+    outputs = {k: v for k, v in params.items() if k in ("CallSid", "CallStatus", "AnsweredBy", "To", "From")}
+    return Outcome(event=_EVENTS.get(params.get("CallStatus", ""), "failed"), outputs=outputs)
+
+
 WIDGET = WidgetType(
+    enter=enter,
+    resume=resume,
     type="make-outgoing-call-v2",
     title="Make Outgoing Call",
     category=VOICE_CATEGORY,

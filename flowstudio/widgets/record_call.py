@@ -3,9 +3,30 @@
 Starts or stops a recording through the Calls API and continues straight away; it
 does not wait for the recording. Only for calls already answered.
 """
+from ..engine import effects as fx
+from ..engine.api import Outcome, Wait
+from ..engine.state import WAIT_IO
 from .base import VOICE, VOICE_CATEGORY, Event, WidgetType, boolean, choice, obj, text
 
+
+def enter(run) -> Outcome:
+    """Ask the service to start (or stop) recording the whole call."""
+    effect = fx.StartRecording(run.name, record=run.flag("record_call", True),
+                               channels=run.text("recording_channels", "mono"), trim=run.text("trim", "do-not-trim"),
+                               status_callback=run.text("recording_status_callback"))
+    return Outcome(effects=(effect,), wait=Wait(WAIT_IO))
+
+
+def resume(run, event) -> Outcome:
+    """`success`, or `failed` when the recording could not be started."""
+    result = getattr(event, "result", {})
+    failed = result.get("status") == "failed"
+    return Outcome(event="failed" if failed else "success", outputs={k: v for k, v in result.items() if k != "status"})
+
+
 WIDGET = WidgetType(
+    enter=enter,
+    resume=resume,
     type="record-call",
     title="Call Recording",
     category=VOICE_CATEGORY,

@@ -4,9 +4,39 @@ Runs TwiML `<Record>`; the recording lands in `widgets.<name>.RecordingUrl` and
 `.RecordingDuration`. Studio stores `play_beep` as the string "true"/"false" but
 `transcribe` as a real boolean; both forms are accepted.
 """
+from ..engine import effects as fx
+from ..engine import events as ev
+from ..engine.api import Outcome, Wait
+from ..engine.state import WAIT_CALL
+from ._voice import raw_text
 from .base import VOICE, VOICE_CATEGORY, Event, WidgetType, boolean, choice, integer, obj, text
 
+
+def enter(run) -> Outcome:
+    """Record the caller after an optional beep, until silence, a key or the maximum length."""
+    trim = run.properties.get("trim")
+    record = fx.Record(run.name, timeout=run.number("timeout", 5), finish_on_key=raw_text(run, "finish_on_key", "#"),
+                       max_length=run.number("max_length", 3600), play_beep=run.flag("play_beep", True),
+                       trim="do-not-trim" if trim in (False, "false", "do-not-trim") else "trim-silence",
+                       transcribe=run.flag("transcribe", False))
+    return Outcome(effects=(record,), wait=Wait(WAIT_CALL))
+
+
+def resume(run, event) -> Outcome:
+    """`recordingComplete` with RecordingUrl and RecordingDuration, `noAudio`, or `hangup`."""
+    params = dict(getattr(event, "params", {}))
+    outputs = {k: v for k, v in params.items() if k.startswith(("Recording", "Transcription"))}
+    duration = str(params.get("RecordingDuration", "0")).strip()
+    if params.get("RecordingUrl") and duration.isdigit() and int(duration) > 0:
+        return Outcome(event="recordingComplete", outputs=outputs)
+    if isinstance(event, ev.CallEnded) or params.get("CallStatus") in ("completed", "canceled"):
+        return Outcome(event="hangup", outputs=outputs)
+    return Outcome(event="noAudio", outputs=outputs)
+
+
 WIDGET = WidgetType(
+    enter=enter,
+    resume=resume,
     type="record-voicemail",
     title="Record Voicemail",
     category=VOICE_CATEGORY,

@@ -4,9 +4,30 @@ Works like Make HTTP Request with a POST of the parameters (plus the flow's cont
 the answer is kept as `widgets.<name>.body` and `.parsed.*`. The service, environment
 and function SIDs are kept for Studio round-trips; this runtime calls `url`.
 """
+from ..engine import effects as fx
+from ..engine.api import Outcome, Wait, WidgetError
+from ..engine.state import WAIT_IO
+from ._http import http_outcome
 from .base import SMS, TOOLS, VOICE, Event, WidgetType, key_values, obj, text
 
+
+def enter(run) -> Outcome:
+    """POST the parameters to the function's URL; the service resumes with the answer."""
+    url = run.text("url")
+    if not url:
+        raise WidgetError("this function has no URL: set url to the function's web address")
+    effect = fx.HttpCall(run.name, method="POST", url=url, parameters=run.pairs("parameters"))
+    return Outcome(effects=(effect,), wait=Wait(WAIT_IO))
+
+
+def resume(run, event) -> Outcome:
+    """`success` on a 2xx answer, else `fail` (Studio's name)."""
+    return http_outcome(getattr(event, "result", {}), "success", "fail")
+
+
 WIDGET = WidgetType(
+    enter=enter,
+    resume=resume,
     type="run-function",
     title="Run Function",
     category=TOOLS,

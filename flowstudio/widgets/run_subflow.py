@@ -4,9 +4,18 @@ In Studio `flow_sid` is a flow SID (FW...); here it names another flow in `flows
 its file id (`survey` for flows/survey.yaml). The subflow reads the parameters as
 `trigger.parent.parameters.*`; the variables it sets come back as `widgets.<name>.*`.
 """
+from ..engine.api import Outcome
 from .base import SMS, TOOLS, VOICE, Event, WidgetType, key_values, obj, text
 
+
+def enter(run) -> Outcome:
+    """Run the other flow with the parameters; it continues here with `completed`
+    (its variables as this widget's outputs) or `failed`."""
+    return Outcome(subflow=(run.text("flow_sid"), dict(run.pairs("parameters"))))
+
+
 WIDGET = WidgetType(
+    enter=enter,
     type="run-subflow",
     title="Run Subflow",
     category=TOOLS,

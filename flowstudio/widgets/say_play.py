@@ -3,11 +3,20 @@
 One of `say`, `play` or `digits` is needed; the schema asks for `say` when none is
 given. Twilio runs the `<Say>`/`<Play>` TwiML and calls back when the audio is over.
 """
+from ..engine.api import Outcome
+from ._voice import prompt_effects
 from .base import VOICE, VOICE_CATEGORY, Event, WidgetType, integer, obj, text
 
 NOTHING_TO_PLAY = {"not": {"anyOf": [{"required": ["say"]}, {"required": ["play"]}, {"required": ["digits"]}]}}
 
+
+def enter(run) -> Outcome:
+    """Say or play, then go on: the speech is part of the call's next TwiML answer."""
+    return Outcome(event="audioComplete", effects=prompt_effects(run))
+
+
 WIDGET = WidgetType(
+    enter=enter,
     type="say-play",
     title="Say/Play",
     category=VOICE_CATEGORY,

@@ -1,7 +1,30 @@
 """Send & Wait For Reply: sends a message, then waits for the contact's answer."""
+from ..engine import events as ev
+from ..engine.api import Outcome, Wait
+from ..engine.state import WAIT_MESSAGE
+from .send_message import outbound, outbound_outputs
 from .base import MESSAGING, SMS, Event, WidgetType, integer, obj, text
 
+
+def enter(run) -> Outcome:
+    """Send the question to the contact and wait for a reply until the timeout."""
+    msg = outbound(run, "{{contact.channel.address}}")
+    return Outcome(effects=(msg,), outputs=outbound_outputs(msg), wait=Wait(WAIT_MESSAGE, run.number("timeout", 3600)))
+
+
+def resume(run, event) -> Outcome:
+    """The reply (`incomingMessage`, kept as `inbound`), `timeout`, or `deliveryFailure`."""
+    if isinstance(event, ev.MessageReceived):
+        return Outcome(event="incomingMessage", outputs={"inbound": dict(event.params)})
+    if isinstance(event, ev.DeliveryFailed):
+        return Outcome(event="deliveryFailure", outputs={"delivery": dict(event.params)},
+                       notes=("the message could not be delivered",))
+    return Outcome(event="timeout")
+
+
 WIDGET = WidgetType(
+    enter=enter,
+    resume=resume,
     type="send-and-wait-for-reply",
     title="Send & Wait For Reply",
     category=MESSAGING,

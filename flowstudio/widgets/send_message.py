@@ -1,7 +1,47 @@
 """Send Message: sends one SMS (or other channel message) and moves on without waiting."""
+from ..engine import effects as fx
+from ..engine.api import Outcome, Wait
+from ..engine.state import WAIT_IO
 from .base import MESSAGING, SMS, VOICE, Event, WidgetType, obj, text
 
+
+def outbound(run, to_default: str) -> fx.SendMessage:
+    """The message a send widget sends, rendered; a reply when it goes to the contact
+    from the flow's own number."""
+    to = run.text("to", to_default)
+    from_ = run.text("from", "{{flow.channel.address}}")
+    media = run.text("media_url")
+    return fx.SendMessage(run.name, to=to, from_=from_, body=run.text("body"), media_urls=(media,) if media else (),
+                          reply=to == run.state.contact and from_ == run.state.flow_address)
+
+
+def outbound_outputs(msg: fx.SendMessage, result: dict | None = None) -> dict:
+    """`widgets.<name>.outbound`: what was sent, and its sid/status once known."""
+    out = {"To": msg.to, "From": msg.from_, "Body": msg.body, "MediaUrl": list(msg.media_urls)}
+    if result:
+        out.update({"Sid": result.get("sid", ""), "Status": result.get("status", "")})
+    return {"outbound": out}
+
+
+def enter(run) -> Outcome:
+    """Send the message, then wait for the service to say whether it went out."""
+    msg = outbound(run, "{{contact.channel.address}}")
+    return Outcome(effects=(msg,), outputs=outbound_outputs(msg), wait=Wait(WAIT_IO))
+
+
+def resume(run, event) -> Outcome:
+    """`sent`, or `failed` when the send was refused."""
+    result = getattr(event, "result", {})
+    failed = result.get("status") == "failed"
+    previous = run.context["widgets"].get(run.name, {}).get("outbound", {})
+    previous = dict(previous, Sid=result.get("sid", ""), Status=result.get("status", ""))
+    notes = (f"the message could not be sent: {result.get('error', 'unknown error')}",) if failed else ()
+    return Outcome(event="failed" if failed else "sent", outputs={"outbound": previous}, notes=notes)
+
+
 WIDGET = WidgetType(
+    enter=enter,
+    resume=resume,
     type="send-message",
     title="Send Message",
     category=MESSAGING,

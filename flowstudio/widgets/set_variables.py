@@ -3,9 +3,38 @@
 Each value is a Liquid template rendered when the widget runs; the result is always a
 string (as in Studio), so `{{flow.variables.count | plus: 1}}` counts.
 """
-from .base import FLOW_CONTROL, SMS, VOICE, Event, WidgetType, key_values, obj
+import json
+
+from ..engine.api import Outcome
+from .base import FLOW_CONTROL, SMS, VOICE, Event, WidgetType, boolean, key_values, obj
+
+
+def enter(run) -> Outcome:
+    """Render each value in order (a value may use the ones set before it) and store
+    them under flow.variables; with parse_json, JSON objects and lists are kept as data."""
+    variables = run.context["flow"]["variables"]
+    parse = run.flag("parse_json", False)
+    values = {}
+    for item in run.properties.get("variables") or []:
+        if not isinstance(item, dict) or not item.get("key"):
+            continue
+        value = run.render(item.get("value", ""))
+        values[item["key"]] = variables[item["key"]] = _parsed(value) if parse else value
+    return Outcome(event="next", variables=values)
+
+
+def _parsed(text: str):
+    stripped = text.strip()
+    if stripped[:1] in ("{", "["):
+        try:
+            return json.loads(stripped)
+        except ValueError:
+            pass
+    return text
+
 
 WIDGET = WidgetType(
+    enter=enter,
     type="set-variables",
     title="Set Variables",
     category=FLOW_CONTROL,
@@ -15,6 +44,8 @@ WIDGET = WidgetType(
     properties=obj({
         "variables": key_values("Variables", "Each key becomes flow.variables.<key>; the value may "
                                               "use Liquid, e.g. {{widgets.ask.inbound.Body}}."),
+        "parse_json": boolean("Parse JSON values", "Keep values that are JSON objects or lists as data, "
+                              "so later widgets can read flow.variables.<key>.<field>.", default=False),
     }),
     events=(
         Event("next", "Next", "The variables are set."),

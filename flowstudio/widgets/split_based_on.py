@@ -4,6 +4,8 @@ The conditions live on the `match` transitions, tried in order; the first that m
 wins, else `noMatch`. Matching follows Studio's rules (case-insensitive, trimmed; see
 the runtime for the semantics of each of the 17 condition types).
 """
+from ..engine.api import Outcome
+from ..engine.conditions import ConditionError, evaluate
 from .base import FLOW_CONTROL, SMS, VOICE, Event, WidgetType, obj, text
 
 CONDITION_TYPES = {
@@ -50,7 +52,32 @@ def default_friendly_name(condition: dict) -> str:
     return f"If value {condition.get('type')} {condition.get('value', '')}".rstrip()
 
 
+
+def enter(run) -> Outcome:
+    """Try each `match` transition in order; the first whose conditions all hold wins."""
+    subject = run.text("input")
+    notes: list[str] = []
+    for i, match in enumerate(run.widget.matches()):
+        conditions = match.get("conditions") or []
+        if conditions and all(_holds(run, c, subject, notes) for c in conditions):
+            return Outcome(event="match", match=i, notes=tuple(notes))
+    return Outcome(event="noMatch", notes=tuple(notes))
+
+
+def _holds(run, condition: dict, subject: str, notes: list[str]) -> bool:
+    arguments = condition.get("arguments")
+    if arguments:
+        subject = run.render(arguments[0])
+    value = condition.get("value")
+    try:
+        return evaluate(condition.get("type", ""), subject, None if value is None else run.render(value))
+    except ConditionError as exc:
+        notes.append(f"condition {condition.get('type')} {value!r} was skipped: {exc}")
+        return False
+
+
 WIDGET = WidgetType(
+    enter=enter,
     type="split-based-on",
     title="Split Based On...",
     category=FLOW_CONTROL,

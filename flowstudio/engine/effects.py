@@ -1,0 +1,186 @@
+"""What to do: the commands an engine step asks the service to carry out (imperative).
+
+Voice effects become TwiML verbs in the answer to Twilio; messages become `<Message>`
+replies or outbound sends; I/O effects (HTTP, placing a call, recording) are performed
+by the service, which resumes the execution with the result. All are small frozen
+dataclasses with a `type` tag and `to_dict()` for logs, the API and the console.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Effect:
+    """Base of all effects: `widget` is the widget that asked for it."""
+
+    widget: str = ""
+    type = "effect"
+
+    def to_dict(self) -> dict:
+        """JSON-ready form with its type tag."""
+        return {"type": self.type, **asdict(self)}
+
+
+@dataclass(frozen=True)
+class SendMessage(Effect):
+    """Send a text message. `reply` is True when it goes to the contact from the
+    flow's number, so a webhook can answer it with TwiML `<Message>`."""
+
+    to: str = ""
+    from_: str = ""
+    body: str = ""
+    media_urls: tuple[str, ...] = ()
+    reply: bool = True
+    type = "message"
+
+
+@dataclass(frozen=True)
+class Say(Effect):
+    """Speak text on the call (`<Say>`)."""
+
+    text: str = ""
+    voice: str = ""
+    language: str = ""
+    loop: int = 1
+    type = "say"
+
+
+@dataclass(frozen=True)
+class Play(Effect):
+    """Play audio or send keypad tones on the call (`<Play>`)."""
+
+    url: str = ""
+    digits: str = ""
+    loop: int = 1
+    type = "play"
+
+
+@dataclass(frozen=True)
+class Gather(Effect):
+    """Collect key presses and/or speech (`<Gather>`), with prompts nested inside."""
+
+    prompts: tuple = ()
+    input: str = "dtmf speech"
+    timeout: int = 5
+    finish_on_key: str = "#"
+    num_digits: int | None = None
+    speech_timeout: str = "auto"
+    speech_model: str = ""
+    language: str = ""
+    hints: str = ""
+    profanity_filter: bool = True
+    type = "gather"
+
+    def to_dict(self) -> dict:
+        out = super().to_dict()
+        out["prompts"] = [p.to_dict() for p in self.prompts]
+        return out
+
+
+@dataclass(frozen=True)
+class Dial(Effect):
+    """Connect the caller to another party (`<Dial>` with one noun)."""
+
+    noun: str = "number"
+    to: tuple[str, ...] = ()
+    caller_id: str = ""
+    record: bool = False
+    timeout: int = 30
+    time_limit: int | None = None
+    type = "dial"
+
+
+@dataclass(frozen=True)
+class Record(Effect):
+    """Record the caller (`<Record>`), e.g. a voicemail."""
+
+    timeout: int = 5
+    finish_on_key: str = "#"
+    max_length: int = 3600
+    play_beep: bool = True
+    trim: str = "trim-silence"
+    transcribe: bool = False
+    type = "record"
+
+
+@dataclass(frozen=True)
+class Enqueue(Effect):
+    """Put the caller in a queue (`<Enqueue>`)."""
+
+    queue_name: str = ""
+    workflow_sid: str = ""
+    wait_url: str = ""
+    task_attributes: str = ""
+    priority: int | None = None
+    timeout: int | None = None
+    type = "enqueue"
+
+
+@dataclass(frozen=True)
+class Redirect(Effect):
+    """Hand the call to other TwiML (`<Redirect>`); it returns with FlowEvent=return."""
+
+    url: str = ""
+    method: str = "POST"
+    type = "redirect"
+
+
+@dataclass(frozen=True)
+class Hangup(Effect):
+    """End the call (`<Hangup/>`)."""
+
+    type = "hangup"
+
+
+@dataclass(frozen=True)
+class PlaceCall(Effect):
+    """Place an outgoing call; its status comes back as a callback."""
+
+    to: str = ""
+    from_: str = ""
+    record: bool = False
+    timeout: int = 60
+    machine_detection: str = ""
+    send_digits: str = ""
+    type = "placeCall"
+
+
+@dataclass(frozen=True)
+class HttpCall(Effect):
+    """Perform an HTTP request (make-http-request, run-function); resumes with the answer."""
+
+    method: str = "GET"
+    url: str = ""
+    content_type: str = "application/x-www-form-urlencoded;charset=utf-8"
+    body: str | None = None
+    parameters: tuple[tuple[str, str], ...] = ()
+    add_twilio_auth: bool = False
+    type = "http"
+
+
+@dataclass(frozen=True)
+class StartRecording(Effect):
+    """Start or stop recording the whole call (record-call); resumes with the result."""
+
+    record: bool = True
+    channels: str = "mono"
+    trim: str = "do-not-trim"
+    status_callback: str = ""
+    type = "recordCall"
+
+
+_TYPES = {cls.type: cls for cls in (SendMessage, Say, Play, Gather, Dial, Record, Enqueue, Redirect, Hangup,
+                                   PlaceCall, HttpCall, StartRecording)}
+
+
+def from_dict(data: dict) -> Effect:
+    """Rebuild an effect from `to_dict()` output (e.g. a stored webhook answer)."""
+    data = dict(data)
+    cls = _TYPES[data.pop("type")]
+    if cls is Gather:
+        data["prompts"] = tuple(from_dict(p) for p in data.get("prompts", ()))
+    for key, value in data.items():
+        if isinstance(value, list):
+            data[key] = tuple(tuple(v) if isinstance(v, list) else v for v in value)
+    return cls(**data)

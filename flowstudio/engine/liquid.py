@@ -1,0 +1,96 @@
+"""Liquid templates as Studio renders them, with python-liquid.
+
+Studio's templates see `trigger`, `flow`, `contact` and `widgets`, know the extra
+`to_json` filter, and render missing values as empty text. Two things differ from a
+plain python-liquid environment on purpose:
+- `"now" | date: ...` uses the engine's clock (passed in), never the machine's, so an
+  execution replays the same way in a test;
+- output and loops are capped (16 KB, 1,000 iterations): a template cannot eat the
+  server's memory or time; hitting a cap is a template error like any other.
+"""
+from __future__ import annotations
+
+import json
+from contextvars import ContextVar
+from datetime import datetime
+
+from liquid import Environment
+from liquid.builtin.filters.misc import date as _liquid_date
+from liquid.exceptions import LiquidError
+from liquid.filter import liquid_filter, with_environment
+
+MAX_OUTPUT = 16 * 1024
+MAX_LOOP_ITERATIONS = 1000
+
+_now: ContextVar[datetime | None] = ContextVar("flowstudio_liquid_now", default=None)
+
+
+class TemplateError(Exception):
+    """A template could not be parsed or rendered; the message is for the flow's author."""
+
+
+@with_environment
+@liquid_filter
+def _date(value, fmt, *, environment):
+    """Liquid's `date`, with "now"/"today" read from the engine's clock."""
+    if value in ("now", "today") and _now.get() is not None:
+        value = _now.get()
+    return _liquid_date(value, fmt, environment=environment)
+
+
+def _to_json(value) -> str:
+    """Studio's `to_json`: the value as JSON text (strings quoted and escaped)."""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+class StudioEnvironment(Environment):
+    """python-liquid configured with Studio's filters and FlowStudio's resource caps."""
+
+    output_stream_limit = MAX_OUTPUT
+    loop_iteration_limit = MAX_LOOP_ITERATIONS
+
+    def setup_tags_and_filters(self, *args, **kwargs) -> None:
+        super().setup_tags_and_filters(*args, **kwargs)
+        self.filters["to_json"] = _to_json
+        self.filters["date"] = _date
+
+
+ENV = StudioEnvironment()
+
+
+class Templates:
+    """Parsed templates of one flow revision, parsed on first use and then reused."""
+
+    def __init__(self, env: Environment = ENV):
+        self._env = env
+        self._parsed: dict[str, object] = {}
+
+    def render(self, source, context: dict, now: datetime) -> str:
+        """Render `source` with Studio's `context`; non-strings render as text."""
+        if not isinstance(source, str):
+            return "" if source is None else str(source)
+        if "{" not in source:
+            return source  # most values are plain text: skip the template machinery
+        template = self._parsed.get(source)
+        if template is None:
+            try:
+                template = self._env.from_string(source)
+            except LiquidError as exc:
+                raise TemplateError(_first_line(exc)) from None
+            self._parsed[source] = template
+        token = _now.set(now)
+        try:
+            out = template.render(**context)
+        except LiquidError as exc:
+            raise TemplateError(_first_line(exc)) from None
+        finally:
+            _now.reset(token)
+        return out
+
+    def __len__(self) -> int:
+        return len(self._parsed)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).splitlines()
+    return text[0] if text else type(exc).__name__
