@@ -1,0 +1,1 @@
+"""All I/O: the SQL store, the HTTP client, outbound channels, TwiML rendering."""

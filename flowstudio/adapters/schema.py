@@ -1,0 +1,105 @@
+"""The database tables (SQLAlchemy Core), for SQLite and PostgreSQL alike.
+
+- `revisions`: every version of every flow that ran; executions pin one.
+- `executions`: one row per execution with its JSON state, what it waits for, and
+  `due_at`, the next time a timer (a reply's timeout, or the 30-day expiry) fires.
+  A partial unique index allows one active execution per (flow, session): the
+  contact's address for messages and REST, the call for calls.
+- `steps`: Studio's steps (event, from, to, time, context snapshot).
+- `logs`: the trace (widgets entered, errors, notes) for people debugging a flow.
+- `inbound`: webhook deliveries already processed, so a retry is answered, not re-run.
+- `outbox`: messages and calls sent outside a webhook answer.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (JSON, BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, Text,
+                        UniqueConstraint, text)
+
+metadata = MetaData()
+
+_BIGINT = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER keys only
+
+revisions = Table(
+    "revisions", metadata,
+    Column("id", String(80), primary_key=True),
+    Column("flow_id", String(200), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("author", String(200), nullable=False, default=""),
+    Column("message", Text, nullable=False, default=""),
+    UniqueConstraint("flow_id", "number", name="uq_revisions_flow_number"),
+    Index("ix_revisions_flow_sha", "flow_id", "sha256"),
+)
+
+executions = Table(
+    "executions", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("flow_id", String(200), nullable=False),
+    Column("revision_id", String(80), nullable=False),
+    Column("session_key", String(200), nullable=False),
+    Column("contact", String(200), nullable=False),
+    Column("flow_address", String(200), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("waiting_widget", String(200)),
+    Column("waiting_kind", String(16)),
+    Column("due_at", DateTime(timezone=True)),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("state", JSON, nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("ended_reason", Text),
+    Index("uq_executions_active_session", "flow_id", "session_key", unique=True,
+          sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'")),
+    Index("ix_executions_due", "due_at", sqlite_where=text("status = 'active'"),
+          postgresql_where=text("status = 'active'")),
+    Index("ix_executions_flow_status", "flow_id", "status", "created_at"),
+    Index("ix_executions_contact", "contact", "created_at"),
+)
+
+steps = Table(
+    "steps", metadata,
+    Column("id", _BIGINT, primary_key=True, autoincrement=True),
+    Column("execution_id", String(64), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("flow_id", String(200), nullable=False),
+    Column("event", String(100)),
+    Column("from_widget", String(200), nullable=False),
+    Column("to_widget", String(200), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("context", JSON, nullable=False),
+    Index("ix_steps_execution", "execution_id", "seq"),
+)
+
+logs = Table(
+    "logs", metadata,
+    Column("id", _BIGINT, primary_key=True, autoincrement=True),
+    Column("execution_id", String(64), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("entry", JSON, nullable=False),
+    Index("ix_logs_execution", "execution_id", "seq"),
+)
+
+inbound = Table(
+    "inbound", metadata,
+    Column("key", String(300), primary_key=True),
+    Column("execution_id", String(64)),
+    Column("response", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", _BIGINT, primary_key=True, autoincrement=True),
+    Column("execution_id", String(64)),
+    Column("effect", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("result", JSON),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_outbox_execution", "execution_id", "id"),
+)

@@ -1,0 +1,299 @@
+"""Executions, steps, revisions and timers in SQL, with SQLAlchemy Core.
+
+SQLite (a file under the data folder) by default, PostgreSQL when
+`FLOWSTUDIO_DATABASE_URL` says so. The service uses it in a fixed pattern per event:
+
+    with store.locked(session):      # one event per contact at a time
+        row = store.active_execution(...)   # read
+        ... run the engine, perform I/O ...
+        store.save_turn(record)      # ONE write transaction, or nothing
+
+`locked` is a PostgreSQL advisory lock (so it holds across processes and is released
+if a process dies) or, on SQLite, a lock inside this process. `save_turn` also checks
+the row's `version`, so even two SQLite processes can never both advance the same
+execution: the second gets `Conflict` and the service retries with fresh state.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from sqlalchemy import and_, create_engine, delete, event, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import StaticPool
+
+from . import schema as t
+
+
+class Conflict(Exception):
+    """Someone else changed this execution (or started one for this session) first."""
+
+
+@dataclass
+class TurnRecord:
+    """Everything one processed event writes, saved in one transaction."""
+
+    execution_id: str
+    flow_id: str
+    revision_id: str
+    session_key: str
+    contact: str
+    flow_address: str
+    channel: str
+    status: str
+    state: dict
+    version: int | None            # the version read; None for a new execution
+    now: datetime
+    expires_at: datetime
+    waiting_widget: str | None = None
+    waiting_kind: str | None = None
+    wait_due: datetime | None = None
+    ended_reason: str | None = None
+    steps: list[dict] = field(default_factory=list)
+    trace: list[dict] = field(default_factory=list)
+    inbound_key: str | None = None
+    response: dict | None = None
+    outbox: list[dict] = field(default_factory=list)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """A datetime from the database as an aware UTC datetime (SQLite returns naive ones)."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)
+
+
+class Store:
+    """The database behind executions. `url` is an SQLAlchemy URL."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.is_postgres = url.startswith("postgresql")
+        self.engine = _make_engine(url)
+        self._local_locks: dict[str, list] = {}
+        self._local_guard = threading.Lock()
+
+    def create_schema(self) -> None:
+        """Create missing tables and indexes."""
+        t.metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.engine.dispose()
+
+    # ------------------------------------------------------------ locking
+
+    @contextmanager
+    def locked(self, key: str):
+        """Run the block while no other thread or process holds `key`."""
+        if self.is_postgres:
+            number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(select(func.pg_advisory_lock(number)))
+                try:
+                    yield
+                finally:
+                    conn.execute(select(func.pg_advisory_unlock(number)))
+            return
+        with self._local_guard:
+            entry = self._local_locks.setdefault(key, [threading.Lock(), 0])
+            entry[1] += 1
+        try:
+            with entry[0]:
+                yield
+        finally:
+            with self._local_guard:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    self._local_locks.pop(key, None)
+
+    @contextmanager
+    def _write(self):
+        with self.engine.connect() as conn:
+            conn.execution_options(flowstudio_write=True)
+            with conn.begin():
+                yield conn
+
+    # ------------------------------------------------------------ revisions
+
+    def ensure_revision(self, flow_id: str, sha256: str, data: dict, now: datetime, author: str = "",
+                        message: str = "") -> str:
+        """The id of the latest revision of `flow_id` if it has this content, else of a
+        new revision recorded now."""
+        latest = self.latest_revision(flow_id)
+        if latest is not None and latest.sha256 == sha256:
+            return latest.id
+        number = (latest.number if latest else 0) + 1
+        rev_id = f"{flow_id}@{number}"
+        try:
+            with self._write() as conn:
+                conn.execute(insert(t.revisions).values(id=rev_id, flow_id=flow_id, number=number, sha256=sha256,
+                                                        data=data, created_at=now, author=author, message=message))
+        except IntegrityError:  # another process recorded it first
+            return self.ensure_revision(flow_id, sha256, data, now, author, message)
+        return rev_id
+
+    def latest_revision(self, flow_id: str):
+        """The newest revision row of a flow, or None."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(t.revisions).where(t.revisions.c.flow_id == flow_id)
+                                .order_by(t.revisions.c.number.desc()).limit(1)).first()
+
+    def revision(self, revision_id: str):
+        """One revision row, or None."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(t.revisions).where(t.revisions.c.id == revision_id)).first()
+
+    # ------------------------------------------------------------ executions: read
+
+    def active_execution(self, flow_id: str, session_key: str):
+        """The active execution of a session, or None."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(t.executions).where(and_(
+                t.executions.c.flow_id == flow_id, t.executions.c.session_key == session_key,
+                t.executions.c.status == "active"))).first()
+
+    def execution(self, execution_id: str):
+        """One execution row, or None."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(t.executions).where(t.executions.c.id == execution_id)).first()
+
+    def executions(self, flow_id: str | None = None, contact: str | None = None, status: str | None = None,
+                   limit: int = 100) -> list:
+        """Executions, newest first, filtered by flow, contact and status."""
+        query = select(t.executions).order_by(t.executions.c.created_at.desc(), t.executions.c.id).limit(limit)
+        for column, value in (("flow_id", flow_id), ("contact", contact), ("status", status)):
+            if value is not None:
+                query = query.where(t.executions.c[column] == value)
+        with self.engine.connect() as conn:
+            return list(conn.execute(query))
+
+    def steps(self, execution_id: str) -> list:
+        """The steps of an execution, in order."""
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(t.steps).where(t.steps.c.execution_id == execution_id)
+                                     .order_by(t.steps.c.id)))
+
+    def logs(self, execution_id: str) -> list[dict]:
+        """The trace of an execution, in order."""
+        with self.engine.connect() as conn:
+            return [r.entry for r in conn.execute(select(t.logs.c.entry).where(
+                t.logs.c.execution_id == execution_id).order_by(t.logs.c.id))]
+
+    def outbox(self, execution_id: str | None = None) -> list:
+        """Messages and calls sent outside webhook answers, oldest first."""
+        query = select(t.outbox).order_by(t.outbox.c.id)
+        if execution_id is not None:
+            query = query.where(t.outbox.c.execution_id == execution_id)
+        with self.engine.connect() as conn:
+            return list(conn.execute(query))
+
+    def inbound_response(self, key: str) -> dict | None:
+        """The stored answer to an already processed webhook delivery."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.inbound.c.response).where(t.inbound.c.key == key)).first()
+        return row.response if row else None
+
+    def due(self, now: datetime, limit: int = 100) -> list:
+        """Active executions whose timer is due, oldest first."""
+        with self.engine.connect() as conn:
+            return list(conn.execute(
+                select(t.executions.c.id, t.executions.c.flow_id, t.executions.c.session_key)
+                .where(and_(t.executions.c.status == "active", t.executions.c.due_at <= now))
+                .order_by(t.executions.c.due_at).limit(limit)))
+
+    def count(self, status: str | None = None) -> int:
+        """How many executions there are (with this status)."""
+        query = select(func.count()).select_from(t.executions)
+        if status:
+            query = query.where(t.executions.c.status == status)
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar_one()
+
+    # ------------------------------------------------------------ executions: write
+
+    def save_turn(self, r: TurnRecord) -> None:
+        """Write one processed event atomically; raise Conflict if the execution changed
+        since it was read, or the webhook delivery was already processed."""
+        ended = r.status != "active"
+        due = None if ended else min(d for d in (r.wait_due, r.expires_at) if d is not None)
+        values = dict(status=r.status, waiting_widget=r.waiting_widget, waiting_kind=r.waiting_kind, due_at=due,
+                      state=r.state, updated_at=r.now, ended_at=r.now if ended else None,
+                      ended_reason=r.ended_reason)
+        try:
+            with self._write() as conn:
+                if r.inbound_key is not None:
+                    conn.execute(insert(t.inbound).values(key=r.inbound_key, execution_id=r.execution_id,
+                                                          response=r.response or {}, created_at=r.now))
+                if r.version is None:
+                    conn.execute(insert(t.executions).values(
+                        id=r.execution_id, flow_id=r.flow_id, revision_id=r.revision_id, session_key=r.session_key,
+                        contact=r.contact, flow_address=r.flow_address, channel=r.channel, expires_at=r.expires_at,
+                        version=1, created_at=r.now, **values))
+                else:
+                    done = conn.execute(update(t.executions).where(and_(
+                        t.executions.c.id == r.execution_id, t.executions.c.version == r.version))
+                        .values(version=r.version + 1, **values))
+                    if done.rowcount != 1:
+                        raise Conflict(f"execution {r.execution_id} changed while this event was processed")
+                self._append(conn, r)
+        except IntegrityError as exc:
+            raise Conflict(str(exc.orig)) from None
+
+    def _append(self, conn, r: TurnRecord) -> None:
+        if r.steps:
+            conn.execute(insert(t.steps), [
+                {"execution_id": r.execution_id, "seq": i, "flow_id": s["flow"], "event": s["event"],
+                 "from_widget": s["from"], "to_widget": s["to"], "at": r.now, "context": s["context"]}
+                for i, s in enumerate(r.steps)])
+        if r.trace:
+            conn.execute(insert(t.logs), [{"execution_id": r.execution_id, "seq": i, "at": r.now, "entry": e}
+                                          for i, e in enumerate(r.trace)])
+        if r.outbox:
+            conn.execute(insert(t.outbox), [{"execution_id": r.execution_id, "created_at": r.now, **o}
+                                            for o in r.outbox])
+
+    def record_inbound(self, key: str, response: dict, now: datetime, execution_id: str | None = None) -> None:
+        """Remember a processed delivery that changed no execution (ignored, refused)."""
+        try:
+            with self._write() as conn:
+                conn.execute(insert(t.inbound).values(key=key, execution_id=execution_id, response=response,
+                                                      created_at=now))
+        except IntegrityError:
+            pass
+
+    def delete_all(self) -> None:
+        """Empty every table (tests and the terminal console)."""
+        with self._write() as conn:
+            for table in reversed(t.metadata.sorted_tables):
+                conn.execute(delete(table))
+
+
+def _make_engine(url: str):
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    memory = url in ("sqlite://", "sqlite:///:memory:")
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                           poolclass=StaticPool if memory else None)
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_conn, _record):
+        # We issue BEGIN ourselves (below); WAL lets readers run beside the writer, and
+        # synchronous=NORMAL in WAL mode loses nothing when a process is killed.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000", "foreign_keys=ON"):
+            cur.execute(f"PRAGMA {pragma}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        # A write transaction takes the write lock up front, so it never fails halfway
+        # when another connection wrote in between (SQLite's "busy snapshot").
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("flowstudio_write")
+                             else "BEGIN")
+
+    return engine

@@ -1,0 +1,157 @@
+"""Playing the phone: drive a flow as a contact would, through the real service.
+
+Used by flow tests (`flowstudio test`), the terminal console (`flowstudio run`) and
+the test suite. Time is a `FakeClock` that only moves when told to; HTTP widgets get
+the answers given per widget (`MockHttp`), so a conversation replays exactly.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from .adapters.store import Store
+from .engine import effects as fx
+from .repository import FlowRepository
+from .service import FlowService, TurnResult
+
+DEFAULT_CONTACT = "+15555550123"
+DEFAULT_NUMBER = "+15555550100"
+START = datetime(2026, 1, 5, 10, 0, tzinfo=timezone.utc)  # a Monday, 10:00 UTC
+
+
+class FakeClock:
+    """A clock that stands still until `advance` moves it."""
+
+    def __init__(self, now: datetime = START):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Let `seconds` pass."""
+        self.now += timedelta(seconds=seconds)
+
+
+class MockHttp:
+    """Answers HTTP widgets by widget name; an unmocked request fails, saying so."""
+
+    def __init__(self, answers: dict | None = None, fallback=None):
+        self.answers = dict(answers or {})
+        self.fallback = fallback
+        self.requests: list[fx.HttpCall] = []
+
+    def __call__(self, call: fx.HttpCall) -> dict:
+        self.requests.append(call)
+        answer = self.answers.get(call.widget)
+        if answer is None:
+            if self.fallback is not None:
+                return self.fallback(call)
+            return {"status_code": None, "content_type": "", "body": "",
+                    "error": f"no mocked answer for '{call.widget}' (add one under http: in the test)"}
+        body = answer.get("body", "")
+        content_type = answer.get("content_type", "application/json" if not isinstance(body, str) else "text/plain")
+        if not isinstance(body, str):
+            body = json.dumps(body)
+        return {"status_code": int(answer.get("status", 200)), "content_type": content_type, "body": body,
+                "error": answer.get("error")}
+
+
+def local_service(flows_dir: str | Path, clock: FakeClock | None = None, http=None,
+                  database_url: str = "sqlite://") -> FlowService:
+    """A service on an in-memory database (by default), with a fake clock and mocked HTTP."""
+    store = Store(database_url)
+    store.create_schema()
+    clock = clock or FakeClock()
+    counter = itertools.count(1)
+    return FlowService(store, FlowRepository(flows_dir, store, clock), http=http or MockHttp(), clock=clock,
+                       new_id=lambda: f"FN{next(counter):032d}")
+
+
+@dataclass
+class Conversation:
+    """One contact talking to one flow. Each method is one thing the person does and
+    returns what the flow did (a TurnResult, or a list for `wait`)."""
+
+    service: FlowService
+    flow_id: str
+    contact: str = DEFAULT_CONTACT
+    number: str = DEFAULT_NUMBER
+    execution_id: str | None = None
+    waiting: dict | None = None
+    call_sid: str | None = None
+    log: list = field(default_factory=list)
+    _sids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def send(self, body: str, media: tuple[str, ...] = ()) -> TurnResult:
+        """Text the flow's number."""
+        params = {"MessageSid": self._sid("SM"), "AccountSid": "AC" + "0" * 32, "From": self.contact,
+                  "To": self.number, "Body": body, "NumMedia": str(len(media))}
+        params.update({f"MediaUrl{i}": url for i, url in enumerate(media)})
+        return self._track(self.service.inbound_message(self.flow_id, params))
+
+    def call(self) -> TurnResult:
+        """Call the flow's number."""
+        self.call_sid = self._sid("CA")
+        params = {"CallSid": self.call_sid, "AccountSid": "AC" + "0" * 32, "From": self.contact, "To": self.number,
+                  "CallStatus": "ringing", "Direction": "inbound"}
+        return self._track(self.service.inbound_call(self.flow_id, params))
+
+    def start(self, parameters: dict | None = None) -> TurnResult:
+        """Start an execution through the REST API, as a backend would."""
+        return self._track(self.service.start_request(self.flow_id, self.contact, self.number, parameters or {}))
+
+    def press(self, digits: str) -> TurnResult:
+        """Press keys on the call's keypad."""
+        return self.callback({"Digits": digits})
+
+    def speak(self, words: str, confidence: float = 0.92) -> TurnResult:
+        """Say something to the call (speech recognition's result)."""
+        return self.callback({"SpeechResult": words, "Confidence": str(confidence)})
+
+    def no_input(self) -> TurnResult:
+        """Stay silent until the gather gives up."""
+        return self.callback({"FlowEvent": "timeout"})
+
+    def callback(self, params: dict) -> TurnResult:
+        """Anything Twilio posts back for the waiting widget (dial result, recording, ...)."""
+        if not self.execution_id or not self.waiting:
+            raise RuntimeError("nothing is waiting for a callback")
+        full = {"CallSid": self.call_sid or "", "From": self.contact, "To": self.number,
+                "CallStatus": "in-progress", **params}
+        return self._track(self.service.callback(self.flow_id, self.execution_id, self.waiting["widget"], full,
+                                                 self.waiting["token"]))
+
+    def hang_up(self) -> TurnResult:
+        """Hang up the call."""
+        if not self.execution_id:
+            raise RuntimeError("there is no call to hang up")
+        return self._track(self.service.call_ended(self.flow_id, self.execution_id,
+                                                   {"CallSid": self.call_sid or "", "CallStatus": "completed"}))
+
+    def wait(self, seconds: float) -> list[TurnResult]:
+        """Let time pass; timers that fall due fire."""
+        self.service.clock.advance(seconds)
+        results = self.service.fire_due()
+        for result in results:
+            self._track(result)
+        return results
+
+    def end(self) -> TurnResult:
+        """End the execution by hand."""
+        return self._track(self.service.end_execution(self.flow_id, self.execution_id, "ended by the tester"))
+
+    def _sid(self, prefix: str) -> str:
+        """A Twilio-like sid, unique per contact and repeatable from run to run."""
+        digits = "".join(ch for ch in self.contact if ch.isdigit())[-12:]
+        return f"{prefix}{digits:0>12}{next(self._sids):020d}"
+
+    def _track(self, result: TurnResult) -> TurnResult:
+        if result.execution_id:
+            self.execution_id = result.execution_id
+        self.waiting = result.waiting if result.status == "active" else None
+        self.log.append(result)
+        return result

@@ -1,0 +1,325 @@
+"""The service: load the flow and the execution, run the engine, perform, save.
+
+Every way into a flow (webhooks, the REST API, timers, the browser console, the
+terminal console, flow tests) goes through `FlowService`, so they all behave alike.
+
+Per event, for one session (a contact's messages, or one call) at a time:
+1. take the session's lock (`Store.locked`): events of one contact never overlap;
+2. read the active execution; run `engine.start` or `engine.resume`;
+3. perform the I/O the engine waits on (HTTP requests, sends) and resume at once;
+4. save everything in ONE transaction (`Store.save_turn`). A crash before the commit
+   leaves the execution exactly as it was before the event.
+
+Decided here: an SMS for a contact whose execution is active but not waiting for a
+message (it waits for a call's callback, say) does not start a second execution and
+is not fed to the wrong widget: it is kept in that execution's log as "not used" and
+gets no reply.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Protocol
+
+from .adapters.store import Conflict, Store, TurnRecord, utc
+from .engine import effects as fx
+from .engine import events as ev
+from .engine.runner import EngineError, resume, start
+from .engine.state import ACTIVE, WAIT_IO, WAIT_MESSAGE, ExecutionState, Step
+from .repository import FlowRepository
+
+VOICE_EFFECTS = (fx.Say, fx.Play, fx.Gather, fx.Dial, fx.Record, fx.Enqueue, fx.Redirect, fx.Hangup)
+MAX_RETRIES = 5
+
+
+class ExecutionBusy(Exception):
+    """The contact already has an active execution of this flow (REST start: 409)."""
+
+
+class ExecutionNotFound(Exception):
+    """No execution with this id (for this flow)."""
+
+
+class HttpPerformer(Protocol):
+    """Performs a widget's HTTP request; returns status_code, content_type, body, error."""
+
+    def __call__(self, call: fx.HttpCall) -> dict: ...
+
+
+class Channel(Protocol):
+    """Sends what is not a webhook answer: messages, outgoing calls, call recordings."""
+
+    def send_message(self, message: fx.SendMessage) -> dict: ...
+
+    def place_call(self, call: fx.PlaceCall, execution_id: str) -> dict: ...
+
+    def record_call(self, effect: fx.StartRecording, execution_id: str) -> dict: ...
+
+
+class LocalChannel:
+    """The channel used without Twilio credentials: accepts everything and sends
+    nothing; what it accepted is kept in the outbox, visible in the API."""
+
+    def send_message(self, message: fx.SendMessage) -> dict:
+        return {"status": "sent", "sid": "SM" + uuid.uuid4().hex}
+
+    def place_call(self, call: fx.PlaceCall, execution_id: str) -> dict:
+        return {"status": "queued", "sid": "CA" + uuid.uuid4().hex}
+
+    def record_call(self, effect: fx.StartRecording, execution_id: str) -> dict:
+        return {"status": "recording", "sid": "RE" + uuid.uuid4().hex}
+
+
+@dataclass
+class TurnResult:
+    """What processing one event did, for the caller to answer with (TwiML, JSON)."""
+
+    execution_id: str | None
+    status: str
+    replies: list = field(default_factory=list)
+    voice: list = field(default_factory=list)
+    sent: list = field(default_factory=list)
+    waiting: dict | None = None
+    trace: list = field(default_factory=list)
+    steps: list = field(default_factory=list)
+    note: str = ""
+    duplicate: bool = False
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (effects as dicts)."""
+        return {"execution_id": self.execution_id, "status": self.status, "note": self.note,
+                "replies": [e.to_dict() for e in self.replies], "voice": [e.to_dict() for e in self.voice],
+                "sent": self.sent, "waiting": self.waiting, "trace": self.trace,
+                "steps": [{k: v for k, v in s.items() if k != "context"} for s in self.steps]}
+
+    @classmethod
+    def from_dict(cls, data: dict, duplicate: bool = False) -> "TurnResult":
+        """Rebuild a stored answer (a retried webhook gets the same answer)."""
+        return cls(data.get("execution_id"), data.get("status", ""), [fx.from_dict(e) for e in data.get("replies", [])],
+                   [fx.from_dict(e) for e in data.get("voice", [])], data.get("sent", []), data.get("waiting"),
+                   data.get("trace", []), data.get("steps", []), data.get("note", ""), duplicate)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class FlowService:
+    """Runs flows for inbound events; see the module docstring."""
+
+    def __init__(self, store: Store, flows: FlowRepository, *, http: HttpPerformer | None = None,
+                 channel: Channel | None = None, clock: Callable[[], datetime] = _utcnow,
+                 new_id: Callable[[], str] | None = None, expiry: timedelta = timedelta(days=30)):
+        self.store = store
+        self.flows = flows
+        self.http = http or _default_http()
+        self.channel = channel or LocalChannel()
+        self.clock = clock
+        self.new_id = new_id or (lambda: "FN" + uuid.uuid4().hex)
+        self.expiry = expiry
+
+    # ------------------------------------------------------------ entry points
+
+    def inbound_message(self, flow_id: str, params: dict) -> TurnResult:
+        """An SMS arrived: resume the contact's waiting execution or start one."""
+        contact = params.get("From", "")
+        key = f"sms:{flow_id}:{params['MessageSid']}" if params.get("MessageSid") else None
+
+        def decide(row, now):
+            if row is None:
+                return start(self.flows.latest(flow_id), ev.MessageReceived(params), now, self.new_id(), self.flows)
+            state = ExecutionState.from_dict(row.state)
+            if state.waiting is None or state.waiting.kind != WAIT_MESSAGE:
+                return _unused_message(state, params, now)
+            return resume(self.flows, state, ev.MessageReceived(params), now)
+
+        return self._turn(flow_id, contact, decide, key, replies=True)
+
+    def inbound_call(self, flow_id: str, params: dict) -> TurnResult:
+        """A call arrived: each call is its own execution."""
+        key = f"call:{flow_id}:{params.get('CallSid')}:start" if params.get("CallSid") else None
+        session = "call:" + (params.get("CallSid") or uuid.uuid4().hex)
+
+        def decide(row, now):
+            if row is not None:
+                raise ExecutionBusy(f"call {params.get('CallSid')} already has an execution")
+            return start(self.flows.latest(flow_id), ev.CallReceived(params), now, self.new_id(), self.flows)
+
+        return self._turn(flow_id, session, decide, key)
+
+    def start_request(self, flow_id: str, to: str, from_: str, parameters: dict) -> TurnResult:
+        """Start an execution through the REST API (`incomingRequest`)."""
+        def decide(row, now):
+            if row is not None:
+                raise ExecutionBusy(f"{to} already has an active execution of '{flow_id}' ({row.id})")
+            event = ev.RequestReceived(to=to, from_=from_, parameters=parameters)
+            return start(self.flows.latest(flow_id), event, now, self.new_id(), self.flows)
+
+        return self._turn(flow_id, to, decide)
+
+    def callback(self, flow_id: str, execution_id: str, widget: str, params: dict,
+                 token: int | None = None) -> TurnResult:
+        """Twilio called back for a waiting voice widget (or an outgoing call's status)."""
+        key = f"cb:{execution_id}:{widget}:{token}" if token is not None else None
+        event = ev.CallbackReceived(widget, params, token)
+        return self._resume_by_id(flow_id, execution_id, event, key)
+
+    def call_ended(self, flow_id: str, execution_id: str, params: dict) -> TurnResult:
+        """The call behind an execution ended (status callback)."""
+        return self._resume_by_id(flow_id, execution_id, ev.CallEnded(params), None)
+
+    def end_execution(self, flow_id: str, execution_id: str, reason: str = "ended by request") -> TurnResult:
+        """End an active execution by hand."""
+        return self._resume_by_id(flow_id, execution_id, ev.EndRequested(reason), None)
+
+    def fire_due(self, now: datetime | None = None, limit: int = 100) -> list[TurnResult]:
+        """Fire every timer due by `now` (timeouts and expiries), each exactly once."""
+        now = now or self.clock()
+        results = []
+        for row in self.store.due(now, limit):
+            result = self._turn(row.flow_id, row.session_key, lambda r, n: _timer_event(self.flows, r, now),
+                                execution_id=row.id, now=now)
+            if result.status != "ignored":
+                results.append(result)
+        return results
+
+    # ------------------------------------------------------------ the turn
+
+    def _resume_by_id(self, flow_id, execution_id, event, key) -> TurnResult:
+        row = self.store.execution(execution_id)
+        if row is None or row.flow_id != flow_id:
+            raise ExecutionNotFound(f"no execution {execution_id} of flow '{flow_id}'")
+
+        def decide(current, now):
+            if current is None or current.status != ACTIVE:
+                return TurnResult(execution_id, "ignored", note="the execution has already ended")
+            try:
+                return resume(self.flows, ExecutionState.from_dict(current.state), event, now)
+            except EngineError as exc:
+                return TurnResult(execution_id, "ignored", note=str(exc))
+
+        return self._turn(flow_id, row.session_key, decide, key, execution_id=execution_id)
+
+    def _turn(self, flow_id, session_key, decide, inbound_key=None, *, replies=False, execution_id=None,
+              now=None) -> TurnResult:
+        for _ in range(MAX_RETRIES):
+            with self.store.locked(f"{flow_id}|{session_key}"):
+                if inbound_key:
+                    stored = self.store.inbound_response(inbound_key)
+                    if stored is not None:
+                        return TurnResult.from_dict(stored, duplicate=True)
+                row = (self.store.execution(execution_id) if execution_id
+                       else self.store.active_execution(flow_id, session_key))
+                when = now or self.clock()
+                outcome = decide(row, when)
+                if isinstance(outcome, TurnResult):
+                    return outcome
+                result, record = self._settle(outcome, row, session_key, when, replies)
+                record.inbound_key, record.response = inbound_key, result.to_dict()
+                try:
+                    self.store.save_turn(record)
+                except Conflict:
+                    continue  # someone else moved first: run the event again on fresh state
+                return result
+        raise Conflict(f"gave up after {MAX_RETRIES} attempts: the execution kept changing")
+
+    def _settle(self, step: Step, row, session_key: str, now: datetime, replies_allowed: bool):
+        """Perform what the engine waits on (I/O), resuming until it waits for the outside
+        world or ends; sort the effects into replies, voice verbs and sends."""
+        result = TurnResult(step.state.id, step.state.status)
+        outbox: list[dict] = []
+        trace, steps = list(step.trace), list(step.steps)
+        while True:
+            outcome = {}
+            for effect in step.effects:
+                outcome[effect.widget] = self._perform(effect, step.state, result, outbox, replies_allowed)
+            waiting = step.state.waiting if step.state.active else None
+            follow = None
+            if waiting and waiting.kind == WAIT_IO:
+                follow = ev.IoCompleted(waiting.widget, outcome.get(waiting.widget, {"status": "failed",
+                                                                                       "error": "nothing was done"}))
+            elif waiting and waiting.kind == WAIT_MESSAGE and outcome.get(waiting.widget, {}).get("status") == "failed":
+                follow = ev.DeliveryFailed(waiting.widget, outcome[waiting.widget])
+            if follow is None:
+                break
+            step = resume(self.flows, step.state, follow, now)
+            trace += step.trace
+            steps += step.steps
+        state = step.state
+        result.status, result.trace, result.steps = state.status, trace, steps
+        result.waiting = _waiting_dict(state)
+        expires = utc(row.expires_at) if row is not None else now + self.expiry
+        record = TurnRecord(
+            execution_id=state.id, flow_id=state.flow_id, revision_id=state.revision, session_key=session_key,
+            contact=state.contact, flow_address=state.flow_address, channel=state.channel, status=state.status,
+            state=state.to_dict(), version=row.version if row is not None else None, now=now, expires_at=expires,
+            waiting_widget=state.waiting.widget if state.waiting else None,
+            waiting_kind=state.waiting.kind if state.waiting else None,
+            wait_due=datetime.fromisoformat(state.waiting.due) if state.waiting and state.waiting.due else None,
+            ended_reason=state.ended_reason, steps=steps, trace=trace, outbox=outbox)
+        return result, record
+
+    def _perform(self, effect, state: ExecutionState, result: TurnResult, outbox: list, replies_allowed: bool):
+        """Carry out one effect; return its result (for the widget waiting on it)."""
+        if isinstance(effect, VOICE_EFFECTS):
+            result.voice.append(effect)
+            return {"status": "rendered"}
+        if isinstance(effect, fx.SendMessage) and effect.reply and replies_allowed:
+            result.replies.append(effect)
+            return {"status": "sent"}
+        if isinstance(effect, fx.HttpCall):
+            return self.http(effect)
+        if isinstance(effect, fx.SendMessage):
+            answer = self.channel.send_message(effect)
+        elif isinstance(effect, fx.PlaceCall):
+            answer = self.channel.place_call(effect, state.id)
+        else:
+            answer = self.channel.record_call(effect, state.id)
+        entry = {"effect": effect.to_dict(), "status": answer.get("status", ""), "result": answer}
+        outbox.append(entry)
+        result.sent.append(entry)
+        return answer
+
+
+def _waiting_dict(state: ExecutionState) -> dict | None:
+    if not state.active or state.waiting is None:
+        return None
+    w = state.waiting
+    return {"widget": w.widget, "kind": w.kind, "token": w.token, "due": w.due}
+
+
+def _unused_message(state: ExecutionState, params: dict, now: datetime) -> Step:
+    """The decided policy for a message the active execution does not wait for."""
+    waiting = state.waiting
+    why = f"waits at '{waiting.widget}' for a {waiting.kind}" if waiting else "is busy"
+    entry = {"type": "note", "widget": waiting.widget if waiting else None, "flow": state.frame.flow_id,
+             "message": f"message not used: the execution {why}", "inbound": dict(params)}
+    return Step(state, [], [entry], [])
+
+
+def _timer_event(flows, row, now: datetime):
+    """The event a due timer stands for, or a TurnResult when it is stale."""
+    if row is None or row.status != ACTIVE:
+        return TurnResult(row.id if row else None, "ignored", note="already ended")
+    state = ExecutionState.from_dict(row.state)
+    if utc(row.expires_at) <= now:
+        return resume(flows, state, ev.ExecutionExpired(), now)
+    waiting = state.waiting
+    if waiting is None or waiting.due is None or datetime.fromisoformat(waiting.due) > now:
+        return TurnResult(state.id, "ignored", note="not due (another process fired it)")
+    return resume(flows, state, ev.TimeoutElapsed(waiting.widget, waiting.token), now)
+
+
+def _default_http() -> HttpPerformer:
+    from .adapters.http import HttpClient, HttpRequest
+
+    client = HttpClient()
+
+    def perform(call: fx.HttpCall) -> dict:
+        response = client.perform(HttpRequest(method=call.method, url=call.url, content_type=call.content_type,
+                                              body=call.body, parameters=call.parameters))
+        return {"status_code": response.status_code, "content_type": response.content_type,
+                "body": response.body, "error": response.error}
+
+    return perform
