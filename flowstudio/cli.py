@@ -120,6 +120,69 @@ def export_studio(source: Path, output: Path | None) -> None:
         click.echo(text, nl=False)
 
 
+@main.command("test")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--update", is_flag=True, help="Rewrite the expectations with what happens now.")
+@click.option("--coverage", is_flag=True, help="List the transitions that no test takes.")
+def test_command(paths: tuple[Path, ...], update: bool, coverage: bool) -> None:
+    """Run flow tests (`*.test.yaml` beside the flows; default: flows/)."""
+    from .flowtests import FlowTestError, flow_test_files, run_file
+
+    files = flow_test_files(paths or [Path("flows")])
+    if not files:
+        raise click.ClickException("no flow tests found (files named <flow>.test.yaml)")
+    passed = failed = 0
+    taken: dict[tuple[Path, str], set] = {}
+    for f in files:
+        try:
+            results = run_file(f, update)
+        except FlowTestError as exc:
+            click.echo(f"ERROR {exc}")
+            failed += 1
+            continue
+        for r in results:
+            for flow, *branch in r.branches:  # subflows' branches count for the subflow
+                taken.setdefault((f.parent, flow), set()).add(tuple(branch))
+            passed += r.passed
+            failed += not r.passed
+            click.echo(f"{'PASS' if r.passed else 'FAIL'} {f}: {r.name}")
+            for failure in r.failures:
+                click.echo("  " + failure.replace("\n", "\n  "))
+    if coverage:
+        _print_coverage(taken)
+    if update:
+        click.echo(f"updated expectations in {len(files)} file{'s' if len(files) != 1 else ''}")
+    click.echo(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+def _print_coverage(taken: dict) -> None:
+    from .flowtests import branches_of
+    from .spec.model import Flow
+
+    for (folder, flow), branches in sorted(taken.items()):
+        try:
+            missing = sorted(branches_of(Flow.from_data(load_flow_file(folder / f"{flow}.yaml").data)) - branches)
+        except FlowLoadError as exc:
+            click.echo(f"coverage {flow}: cannot load the flow: {exc}")
+            continue
+        click.echo(f"coverage {flow}: " + ("every transition is taken" if not missing else
+                                          f"{len(missing)} transition(s) never taken:"))
+        for source, event, target in missing:
+            click.echo(f"  {source} --{event}--> {target}")
+
+
+@main.command()
+@click.argument("flow_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--contact", default="+15555550123", show_default=True, help="Your phone number.")
+@click.option("--number", default="+15555550100", show_default=True, help="The flow's phone number.")
+def run(flow_file: Path, contact: str, number: str) -> None:
+    """Try a flow in the terminal: type messages, /call, /press 1, /say words, /wait 3600."""
+    from .terminal import run_console
+
+    run_console(flow_file, contact, number)
+
+
 def _read_json(path: Path):
     try:
         return json.loads(path.read_text(encoding="utf-8"))

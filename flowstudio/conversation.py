@@ -17,7 +17,7 @@ from .engine import effects as fx
 from .repository import FlowRepository
 from .service import FlowService, TurnResult
 
-DEFAULT_CONTACT = "+15555550123"
+DEFAULT_CONTACT = "+15555550142"
 DEFAULT_NUMBER = "+15555550100"
 START = datetime(2026, 1, 5, 10, 0, tzinfo=timezone.utc)  # a Monday, 10:00 UTC
 
@@ -61,14 +61,14 @@ class MockHttp:
 
 
 def local_service(flows_dir: str | Path, clock: FakeClock | None = None, http=None,
-                  database_url: str = "sqlite://") -> FlowService:
+                  database_url: str = "sqlite://", channel=None) -> FlowService:
     """A service on an in-memory database (by default), with a fake clock and mocked HTTP."""
     store = Store(database_url)
     store.create_schema()
     clock = clock or FakeClock()
     counter = itertools.count(1)
     return FlowService(store, FlowRepository(flows_dir, store, clock), http=http or MockHttp(), clock=clock,
-                       new_id=lambda: f"FN{next(counter):032d}")
+                       channel=channel, new_id=lambda: f"FN{next(counter):032d}")
 
 
 @dataclass
@@ -124,6 +124,13 @@ class Conversation:
                 "CallStatus": "in-progress", **params}
         return self._track(self.service.callback(self.flow_id, self.execution_id, self.waiting["widget"], full,
                                                  self.waiting["token"]))
+
+    def delivery_failure(self) -> TurnResult:
+        """The message the flow waits on a reply to never reached the phone."""
+        if not self.execution_id or not self.waiting:
+            raise RuntimeError("no message is waiting for a reply")
+        return self._track(self.service.delivery_failed(self.flow_id, self.execution_id, self.waiting["widget"],
+                                                        {"MessageStatus": "undelivered", "ErrorCode": "30003"}))
 
     def hang_up(self) -> TurnResult:
         """Hang up the call."""

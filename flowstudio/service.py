@@ -113,7 +113,7 @@ class FlowService:
                  new_id: Callable[[], str] | None = None, expiry: timedelta = timedelta(days=30)):
         self.store = store
         self.flows = flows
-        self.http = http or _default_http()
+        self.http = http or default_http()
         self.channel = channel or LocalChannel()
         self.clock = clock
         self.new_id = new_id or (lambda: "FN" + uuid.uuid4().hex)
@@ -164,6 +164,10 @@ class FlowService:
         key = f"cb:{execution_id}:{widget}:{token}" if token is not None else None
         event = ev.CallbackReceived(widget, params, token)
         return self._resume_by_id(flow_id, execution_id, event, key)
+
+    def delivery_failed(self, flow_id: str, execution_id: str, widget: str, params: dict) -> TurnResult:
+        """A message the waiting widget sent was not delivered (message status callback)."""
+        return self._resume_by_id(flow_id, execution_id, ev.DeliveryFailed(widget, params), None)
 
     def call_ended(self, flow_id: str, execution_id: str, params: dict) -> TurnResult:
         """The call behind an execution ended (status callback)."""
@@ -311,7 +315,8 @@ def _timer_event(flows, row, now: datetime):
     return resume(flows, state, ev.TimeoutElapsed(waiting.widget, waiting.token), now)
 
 
-def _default_http() -> HttpPerformer:
+def default_http() -> HttpPerformer:
+    """Real HTTP for widgets, through the HTTP client adapter (10 s, 64 KB)."""
     from .adapters.http import HttpClient, HttpRequest
 
     client = HttpClient()

@@ -214,14 +214,15 @@ def test_execution_expiry_is_configurable(store_url, flows_dir):
 
 def test_concurrent_messages_of_one_contact_are_all_processed_in_turn(store_url, flows_dir):
     svc = make_service(store_url, flows_dir)
-    Conversation(svc, "counter").send("start")
+    talk = Conversation(svc, "counter")
+    talk.send("start")
     barrier = threading.Barrier(8)
     errors = []
 
     def send(i):
         barrier.wait()
         try:
-            svc.inbound_message("counter", {"MessageSid": f"SM{i}", "From": "+15555550123", "To": "+15555550100",
+            svc.inbound_message("counter", {"MessageSid": f"SM{i}", "From": talk.contact, "To": "+15555550100",
                                             "Body": f"m{i}"})
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)

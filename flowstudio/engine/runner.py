@@ -23,6 +23,7 @@ from .liquid import Templates
 from .state import ACTIVE, ENDED, FAILED, WAIT_MESSAGE, WAIT_SUBFLOW, ExecutionState, Frame, Step, Waiting
 
 MAX_STEPS = 1000
+FAILURE_EVENTS = ("failed", "fail", "failedToEnqueue", "deliveryFailure")
 MAX_REPEATS = 10
 ENDED_NAME = "Ended"
 
@@ -170,7 +171,7 @@ class _Run:
             if spec is None or spec.enter is None:
                 self._trace("error", widget.name, message=f"'{widget.type}' widgets are not supported by this runtime")
                 return self._end(FAILED, f"'{widget.name}' ({widget.type}) is not supported by this runtime")
-            self._trace("entered", widget.name, type=widget.type)
+            self._trace("entered", widget.name, widget_type=widget.type)
             name = self._continue(widget, self._call(widget, spec.enter), entering=True)
             if name is _WAITING:
                 return
@@ -207,6 +208,10 @@ class _Run:
             return self._enter_subflow(widget, *outcome.subflow)
         target = _target(widget, outcome)
         self._record(outcome.event, widget.name, target)
+        if target is None and len(self.state.frames) > 1 and outcome.event in FAILURE_EVENTS:
+            # A subflow that fails with nowhere to go fails as a whole: its parent follows `failed`.
+            return self._continue(widget, Outcome(failed=f"'{widget.name}' ended the subflow with "
+                                                        f"'{outcome.event}'"), entering=False)
         return target
 
     def _call(self, widget: Widget, behaviour) -> Outcome:
@@ -303,8 +308,8 @@ class _Run:
         self._trace("transition", source, event=event, to=target or ENDED_NAME)
 
     def _trace(self, entry_type: str, widget: str | None, **facts) -> None:
-        self.step.trace.append({"type": entry_type, "widget": widget, "flow": self.state.frame.flow_id
-                                if self.state.frames else None, **facts})
+        flow = self.state.frame.flow_id if self.state.frames else None
+        self.step.trace.append({**facts, "type": entry_type, "widget": widget, "flow": flow})
 
 
 class _Waiting:

@@ -1,0 +1,127 @@
+"""Flow tests as a user feature: the examples' own tests, failures, --update, the console."""
+import io
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from flowstudio.cli import main
+from flowstudio.flowtests import FlowTestError, branches_of, flow_test_files, run_file
+from flowstudio.spec import load_flow_file
+from flowstudio.spec.flowfile import flow_files
+from flowstudio.spec.model import Flow
+from flowstudio.terminal import run_console
+
+from .conftest import REPO
+
+FLOWS = REPO / "flows"
+TEST_FILES = flow_test_files([FLOWS])
+
+
+@pytest.mark.parametrize("path", TEST_FILES, ids=lambda p: p.name)
+def test_example_flow_tests_pass(path):
+    results = run_file(path)
+    assert [(r.name, r.failures) for r in results if not r.passed] == []
+
+
+def test_every_example_flow_has_every_branch_covered():
+    taken: dict[str, set] = {}
+    for path in TEST_FILES:
+        for result in run_file(path):
+            for flow, *branch in result.branches:
+                taken.setdefault(flow, set()).add(tuple(branch))
+    for path in flow_files([FLOWS]):
+        flow = Flow.from_data(load_flow_file(path).data)
+        missing = branches_of(flow) - taken.get(path.stem, set())
+        assert not missing, f"{path.name}: no test takes {sorted(missing)}"
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    shutil.copy(FLOWS / "appointment-confirmation.yaml", tmp_path)
+    return tmp_path
+
+
+TEST = """\
+tests:
+  - name: confirm
+    steps:
+      - send: hi
+        status: active
+      - send: "yes"
+        replies: ["Wrong text"]
+        status: ended
+"""
+
+
+def test_a_failing_expectation_shows_a_readable_diff(workdir):
+    path = workdir / "appointment-confirmation.test.yaml"
+    path.write_text(TEST)
+    result = CliRunner().invoke(main, ["test", str(workdir)])
+    assert result.exit_code == 1
+    assert "FAIL" in result.output and "step 2 (send: 'yes'): replies differ" in result.output
+    assert "-  - Wrong text" in result.output
+    assert "+  - Thank you! Your appointment is confirmed." in result.output
+    assert result.output.strip().endswith("0 passed, 1 failed")
+
+
+def test_update_rewrites_expectations_then_they_pass(workdir):
+    path = workdir / "appointment-confirmation.test.yaml"
+    path.write_text(TEST)
+    assert CliRunner().invoke(main, ["test", "--update", str(path)]).exit_code == 0
+    assert "Wrong text" not in path.read_text()
+    assert "- Thank you! Your appointment is confirmed." in path.read_text()
+    result = CliRunner().invoke(main, ["test", str(path)])
+    assert result.exit_code == 0 and "1 passed, 0 failed" in result.output
+
+
+def test_variables_and_path_expectations(workdir):
+    path = workdir / "appointment-confirmation.test.yaml"
+    path.write_text("""\
+tests:
+  - steps:
+      - send: hi
+        path: [ask_confirmation]
+      - send: NO
+        variables: {reply: "NO"}
+        path: [save_reply, check_reply, cancel_appointment, cancellation_pending]
+""")
+    (result,) = run_file(path)
+    assert result.passed, result.failures
+
+
+@pytest.mark.parametrize("text, message", [
+    ("tests: []\n", "needs a list of tests"),
+    ("tests:\n  - steps:\n      - {send: hi, press: '1'}\n", "needs exactly one action"),
+    ("tests:\n  - steps:\n      - {send: hi, reply: [x]}\n", "unknown key reply"),
+    ("tests:\n  - name: a\n  - name: a\n    name: b\n", "duplicate key 'name'"),
+])
+def test_malformed_test_files_are_reported(workdir, text, message):
+    path = workdir / "appointment-confirmation.test.yaml"
+    path.write_text(text)
+    with pytest.raises(FlowTestError) as info:
+        run_file(path)
+    assert message in str(info.value)
+
+
+def test_terminal_console_plays_the_phone(workdir):
+    lines = iter(["hello", "/wait 3600", "maybe", "yes", "/quit"])
+    out = io.StringIO()
+    run_console(workdir / "appointment-confirmation.yaml", read=lambda prompt: next(lines), out=out)
+    text = out.getvalue()
+    assert "flow> Hi, this is Bright Smile Dental." in text
+    assert "flow> Reminder from Bright Smile Dental" in text
+    assert "flow> Sorry, we didn't understand your reply." in text
+    assert "flow> Thank you! Your appointment is confirmed." in text
+    assert "[execution ended]" in text
+
+
+def test_terminal_console_voice(tmp_path):
+    shutil.copy(FLOWS / "ivr-menu.yaml", tmp_path)
+    lines = iter(["/call", "/say support", "/dial busy", "/record 12", "/quit"])
+    out = io.StringIO()
+    run_console(tmp_path / "ivr-menu.yaml", read=lambda prompt: next(lines), out=out)
+    text = out.getvalue()
+    assert "flow (says)> Thanks for calling Acme Home Services." in text
+    assert "(dialling +15555550101" in text
+    assert "flow (says)> Thanks for your message." in text
