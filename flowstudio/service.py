@@ -52,9 +52,9 @@ class Channel(Protocol):
 
     def send_message(self, message: fx.SendMessage) -> dict: ...
 
-    def place_call(self, call: fx.PlaceCall, execution_id: str) -> dict: ...
+    def place_call(self, call: fx.PlaceCall, execution: ExecutionState) -> dict: ...
 
-    def record_call(self, effect: fx.StartRecording, execution_id: str) -> dict: ...
+    def record_call(self, effect: fx.StartRecording, execution: ExecutionState) -> dict: ...
 
 
 class LocalChannel:
@@ -64,10 +64,10 @@ class LocalChannel:
     def send_message(self, message: fx.SendMessage) -> dict:
         return {"status": "sent", "sid": "SM" + uuid.uuid4().hex}
 
-    def place_call(self, call: fx.PlaceCall, execution_id: str) -> dict:
+    def place_call(self, call: fx.PlaceCall, execution: ExecutionState) -> dict:
         return {"status": "queued", "sid": "CA" + uuid.uuid4().hex}
 
-    def record_call(self, effect: fx.StartRecording, execution_id: str) -> dict:
+    def record_call(self, effect: fx.StartRecording, execution: ExecutionState) -> dict:
         return {"status": "recording", "sid": "RE" + uuid.uuid4().hex}
 
 
@@ -101,7 +101,8 @@ class TurnResult:
                    data.get("trace", []), data.get("steps", []), data.get("note", ""), duplicate)
 
 
-def _utcnow() -> datetime:
+def utcnow() -> datetime:
+    """The real clock, in UTC (tests pass a FakeClock instead)."""
     return datetime.now(timezone.utc)
 
 
@@ -109,7 +110,7 @@ class FlowService:
     """Runs flows for inbound events; see the module docstring."""
 
     def __init__(self, store: Store, flows: FlowRepository, *, http: HttpPerformer | None = None,
-                 channel: Channel | None = None, clock: Callable[[], datetime] = _utcnow,
+                 channel: Channel | None = None, clock: Callable[[], datetime] = utcnow,
                  new_id: Callable[[], str] | None = None, expiry: timedelta = timedelta(days=30)):
         self.store = store
         self.flows = flows
@@ -146,7 +147,7 @@ class FlowService:
                 raise ExecutionBusy(f"call {params.get('CallSid')} already has an execution")
             return start(self.flows.latest(flow_id), ev.CallReceived(params), now, self.new_id(), self.flows)
 
-        return self._turn(flow_id, session, decide, key)
+        return self._turn(flow_id, session, decide, key, call_sid=params.get("CallSid"))
 
     def start_request(self, flow_id: str, to: str, from_: str, parameters: dict) -> TurnResult:
         """Start an execution through the REST API (`incomingRequest`)."""
@@ -163,7 +164,12 @@ class FlowService:
         """Twilio called back for a waiting voice widget (or an outgoing call's status)."""
         key = f"cb:{execution_id}:{widget}:{token}" if token is not None else None
         event = ev.CallbackReceived(widget, params, token)
-        return self._resume_by_id(flow_id, execution_id, event, key)
+        return self._resume_by_id(flow_id, execution_id, event, key, call_sid=params.get("CallSid"))
+
+    def execution_of_call(self, flow_id: str, call_sid: str) -> str | None:
+        """The active execution a call belongs to (for callbacks that only name the call)."""
+        row = self.store.active_call(flow_id, call_sid) if call_sid else None
+        return row.id if row else None
 
     def delivery_failed(self, flow_id: str, execution_id: str, widget: str, params: dict) -> TurnResult:
         """A message the waiting widget sent was not delivered (message status callback)."""
@@ -190,7 +196,7 @@ class FlowService:
 
     # ------------------------------------------------------------ the turn
 
-    def _resume_by_id(self, flow_id, execution_id, event, key) -> TurnResult:
+    def _resume_by_id(self, flow_id, execution_id, event, key, call_sid=None) -> TurnResult:
         row = self.store.execution(execution_id)
         if row is None or row.flow_id != flow_id:
             raise ExecutionNotFound(f"no execution {execution_id} of flow '{flow_id}'")
@@ -203,10 +209,10 @@ class FlowService:
             except EngineError as exc:
                 return TurnResult(execution_id, "ignored", note=str(exc))
 
-        return self._turn(flow_id, row.session_key, decide, key, execution_id=execution_id)
+        return self._turn(flow_id, row.session_key, decide, key, execution_id=execution_id, call_sid=call_sid)
 
     def _turn(self, flow_id, session_key, decide, inbound_key=None, *, replies=False, execution_id=None,
-              now=None) -> TurnResult:
+              now=None, call_sid=None) -> TurnResult:
         for _ in range(MAX_RETRIES):
             with self.store.locked(f"{flow_id}|{session_key}"):
                 if inbound_key:
@@ -220,7 +226,7 @@ class FlowService:
                 if isinstance(outcome, TurnResult):
                     return outcome
                 result, record = self._settle(outcome, row, session_key, when, replies)
-                record.inbound_key, record.response = inbound_key, result.to_dict()
+                record.inbound_key, record.response, record.call_sid = inbound_key, result.to_dict(), call_sid
                 try:
                     self.store.save_turn(record)
                 except Conflict:
@@ -277,9 +283,9 @@ class FlowService:
         if isinstance(effect, fx.SendMessage):
             answer = self.channel.send_message(effect)
         elif isinstance(effect, fx.PlaceCall):
-            answer = self.channel.place_call(effect, state.id)
+            answer = self.channel.place_call(effect, state)
         else:
-            answer = self.channel.record_call(effect, state.id)
+            answer = self.channel.record_call(effect, state)
         entry = {"effect": effect.to_dict(), "status": answer.get("status", ""), "result": answer}
         outbox.append(entry)
         result.sent.append(entry)

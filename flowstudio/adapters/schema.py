@@ -42,6 +42,7 @@ executions = Table(
     Column("contact", String(200), nullable=False),
     Column("flow_address", String(200), nullable=False),
     Column("channel", String(16), nullable=False),
+    Column("call_sid", String(64)),
     Column("status", String(16), nullable=False),
     Column("waiting_widget", String(200)),
     Column("waiting_kind", String(16)),
@@ -59,6 +60,7 @@ executions = Table(
           postgresql_where=text("status = 'active'")),
     Index("ix_executions_flow_status", "flow_id", "status", "created_at"),
     Index("ix_executions_contact", "contact", "created_at"),
+    Index("ix_executions_call", "flow_id", "call_sid"),
 )
 
 steps = Table(

@@ -57,6 +57,7 @@ class TurnRecord:
     inbound_key: str | None = None
     response: dict | None = None
     outbox: list[dict] = field(default_factory=list)
+    call_sid: str | None = None
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -156,6 +157,13 @@ class Store:
                 t.executions.c.flow_id == flow_id, t.executions.c.session_key == session_key,
                 t.executions.c.status == "active"))).first()
 
+    def active_call(self, flow_id: str, call_sid: str):
+        """The active execution that a call belongs to, or None."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(t.executions).where(and_(
+                t.executions.c.flow_id == flow_id, t.executions.c.call_sid == call_sid,
+                t.executions.c.status == "active"))).first()
+
     def execution(self, execution_id: str):
         """One execution row, or None."""
         with self.engine.connect() as conn:
@@ -223,6 +231,8 @@ class Store:
         values = dict(status=r.status, waiting_widget=r.waiting_widget, waiting_kind=r.waiting_kind, due_at=due,
                       state=r.state, updated_at=r.now, ended_at=r.now if ended else None,
                       ended_reason=r.ended_reason)
+        if r.call_sid:
+            values["call_sid"] = r.call_sid
         try:
             with self._write() as conn:
                 if r.inbound_key is not None:

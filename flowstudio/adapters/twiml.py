@@ -1,0 +1,127 @@
+"""TwiML answers for webhooks, built with the `twilio` package's builders.
+
+Messaging: each reply is a `<Message>` in order. Voice: each voice effect becomes its
+verb; verbs that wait (`<Gather>`, `<Dial>`, `<Record>`, `<Enqueue>`) get an `action`
+URL back to the flow's webhook naming the execution, the widget and the wait's token,
+so the callback resumes exactly that wait. A `<Gather>` with no input falls through
+to a `<Redirect>` carrying `FlowEvent=timeout`. When the execution has ended, the
+call hangs up.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import Dial, Enqueue, Gather, VoiceResponse
+
+from ..engine import effects as fx
+
+# callback(widget, extra query params) -> the URL Twilio should call back
+CallbackUrl = Callable[..., str]
+
+APOLOGY = "Sorry, this service is not available right now. Please try again later."
+
+
+def messaging(replies: list, status_url: Callable[[str], str] | None = None) -> str:
+    """`<Response>` with one `<Message>` per reply; `status_url(widget)` asks Twilio
+    to report delivery (so an undelivered question follows `deliveryFailure`)."""
+    response = MessagingResponse()
+    for reply in replies:
+        attrs = {"action": status_url(reply.widget)} if status_url and reply.widget else {}
+        if reply.media_urls:
+            message = response.message(**attrs)
+            message.body(reply.body)
+            for url in reply.media_urls:
+                message.media(url)
+        else:
+            response.message(reply.body, **attrs)
+    return str(response)
+
+
+def voice(effects: list, callback: CallbackUrl, token: int | None, ended: bool) -> str:
+    """`<Response>` with the verbs of `effects`; `<Hangup/>` when the execution ended."""
+    response = VoiceResponse()
+    for effect in effects:
+        _verb(response, effect, callback, token)
+    if ended:
+        response.hangup()
+    return str(response)
+
+
+def apology(is_call: bool, text: str = APOLOGY) -> str:
+    """What a caller or texter gets when the flow cannot run: an apology, not silence."""
+    if is_call:
+        response = VoiceResponse()
+        response.say(text)
+        response.hangup()
+        return str(response)
+    response = MessagingResponse()
+    response.message(text)
+    return str(response)
+
+
+def _prompt(parent, effect) -> None:
+    if isinstance(effect, fx.Say):
+        parent.say(effect.text, **_drop_empty(voice=effect.voice, language=effect.language,
+                                              loop=effect.loop if effect.loop != 1 else None))
+    elif isinstance(effect, fx.Play):
+        if effect.digits and not effect.url:
+            parent.play(digits=effect.digits)
+        else:
+            parent.play(effect.url, **_drop_empty(loop=effect.loop if effect.loop != 1 else None))
+
+
+def _verb(response: VoiceResponse, effect, callback: CallbackUrl, token) -> None:
+    action = callback(effect.widget, token=token) if effect.widget else None
+    if isinstance(effect, (fx.Say, fx.Play)):
+        _prompt(response, effect)
+    elif isinstance(effect, fx.Gather):
+        gather = Gather(action=action, method="POST", input=effect.input, timeout=effect.timeout,
+                        finish_on_key=effect.finish_on_key, speech_timeout=effect.speech_timeout,
+                        profanity_filter=effect.profanity_filter,
+                        **_drop_empty(num_digits=effect.num_digits, speech_model=effect.speech_model,
+                                      language=effect.language, hints=effect.hints))
+        for prompt in effect.prompts:
+            _prompt(gather, prompt)
+        response.append(gather)
+        response.redirect(callback(effect.widget, token=token, FlowEvent="timeout"), method="POST")
+    elif isinstance(effect, fx.Dial):
+        dial = Dial(action=action, method="POST", timeout=effect.timeout,
+                    **_drop_empty(caller_id=effect.caller_id, time_limit=effect.time_limit,
+                                  record="record-from-answer" if effect.record else None))
+        for target in effect.to:
+            _dial_noun(dial, effect.noun, target)
+        response.append(dial)
+    elif isinstance(effect, fx.Record):
+        response.record(action=action, method="POST", timeout=effect.timeout, finish_on_key=effect.finish_on_key,
+                        max_length=effect.max_length, play_beep=effect.play_beep, trim=effect.trim,
+                        transcribe=effect.transcribe)
+    elif isinstance(effect, fx.Enqueue):
+        enqueue = Enqueue(effect.queue_name or None, action=action, method="POST",
+                          **_drop_empty(wait_url=effect.wait_url, workflow_sid=effect.workflow_sid))
+        if effect.task_attributes:
+            enqueue.task(effect.task_attributes, **_drop_empty(priority=effect.priority, timeout=effect.timeout))
+        response.append(enqueue)
+    elif isinstance(effect, fx.Redirect):
+        response.redirect(effect.url, method=effect.method)
+    elif isinstance(effect, fx.Hangup):
+        response.hangup()
+
+
+def _dial_noun(dial: Dial, noun: str, target: str) -> None:
+    if noun in ("number", "number-multi"):
+        dial.number(target)
+    elif noun == "client":
+        dial.client(target)
+    elif noun == "sip":
+        dial.sip(target)
+    elif noun == "conference":
+        dial.conference(target)
+    elif noun == "sim":
+        dial.sim(target)
+    else:
+        dial.number(target)
+
+
+def _drop_empty(**attrs) -> dict:
+    return {k: v for k, v in attrs.items() if v not in (None, "")}

@@ -1,0 +1,80 @@
+"""The application factory: `create_app(config)` wires settings, store, flows, service.
+
+Configuration keys (all optional; environment variables in parentheses):
+FLOWS_DIR (FLOWSTUDIO_FLOWS_DIR), DATA_DIR (FLOWSTUDIO_DATA_DIR), DATABASE_URL
+(FLOWSTUDIO_DATABASE_URL), TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN (same names),
+PUBLIC_URL (FLOWSTUDIO_PUBLIC_URL, the address Twilio uses, for signatures behind a
+proxy), LISTEN_HOST (FLOWSTUDIO_LISTEN_HOST, set by `flowstudio serve`), INSECURE
+(FLOWSTUDIO_INSECURE=1: accept unsigned webhooks off loopback), SCHEDULER (fire timers
+in this process; default True), CLOCK, HTTP, CHANNEL (test doubles).
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+from dataclasses import dataclass
+
+from flask import Flask
+
+from ..config import Settings, open_store
+from ..repository import FlowRepository
+from ..scheduler import Scheduler
+from ..service import FlowService, LocalChannel, utcnow
+
+log = logging.getLogger("flowstudio")
+
+MAX_BODY = 10 * 1024 * 1024  # flows saved from the editor can be large; webhooks check their own limit
+
+
+@dataclass
+class Runtime:
+    """What the blueprints use: the service and its parts."""
+
+    service: FlowService
+    settings: Settings
+    scheduler: Scheduler | None
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the Flask app (see module docstring for the configuration)."""
+    app = Flask(__name__, static_folder=None)
+    env = os.environ
+    app.config.update(
+        FLOWS_DIR=env.get("FLOWSTUDIO_FLOWS_DIR"), DATA_DIR=env.get("FLOWSTUDIO_DATA_DIR"),
+        DATABASE_URL=env.get("FLOWSTUDIO_DATABASE_URL"), TWILIO_ACCOUNT_SID=env.get("TWILIO_ACCOUNT_SID"),
+        TWILIO_AUTH_TOKEN=env.get("TWILIO_AUTH_TOKEN"), PUBLIC_URL=env.get("FLOWSTUDIO_PUBLIC_URL"),
+        LISTEN_HOST=env.get("FLOWSTUDIO_LISTEN_HOST"), INSECURE=env.get("FLOWSTUDIO_INSECURE") == "1",
+        SCHEDULER=True, MAX_CONTENT_LENGTH=MAX_BODY, CLOCK=None, HTTP=None, CHANNEL=None)
+    app.config.update(config or {})
+    settings = Settings.from_env(env, flows_dir=app.config["FLOWS_DIR"], data_dir=app.config["DATA_DIR"],
+                                 database_url=app.config["DATABASE_URL"])
+    clock = app.config["CLOCK"] or utcnow
+    store = open_store(settings)
+    service = FlowService(store, FlowRepository(settings.flows_dir, store, clock), http=app.config["HTTP"],
+                          channel=app.config["CHANNEL"] or _channel(app), clock=clock, expiry=settings.expiry)
+    scheduler = Scheduler(service).start() if app.config["SCHEDULER"] else None
+    if scheduler is not None:
+        atexit.register(scheduler.stop)
+    app.extensions["flowstudio"] = Runtime(service, settings, scheduler)
+
+    from . import api, errors, webhooks
+    errors.register(app)
+    app.register_blueprint(webhooks.blueprint)
+    app.register_blueprint(api.blueprint)
+    return app
+
+
+def _channel(app: Flask):
+    sid, token = app.config["TWILIO_ACCOUNT_SID"], app.config["TWILIO_AUTH_TOKEN"]
+    if sid and token:
+        from ..adapters.twilio_channel import TwilioChannel
+        return TwilioChannel(sid, token, public_url=app.config["PUBLIC_URL"])
+    log.info("no TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN: messages and calls outside webhook answers are only "
+             "recorded (GET /api/outbox)")
+    return LocalChannel()
+
+
+def runtime(app: Flask) -> Runtime:
+    """The Runtime of an app made by create_app."""
+    return app.extensions["flowstudio"]

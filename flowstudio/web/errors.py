@@ -1,0 +1,45 @@
+"""Errors as JSON, in one place: `{"error": {"status", "message", "field"}}`."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("flowstudio.web")
+
+
+class ApiError(Exception):
+    """An error to answer with `status`; `field` names the bad input when there is one."""
+
+    def __init__(self, status: int, message: str, field: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+
+
+def payload(status: int, message: str, field: str | None = None):
+    """The JSON error response."""
+    body = {"status": status, "message": message}
+    if field:
+        body["field"] = field
+    return jsonify({"error": body}), status
+
+
+def register(app: Flask) -> None:
+    """Answer every error as JSON, with a clear message."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return payload(exc.status, exc.message, exc.field)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        messages = {413: "the request body is too large", 404: "no such page", 405: "method not allowed here"}
+        return payload(exc.code or 500, messages.get(exc.code, exc.description or exc.name))
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unexpected error")
+        return payload(500, "internal error; the server log has the details")
