@@ -14,9 +14,9 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
-# Until the server lands (issue 4), the main job checks the example flows.
+# The server with the example flows, on the embedded SQLite database (data/).
 run: install
-	$(VENV)/bin/flowstudio validate flows/
+	$(VENV)/bin/flowstudio serve --flows flows
 
 test: install
 	$(VENV)/bin/pytest -q

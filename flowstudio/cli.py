@@ -183,6 +183,35 @@ def run(flow_file: Path, contact: str, number: str) -> None:
     run_console(flow_file, contact, number)
 
 
+@main.command()
+@click.option("--flows", "flows_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("flows"),
+              show_default=True, help="The folder of flow files.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, type=int,
+              help="Processes (more than one needs PostgreSQL, see the README).")
+@click.option("--insecure", is_flag=True, help="Accept unsigned webhooks off loopback (logs a warning).")
+def serve(flows_dir: Path, host: str, port: int, workers: int, insecure: bool) -> None:
+    """Serve the webhooks and the API."""
+    import os
+
+    from . import create_app
+    from .server import serve as run_server
+    from .spec.flowfile import flow_files
+
+    os.environ.update({"FLOWSTUDIO_FLOWS_DIR": str(flows_dir), "FLOWSTUDIO_LISTEN_HOST": host})
+    if insecure:
+        os.environ["FLOWSTUDIO_INSECURE"] = "1"
+        click.echo("WARNING: --insecure: unsigned webhooks are accepted from anywhere", err=True)
+    base = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
+    click.echo(f"FlowStudio is running at {base}/  (API: {base}/api/flows)")
+    for path in flow_files([flows_dir]):
+        click.echo(f"  {flow_id(path)}: webhook {base}/webhooks/{flow_id(path)}")
+    click.echo("Point a Twilio number's \"A message comes in\" and \"A call comes in\" at a webhook URL "
+               "(through a public address: see the README).")
+    run_server(create_app, host, port, workers=workers)
+
+
 def _read_json(path: Path):
     try:
         return json.loads(path.read_text(encoding="utf-8"))

@@ -6,7 +6,7 @@ FLOWS_DIR (FLOWSTUDIO_FLOWS_DIR), DATA_DIR (FLOWSTUDIO_DATA_DIR), DATABASE_URL
 PUBLIC_URL (FLOWSTUDIO_PUBLIC_URL, the address Twilio uses, for signatures behind a
 proxy), LISTEN_HOST (FLOWSTUDIO_LISTEN_HOST, set by `flowstudio serve`), INSECURE
 (FLOWSTUDIO_INSECURE=1: accept unsigned webhooks off loopback), SCHEDULER (fire timers
-in this process; default True), CLOCK, HTTP, CHANNEL (test doubles).
+in this process; default True), CLOCK, HTTP, CHANNEL, NEW_ID (test doubles).
 """
 from __future__ import annotations
 
@@ -45,14 +45,15 @@ def create_app(config: dict | None = None) -> Flask:
         DATABASE_URL=env.get("FLOWSTUDIO_DATABASE_URL"), TWILIO_ACCOUNT_SID=env.get("TWILIO_ACCOUNT_SID"),
         TWILIO_AUTH_TOKEN=env.get("TWILIO_AUTH_TOKEN"), PUBLIC_URL=env.get("FLOWSTUDIO_PUBLIC_URL"),
         LISTEN_HOST=env.get("FLOWSTUDIO_LISTEN_HOST"), INSECURE=env.get("FLOWSTUDIO_INSECURE") == "1",
-        SCHEDULER=True, MAX_CONTENT_LENGTH=MAX_BODY, CLOCK=None, HTTP=None, CHANNEL=None)
+        SCHEDULER=True, MAX_CONTENT_LENGTH=MAX_BODY, CLOCK=None, HTTP=None, CHANNEL=None, NEW_ID=None)
     app.config.update(config or {})
     settings = Settings.from_env(env, flows_dir=app.config["FLOWS_DIR"], data_dir=app.config["DATA_DIR"],
                                  database_url=app.config["DATABASE_URL"])
     clock = app.config["CLOCK"] or utcnow
     store = open_store(settings)
     service = FlowService(store, FlowRepository(settings.flows_dir, store, clock), http=app.config["HTTP"],
-                          channel=app.config["CHANNEL"] or _channel(app), clock=clock, expiry=settings.expiry)
+                          channel=app.config["CHANNEL"] or _channel(app), clock=clock, expiry=settings.expiry,
+                          new_id=app.config["NEW_ID"])
     scheduler = Scheduler(service).start() if app.config["SCHEDULER"] else None
     if scheduler is not None:
         atexit.register(scheduler.stop)
