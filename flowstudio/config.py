@@ -38,6 +38,8 @@ class Settings:
                   "flows_dir": Path(environ.get("FLOWSTUDIO_FLOWS_DIR", cls.flows_dir)),
                   "database_url": environ.get("FLOWSTUDIO_DATABASE_URL") or None, "expiry": expiry}
         values.update({k: v for k, v in overrides.items() if v is not None})
+        for key in ("data_dir", "flows_dir"):
+            values[key] = Path(values[key])
         return cls(**values)
 
     @property
