@@ -132,10 +132,10 @@ class FailingSends(LocalChannel):
     def __init__(self, widgets):
         self.widgets = set(widgets)
 
-    def send_message(self, message: fx.SendMessage) -> dict:
+    def send_message(self, message: fx.SendMessage, execution=None) -> dict:
         if message.widget in self.widgets:
             return {"status": "failed", "error": "the test makes this send fail"}
-        return super().send_message(message)
+        return super().send_message(message, execution)
 
 
 def _act(talk: Conversation, action: str, arg) -> list:

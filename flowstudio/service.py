@@ -50,7 +50,7 @@ class HttpPerformer(Protocol):
 class Channel(Protocol):
     """Sends what is not a webhook answer: messages, outgoing calls, call recordings."""
 
-    def send_message(self, message: fx.SendMessage) -> dict: ...
+    def send_message(self, message: fx.SendMessage, execution: ExecutionState | None = None) -> dict: ...
 
     def place_call(self, call: fx.PlaceCall, execution: ExecutionState) -> dict: ...
 
@@ -61,7 +61,7 @@ class LocalChannel:
     """The channel used without Twilio credentials: accepts everything and sends
     nothing; what it accepted is kept in the outbox, visible in the API."""
 
-    def send_message(self, message: fx.SendMessage) -> dict:
+    def send_message(self, message: fx.SendMessage, execution: ExecutionState | None = None) -> dict:
         return {"status": "sent", "sid": "SM" + uuid.uuid4().hex}
 
     def place_call(self, call: fx.PlaceCall, execution: ExecutionState) -> dict:
@@ -86,12 +86,16 @@ class TurnResult:
     note: str = ""
     duplicate: bool = False
 
-    def to_dict(self) -> dict:
-        """JSON-ready form (effects as dicts)."""
-        return {"execution_id": self.execution_id, "status": self.status, "note": self.note,
-                "replies": [e.to_dict() for e in self.replies], "voice": [e.to_dict() for e in self.voice],
-                "sent": self.sent, "waiting": self.waiting, "trace": self.trace,
-                "steps": [{k: v for k, v in s.items() if k != "context"} for s in self.steps]}
+    def to_dict(self, details: bool = True) -> dict:
+        """JSON-ready form (effects as dicts); without `details`, only what answering
+        the webhook again needs (stored for retried deliveries)."""
+        out = {"execution_id": self.execution_id, "status": self.status, "note": self.note,
+               "replies": [e.to_dict() for e in self.replies], "voice": [e.to_dict() for e in self.voice],
+               "sent": self.sent, "waiting": self.waiting}
+        if details:
+            out["trace"] = self.trace
+            out["steps"] = [{k: v for k, v in s.items() if k != "context"} for s in self.steps]
+        return out
 
     @classmethod
     def from_dict(cls, data: dict, duplicate: bool = False) -> "TurnResult":
@@ -215,18 +219,16 @@ class FlowService:
               now=None, call_sid=None) -> TurnResult:
         for _ in range(MAX_RETRIES):
             with self.store.locked(f"{flow_id}|{session_key}"):
-                if inbound_key:
-                    stored = self.store.inbound_response(inbound_key)
-                    if stored is not None:
-                        return TurnResult.from_dict(stored, duplicate=True)
-                row = (self.store.execution(execution_id) if execution_id
-                       else self.store.active_execution(flow_id, session_key))
+                stored, row = self.store.begin_turn(flow_id, session_key, execution_id, inbound_key)
+                if stored is not None:
+                    return TurnResult.from_dict(stored, duplicate=True)
                 when = now or self.clock()
                 outcome = decide(row, when)
                 if isinstance(outcome, TurnResult):
                     return outcome
                 result, record = self._settle(outcome, row, session_key, when, replies)
-                record.inbound_key, record.response, record.call_sid = inbound_key, result.to_dict(), call_sid
+                record.inbound_key, record.call_sid = inbound_key, call_sid
+                record.response = result.to_dict(details=False) if inbound_key else None
                 try:
                     self.store.save_turn(record)
                 except Conflict:
@@ -281,7 +283,7 @@ class FlowService:
         if isinstance(effect, fx.HttpCall):
             return self.http(effect)
         if isinstance(effect, fx.SendMessage):
-            answer = self.channel.send_message(effect)
+            answer = self.channel.send_message(effect, execution=state)
         elif isinstance(effect, fx.PlaceCall):
             answer = self.channel.place_call(effect, state)
         else:

@@ -6,7 +6,8 @@
   A partial unique index allows one active execution per (flow, session): the
   contact's address for messages and REST, the call for calls.
 - `steps`: Studio's steps (event, from, to, time, context snapshot).
-- `logs`: the trace (widgets entered, errors, notes) for people debugging a flow.
+- `logs`: the trace (widgets entered, errors, notes) for people debugging a flow, one
+  row per processed event.
 - `inbound`: webhook deliveries already processed, so a retry is answered, not re-run.
 - `outbox`: messages and calls sent outside a webhook answer.
 """
@@ -73,7 +74,7 @@ steps = Table(
     Column("from_widget", String(200), nullable=False),
     Column("to_widget", String(200), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
-    Column("context", JSON, nullable=False),
+    Column("context", Text, nullable=False),  # JSON, serialised once by the engine
     Index("ix_steps_execution", "execution_id", "seq"),
 )
 
@@ -81,10 +82,9 @@ logs = Table(
     "logs", metadata,
     Column("id", _BIGINT, primary_key=True, autoincrement=True),
     Column("execution_id", String(64), nullable=False),
-    Column("seq", Integer, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
-    Column("entry", JSON, nullable=False),
-    Index("ix_logs_execution", "execution_id", "seq"),
+    Column("entries", JSON, nullable=False),  # the trace of one processed event
+    Index("ix_logs_execution", "execution_id", "id"),
 )
 
 inbound = Table(

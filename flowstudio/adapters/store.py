@@ -16,12 +16,14 @@ execution: the second gets `Conflict` and the service retries with fresh state.
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
-from sqlalchemy import and_, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import and_, bindparam, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
@@ -65,6 +67,20 @@ def utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=timezone.utc)
+
+
+# Statements built once: the hot path runs them for every inbound event, and building
+# a statement costs more than running it on SQLite.
+_ACTIVE = select(t.executions).where(and_(
+    t.executions.c.flow_id == bindparam("flow_id"), t.executions.c.session_key == bindparam("session_key"),
+    t.executions.c.status == "active"))
+_BY_ID = select(t.executions).where(t.executions.c.id == bindparam("execution_id"))
+_INBOUND = select(t.inbound.c.response).where(t.inbound.c.key == bindparam("key"))
+_CHANGING = ("status", "waiting_widget", "waiting_kind", "due_at", "state", "updated_at", "ended_at", "ended_reason")
+_ADVANCE = update(t.executions).where(and_(
+    t.executions.c.id == bindparam("b_id"), t.executions.c.version == bindparam("b_version"))).values(
+    version=bindparam("b_new_version"), **{k: bindparam(k) for k in _CHANGING})
+_ADVANCE_CALL = _ADVANCE.values(call_sid=bindparam("b_call_sid"))
 
 
 class Store:
@@ -153,9 +169,19 @@ class Store:
     def active_execution(self, flow_id: str, session_key: str):
         """The active execution of a session, or None."""
         with self.engine.connect() as conn:
-            return conn.execute(select(t.executions).where(and_(
-                t.executions.c.flow_id == flow_id, t.executions.c.session_key == session_key,
-                t.executions.c.status == "active"))).first()
+            return conn.execute(_ACTIVE, {"flow_id": flow_id, "session_key": session_key}).first()
+
+    def begin_turn(self, flow_id: str, session_key: str, execution_id: str | None, inbound_key: str | None):
+        """What an event needs before it runs, read in one go: the stored answer if this
+        delivery was already processed, else the execution (by id, or the session's active one)."""
+        with self.engine.connect() as conn:
+            if inbound_key is not None:
+                done = conn.execute(_INBOUND, {"key": inbound_key}).first()
+                if done is not None:
+                    return done.response, None
+            if execution_id is not None:
+                return None, conn.execute(_BY_ID, {"execution_id": execution_id}).first()
+            return None, conn.execute(_ACTIVE, {"flow_id": flow_id, "session_key": session_key}).first()
 
     def active_call(self, flow_id: str, call_sid: str):
         """The active execution that a call belongs to, or None."""
@@ -167,7 +193,7 @@ class Store:
     def execution(self, execution_id: str):
         """One execution row, or None."""
         with self.engine.connect() as conn:
-            return conn.execute(select(t.executions).where(t.executions.c.id == execution_id)).first()
+            return conn.execute(_BY_ID, {"execution_id": execution_id}).first()
 
     def executions(self, flow_id: str | None = None, contact: str | None = None, status: str | None = None,
                    limit: int = 100) -> list:
@@ -180,16 +206,17 @@ class Store:
             return list(conn.execute(query))
 
     def steps(self, execution_id: str) -> list:
-        """The steps of an execution, in order."""
+        """The steps of an execution, in order (`context` parsed back into a dict)."""
         with self.engine.connect() as conn:
-            return list(conn.execute(select(t.steps).where(t.steps.c.execution_id == execution_id)
-                                     .order_by(t.steps.c.id)))
+            rows = conn.execute(select(t.steps).where(t.steps.c.execution_id == execution_id)
+                                .order_by(t.steps.c.id))
+            return [SimpleNamespace(**{**row._mapping, "context": json.loads(row.context)}) for row in rows]
 
     def logs(self, execution_id: str) -> list[dict]:
         """The trace of an execution, in order."""
         with self.engine.connect() as conn:
-            return [r.entry for r in conn.execute(select(t.logs.c.entry).where(
-                t.logs.c.execution_id == execution_id).order_by(t.logs.c.id))]
+            return [e for r in conn.execute(select(t.logs.c.entries).where(
+                t.logs.c.execution_id == execution_id).order_by(t.logs.c.id)) for e in r.entries]
 
     def outbox(self, execution_id: str | None = None) -> list:
         """Messages and calls sent outside webhook answers, oldest first."""
@@ -231,8 +258,6 @@ class Store:
         values = dict(status=r.status, waiting_widget=r.waiting_widget, waiting_kind=r.waiting_kind, due_at=due,
                       state=r.state, updated_at=r.now, ended_at=r.now if ended else None,
                       ended_reason=r.ended_reason)
-        if r.call_sid:
-            values["call_sid"] = r.call_sid
         try:
             with self._write() as conn:
                 if r.inbound_key is not None:
@@ -242,11 +267,11 @@ class Store:
                     conn.execute(insert(t.executions).values(
                         id=r.execution_id, flow_id=r.flow_id, revision_id=r.revision_id, session_key=r.session_key,
                         contact=r.contact, flow_address=r.flow_address, channel=r.channel, expires_at=r.expires_at,
-                        version=1, created_at=r.now, **values))
+                        version=1, created_at=r.now, call_sid=r.call_sid, **values))
                 else:
-                    done = conn.execute(update(t.executions).where(and_(
-                        t.executions.c.id == r.execution_id, t.executions.c.version == r.version))
-                        .values(version=r.version + 1, **values))
+                    done = conn.execute(_ADVANCE_CALL if r.call_sid else _ADVANCE, {
+                        "b_id": r.execution_id, "b_version": r.version, "b_new_version": r.version + 1,
+                        "b_call_sid": r.call_sid, **values})
                     if done.rowcount != 1:
                         raise Conflict(f"execution {r.execution_id} changed while this event was processed")
                 self._append(conn, r)
@@ -260,8 +285,7 @@ class Store:
                  "from_widget": s["from"], "to_widget": s["to"], "at": r.now, "context": s["context"]}
                 for i, s in enumerate(r.steps)])
         if r.trace:
-            conn.execute(insert(t.logs), [{"execution_id": r.execution_id, "seq": i, "at": r.now, "entry": e}
-                                          for i, e in enumerate(r.trace)])
+            conn.execute(insert(t.logs), {"execution_id": r.execution_id, "at": r.now, "entries": r.trace})
         if r.outbox:
             conn.execute(insert(t.outbox), [{"execution_id": r.execution_id, "created_at": r.now, **o}
                                             for o in r.outbox])

@@ -10,7 +10,6 @@ widget in a row; a template or property error follows the widget's failure trans
 """
 from __future__ import annotations
 
-import copy
 import json
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -79,7 +78,7 @@ def resume(library: Library, state: ExecutionState, event: ev.Event, now: dateti
     """Continue `state` with `event` (a reply, a callback, a timeout, an I/O result...)."""
     if not state.active:
         raise EngineError(f"execution {state.id} has already ended")
-    run = _Run(library, ExecutionState.from_dict(copy.deepcopy(state.to_dict())), now)
+    run = _Run(library, state.copy(), now)
     run.handle(event)
     return run.step
 
@@ -303,7 +302,8 @@ class _Run:
         frame = self.state.frame
         self.step.steps.append({
             "event": event, "from": source, "to": target or ENDED_NAME, "flow": frame.flow_id,
-            "at": self.now.isoformat(), "context": json.loads(json.dumps(frame.context, default=str)),
+            # The snapshot is serialised here, once: it is stored as JSON text as it is.
+            "at": self.now.isoformat(), "context": json.dumps(frame.context, default=str, separators=(",", ":")),
         })
         self._trace("transition", source, event=event, to=target or ENDED_NAME)
 

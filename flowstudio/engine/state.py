@@ -8,7 +8,8 @@ or timer meant for an earlier wait is recognised and ignored.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import json
+from dataclasses import asdict, dataclass, field, fields
 
 ACTIVE = "active"
 ENDED = "ended"
@@ -72,8 +73,17 @@ class ExecutionState:
         return self.status == ACTIVE
 
     def to_dict(self) -> dict:
-        """Plain JSON-ready data."""
-        return asdict(self)
+        """Plain JSON-ready data. Frame contexts are shared, not copied: serialise the
+        result (or use `copy()`) rather than changing it."""
+        out = {f: getattr(self, f) for f in _SCALARS}
+        out["frames"] = [{"flow_id": f.flow_id, "revision": f.revision, "context": f.context,
+                          "parent_widget": f.parent_widget} for f in self.frames]
+        out["waiting"] = asdict(self.waiting) if self.waiting else None
+        return out
+
+    def copy(self) -> "ExecutionState":
+        """An independent deep copy (through JSON, which is what it is made of)."""
+        return ExecutionState.from_dict(json.loads(json.dumps(self.to_dict())))
 
     @classmethod
     def from_dict(cls, data: dict) -> "ExecutionState":
@@ -82,6 +92,9 @@ class ExecutionState:
         data["frames"] = [Frame(**f) for f in data.get("frames", [])]
         data["waiting"] = Waiting(**data["waiting"]) if data.get("waiting") else None
         return cls(**data)
+
+
+_SCALARS = tuple(f.name for f in fields(ExecutionState) if f.name not in ("frames", "waiting"))
 
 
 @dataclass

@@ -16,7 +16,10 @@ def enter(run) -> Outcome:
     """Place the call and wait for Twilio to say how it went."""
     effect = fx.PlaceCall(run.name, to=run.text("to", "{{contact.channel.address}}"),
                           from_=run.text("from", "{{flow.channel.address}}"), record=run.flag("record", False),
-                          timeout=run.number("timeout", 60), machine_detection=run.text("machine_detection"),
+                          timeout=run.number("timeout", 60),
+                          # Studio's switch decides; the detection mode only applies when it is on.
+                          machine_detection=run.text("machine_detection", "Enable")
+                          if run.flag("detect_answering_machine", False) else "",
                           send_digits=run.text("send_digits"))
     return Outcome(effects=(effect,), wait=Wait(WAIT_CALL))
 

@@ -59,7 +59,7 @@ def test_sms_turn_sends_and_waits():
     assert step.state.waiting.due == "2026-11-21T15:31:00+00:00"
     assert [(s["event"], s["from"], s["to"]) for s in step.steps] == [
         ("incomingMessage", "Trigger", "remember"), ("next", "remember", "ask")]
-    assert step.steps[-1]["context"]["flow"]["variables"] == {"name": "there", "greeting": "Hi there"}
+    assert json.loads(step.steps[-1]["context"])["flow"]["variables"] == {"name": "there", "greeting": "Hi there"}
 
 
 def test_reply_resumes_and_ends():
