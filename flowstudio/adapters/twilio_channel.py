@@ -1,0 +1,130 @@
+"""The Twilio channel: sends messages, places calls and records calls through Twilio's
+REST API (the official `twilio` package), for the service's `Channel` protocol.
+
+Callback URLs follow the webhook conventions (`flowstudio.web.webhooks`): a call
+Twilio places asks `{public_url}/webhooks/<flow>?execution=..&widget=..&token=..` for
+TwiML once answered; status callbacks go to `{public_url}/webhooks/<flow>/status`.
+Without a public URL messages still go out (with no delivery callback), calls fail.
+
+Errors: HTTP 429, 5xx, connection errors and timeouts are transient and retried
+(`retries` times, waiting `backoff * 2**attempt`); other refusals (4xx, e.g. 21211
+"invalid 'To' number") fail at once. Either way the answer is
+`{"status": "failed", "error": ...}`, so the widget follows its failure transition.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable
+from urllib.parse import urlencode
+
+import requests
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from ..engine import effects as fx
+from ..engine.state import ExecutionState
+
+NO_PUBLIC_URL = "FLOWSTUDIO_PUBLIC_URL must be set so Twilio can reach this server for outgoing calls"
+HTTP_TIMEOUT = 10.0  # seconds per request: a turn holds its session's lock while it sends
+ANSWERED = ("in-progress", "answered")
+
+
+class TwilioChannel:
+    """`Channel` over Twilio's REST API; `client`, `sleep` are injectable for tests."""
+
+    def __init__(self, account_sid: str, auth_token: str, public_url: str | None, *, client: Client | None = None,
+                 retries: int = 3, backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep):
+        self.client = client or Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=HTTP_TIMEOUT))
+        self.public_url = public_url.rstrip("/") if public_url else None
+        self.retries, self.backoff, self.sleep = retries, backoff, sleep
+
+    def send_message(self, message: fx.SendMessage, execution: ExecutionState | None = None) -> dict:
+        """Send an SMS/MMS; with `execution` (and a public URL) ask for delivery callbacks."""
+        extra = {"media_url": list(message.media_urls)} if message.media_urls else {}
+        if self.public_url and execution is not None:
+            ours = {"execution": execution.id, "widget": message.widget}
+            extra["status_callback"] = self._url(execution, "/status", ours)
+        sent, error = self._attempt(lambda: self.client.messages.create(
+            to=message.to, from_=message.from_, body=message.body, **extra))
+        return {"status": "sent", "sid": sent.sid} if error is None else _failed(error)
+
+    def place_call(self, call: fx.PlaceCall, execution: ExecutionState) -> dict:
+        """Place an outgoing call; Twilio fetches the flow's TwiML when it is answered and
+        reports other endings (busy, no-answer, failed) to the status callback."""
+        if not self.public_url:
+            return _failed(NO_PUBLIC_URL)
+        waiting = execution.waiting
+        ours = {"execution": execution.id, "widget": waiting.widget if waiting else call.widget}
+        if waiting is not None:
+            ours["token"] = waiting.token
+        extra = {k: v for k, v in (("machine_detection", call.machine_detection),
+                                   ("send_digits", call.send_digits)) if v}
+        placed, error = self._attempt(lambda: self.client.calls.create(
+            to=call.to, from_=call.from_, url=self._url(execution, "", ours),
+            status_callback=self._url(execution, "/status", ours), status_callback_event=["completed"],
+            timeout=call.timeout, record=call.record, **extra))
+        return {"status": "queued", "sid": placed.sid} if error is None else _failed(error)
+
+    def record_call(self, effect: fx.StartRecording, execution: ExecutionState) -> dict:
+        """Start (or, with `record=False`, stop) recording the execution's call."""
+        call_sid = call_of(execution)
+        if not call_sid:
+            return _failed("this execution has no call to record: it was not started by a call and "
+                           "no outgoing call of it was answered")
+        recordings = self.client.calls(call_sid).recordings
+        if not effect.record:
+            done, error = self._attempt(lambda: recordings("Twilio.CURRENT").update(status="stopped"))
+            return {"status": "stopped", "sid": done.sid} if error is None else _failed(error)
+        extra = {"recording_status_callback": effect.status_callback} if effect.status_callback else {}
+        rec, error = self._attempt(lambda: recordings.create(recording_channels=effect.channels, trim=effect.trim,
+                                                             **extra))
+        return {"status": "recording", "sid": rec.sid} if error is None else _failed(error)
+
+    # ------------------------------------------------------------ helpers
+
+    def _url(self, execution: ExecutionState, suffix: str, query: dict) -> str:
+        return f"{self.public_url}/webhooks/{execution.flow_id}{suffix}?{urlencode(query)}"
+
+    def _attempt(self, request: Callable[[], object]) -> tuple[object, str | None]:
+        """Run `request`, retrying transient failures: (answer, None) or (None, error)."""
+        error = ""
+        for attempt in range(self.retries + 1):
+            try:
+                return request(), None
+            except (TwilioRestException, TwilioServiceException) as exc:
+                error = describe(exc)
+                if not (exc.status == 429 or exc.status >= 500):
+                    return None, error
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                error = f"could not reach Twilio: {exc}"
+            except TwilioException as exc:  # refused before sending (bad arguments, ...)
+                return None, f"Twilio client error: {exc}"
+            if attempt < self.retries:
+                self.sleep(self.backoff * 2 ** attempt)
+        return None, f"{error} (gave up after {self.retries + 1} attempts)"
+
+
+def describe(exc: TwilioRestException | TwilioServiceException) -> str:
+    """Twilio's message and code, e.g. "Twilio error 21211 (HTTP 400): The 'To' number ..."."""
+    message = getattr(exc, "msg", None) or getattr(exc, "detail", None) or getattr(exc, "title", "")
+    for prefix in ("Unable to create record: ", "Unable to update record: "):
+        message = message[len(prefix):] if message.startswith(prefix) else message
+    return f"Twilio error {exc.code} (HTTP {exc.status}): {message}"
+
+
+def call_of(execution: ExecutionState) -> str | None:
+    """The sid of the execution's call: the call that started it, else the latest
+    answered outgoing call (a make-outgoing-call widget's `CallSid`)."""
+    trigger_call = (execution.frames[0].context.get("trigger") or {}).get("call") or {} if execution.frames else {}
+    if trigger_call.get("CallSid"):
+        return trigger_call["CallSid"]
+    for frame in reversed(execution.frames):
+        for outputs in reversed(list((frame.context.get("widgets") or {}).values())):
+            if isinstance(outputs, dict) and outputs.get("CallSid") and outputs.get("CallStatus") in ANSWERED:
+                return outputs["CallSid"]
+    return None
+
+
+def _failed(error: str) -> dict:
+    return {"status": "failed", "error": error}
