@@ -174,13 +174,14 @@ def _print_coverage(taken: dict) -> None:
 
 @main.command()
 @click.argument("flow_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--contact", default="+15555550123", show_default=True, help="Your phone number.")
-@click.option("--number", default="+15555550100", show_default=True, help="The flow's phone number.")
-def run(flow_file: Path, contact: str, number: str) -> None:
+@click.option("--contact", default=None, help="Your phone number (default +15555550142).")
+@click.option("--number", default=None, help="The flow's phone number (default +15555550100).")
+def run(flow_file: Path, contact: str | None, number: str | None) -> None:
     """Try a flow in the terminal: type messages, /call, /press 1, /say words, /wait 3600."""
+    from .conversation import DEFAULT_CONTACT, DEFAULT_NUMBER
     from .terminal import run_console
 
-    run_console(flow_file, contact, number)
+    run_console(flow_file, contact or DEFAULT_CONTACT, number or DEFAULT_NUMBER)
 
 
 @main.command()

@@ -106,7 +106,8 @@ def describe(result: TurnResult, contact: str) -> list[str]:
     if result.status == "active" and result.waiting:
         w = result.waiting
         due = f", until {w['due']}" if w.get("due") else ""
-        lines.append(f"  [waiting at {w['widget']} for a {w['kind']}{due}]")
+        what = {"message": "a reply", "call": "the caller"}.get(w["kind"], w["kind"])
+        lines.append(f"  [waiting at {w['widget']} for {what}{due}]")
     elif result.status in ("ended", "failed"):
         lines.append(f"  [execution {result.status}]")
     return lines
