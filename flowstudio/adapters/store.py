@@ -218,13 +218,16 @@ class Store:
             return [e for r in conn.execute(select(t.logs.c.entries).where(
                 t.logs.c.execution_id == execution_id).order_by(t.logs.c.id)) for e in r.entries]
 
-    def outbox(self, execution_id: str | None = None) -> list:
-        """Messages and calls sent outside webhook answers, oldest first."""
-        query = select(t.outbox).order_by(t.outbox.c.id)
+    def outbox(self, execution_id: str | None = None, limit: int | None = None) -> list:
+        """Messages and calls sent outside webhook answers, oldest first (the newest
+        `limit` of them when a limit is given)."""
+        query = select(t.outbox).order_by(t.outbox.c.id.desc())
         if execution_id is not None:
             query = query.where(t.outbox.c.execution_id == execution_id)
+        if limit is not None:
+            query = query.limit(limit)
         with self.engine.connect() as conn:
-            return list(conn.execute(query))
+            return list(reversed(list(conn.execute(query))))
 
     def inbound_response(self, key: str) -> dict | None:
         """The stored answer to an already processed webhook delivery."""
