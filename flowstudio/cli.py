@@ -65,11 +65,7 @@ def schema(output: Path | None) -> None:
     """
     from .spec.schema import combined_schema
 
-    text = json.dumps(combined_schema(), indent=2) + "\n"
-    if output:
-        write_atomic(output, text)
-    else:
-        click.echo(text, nl=False)
+    _emit(json.dumps(combined_schema(), indent=2) + "\n", output)
 
 
 @main.command("import-studio")
@@ -87,12 +83,7 @@ def import_studio(source: Path, output: Path | None, name: str | None) -> None:
         flow = from_studio(definition, name or (output.stem if output else source.stem))
     except StudioFormatError as exc:
         raise click.ClickException(f"{source}: {exc}") from None
-    text = dump_flow(flow)
-    if output:
-        write_atomic(output, text)
-        click.echo(f"wrote {output} ({len(flow.widgets)} widgets)", err=True)
-    else:
-        click.echo(text, nl=False)
+    _emit(dump_flow(flow), output, f"({len(flow.widgets)} widgets)")
 
 
 @main.command("export-studio")
@@ -112,12 +103,7 @@ def export_studio(source: Path, output: Path | None) -> None:
     shape_errors = [i for i in validate_document(doc) if i.code == "envelope"]
     if shape_errors:
         raise click.ClickException("\n".join(i.format() for i in shape_errors))
-    text = json.dumps(to_studio(Flow.from_data(doc.data)), indent=2, ensure_ascii=False) + "\n"
-    if output:
-        write_atomic(output, text)
-        click.echo(f"wrote {output}", err=True)
-    else:
-        click.echo(text, nl=False)
+    _emit(json.dumps(to_studio(Flow.from_data(doc.data)), indent=2, ensure_ascii=False) + "\n", output)
 
 
 @main.command("test")
@@ -211,6 +197,15 @@ def serve(flows_dir: Path, host: str, port: int, workers: int, insecure: bool) -
     click.echo("Point a Twilio number's \"A message comes in\" and \"A call comes in\" at a webhook URL "
                "(through a public address: see the README).")
     run_server(create_app, host, port, workers=workers)
+
+
+def _emit(text: str, output: Path | None, summary: str = "") -> None:
+    """Write `text` atomically to `output`, or print it when there is none."""
+    if output:
+        write_atomic(output, text)
+        click.echo(f"wrote {output}" + (f" {summary}" if summary else ""), err=True)
+    else:
+        click.echo(text, nl=False)
 
 
 def _read_json(path: Path):
