@@ -8,15 +8,18 @@ SQLite (a file under the data folder) by default, PostgreSQL when
         ... run the engine, perform I/O ...
         store.save_turn(record)      # ONE write transaction, or nothing
 
-`locked` is a PostgreSQL advisory lock (so it holds across processes and is released
-if a process dies) or, on SQLite, a lock inside this process. `save_turn` also checks
-the row's `version`, so even two SQLite processes can never both advance the same
-execution: the second gets `Conflict` and the service retries with fresh state.
+`locked` is a PostgreSQL advisory lock or, on SQLite, a thread lock plus a POSIX lock
+on a byte of `<db>.lock`: both hold across processes and are released if a process
+dies. `save_turn` also checks the row's `version`, so even if two processes ever ran
+the same event, only one would advance the execution: the other gets `Conflict` and
+the service retries with fresh state.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -90,25 +93,36 @@ class Store:
         self.url = url
         self.is_postgres = url.startswith("postgresql")
         self.engine = _make_engine(url)
+        # Advisory locks hold a connection while the turn uses another: separate pools,
+        # so turns waiting for a lock can never take every connection a holder needs.
+        self._lock_engine = (create_engine(url, pool_size=20, max_overflow=40, pool_timeout=120)
+                             if self.is_postgres else None)
         self._local_locks: dict[str, list] = {}
         self._local_guard = threading.Lock()
+        self._lock_file = _open_lock_file(url)
 
     def create_schema(self) -> None:
         """Create missing tables and indexes."""
         t.metadata.create_all(self.engine)
 
     def close(self) -> None:
-        """Release the connection pool."""
+        """Release the connection pools."""
         self.engine.dispose()
+        if self._lock_engine is not None:
+            self._lock_engine.dispose()
+        if self._lock_file is not None:
+            os.close(self._lock_file)
+            self._lock_file = None
 
     # ------------------------------------------------------------ locking
 
     @contextmanager
     def locked(self, key: str):
         """Run the block while no other thread or process holds `key`."""
+        digest = hashlib.sha256(key.encode()).digest()
         if self.is_postgres:
-            number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
-            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            number = int.from_bytes(digest[:8], "big", signed=True)
+            with self._lock_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(select(func.pg_advisory_lock(number)))
                 try:
                     yield
@@ -119,13 +133,27 @@ class Store:
             entry = self._local_locks.setdefault(key, [threading.Lock(), 0])
             entry[1] += 1
         try:
-            with entry[0]:
+            with entry[0], self._file_lock(int.from_bytes(digest[:7], "big")):
                 yield
         finally:
             with self._local_guard:
                 entry[1] -= 1
                 if entry[1] == 0:
                     self._local_locks.pop(key, None)
+
+    @contextmanager
+    def _file_lock(self, offset: int):
+        """Across processes sharing an SQLite file: a POSIX lock on one byte of
+        `<db>.lock`, released by the system if the process dies. (These locks belong
+        to the process, so the thread lock above keeps threads apart.)"""
+        if self._lock_file is None:
+            yield
+            return
+        fcntl.lockf(self._lock_file, fcntl.LOCK_EX, 1, offset)
+        try:
+            yield
+        finally:
+            fcntl.lockf(self._lock_file, fcntl.LOCK_UN, 1, offset)
 
     @contextmanager
     def _write(self):
@@ -307,6 +335,13 @@ class Store:
         with self._write() as conn:
             for table in reversed(t.metadata.sorted_tables):
                 conn.execute(delete(table))
+
+
+def _open_lock_file(url: str) -> int | None:
+    """The lock file beside an SQLite database file (None for memory or PostgreSQL)."""
+    if not url.startswith("sqlite:///") or url in ("sqlite:///:memory:",):
+        return None
+    return os.open(url[len("sqlite:///"):] + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
 
 
 def _make_engine(url: str):
