@@ -56,6 +56,11 @@ class FlowRepository:
         """The ids of every flow file in the folder."""
         return sorted(id_of(p) for p in flow_files([self.directory])) if self.directory.is_dir() else []
 
+    def exists(self, flow_id: str) -> bool:
+        """Whether `flow_id` names a flow file (one stat, for every webhook)."""
+        return (bool(flow_id) and not flow_id.startswith(".") and not flow_id.endswith(".test")
+                and self.path(flow_id).is_file())
+
     def path(self, flow_id: str) -> Path:
         """The file of a flow."""
         return self.directory / f"{flow_id}.yaml"
@@ -100,6 +105,8 @@ class FlowRepository:
             return  # unchanged since last look: the common case costs one stat()
         with self._lock:
             entry = self._entries.setdefault(flow_id, _Entry())
+            if entry.stat == stat and stat is not None:
+                return  # another thread loaded it while we waited
             if stat is None:
                 entry.stat, entry.issues = None, [Issue("missing", "error", "no such flow file", file=str(path))]
                 if entry.program is None:
@@ -108,8 +115,14 @@ class FlowRepository:
             self._load(flow_id, path, entry, stat)
 
     def _load(self, flow_id: str, path: Path, entry: _Entry, stat: tuple) -> None:
+        try:
+            self._parse(flow_id, path, entry)
+        finally:
+            # Last: other threads take the unlocked fast path only once the work is done.
+            entry.stat = stat
+
+    def _parse(self, flow_id: str, path: Path, entry: _Entry) -> None:
         raw = path.read_bytes()
-        entry.stat = stat
         sha = hashlib.sha256(raw).hexdigest()
         if sha == entry.sha:
             return

@@ -22,4 +22,7 @@ def serve(factory, host: str, port: int, workers: int = 1, threads: int = 8) -> 
     """Run `factory()` (an app factory) under gunicorn until interrupted."""
     _Gunicorn(factory, {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
                         "worker_class": "gthread", "accesslog": "-", "errorlog": "-",
-                        "graceful_timeout": 5, "timeout": 60}).run()
+                        "graceful_timeout": 5, "timeout": 60,
+                        # gunicorn's control socket lives at one path per user: two servers on
+                        # one machine would share it.
+                        "control_socket_disable": True}).run()

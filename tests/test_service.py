@@ -238,3 +238,24 @@ def test_concurrent_messages_of_one_contact_are_all_processed_in_turn(store_url,
     received = [s.context["widgets"]["ask"]["inbound"]["Body"] for s in steps[1:]]
     assert sorted(received) == sorted(f"m{i}" for i in range(8))  # none lost, none twice
     assert row.version == 9  # each message advanced the execution exactly once
+
+
+def test_first_requests_after_start_all_find_the_flow(store_url, flows_dir):
+    svc = make_service(store_url, flows_dir)
+    barrier = threading.Barrier(16)
+    failures = []
+
+    def first():
+        barrier.wait()
+        try:
+            svc.flows.latest("confirm")
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=first) for _ in range(16)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert failures == []
+    svc.store.close()

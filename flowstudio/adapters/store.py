@@ -21,7 +21,7 @@ import hashlib
 import json
 import os
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from types import SimpleNamespace
@@ -100,6 +100,7 @@ class Store:
         self._local_locks: dict[str, list] = {}
         self._local_guard = threading.Lock()
         self._lock_file = _open_lock_file(url)
+        self._write_guard = None if self.is_postgres else threading.Lock()
 
     def create_schema(self) -> None:
         """Create missing tables and indexes."""
@@ -157,10 +158,13 @@ class Store:
 
     @contextmanager
     def _write(self):
-        with self.engine.connect() as conn:
-            conn.execution_options(flowstudio_write=True)
-            with conn.begin():
-                yield conn
+        # SQLite has one writer: threads of this process queue here, at once, rather than
+        # in SQLite's busy handler, which sleeps in growing steps (up to 100 ms).
+        with self._write_guard or nullcontext():
+            with self.engine.connect() as conn:
+                conn.execution_options(flowstudio_write=True)
+                with conn.begin():
+                    yield conn
 
     # ------------------------------------------------------------ revisions
 

@@ -96,7 +96,7 @@ def status(flow_id: str) -> Response:
 
 def _service(flow_id: str):
     service = runtime(current_app).service
-    if flow_id not in service.flows.ids():
+    if not service.flows.exists(flow_id):
         raise ApiError(404, f"there is no flow '{flow_id}'")
     return service
 
