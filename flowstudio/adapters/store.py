@@ -84,6 +84,10 @@ _ADVANCE = update(t.executions).where(and_(
     t.executions.c.id == bindparam("b_id"), t.executions.c.version == bindparam("b_version"))).values(
     version=bindparam("b_new_version"), **{k: bindparam(k) for k in _CHANGING})
 _ADVANCE_CALL = _ADVANCE.values(call_sid=bindparam("b_call_sid"))
+_ADD_STEPS = insert(t.steps)
+_ADD_LOG = insert(t.logs)
+_ADD_INBOUND = insert(t.inbound)
+_ADD_OUTBOX = insert(t.outbox)
 
 
 class Store:
@@ -296,8 +300,8 @@ class Store:
         try:
             with self._write() as conn:
                 if r.inbound_key is not None:
-                    conn.execute(insert(t.inbound).values(key=r.inbound_key, execution_id=r.execution_id,
-                                                          response=r.response or {}, created_at=r.now))
+                    conn.execute(_ADD_INBOUND, {"key": r.inbound_key, "execution_id": r.execution_id,
+                                                "response": r.response or {}, "created_at": r.now})
                 if r.version is None:
                     conn.execute(insert(t.executions).values(
                         id=r.execution_id, flow_id=r.flow_id, revision_id=r.revision_id, session_key=r.session_key,
@@ -315,15 +319,15 @@ class Store:
 
     def _append(self, conn, r: TurnRecord) -> None:
         if r.steps:
-            conn.execute(insert(t.steps), [
+            conn.execute(_ADD_STEPS, [
                 {"execution_id": r.execution_id, "seq": i, "flow_id": s["flow"], "event": s["event"],
                  "from_widget": s["from"], "to_widget": s["to"], "at": r.now, "context": s["context"]}
                 for i, s in enumerate(r.steps)])
         if r.trace:
-            conn.execute(insert(t.logs), {"execution_id": r.execution_id, "at": r.now, "entries": r.trace})
+            conn.execute(_ADD_LOG, {"execution_id": r.execution_id, "at": r.now, "entries": r.trace})
         if r.outbox:
-            conn.execute(insert(t.outbox), [{"execution_id": r.execution_id, "created_at": r.now, **o}
-                                            for o in r.outbox])
+            conn.execute(_ADD_OUTBOX, [{"execution_id": r.execution_id, "created_at": r.now, **o}
+                                        for o in r.outbox])
 
     def record_inbound(self, key: str, response: dict, now: datetime, execution_id: str | None = None) -> None:
         """Remember a processed delivery that changed no execution (ignored, refused)."""

@@ -7,7 +7,7 @@ dataclasses with a `type` tag and `to_dict()` for logs, the API and the console.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
 
 @dataclass(frozen=True)
@@ -18,8 +18,8 @@ class Effect:
     type = "effect"
 
     def to_dict(self) -> dict:
-        """JSON-ready form with its type tag."""
-        return {"type": self.type, **asdict(self)}
+        """JSON-ready form with its type tag (tuples stay tuples: JSON writes them as lists)."""
+        return {"type": self.type, **{f.name: getattr(self, f.name) for f in fields(self)}}
 
 
 @dataclass(frozen=True)

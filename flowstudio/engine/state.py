@@ -9,7 +9,7 @@ or timer meant for an earlier wait is recognised and ignored.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 
 ACTIVE = "active"
 ENDED = "ended"
@@ -78,7 +78,8 @@ class ExecutionState:
         out = {f: getattr(self, f) for f in _SCALARS}
         out["frames"] = [{"flow_id": f.flow_id, "revision": f.revision, "context": f.context,
                           "parent_widget": f.parent_widget} for f in self.frames]
-        out["waiting"] = asdict(self.waiting) if self.waiting else None
+        w = self.waiting
+        out["waiting"] = {"widget": w.widget, "kind": w.kind, "token": w.token, "due": w.due} if w else None
         return out
 
     def copy(self) -> "ExecutionState":
