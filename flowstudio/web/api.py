@@ -57,7 +57,8 @@ def flows():
         except FlowLoadError as exc:
             issues, name = exc.issues, flow_id
         out.append({"id": flow_id, "name": name, "valid": not any(i.is_error for i in issues),
-                    "issues": [i.to_dict() for i in issues],
+                    # file names relative to the flows folder: the server's paths are its own business
+                    "issues": [{**i.to_dict(), "file": path.name if i.file else None} for i in issues],
                     "webhook_url": _absolute(f"/webhooks/{flow_id}")})
     return jsonify({"flows": out})
 
@@ -69,7 +70,7 @@ def flows():
 def start_execution(flow_id: str):
     """Start an execution for a contact (Studio's `incomingRequest`)."""
     service = runtime(current_app).service
-    if flow_id not in service.flows.ids():
+    if not service.flows.exists(flow_id):
         raise ApiError(404, f"there is no flow '{flow_id}'")
     to, from_, parameters = _start_input()
     try:
@@ -97,7 +98,7 @@ def start_execution(flow_id: str):
 def list_executions(flow_id: str):
     """A flow's executions, newest first, by status and contact."""
     service = runtime(current_app).service
-    if flow_id not in service.flows.ids() and service.store.latest_revision(flow_id) is None:
+    if not service.flows.exists(flow_id) and service.store.latest_revision(flow_id) is None:
         raise ApiError(404, f"there is no flow '{flow_id}'")
     status = request.args.get("status") or None
     if status is not None and status not in STATUSES:
