@@ -115,11 +115,10 @@ class FlowRepository:
             self._load(flow_id, path, entry, stat)
 
     def _load(self, flow_id: str, path: Path, entry: _Entry, stat: tuple) -> None:
-        try:
-            self._parse(flow_id, path, entry)
-        finally:
-            # Last: other threads take the unlocked fast path only once the work is done.
-            entry.stat = stat
+        self._parse(flow_id, path, entry)
+        # Last, and only on success: other threads take the unlocked fast path only once
+        # the work is done, and a failure (say, the database) is tried again next time.
+        entry.stat = stat
 
     def _parse(self, flow_id: str, path: Path, entry: _Entry) -> None:
         raw = path.read_bytes()

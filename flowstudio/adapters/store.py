@@ -84,6 +84,7 @@ _ADVANCE = update(t.executions).where(and_(
     t.executions.c.id == bindparam("b_id"), t.executions.c.version == bindparam("b_version"))).values(
     version=bindparam("b_new_version"), **{k: bindparam(k) for k in _CHANGING})
 _ADVANCE_CALL = _ADVANCE.values(call_sid=bindparam("b_call_sid"))
+_SCHEMA_LOCK = 2**62  # a byte of the lock file no session key maps to (keys use 56 bits)
 _ADD_STEPS = insert(t.steps)
 _ADD_LOG = insert(t.logs)
 _ADD_INBOUND = insert(t.inbound)
@@ -107,8 +108,10 @@ class Store:
         self._write_guard = None if self.is_postgres else threading.Lock()
 
     def create_schema(self) -> None:
-        """Create missing tables and indexes."""
-        t.metadata.create_all(self.engine)
+        """Create missing tables and indexes. Several processes starting together on a
+        new SQLite file take turns (creating tables and switching to WAL both need it)."""
+        with self._file_lock(_SCHEMA_LOCK):
+            t.metadata.create_all(self.engine)
 
     def close(self) -> None:
         """Release the connection pools."""
