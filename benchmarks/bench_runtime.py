@@ -355,7 +355,8 @@ def throughput_row(folder: Path) -> Row:
                 with conn.begin():
                     conn.execute(update(ex).where(ex.c.id == execution_id)
                                  .values(state=state, version=ex.c.version + 1, updated_at=NOW))
-                    conn.execute(insert(schema.logs).values(execution_id=execution_id, at=NOW, entries=[entry]))
+                    conn.execute(insert(schema.turns).values(execution_id=execution_id, at=NOW, steps="[]",
+                                                             trace=[entry]))
 
         ids = [r["id"] for r in rows]
 

@@ -123,7 +123,7 @@ class Server:
                 response = conn.getresponse()
                 body = response.read()
                 conn.close()
-                if self.probe != "/" and (response.status != 200 or b"send a number" not in body):
+                if self.probe != "/" and (response.status != 200 or STARTED.encode() not in body):
                     raise RuntimeError(f"the {self.name} server answered {response.status}: {body[:300]!r}")
                 return
             except OSError:

@@ -5,10 +5,10 @@
   `due_at`, the next time a timer (a reply's timeout, or the 30-day expiry) fires.
   A partial unique index allows one active execution per (flow, session): the
   contact's address for messages and REST, the call for calls.
-- `steps`: Studio's steps (event, from, to, time, context snapshot).
-- `logs`: the trace (widgets entered, errors, notes) for people debugging a flow, one
-  row per processed event.
-- `inbound`: webhook deliveries already processed, so a retry is answered, not re-run.
+- `turns`: one row per processed event: Studio's steps (event, from, to, time, context
+  snapshot), the trace (widgets entered, errors, notes) for people debugging a flow, and
+  for a webhook delivery its key and answer, so a retry is answered, not run again.
+  One row, not one per step: every event costs one insert.
 - `outbox`: messages and calls sent outside a webhook answer.
 """
 from __future__ import annotations
@@ -64,35 +64,16 @@ executions = Table(
     Index("ix_executions_call", "flow_id", "call_sid"),
 )
 
-steps = Table(
-    "steps", metadata,
+turns = Table(
+    "turns", metadata,
     Column("id", _BIGINT, primary_key=True, autoincrement=True),
-    Column("execution_id", String(64), nullable=False),
-    Column("seq", Integer, nullable=False),
-    Column("flow_id", String(200), nullable=False),
-    Column("event", String(100)),
-    Column("from_widget", String(200), nullable=False),
-    Column("to_widget", String(200), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("context", Text, nullable=False),  # JSON, serialised once by the engine
-    Index("ix_steps_execution", "execution_id", "seq"),
-)
-
-logs = Table(
-    "logs", metadata,
-    Column("id", _BIGINT, primary_key=True, autoincrement=True),
-    Column("execution_id", String(64), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("entries", JSON, nullable=False),  # the trace of one processed event
-    Index("ix_logs_execution", "execution_id", "id"),
-)
-
-inbound = Table(
-    "inbound", metadata,
-    Column("key", String(300), primary_key=True),
     Column("execution_id", String(64)),
-    Column("response", JSON, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("key", String(300), unique=True),   # the webhook delivery it answered, if any
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("steps", Text, nullable=False),      # JSON list; contexts serialised once by the engine
+    Column("trace", JSON, nullable=False),
+    Column("response", JSON),                   # the answer, for a retried delivery
+    Index("ix_turns_execution", "execution_id", "id"),
 )
 
 outbox = Table(

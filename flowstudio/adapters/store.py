@@ -78,16 +78,14 @@ _ACTIVE = select(t.executions).where(and_(
     t.executions.c.flow_id == bindparam("flow_id"), t.executions.c.session_key == bindparam("session_key"),
     t.executions.c.status == "active"))
 _BY_ID = select(t.executions).where(t.executions.c.id == bindparam("execution_id"))
-_INBOUND = select(t.inbound.c.response).where(t.inbound.c.key == bindparam("key"))
+_INBOUND = select(t.turns.c.response).where(t.turns.c.key == bindparam("key"))
 _CHANGING = ("status", "waiting_widget", "waiting_kind", "due_at", "state", "updated_at", "ended_at", "ended_reason")
 _ADVANCE = update(t.executions).where(and_(
     t.executions.c.id == bindparam("b_id"), t.executions.c.version == bindparam("b_version"))).values(
     version=bindparam("b_new_version"), **{k: bindparam(k) for k in _CHANGING})
 _ADVANCE_CALL = _ADVANCE.values(call_sid=bindparam("b_call_sid"))
 _SCHEMA_LOCK = 2**62  # a byte of the lock file no session key maps to (keys use 56 bits)
-_ADD_STEPS = insert(t.steps)
-_ADD_LOG = insert(t.logs)
-_ADD_INBOUND = insert(t.inbound)
+_ADD_TURN = insert(t.turns)
 _ADD_OUTBOX = insert(t.outbox)
 
 
@@ -245,17 +243,21 @@ class Store:
             return list(conn.execute(query))
 
     def steps(self, execution_id: str) -> list:
-        """The steps of an execution, in order (`context` parsed back into a dict)."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(t.steps).where(t.steps.c.execution_id == execution_id)
-                                .order_by(t.steps.c.id))
-            return [SimpleNamespace(**{**row._mapping, "context": json.loads(row.context)}) for row in rows]
+        """The steps of an execution, in order: `event`, `from_widget`, `to_widget`,
+        `flow_id`, `at` and `context` (a dict)."""
+        return [SimpleNamespace(execution_id=execution_id, flow_id=s["flow"], event=s["event"],
+                                from_widget=s["from"], to_widget=s["to"], at=datetime.fromisoformat(s["at"]),
+                                context=s["context"])
+                for row in self._turns(execution_id, t.turns.c.steps) for s in json.loads(row.steps)]
 
     def logs(self, execution_id: str) -> list[dict]:
         """The trace of an execution, in order."""
+        return [e for row in self._turns(execution_id, t.turns.c.trace) for e in row.trace]
+
+    def _turns(self, execution_id: str, column) -> list:
         with self.engine.connect() as conn:
-            return [e for r in conn.execute(select(t.logs.c.entries).where(
-                t.logs.c.execution_id == execution_id).order_by(t.logs.c.id)) for e in r.entries]
+            return list(conn.execute(select(column).where(t.turns.c.execution_id == execution_id)
+                                     .order_by(t.turns.c.id)))
 
     def outbox(self, execution_id: str | None = None, limit: int | None = None) -> list:
         """Messages and calls sent outside webhook answers, oldest first (the newest
@@ -271,7 +273,7 @@ class Store:
     def inbound_response(self, key: str) -> dict | None:
         """The stored answer to an already processed webhook delivery."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(t.inbound.c.response).where(t.inbound.c.key == key)).first()
+            row = conn.execute(_INBOUND, {"key": key}).first()
         return row.response if row else None
 
     def due(self, now: datetime, limit: int = 100) -> list:
@@ -302,9 +304,6 @@ class Store:
                       ended_reason=r.ended_reason)
         try:
             with self._write() as conn:
-                if r.inbound_key is not None:
-                    conn.execute(_ADD_INBOUND, {"key": r.inbound_key, "execution_id": r.execution_id,
-                                                "response": r.response or {}, "created_at": r.now})
                 if r.version is None:
                     conn.execute(insert(t.executions).values(
                         id=r.execution_id, flow_id=r.flow_id, revision_id=r.revision_id, session_key=r.session_key,
@@ -321,13 +320,8 @@ class Store:
             raise Conflict(str(exc.orig)) from None
 
     def _append(self, conn, r: TurnRecord) -> None:
-        if r.steps:
-            conn.execute(_ADD_STEPS, [
-                {"execution_id": r.execution_id, "seq": i, "flow_id": s["flow"], "event": s["event"],
-                 "from_widget": s["from"], "to_widget": s["to"], "at": r.now, "context": s["context"]}
-                for i, s in enumerate(r.steps)])
-        if r.trace:
-            conn.execute(_ADD_LOG, {"execution_id": r.execution_id, "at": r.now, "entries": r.trace})
+        conn.execute(_ADD_TURN, {"execution_id": r.execution_id, "key": r.inbound_key, "at": r.now,
+                                 "steps": _steps_json(r.steps), "trace": r.trace, "response": r.response})
         if r.outbox:
             conn.execute(_ADD_OUTBOX, [{"execution_id": r.execution_id, "created_at": r.now, **o}
                                         for o in r.outbox])
@@ -336,8 +330,8 @@ class Store:
         """Remember a processed delivery that changed no execution (ignored, refused)."""
         try:
             with self._write() as conn:
-                conn.execute(insert(t.inbound).values(key=key, execution_id=execution_id, response=response,
-                                                      created_at=now))
+                conn.execute(_ADD_TURN, {"execution_id": execution_id, "key": key, "at": now, "steps": "[]",
+                                         "trace": [], "response": response})
         except IntegrityError:
             pass
 
@@ -346,6 +340,15 @@ class Store:
         with self._write() as conn:
             for table in reversed(t.metadata.sorted_tables):
                 conn.execute(delete(table))
+
+
+def _steps_json(steps: list[dict]) -> str:
+    """The steps as one JSON list, splicing in each context the engine serialised already."""
+    parts = []
+    for s in steps:
+        head = json.dumps({k: s[k] for k in ("event", "from", "to", "flow", "at")})
+        parts.append(f'{head[:-1]}, "context": {s["context"]}}}')
+    return "[" + ",".join(parts) + "]"
 
 
 def _open_lock_file(url: str) -> int | None:

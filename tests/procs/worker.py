@@ -85,8 +85,8 @@ def build(args, killer: Killer) -> FlowService:
 
     @event.listens_for(store.engine, "after_cursor_execute")
     def _in_transaction(conn, cursor, statement, parameters, context, executemany):
-        # After the execution row was updated and the steps inserted, before COMMIT.
-        if killer.armed("commit") and statement.lstrip().upper().startswith("INSERT INTO STEPS"):
+        # After the execution row was updated and the turn (steps, log) inserted, before COMMIT.
+        if killer.armed("commit") and statement.lstrip().upper().startswith("INSERT INTO TURNS"):
             killer.die("inside save_turn, before commit")
 
     service = FlowService(store, FlowRepository(args.flows, store, clock), http=http, channel=RecordingChannel(),
