@@ -218,8 +218,8 @@ class FlowService:
     def _turn(self, flow_id, session_key, decide, inbound_key=None, *, replies=False, execution_id=None,
               now=None, call_sid=None) -> TurnResult:
         for _ in range(MAX_RETRIES):
-            with self.store.locked(f"{flow_id}|{session_key}"):
-                stored, row = self.store.begin_turn(flow_id, session_key, execution_id, inbound_key)
+            with self.store.locked(f"{flow_id}|{session_key}"), self.store.connection() as conn:
+                stored, row = self.store.begin_turn(flow_id, session_key, execution_id, inbound_key, conn)
                 if stored is not None:
                     return TurnResult.from_dict(stored, duplicate=True)
                 when = now or self.clock()
@@ -230,7 +230,7 @@ class FlowService:
                 record.inbound_key, record.call_sid = inbound_key, call_sid
                 record.response = result.to_dict(details=False) if inbound_key else None
                 try:
-                    self.store.save_turn(record)
+                    self.store.save_turn(record, conn)
                 except Conflict:
                     continue  # someone else moved first: run the event again on fresh state
                 return result

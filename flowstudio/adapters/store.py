@@ -162,14 +162,22 @@ class Store:
             fcntl.lockf(self._lock_file, fcntl.LOCK_UN, 1, offset)
 
     @contextmanager
-    def _write(self):
+    def _write(self, conn=None):
+        """A write transaction, on `conn` (which must have no transaction open) or a new
+        connection."""
         # SQLite has one writer: threads of this process queue here, at once, rather than
         # in SQLite's busy handler, which sleeps in growing steps (up to 100 ms).
         with self._write_guard or nullcontext():
-            with self.engine.connect() as conn:
+            with nullcontext(conn) if conn is not None else self.engine.connect() as conn:
                 conn.execution_options(flowstudio_write=True)
                 with conn.begin():
                     yield conn
+
+    @contextmanager
+    def connection(self):
+        """One connection for the reads and the write of one event (saves a checkout)."""
+        with self.engine.connect() as conn:
+            yield conn
 
     # ------------------------------------------------------------ revisions
 
@@ -208,17 +216,21 @@ class Store:
         with self.engine.connect() as conn:
             return conn.execute(_ACTIVE, {"flow_id": flow_id, "session_key": session_key}).first()
 
-    def begin_turn(self, flow_id: str, session_key: str, execution_id: str | None, inbound_key: str | None):
+    def begin_turn(self, flow_id: str, session_key: str, execution_id: str | None, inbound_key: str | None,
+                   conn=None):
         """What an event needs before it runs, read in one go: the stored answer if this
         delivery was already processed, else the execution (by id, or the session's active one)."""
-        with self.engine.connect() as conn:
-            if inbound_key is not None:
-                done = conn.execute(_INBOUND, {"key": inbound_key}).first()
-                if done is not None:
-                    return done.response, None
-            if execution_id is not None:
-                return None, conn.execute(_BY_ID, {"execution_id": execution_id}).first()
-            return None, conn.execute(_ACTIVE, {"flow_id": flow_id, "session_key": session_key}).first()
+        with nullcontext(conn) if conn is not None else self.engine.connect() as conn:
+            try:
+                if inbound_key is not None:
+                    done = conn.execute(_INBOUND, {"key": inbound_key}).first()
+                    if done is not None:
+                        return done.response, None
+                if execution_id is not None:
+                    return None, conn.execute(_BY_ID, {"execution_id": execution_id}).first()
+                return None, conn.execute(_ACTIVE, {"flow_id": flow_id, "session_key": session_key}).first()
+            finally:
+                conn.rollback()  # ends the reads, so the same connection can write next
 
     def active_call(self, flow_id: str, call_sid: str):
         """The active execution that a call belongs to, or None."""
@@ -294,7 +306,7 @@ class Store:
 
     # ------------------------------------------------------------ executions: write
 
-    def save_turn(self, r: TurnRecord) -> None:
+    def save_turn(self, r: TurnRecord, conn=None) -> None:
         """Write one processed event atomically; raise Conflict if the execution changed
         since it was read, or the webhook delivery was already processed."""
         ended = r.status != "active"
@@ -303,7 +315,7 @@ class Store:
                       state=r.state, updated_at=r.now, ended_at=r.now if ended else None,
                       ended_reason=r.ended_reason)
         try:
-            with self._write() as conn:
+            with self._write(conn) as conn:
                 if r.version is None:
                     conn.execute(insert(t.executions).values(
                         id=r.execution_id, flow_id=r.flow_id, revision_id=r.revision_id, session_key=r.session_key,
@@ -378,8 +390,10 @@ def _make_engine(url: str):
     @event.listens_for(engine, "begin")
     def _begin(conn):
         # A write transaction takes the write lock up front, so it never fails halfway
-        # when another connection wrote in between (SQLite's "busy snapshot").
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("flowstudio_write")
-                             else "BEGIN")
+        # when another connection wrote in between (SQLite's "busy snapshot"). Reads run
+        # in autocommit: each statement sees a consistent database, and what must not
+        # change between two reads is held by `locked`.
+        if conn.get_execution_options().get("flowstudio_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
