@@ -137,7 +137,7 @@ class FlowService:
             state = ExecutionState.from_dict(row.state)
             if state.waiting is None or state.waiting.kind != WAIT_MESSAGE:
                 return _unused_message(state, params, now)
-            return resume(self.flows, state, ev.MessageReceived(params), now)
+            return resume(self.flows, state, ev.MessageReceived(params), now, owned=True)
 
         return self._turn(flow_id, contact, decide, key, replies=True)
 
@@ -209,7 +209,7 @@ class FlowService:
             if current is None or current.status != ACTIVE:
                 return TurnResult(execution_id, "ignored", note="the execution has already ended")
             try:
-                return resume(self.flows, ExecutionState.from_dict(current.state), event, now)
+                return resume(self.flows, ExecutionState.from_dict(current.state), event, now, owned=True)
             except EngineError as exc:
                 return TurnResult(execution_id, "ignored", note=str(exc))
 
@@ -255,7 +255,7 @@ class FlowService:
                 follow = ev.DeliveryFailed(waiting.widget, outcome[waiting.widget])
             if follow is None:
                 break
-            step = resume(self.flows, step.state, follow, now)
+            step = resume(self.flows, step.state, follow, now, owned=True)
             trace += step.trace
             steps += step.steps
         state = step.state

@@ -74,11 +74,14 @@ def start(program: Program, event: ev.Event, now: datetime, execution_id: str,
     return run.step
 
 
-def resume(library: Library, state: ExecutionState, event: ev.Event, now: datetime) -> Step:
-    """Continue `state` with `event` (a reply, a callback, a timeout, an I/O result...)."""
+def resume(library: Library, state: ExecutionState, event: ev.Event, now: datetime, *, owned: bool = False) -> Step:
+    """Continue `state` with `event` (a reply, a callback, a timeout, an I/O result...).
+
+    `state` is left as it was, unless the caller hands it over with `owned=True` (the
+    service does: it has just read it from the database), which saves a copy."""
     if not state.active:
         raise EngineError(f"execution {state.id} has already ended")
-    run = _Run(library, state.copy(), now)
+    run = _Run(library, state if owned else state.copy(), now)
     run.handle(event)
     return run.step
 
