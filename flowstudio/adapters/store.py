@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import os
 import threading
 from contextlib import contextmanager, nullcontext
@@ -30,6 +29,7 @@ from sqlalchemy import and_, bindparam, create_engine, delete, event, func, inse
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
+from ..engine import jsontext
 from . import schema as t
 
 
@@ -260,7 +260,7 @@ class Store:
         return [SimpleNamespace(execution_id=execution_id, flow_id=s["flow"], event=s["event"],
                                 from_widget=s["from"], to_widget=s["to"], at=datetime.fromisoformat(s["at"]),
                                 context=s["context"])
-                for row in self._turns(execution_id, t.turns.c.steps) for s in json.loads(row.steps)]
+                for row in self._turns(execution_id, t.turns.c.steps) for s in jsontext.loads(row.steps)]
 
     def logs(self, execution_id: str) -> list[dict]:
         """The trace of an execution, in order."""
@@ -358,8 +358,8 @@ def _steps_json(steps: list[dict]) -> str:
     """The steps as one JSON list, splicing in each context the engine serialised already."""
     parts = []
     for s in steps:
-        head = json.dumps({k: s[k] for k in ("event", "from", "to", "flow", "at")})
-        parts.append(f'{head[:-1]}, "context": {s["context"]}}}')
+        head = jsontext.dumps({k: s[k] for k in ("event", "from", "to", "flow", "at")})
+        parts.append(f'{head[:-1]},"context":{s["context"]}}}')
     return "[" + ",".join(parts) + "]"
 
 
@@ -372,10 +372,12 @@ def _open_lock_file(url: str) -> int | None:
 
 def _make_engine(url: str):
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, json_serializer=jsontext.dumps,
+                             json_deserializer=jsontext.loads)
     memory = url in ("sqlite://", "sqlite:///:memory:")
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                           poolclass=StaticPool if memory else None)
+                           poolclass=StaticPool if memory else None, json_serializer=jsontext.dumps,
+                           json_deserializer=jsontext.loads)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_conn, _record):

@@ -10,13 +10,13 @@ widget in a row; a template or property error follows the widget's failure trans
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from ..spec.model import Flow, Widget
 from ..widgets import registry
 from . import events as ev
+from . import jsontext
 from .api import Outcome, WidgetError, WidgetRun
 from .liquid import Templates
 from .state import ACTIVE, ENDED, FAILED, WAIT_MESSAGE, WAIT_SUBFLOW, ExecutionState, Frame, Step, Waiting
@@ -306,7 +306,7 @@ class _Run:
         self.step.steps.append({
             "event": event, "from": source, "to": target or ENDED_NAME, "flow": frame.flow_id,
             # The snapshot is serialised here, once: it is stored as JSON text as it is.
-            "at": self.now.isoformat(), "context": json.dumps(frame.context, default=str, separators=(",", ":")),
+            "at": self.now.isoformat(), "context": jsontext.dumps(frame.context),
         })
         self._trace("transition", source, event=event, to=target or ENDED_NAME)
 

@@ -8,8 +8,9 @@ or timer meant for an earlier wait is recognised and ignored.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, fields
+
+from . import jsontext
 
 ACTIVE = "active"
 ENDED = "ended"
@@ -84,7 +85,7 @@ class ExecutionState:
 
     def copy(self) -> "ExecutionState":
         """An independent deep copy (through JSON, which is what it is made of)."""
-        return ExecutionState.from_dict(json.loads(json.dumps(self.to_dict())))
+        return ExecutionState.from_dict(jsontext.loads(jsontext.dumps(self.to_dict())))
 
     @classmethod
     def from_dict(cls, data: dict) -> "ExecutionState":
