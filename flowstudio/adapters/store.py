@@ -79,6 +79,11 @@ _ACTIVE = select(t.executions).where(and_(
     t.executions.c.status == "active"))
 _BY_ID = select(t.executions).where(t.executions.c.id == bindparam("execution_id"))
 _INBOUND = select(t.turns.c.response).where(t.turns.c.key == bindparam("key"))
+# The session's active execution and, in the same statement, the answer if this delivery
+# was already processed: a reply to a waiting execution costs one query.
+_ACTIVE_OR_DONE = select(t.executions, _INBOUND.scalar_subquery().label("done_response")).where(and_(
+    t.executions.c.flow_id == bindparam("flow_id"), t.executions.c.session_key == bindparam("session_key"),
+    t.executions.c.status == "active"))
 _CHANGING = ("status", "waiting_widget", "waiting_kind", "due_at", "state", "updated_at", "ended_at", "ended_reason")
 _ADVANCE = update(t.executions).where(and_(
     t.executions.c.id == bindparam("b_id"), t.executions.c.version == bindparam("b_version"))).values(
@@ -222,15 +227,25 @@ class Store:
         delivery was already processed, else the execution (by id, or the session's active one)."""
         with nullcontext(conn) if conn is not None else self.engine.connect() as conn:
             try:
-                if inbound_key is not None:
-                    done = conn.execute(_INBOUND, {"key": inbound_key}).first()
-                    if done is not None:
-                        return done.response, None
-                if execution_id is not None:
-                    return None, conn.execute(_BY_ID, {"execution_id": execution_id}).first()
-                return None, conn.execute(_ACTIVE, {"flow_id": flow_id, "session_key": session_key}).first()
+                return self._read_turn(conn, flow_id, session_key, execution_id, inbound_key)
             finally:
                 conn.rollback()  # ends the reads, so the same connection can write next
+
+    @staticmethod
+    def _read_turn(conn, flow_id, session_key, execution_id, inbound_key):
+        if execution_id is not None:
+            done = conn.execute(_INBOUND, {"key": inbound_key}).first() if inbound_key is not None else None
+            if done is not None:
+                return done.response, None
+            return None, conn.execute(_BY_ID, {"execution_id": execution_id}).first()
+        if inbound_key is None:
+            return None, conn.execute(_ACTIVE, {"flow_id": flow_id, "session_key": session_key}).first()
+        row = conn.execute(_ACTIVE_OR_DONE, {"flow_id": flow_id, "session_key": session_key,
+                                             "key": inbound_key}).first()
+        if row is not None:
+            return (row.done_response, None) if row.done_response is not None else (None, row)
+        done = conn.execute(_INBOUND, {"key": inbound_key}).first()  # a retry of an event that ended it
+        return (done.response, None) if done is not None else (None, None)
 
     def active_call(self, flow_id: str, call_sid: str):
         """The active execution that a call belongs to, or None."""
