@@ -109,6 +109,7 @@ class Store:
         self._local_guard = threading.Lock()
         self._lock_file = _open_lock_file(url)
         self._write_guard = None if self.is_postgres else threading.Lock()
+        self._checkpointer = _Checkpointer(self.engine) if self._lock_file is not None else None
 
     def create_schema(self) -> None:
         """Create missing tables and indexes. Several processes starting together on a
@@ -117,7 +118,10 @@ class Store:
             t.metadata.create_all(self.engine)
 
     def close(self) -> None:
-        """Release the connection pools."""
+        """Stop the checkpointer and release the connection pools."""
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         self.engine.dispose()
         if self._lock_engine is not None:
             self._lock_engine.dispose()
@@ -369,6 +373,33 @@ class Store:
                 conn.execute(delete(table))
 
 
+class _Checkpointer:
+    """Copies SQLite's write-ahead log into the database file every second, in the
+    background. SQLite would otherwise do it inside whichever commit crosses 1,000 pages,
+    and that event's answer would wait for it."""
+
+    INTERVAL = 1.0
+
+    def __init__(self, engine):
+        self._engine = engine
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="flowstudio-wal-checkpoint", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop after the current checkpoint."""
+        self._stop.set()
+        self._thread.join(5)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.INTERVAL):
+            try:
+                with self._engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception:  # noqa: BLE001 - a missed checkpoint is retried a second later
+                continue
+
+
 def _steps_json(steps: list[dict]) -> str:
     """The steps as one JSON list, splicing in each context the engine serialised already."""
     parts = []
@@ -400,7 +431,10 @@ def _make_engine(url: str):
         # synchronous=NORMAL in WAL mode loses nothing when a process is killed.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000", "foreign_keys=ON"):
+        # wal_autocheckpoint: checkpoints run in the background (_Checkpointer); this is
+        # only the backstop should that thread fall behind.
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000", "foreign_keys=ON",
+                       "wal_autocheckpoint=20000"):
             cur.execute(f"PRAGMA {pragma}")
         cur.close()
 
