@@ -59,10 +59,11 @@ def create_app(config: dict | None = None) -> Flask:
         atexit.register(scheduler.stop)
     app.extensions["flowstudio"] = Runtime(service, settings, scheduler)
 
-    from . import api, errors, webhooks
+    from . import api, errors, home, webhooks
     errors.register(app)
     app.register_blueprint(webhooks.blueprint)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(home.blueprint)
     return app
 
 

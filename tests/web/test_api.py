@@ -391,3 +391,11 @@ def test_outbox_limit_is_checked_and_keeps_the_newest(client):
     assert client.get("/api/outbox?limit=0").status_code == 400
     assert client.get("/api/outbox?limit=abc").json["error"]["field"] == "limit"
     assert client.get("/api/outbox?limit=5").status_code == 200
+
+
+def test_home_page_lists_flows_with_their_webhook_urls(client, flows_dir):
+    (flows_dir / "broken.yaml").write_text("spec_version: 1\nname: b\nwidgets: {}\n")
+    page = client.get("/").data.decode()
+    assert "<td>appointment-confirmation</td>" in page and "Ready" in page
+    assert "http://localhost/webhooks/ivr-menu" in page
+    assert "1 problem(s): widgets must be a list" in page
