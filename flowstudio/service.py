@@ -323,15 +323,17 @@ def _timer_event(flows, row, now: datetime):
     return resume(flows, state, ev.TimeoutElapsed(waiting.widget, waiting.token), now)
 
 
-def default_http() -> HttpPerformer:
-    """Real HTTP for widgets, through the HTTP client adapter (10 s, 64 KB)."""
+def default_http(twilio_auth: tuple[str, str] | None = None) -> HttpPerformer:
+    """Real HTTP for widgets, through the HTTP client adapter (10 s, 64 KB); widgets with
+    `add_twilio_auth` sign in with `twilio_auth` (account sid, auth token) when given."""
     from .adapters.http import HttpClient, HttpRequest
 
     client = HttpClient()
 
     def perform(call: fx.HttpCall) -> dict:
+        auth = twilio_auth if call.add_twilio_auth else None
         response = client.perform(HttpRequest(method=call.method, url=call.url, content_type=call.content_type,
-                                              body=call.body, parameters=call.parameters))
+                                              body=call.body, parameters=call.parameters, auth=auth))
         return {"status_code": response.status_code, "content_type": response.content_type,
                 "body": response.body, "error": response.error}
 

@@ -20,7 +20,7 @@ from flask import Flask
 from ..config import Settings, open_store
 from ..repository import FlowRepository
 from ..scheduler import Scheduler
-from ..service import FlowService, LocalChannel, utcnow
+from ..service import FlowService, LocalChannel, default_http, utcnow
 
 log = logging.getLogger("flowstudio")
 
@@ -51,7 +51,9 @@ def create_app(config: dict | None = None) -> Flask:
                                  database_url=app.config["DATABASE_URL"])
     clock = app.config["CLOCK"] or utcnow
     store = open_store(settings)
-    service = FlowService(store, FlowRepository(settings.flows_dir, store, clock), http=app.config["HTTP"],
+    credentials = (app.config["TWILIO_ACCOUNT_SID"], app.config["TWILIO_AUTH_TOKEN"])
+    http = app.config["HTTP"] or default_http(credentials if all(credentials) else None)
+    service = FlowService(store, FlowRepository(settings.flows_dir, store, clock), http=http,
                           channel=app.config["CHANNEL"] or _channel(app), clock=clock, expiry=settings.expiry,
                           new_id=app.config["NEW_ID"])
     scheduler = Scheduler(service).start() if app.config["SCHEDULER"] else None

@@ -249,3 +249,16 @@ def test_invalid_url_is_an_error_not_an_exception(client):
 def test_unusable_charset_falls_back_to_utf8(httpserver, client, charset):
     httpserver.expect_request("/odd").respond_with_data("café".encode(), content_type=f"text/plain; charset={charset}")
     assert client.perform(HttpRequest("GET", httpserver.url_for("/odd"))).body == "café"
+
+
+def test_widgets_with_add_twilio_auth_sign_in_with_the_account(httpserver):
+    from flowstudio.engine.effects import HttpCall
+    from flowstudio.service import default_http
+
+    httpserver.expect_request("/lookup", headers={"Authorization": "Basic QUMxMjM6c2VjcmV0"}).respond_with_data("ok")
+    httpserver.expect_request("/open").respond_with_data("open")
+    perform = default_http(("AC123", "secret"))
+    assert perform(HttpCall("w", url=httpserver.url_for("/lookup"), add_twilio_auth=True))["status_code"] == 200
+    plain = perform(HttpCall("w", url=httpserver.url_for("/open")))
+    assert plain["status_code"] == 200
+    assert "Authorization" not in httpserver.log[-1][0].headers
