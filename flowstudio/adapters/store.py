@@ -16,21 +16,18 @@ the service retries with fresh state.
 """
 from __future__ import annotations
 
-import fcntl
-import hashlib
-import os
 import threading
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
-from sqlalchemy import and_, bindparam, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.pool import StaticPool
 
 from ..engine import jsontext
 from . import schema as t
+from .database import SCHEMA_LOCK, Checkpointer, SessionLocks, make_engine
 
 
 class Conflict(Exception):
@@ -89,7 +86,6 @@ _ADVANCE = update(t.executions).where(and_(
     t.executions.c.id == bindparam("b_id"), t.executions.c.version == bindparam("b_version"))).values(
     version=bindparam("b_new_version"), **{k: bindparam(k) for k in _CHANGING})
 _ADVANCE_CALL = _ADVANCE.values(call_sid=bindparam("b_call_sid"))
-_SCHEMA_LOCK = 2**62  # a byte of the lock file no session key maps to (keys use 56 bits)
 _ADD_TURN = insert(t.turns)
 _ADD_OUTBOX = insert(t.outbox)
 
@@ -100,21 +96,15 @@ class Store:
     def __init__(self, url: str):
         self.url = url
         self.is_postgres = url.startswith("postgresql")
-        self.engine = _make_engine(url)
-        # Advisory locks hold a connection while the turn uses another: separate pools,
-        # so turns waiting for a lock can never take every connection a holder needs.
-        self._lock_engine = (create_engine(url, pool_size=20, max_overflow=40, pool_timeout=120)
-                             if self.is_postgres else None)
-        self._local_locks: dict[str, list] = {}
-        self._local_guard = threading.Lock()
-        self._lock_file = _open_lock_file(url)
+        self.engine = make_engine(url)
+        self.locks = SessionLocks(url)
         self._write_guard = None if self.is_postgres else threading.Lock()
-        self._checkpointer = _Checkpointer(self.engine) if self._lock_file is not None else None
+        self._checkpointer = Checkpointer(self.engine) if self.locks.shared_file else None
 
     def create_schema(self) -> None:
         """Create missing tables and indexes. Several processes starting together on a
         new SQLite file take turns (creating tables and switching to WAL both need it)."""
-        with self._file_lock(_SCHEMA_LOCK):
+        with self.locks.file_lock(SCHEMA_LOCK):
             t.metadata.create_all(self.engine)
 
     def close(self) -> None:
@@ -123,52 +113,11 @@ class Store:
             self._checkpointer.stop()
             self._checkpointer = None
         self.engine.dispose()
-        if self._lock_engine is not None:
-            self._lock_engine.dispose()
-        if self._lock_file is not None:
-            os.close(self._lock_file)
-            self._lock_file = None
+        self.locks.close()
 
-    # ------------------------------------------------------------ locking
-
-    @contextmanager
     def locked(self, key: str):
-        """Run the block while no other thread or process holds `key`."""
-        digest = hashlib.sha256(key.encode()).digest()
-        if self.is_postgres:
-            number = int.from_bytes(digest[:8], "big", signed=True)
-            with self._lock_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(select(func.pg_advisory_lock(number)))
-                try:
-                    yield
-                finally:
-                    conn.execute(select(func.pg_advisory_unlock(number)))
-            return
-        with self._local_guard:
-            entry = self._local_locks.setdefault(key, [threading.Lock(), 0])
-            entry[1] += 1
-        try:
-            with entry[0], self._file_lock(int.from_bytes(digest[:7], "big")):
-                yield
-        finally:
-            with self._local_guard:
-                entry[1] -= 1
-                if entry[1] == 0:
-                    self._local_locks.pop(key, None)
-
-    @contextmanager
-    def _file_lock(self, offset: int):
-        """Across processes sharing an SQLite file: a POSIX lock on one byte of
-        `<db>.lock`, released by the system if the process dies. (These locks belong
-        to the process, so the thread lock above keeps threads apart.)"""
-        if self._lock_file is None:
-            yield
-            return
-        fcntl.lockf(self._lock_file, fcntl.LOCK_EX, 1, offset)
-        try:
-            yield
-        finally:
-            fcntl.lockf(self._lock_file, fcntl.LOCK_UN, 1, offset)
+        """Run the block while no other thread or process holds `key` (see database.py)."""
+        return self.locks.locked(key)
 
     @contextmanager
     def _write(self, conn=None):
@@ -357,47 +306,11 @@ class Store:
             conn.execute(_ADD_OUTBOX, [{"execution_id": r.execution_id, "created_at": r.now, **o}
                                         for o in r.outbox])
 
-    def record_inbound(self, key: str, response: dict, now: datetime, execution_id: str | None = None) -> None:
-        """Remember a processed delivery that changed no execution (ignored, refused)."""
-        try:
-            with self._write() as conn:
-                conn.execute(_ADD_TURN, {"execution_id": execution_id, "key": key, "at": now, "steps": "[]",
-                                         "trace": [], "response": response})
-        except IntegrityError:
-            pass
-
     def delete_all(self) -> None:
         """Empty every table (tests and the terminal console)."""
         with self._write() as conn:
             for table in reversed(t.metadata.sorted_tables):
                 conn.execute(delete(table))
-
-
-class _Checkpointer:
-    """Copies SQLite's write-ahead log into the database file every second, in the
-    background. SQLite would otherwise do it inside whichever commit crosses 1,000 pages,
-    and that event's answer would wait for it."""
-
-    INTERVAL = 1.0
-
-    def __init__(self, engine):
-        self._engine = engine
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="flowstudio-wal-checkpoint", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop after the current checkpoint."""
-        self._stop.set()
-        self._thread.join(5)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.INTERVAL):
-            try:
-                with self._engine.connect() as conn:
-                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-            except Exception:  # noqa: BLE001 - a missed checkpoint is retried a second later
-                continue
 
 
 def _steps_json(steps: list[dict]) -> str:
@@ -407,44 +320,3 @@ def _steps_json(steps: list[dict]) -> str:
         head = jsontext.dumps({k: s[k] for k in ("event", "from", "to", "flow", "at")})
         parts.append(f'{head[:-1]},"context":{s["context"]}}}')
     return "[" + ",".join(parts) + "]"
-
-
-def _open_lock_file(url: str) -> int | None:
-    """The lock file beside an SQLite database file (None for memory or PostgreSQL)."""
-    if not url.startswith("sqlite:///") or url in ("sqlite:///:memory:",):
-        return None
-    return os.open(url[len("sqlite:///"):] + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-
-
-def _make_engine(url: str):
-    if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, json_serializer=jsontext.dumps,
-                             json_deserializer=jsontext.loads)
-    memory = url in ("sqlite://", "sqlite:///:memory:")
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                           poolclass=StaticPool if memory else None, json_serializer=jsontext.dumps,
-                           json_deserializer=jsontext.loads)
-
-    @event.listens_for(engine, "connect")
-    def _configure(dbapi_conn, _record):
-        # We issue BEGIN ourselves (below); WAL lets readers run beside the writer, and
-        # synchronous=NORMAL in WAL mode loses nothing when a process is killed.
-        dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        # wal_autocheckpoint: checkpoints run in the background (_Checkpointer); this is
-        # only the backstop should that thread fall behind.
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000", "foreign_keys=ON",
-                       "wal_autocheckpoint=20000"):
-            cur.execute(f"PRAGMA {pragma}")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn):
-        # A write transaction takes the write lock up front, so it never fails halfway
-        # when another connection wrote in between (SQLite's "busy snapshot"). Reads run
-        # in autocommit: each statement sees a consistent database, and what must not
-        # change between two reads is held by `locked`.
-        if conn.get_execution_options().get("flowstudio_write"):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine

@@ -1,0 +1,156 @@
+"""Database engines and the locks that keep events of one session apart.
+
+`make_engine` configures SQLite for a server (WAL, one writer, background
+checkpoints) and PostgreSQL pools. `SessionLocks.locked(key)` holds `key` across
+threads and processes: a PostgreSQL advisory lock, or on SQLite a thread lock plus a
+POSIX lock on one byte of `<db>.lock`. Both are released by the system if a process dies.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import threading
+from contextlib import contextmanager
+
+from sqlalchemy import create_engine, event, func, select
+from sqlalchemy.pool import StaticPool
+
+from ..engine import jsontext
+
+SCHEMA_LOCK = 2**62  # a byte of the lock file no session key maps to (keys use 56 bits)
+
+
+class SessionLocks:
+    """Per-key locks for one database URL (see module docstring)."""
+
+    def __init__(self, url: str):
+        self.is_postgres = url.startswith("postgresql")
+        # Advisory locks hold a connection while the turn uses another: a separate pool,
+        # so turns waiting for a lock can never take every connection a holder needs.
+        self._lock_engine = (create_engine(url, pool_size=20, max_overflow=40, pool_timeout=120)
+                             if self.is_postgres else None)
+        self._local_locks: dict[str, list] = {}
+        self._local_guard = threading.Lock()
+        self._lock_file = open_lock_file(url)
+
+    @property
+    def shared_file(self) -> bool:
+        """True for an SQLite file that several processes may share."""
+        return self._lock_file is not None
+
+    def close(self) -> None:
+        """Release the lock pool and the lock file."""
+        if self._lock_engine is not None:
+            self._lock_engine.dispose()
+        if self._lock_file is not None:
+            os.close(self._lock_file)
+            self._lock_file = None
+
+    @contextmanager
+    def locked(self, key: str):
+        """Run the block while no other thread or process holds `key`."""
+        digest = hashlib.sha256(key.encode()).digest()
+        if self.is_postgres:
+            number = int.from_bytes(digest[:8], "big", signed=True)
+            with self._lock_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(select(func.pg_advisory_lock(number)))
+                try:
+                    yield
+                finally:
+                    conn.execute(select(func.pg_advisory_unlock(number)))
+            return
+        with self._local_guard:
+            entry = self._local_locks.setdefault(key, [threading.Lock(), 0])
+            entry[1] += 1
+        try:
+            with entry[0], self.file_lock(int.from_bytes(digest[:7], "big")):
+                yield
+        finally:
+            with self._local_guard:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    self._local_locks.pop(key, None)
+
+    @contextmanager
+    def file_lock(self, offset: int):
+        """Across processes sharing an SQLite file: a POSIX lock on one byte of
+        `<db>.lock`, released by the system if the process dies. (These locks belong
+        to the process, so the thread lock above keeps threads apart.)"""
+        if self._lock_file is None:
+            yield
+            return
+        fcntl.lockf(self._lock_file, fcntl.LOCK_EX, 1, offset)
+        try:
+            yield
+        finally:
+            fcntl.lockf(self._lock_file, fcntl.LOCK_UN, 1, offset)
+
+
+class Checkpointer:
+    """Copies SQLite's write-ahead log into the database file every second, in the
+    background. SQLite would otherwise do it inside whichever commit crosses 1,000 pages,
+    and that event's answer would wait for it."""
+
+    INTERVAL = 1.0
+
+    def __init__(self, engine):
+        self._engine = engine
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="flowstudio-wal-checkpoint", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop after the current checkpoint."""
+        self._stop.set()
+        self._thread.join(5)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.INTERVAL):
+            try:
+                with self._engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception:  # noqa: BLE001 - a missed checkpoint is retried a second later
+                continue
+
+
+def open_lock_file(url: str) -> int | None:
+    """The lock file beside an SQLite database file (None for memory or PostgreSQL)."""
+    if not url.startswith("sqlite:///") or url in ("sqlite:///:memory:",):
+        return None
+    return os.open(url[len("sqlite:///"):] + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+
+
+def make_engine(url: str):
+    """An engine configured for FlowStudio's use of SQLite or PostgreSQL."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, json_serializer=jsontext.dumps,
+                             json_deserializer=jsontext.loads)
+    memory = url in ("sqlite://", "sqlite:///:memory:")
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                           poolclass=StaticPool if memory else None, json_serializer=jsontext.dumps,
+                           json_deserializer=jsontext.loads)
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_conn, _record):
+        # We issue BEGIN ourselves (below); WAL lets readers run beside the writer, and
+        # synchronous=NORMAL in WAL mode loses nothing when a process is killed.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        # wal_autocheckpoint: checkpoints run in the background (Checkpointer); this is
+        # only the backstop should that thread fall behind.
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000", "foreign_keys=ON",
+                       "wal_autocheckpoint=20000"):
+            cur.execute(f"PRAGMA {pragma}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        # A write transaction takes the write lock up front, so it never fails halfway
+        # when another connection wrote in between (SQLite's "busy snapshot"). Reads run
+        # in autocommit: each statement sees a consistent database, and what must not
+        # change between two reads is held by `locked`.
+        if conn.get_execution_options().get("flowstudio_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
