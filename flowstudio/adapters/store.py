@@ -3,10 +3,10 @@
 SQLite (a file under the data folder) by default, PostgreSQL when
 `FLOWSTUDIO_DATABASE_URL` says so. The service uses it in a fixed pattern per event:
 
-    with store.locked(session):      # one event per contact at a time
-        row = store.active_execution(...)   # read
+    with store.locked(session), store.connection() as conn:   # one event per session at a time
+        answer, row = store.begin_turn(..., conn)   # a retried delivery's answer, or the execution
         ... run the engine, perform I/O ...
-        store.save_turn(record)      # ONE write transaction, or nothing
+        store.save_turn(record, conn)               # ONE write transaction, or nothing
 
 `locked` is a PostgreSQL advisory lock or, on SQLite, a thread lock plus a POSIX lock
 on a byte of `<db>.lock`: both hold across processes and are released if a process
