@@ -4,7 +4,14 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench lock clean
+NPM_STAMP := frontend/node_modules/.installed-stamp
+EDITOR := flowstudio/web/static/index.html
+FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/vite.config.ts frontend/tsconfig.json -type f 2>/dev/null)
+# Debian's Chromium drives the browser tests (Playwright cannot download its own here).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install run test bench lock clean frontend chromium
 
 $(STAMP): pyproject.toml requirements.lock
 	python3 -m venv $(VENV)
@@ -12,13 +19,29 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+$(NPM_STAMP): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NPM_STAMP)
+
+# The browser editor, built into the Python package's static files (not committed).
+$(EDITOR): $(NPM_STAMP) $(FRONTEND_SRC)
+	cd frontend && npm run --silent build
+
+frontend: $(EDITOR)
+
+install: $(STAMP) $(EDITOR)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+chromium: $(CHROMIUM)
 
 # The server with the example flows, on the embedded SQLite database (data/).
 run: install
 	$(VENV)/bin/flowstudio serve --flows flows
 
-test: install
+test: install chromium
+	cd frontend && npm test --silent
 	$(VENV)/bin/pytest -q
 
 bench: install
@@ -32,4 +55,4 @@ lock:
 	rm -rf .lockenv
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache frontend/node_modules flowstudio/web/static
