@@ -10,6 +10,10 @@
   for a webhook delivery its key and answer, so a retry is answered, not run again.
   One row, not one per step: every event costs one insert.
 - `outbox`: messages and calls sent outside a webhook answer.
+- `flow_heads`: per flow, the published revision webhooks run, so every process runs
+  the same version whichever machine published it.
+- `drafts`: per flow, the editor's unpublished document and its version, so a save
+  based on a stale version is refused instead of overwriting.
 """
 from __future__ import annotations
 
@@ -85,4 +89,21 @@ outbox = Table(
     Column("result", JSON),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_outbox_execution", "execution_id", "id"),
+)
+
+flow_heads = Table(
+    "flow_heads", metadata,
+    Column("flow_id", String(200), primary_key=True),
+    Column("revision_id", String(80), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+drafts = Table(
+    "drafts", metadata,
+    Column("flow_id", String(200), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("base_revision", String(80)),        # the published revision the edit started from
+    Column("data", JSON, nullable=False),
+    Column("author", String(200), nullable=False, default=""),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
