@@ -1,6 +1,7 @@
 """The database tables (SQLAlchemy Core), for SQLite and PostgreSQL alike.
 
-- `revisions`: every version of every flow that ran; executions pin one.
+- `revisions`: every published version of every flow; executions pin one. The newest
+  is the one new executions run, in every process whichever machine published it.
 - `executions`: one row per execution with its JSON state, what it waits for, and
   `due_at`, the next time a timer (a reply's timeout, or the 30-day expiry) fires.
   A partial unique index allows one active execution per (flow, session): the
@@ -10,8 +11,6 @@
   for a webhook delivery its key and answer, so a retry is answered, not run again.
   One row, not one per step: every event costs one insert.
 - `outbox`: messages and calls sent outside a webhook answer.
-- `flow_heads`: per flow, the published revision webhooks run, so every process runs
-  the same version whichever machine published it.
 - `drafts`: per flow, the editor's unpublished document and its version, so a save
   based on a stale version is refused instead of overwriting.
 """
@@ -89,13 +88,6 @@ outbox = Table(
     Column("result", JSON),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_outbox_execution", "execution_id", "id"),
-)
-
-flow_heads = Table(
-    "flow_heads", metadata,
-    Column("flow_id", String(200), primary_key=True),
-    Column("revision_id", String(80), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 drafts = Table(
