@@ -1,26 +1,43 @@
-"""The flows the runtime runs: YAML files in a folder, recorded as revisions.
+"""The flows the runtime runs: YAML files in a folder, published as revisions.
 
-A flow's id is its file name without `.yaml`. Each time a file's content changes and
-still validates, it is recorded as a new revision in the store; executions pin the
-revision they started on, and the repository can give back any revision it recorded.
+A flow's id is its file name without `.yaml`. The newest revision in the database is
+the one new executions run, in every process (a process looks again at most once a
+second, so a publish from another process or machine is seen within a second);
+executions stay pinned to the revision they started on.
+
+The files stay the source people edit and commit:
+- publishing from the editor records a revision, then rewrites the file;
+- a file whose content changes on disk while the server runs, and still validates, is
+  published as a new revision ("changed on disk");
+- at start, a file holding an *older* published revision is behind (another machine
+  published since): it is rewritten from the newest revision, not published back;
+  content never seen before is an edit made while the server was down: published.
 A file that stops loading or validating never takes its flow down: the last good
 revision keeps running and the problem is reported (`problems(flow_id)`).
 """
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from .adapters.flowstore import FlowStore
 from .adapters.store import Store
 from .engine.runner import Program
-from .spec.flowfile import flow_files, flow_id as id_of, load_flow_text
+from .spec.flowfile import dump_flow, flow_files, flow_id as id_of, load_flow_text, write_atomic
 from .spec.issues import FlowLoadError, Issue
 from .spec.model import Flow
 from .spec.validate import validate_document
+
+log = logging.getLogger("flowstudio.flows")
+
+HEAD_TTL = 1.0          # seconds between looks at the newest revision in the database
+DISK_AUTHOR = "file on disk"
 
 
 class FlowUnavailable(Exception):
@@ -39,6 +56,7 @@ class _Entry:
     sha: str | None = None
     program: Program | None = None
     issues: list[Issue] = field(default_factory=list)
+    checked: float = 0.0    # time.monotonic() of the last look at the newest revision
 
 
 class FlowRepository:
@@ -47,6 +65,7 @@ class FlowRepository:
     def __init__(self, directory: str | os.PathLike, store: Store, clock):
         self.directory = Path(directory)
         self.store = store
+        self.history = FlowStore(store)
         self.clock = clock
         self._entries: dict[str, _Entry] = {}
         self._programs: dict[str, Program] = {}
@@ -69,9 +88,17 @@ class FlowRepository:
         """The program new executions of `flow_id` run (re-reading the file if it changed)."""
         self._refresh(flow_id)
         entry = self._entries[flow_id]
+        if time.monotonic() - entry.checked > HEAD_TTL:
+            self._follow_head(flow_id, entry)
         if entry.program is None:
             raise FlowUnavailable(flow_id, entry.issues)
         return entry.program
+
+    def forget(self, flow_id: str) -> None:
+        """Look at the file and the database afresh next time (after a publish, a
+        rename or a delete made by this process)."""
+        with self._lock:
+            self._entries.pop(flow_id, None)
 
     def problems(self, flow_id: str) -> list[Issue]:
         """Why the current file of a flow is not the one running (empty when it is)."""
@@ -125,21 +152,47 @@ class FlowRepository:
         sha = hashlib.sha256(raw).hexdigest()
         if sha == entry.sha:
             return
-        entry.sha = sha
+        first_sight, entry.sha = entry.sha is None, sha
         try:
             doc = load_flow_text(raw, str(path))
             issues = validate_document(doc, set(self.ids()))
         except FlowLoadError as exc:
             doc, issues = None, exc.issues
         errors = [i for i in issues if i.is_error]
-        if errors or doc is None:
+        latest = self.store.latest_revision(flow_id)
+        if latest is not None and (latest.sha256 == sha or (doc is not None and doc.data == latest.data)):
+            entry.issues = []   # what runs already (perhaps written in another layout)
+        elif first_sight and latest is not None and self.history.known_sha(flow_id, sha):
+            # An older revision: this folder is behind the database. Catch the file up.
+            log.info("%s holds an older revision of '%s' than the published %s: rewriting it", path, flow_id,
+                     latest.id)
+            self._write_file(path, latest.data, entry)
+            entry.issues = []
+        elif errors or doc is None:
             entry.issues = errors
             if entry.program is None:
                 entry.program = self._last_recorded(flow_id)
             return
-        entry.issues = []
-        revision = self.store.ensure_revision(flow_id, sha, doc.data, self._now())
-        entry.program = self._programs.setdefault(revision, Program(Flow.from_data(doc.data), flow_id, revision))
+        else:
+            entry.issues = []
+            self.store.ensure_revision(flow_id, sha, doc.data, self._now(), author=DISK_AUTHOR,
+                                       message=f"{path.name} changed on disk")
+        entry.program = self._last_recorded(flow_id)
+        entry.checked = time.monotonic()
+
+    def _follow_head(self, flow_id: str, entry: _Entry) -> None:
+        """Run the newest revision, wherever it was published."""
+        row = self.store.latest_revision_id(flow_id)
+        entry.checked = time.monotonic()
+        if row is not None and (entry.program is None or entry.program.revision != row):
+            entry.program = self.program(flow_id, row)
+
+    def _write_file(self, path: Path, data: dict, entry: _Entry) -> None:
+        text = dump_flow(data).encode()
+        write_atomic(path, text.decode())
+        entry.sha = hashlib.sha256(text).hexdigest()
+        st = path.stat()
+        entry.stat = (st.st_mtime_ns, st.st_size)
 
     def _last_recorded(self, flow_id: str) -> Program | None:
         row = self.store.latest_revision(flow_id)

@@ -87,6 +87,8 @@ _ADVANCE = update(t.executions).where(and_(
     version=bindparam("b_new_version"), **{k: bindparam(k) for k in _CHANGING})
 _ADVANCE_CALL = _ADVANCE.values(call_sid=bindparam("b_call_sid"))
 _ADD_TURN = insert(t.turns)
+_LATEST_ID = select(t.revisions.c.id).where(t.revisions.c.flow_id == bindparam("flow_id")).order_by(
+    t.revisions.c.number.desc()).limit(1)
 _ADD_OUTBOX = insert(t.outbox)
 
 
@@ -161,6 +163,11 @@ class Store:
         with self.engine.connect() as conn:
             return conn.execute(select(t.revisions).where(t.revisions.c.flow_id == flow_id)
                                 .order_by(t.revisions.c.number.desc()).limit(1)).first()
+
+    def latest_revision_id(self, flow_id: str) -> str | None:
+        """The id of the newest revision of a flow (the published one), or None."""
+        with self.engine.connect() as conn:
+            return conn.execute(_LATEST_ID, {"flow_id": flow_id}).scalar()
 
     def revision(self, revision_id: str):
         """One revision row, or None."""

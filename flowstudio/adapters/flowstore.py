@@ -1,0 +1,127 @@
+"""Flow revisions and editor drafts in SQL: what the editor saves and publishes.
+
+A revision is a published version; the newest revision of a flow is the one new
+executions run, in every process. A draft is the editor's unpublished document, one per
+flow, with a version number that grows with each save: a save or publish that names a
+stale version (or a stale base revision) raises `Stale`, so two editors never silently
+overwrite each other.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from . import schema as t
+from .store import Store
+
+
+class Stale(Exception):
+    """The draft or the published revision changed since the caller last read them."""
+
+
+class FlowStore:
+    """Revisions and drafts of flows, in the same database as the executions."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.engine = store.engine
+
+    # ------------------------------------------------------------ revisions
+
+    def revisions(self, flow_id: str) -> list:
+        """Every revision of a flow, newest first (without their documents)."""
+        c = t.revisions.c
+        with self.engine.connect() as conn:
+            return conn.execute(select(c.id, c.flow_id, c.number, c.sha256, c.created_at, c.author, c.message)
+                                .where(c.flow_id == flow_id).order_by(c.number.desc())).all()
+
+    def revision_number(self, flow_id: str, number: int):
+        """One revision (with its document) by its number, or None."""
+        c = t.revisions.c
+        with self.engine.connect() as conn:
+            return conn.execute(select(t.revisions).where(c.flow_id == flow_id, c.number == number)).first()
+
+    def known_sha(self, flow_id: str, sha256: str) -> bool:
+        """Whether some revision of the flow has exactly this file content."""
+        c = t.revisions.c
+        with self.engine.connect() as conn:
+            return conn.execute(select(c.id).where(c.flow_id == flow_id, c.sha256 == sha256).limit(1)).first() \
+                is not None
+
+    def publish(self, flow_id: str, sha256: str, data: dict, now: datetime, *, author: str, message: str,
+                base_revision: str | None, draft_version: int | None) -> str:
+        """Record `data` as the flow's new published revision and drop the draft, in one
+        transaction. Raises Stale when the newest revision is not `base_revision` or the
+        draft is not at `draft_version` (None: no draft expected to be checked)."""
+        try:
+            with self.store._write() as conn:
+                latest = conn.execute(select(t.revisions.c.id, t.revisions.c.number)
+                                      .where(t.revisions.c.flow_id == flow_id)
+                                      .order_by(t.revisions.c.number.desc()).limit(1)).first()
+                if (latest.id if latest else None) != base_revision:
+                    raise Stale(flow_id)
+                if draft_version is not None:
+                    current = self._draft_version(conn, flow_id)
+                    if current != draft_version:
+                        raise Stale(flow_id)
+                number = (latest.number if latest else 0) + 1
+                rev_id = f"{flow_id}@{number}"
+                conn.execute(insert(t.revisions).values(id=rev_id, flow_id=flow_id, number=number, sha256=sha256,
+                                                        data=data, created_at=now, author=author, message=message))
+                conn.execute(delete(t.drafts).where(t.drafts.c.flow_id == flow_id))
+        except IntegrityError:  # another process published the same number first
+            raise Stale(flow_id) from None
+        return rev_id
+
+    def copy_history(self, from_id: str, to_id: str) -> None:
+        """Give flow `to_id` the revisions (and draft) of `from_id`: a rename keeps its
+        history. The old rows stay for executions still pinned to them."""
+        with self.store._write() as conn:
+            rows = conn.execute(select(t.revisions).where(t.revisions.c.flow_id == from_id)).all()
+            for r in rows:
+                conn.execute(insert(t.revisions).values(
+                    id=f"{to_id}@{r.number}", flow_id=to_id, number=r.number, sha256=r.sha256, data=r.data,
+                    created_at=r.created_at, author=r.author, message=r.message))
+            conn.execute(update(t.drafts).where(t.drafts.c.flow_id == from_id).values(flow_id=to_id))
+
+    def forget(self, flow_id: str) -> None:
+        """Drop a deleted flow's draft (its revisions stay: executions and history)."""
+        with self.store._write() as conn:
+            conn.execute(delete(t.drafts).where(t.drafts.c.flow_id == flow_id))
+
+    # ------------------------------------------------------------ drafts
+
+    def draft(self, flow_id: str):
+        """The flow's draft row, or None."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(t.drafts).where(t.drafts.c.flow_id == flow_id)).first()
+
+    def save_draft(self, flow_id: str, data: dict, now: datetime, *, version: int, base_revision: str | None,
+                   author: str) -> int:
+        """Store the draft if it is still at `version` (0: no draft yet) and the newest
+        revision is still `base_revision`; returns the new version, else raises Stale."""
+        try:
+            with self.store._write() as conn:
+                latest = conn.execute(select(t.revisions.c.id).where(t.revisions.c.flow_id == flow_id)
+                                      .order_by(t.revisions.c.number.desc()).limit(1)).scalar()
+                if latest != base_revision or self._draft_version(conn, flow_id) != version:
+                    raise Stale(flow_id)
+                values = dict(data=data, version=version + 1, base_revision=base_revision, author=author,
+                              updated_at=now)
+                if version == 0:
+                    conn.execute(insert(t.drafts).values(flow_id=flow_id, **values))
+                else:
+                    conn.execute(update(t.drafts).where(t.drafts.c.flow_id == flow_id).values(**values))
+        except IntegrityError:  # another editor created the draft first
+            raise Stale(flow_id) from None
+        return version + 1
+
+    def discard_draft(self, flow_id: str) -> None:
+        """Drop the draft: the editor shows the published version again."""
+        self.forget(flow_id)
+
+    @staticmethod
+    def _draft_version(conn, flow_id: str) -> int:
+        return conn.execute(select(t.drafts.c.version).where(t.drafts.c.flow_id == flow_id)).scalar() or 0
