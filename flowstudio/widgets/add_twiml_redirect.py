@@ -49,6 +49,8 @@ WIDGET = WidgetType(
         Event("fail", "Fail", "The redirect failed."),
     ),
     waits=True,
+    # The return URL's query parameters become widgets.<name>.<parameter>: none are fixed.
+    outputs=(),
     example={"name": "to_legacy_ivr", "type": "add-twiml-redirect",
              "properties": {"url": "https://ivr.example.com/twiml/start", "method": "POST",
                             "timeout": "14400"},

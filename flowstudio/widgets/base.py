@@ -46,6 +46,11 @@ class WidgetType:
     call even when the flow started from a message (make-outgoing-call-v2).
     `condition_schema`, for split-based-on only, is the schema of one condition on a
     `match` transition.
+    `outputs` lists the variables the widget exposes to later widgets, as paths under
+    `widgets.<name>` (e.g. `inbound.Body`): the editor suggests them in Liquid fields
+    of the widgets that run after this one. Only the paths the engine really stores are
+    listed (a test runs widgets and checks); dynamic ones (a subflow's variables, the
+    fields of a parsed JSON answer) are not, beyond their fixed prefix.
     """
 
     type: str
@@ -58,6 +63,7 @@ class WidgetType:
     waits: bool = False
     starts_call: tuple[str, ...] = ()
     condition_schema: dict | None = None
+    outputs: tuple[str, ...] = ()
     supported: bool = True
     example: dict = field(default_factory=dict)
     # Behaviour (see flowstudio/engine/api.py): enter(run) -> Outcome, and for widgets
@@ -102,6 +108,7 @@ class WidgetType:
             "waits": self.waits,
             "properties": self.properties,
             "events": [{"name": e.name, "label": e.label, "description": e.description} for e in self.events],
+            "outputs": list(self.outputs),
         }
         if self.condition_schema is not None:
             out["condition_schema"] = self.condition_schema

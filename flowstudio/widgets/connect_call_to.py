@@ -71,6 +71,7 @@ WIDGET = WidgetType(
         Event("hangup", "Caller Hung Up", "The caller hung up."),
     ),
     waits=True,
+    outputs=("DialCallStatus", "DialCallSid", "DialCallDuration"),
     example={"name": "to_support", "type": "connect-call-to",
              "properties": {"noun": "number", "to": "+15005550006",
                             "caller_id": "{{contact.channel.address}}", "timeout": 30},

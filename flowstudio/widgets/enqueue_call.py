@@ -57,6 +57,8 @@ WIDGET = WidgetType(
         Event("callFailure", "Call Failure", "A system error ended the call."),
     ),
     waits=True,
+    # What Twilio posts to <Enqueue>'s action URL.
+    outputs=("QueueResult", "QueueSid", "QueueTime"),
     example={"name": "hold_for_agent", "type": "enqueue-call",
              "properties": {"queue_name": "support", "wait_url": "https://example.com/hold-music.xml"},
              "transitions": {"callComplete": None, "failedToEnqueue": "sorry", "callFailure": None}},

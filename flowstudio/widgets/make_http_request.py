@@ -53,6 +53,8 @@ WIDGET = WidgetType(
         Event("success", "Success", "The server answered with a 2xx status."),
         Event("failed", "Fail", "Any other status, a timeout, or no connection."),
     ),
+    # `parsed` holds a JSON object answer; its fields (parsed.<field>) depend on the server.
+    outputs=("status_code", "content_type", "body", "parsed"),
     example={"name": "lookup_order", "type": "make-http-request",
              "properties": {"method": "POST", "url": "https://api.example.com/orders/lookup",
                             "content_type": JSON, "body": "{\"phone\": \"{{contact.channel.address}}\"}"},

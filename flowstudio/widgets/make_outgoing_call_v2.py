@@ -73,6 +73,7 @@ WIDGET = WidgetType(
     ),
     waits=True,
     starts_call=("answered",),
+    outputs=("CallSid", "CallStatus", "AnsweredBy", "To", "From"),
     example={"name": "call_back", "type": "make-outgoing-call-v2",
              "properties": {"from": "{{flow.channel.address}}", "to": "{{contact.channel.address}}",
                             "timeout": 60, "detect_answering_machine": True, "machine_detection": "Enable"},

@@ -46,6 +46,7 @@ WIDGET = WidgetType(
         Event("success", "Success", "Recording was switched on or off."),
         Event("failed", "Failed", "Recording could not be changed."),
     ),
+    outputs=("sid",),
     example={"name": "start_recording", "type": "record-call",
              "properties": {"record_call": True, "recording_channels": "dual"},
              "transitions": {"success": "menu", "failed": "menu"}},

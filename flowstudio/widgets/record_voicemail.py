@@ -63,6 +63,8 @@ WIDGET = WidgetType(
         Event("hangup", "User Hung Up", "The caller hung up while recording."),
     ),
     waits=True,
+    # What Twilio posts to <Record>'s action URL.
+    outputs=("RecordingUrl", "RecordingDuration", "RecordingSid"),
     example={"name": "voicemail", "type": "record-voicemail",
              "properties": {"timeout": 5, "max_length": 120, "play_beep": "true", "transcribe": True},
              "transitions": {"recordingComplete": "thanks", "noAudio": None, "hangup": None}},

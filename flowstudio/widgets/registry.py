@@ -47,6 +47,6 @@ def catalog() -> list[dict]:
     """The catalog as JSON-ready data: supported widgets first, then the Studio types
     that flows may contain but this runtime does not run."""
     entries = [w.to_dict() for w in all_widgets().values()]
-    entries += [{"type": t, "title": title, "supported": False, "description": unsupported.MESSAGE}
+    entries += [{"type": t, "title": title, "supported": False, "description": unsupported.MESSAGE, "outputs": []}
                 for t, title in unsupported.TYPES.items()]
     return entries

@@ -45,6 +45,8 @@ WIDGET = WidgetType(
         Event("success", "Success", "The function answered with a 2xx status."),
         Event("fail", "Fail", "Any other status, a timeout, or no connection."),
     ),
+    # `parsed` holds a JSON object answer; its fields (parsed.<field>) depend on the function.
+    outputs=("status_code", "content_type", "body", "parsed"),
     example={"name": "check_hours", "type": "run-function",
              "properties": {"url": "https://example-1234.twil.io/check-hours",
                             "parameters": [{"key": "caller", "value": "{{contact.channel.address}}"}]},

@@ -34,6 +34,8 @@ WIDGET = WidgetType(
         Event("failed", "Failed", "The subflow could not run or ended with an error."),
     ),
     waits=True,
+    # The subflow's variables come back as widgets.<name>.<variable>: none are fixed.
+    outputs=(),
     example={"name": "run_survey", "type": "run-subflow",
              "properties": {"flow_sid": "survey", "flow_revision": "LatestPublished",
                             "parameters": [{"key": "topic", "value": "delivery"}]},

@@ -47,6 +47,10 @@ WIDGET = WidgetType(
         Event("deliveryFailure", "Delivery Failure", "The message could not be delivered."),
     ),
     waits=True,
+    # The reply is the whole inbound webhook (MediaUrl0 only when a picture came with it).
+    outputs=("inbound.Body", "inbound.From", "inbound.To", "inbound.MessageSid", "inbound.NumMedia",
+             "inbound.MediaUrl0", "inbound.MediaContentType0",
+             "outbound.Body", "outbound.To", "outbound.From", "outbound.MediaUrl"),
     example={"name": "ask", "type": "send-and-wait-for-reply",
              "properties": {"body": "Reply YES to confirm", "timeout": 3600},
              "transitions": {"incomingMessage": "check", "timeout": "remind"}},

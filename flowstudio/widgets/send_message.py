@@ -60,6 +60,7 @@ WIDGET = WidgetType(
         Event("sent", "Sent", "The message was handed to the carrier."),
         Event("failed", "Failed", "The message could not be sent."),
     ),
+    outputs=("outbound.Body", "outbound.To", "outbound.From", "outbound.MediaUrl", "outbound.Sid", "outbound.Status"),
     example={"name": "say_thanks", "type": "send-message",
              "properties": {"body": "Thanks, {{contact.channel.address}}!"},
              "transitions": {"sent": None}},
