@@ -1,0 +1,127 @@
+// The editor's HTTP client (docs/editor-api.md): JSON in and out, the CSRF header on every
+// request that changes something, and errors turned into ApiError with the server's words.
+import type { FlowDoc, Issue } from "../core/types";
+
+export interface Revision {
+  id: string;
+  number: number;
+  author: string | null;
+  message: string | null;
+  created_at: string;
+  current: boolean;
+}
+
+export interface Draft {
+  version: number;
+  base_revision: string | null;
+  author: string | null;
+  updated_at: string;
+}
+
+export interface FlowSummary {
+  id: string;
+  name: string;
+  description?: string;
+  valid: boolean;
+  issues: Issue[];
+  webhook_url: string;
+  published?: Revision | null;
+  draft?: Draft | null;
+}
+
+export interface Flow {
+  id: string;
+  name: string;
+  webhook_url: string;
+  published: Revision | null;
+  draft: Draft | null;
+  document: FlowDoc;
+  yaml: string;
+  issues: Issue[];
+}
+
+export interface Session {
+  login_required: boolean;
+  authenticated: boolean;
+  csrf: string;
+  user: string | null;
+}
+
+export interface DiffLine {
+  op: " " | "+" | "-" | "@";
+  text: string;
+  old: number | null;
+  new: number | null;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly body: Record<string, any> = {},
+  ) {
+    super(message);
+  }
+}
+
+let csrf = "";
+
+/** Remember the CSRF token that /api/session gave. */
+export function setCsrf(token: string) {
+  csrf = token;
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET") headers["X-CSRF-Token"] = csrf;
+  let response: Response;
+  try {
+    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin" });
+  } catch {
+    throw new ApiError(0, "Cannot reach the FlowStudio server. Check your connection and try again.");
+  }
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let data: any = {};
+  try {
+    data = text ? JSON.parse(text) : {};
+  } catch {
+    data = {};
+  }
+  if (!response.ok) {
+    const message = data?.error?.message ?? `The server answered ${response.status}.`;
+    throw new ApiError(response.status, message, data?.error ? { ...data, ...data.error } : data);
+  }
+  return data as T;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  session: () => request<Session>("GET", "/api/session"),
+  login: (password: string, name?: string) => request<Session>("POST", "/api/login", { password, name }),
+  logout: () => request<void>("POST", "/api/logout"),
+  widgets: () => request<{ widgets: import("../core/types").CatalogEntry[] }>("GET", "/api/widgets"),
+  flows: () => request<{ flows: FlowSummary[] }>("GET", "/api/flows"),
+  examples: () => request<{ examples: { id: string; name: string; description?: string }[] }>("GET", "/api/examples"),
+  createFlow: (body: { id: string; name?: string; example?: string; copy_of?: string }) =>
+    request<Flow>("POST", "/api/flows", body),
+  flow: (id: string) => request<Flow>("GET", `/api/flows/${enc(id)}`),
+  saveDraft: (id: string, body: { document: FlowDoc; version: number; base_revision: string | null; author?: string }) =>
+    request<{ draft: Draft; issues: Issue[] }>("PUT", `/api/flows/${enc(id)}/draft`, body),
+  discardDraft: (id: string) => request<void>("DELETE", `/api/flows/${enc(id)}/draft`),
+  validate: (id: string, document: FlowDoc) => request<{ issues: Issue[] }>("POST", `/api/flows/${enc(id)}/validate`, { document }),
+  publish: (id: string, body: { message: string; version: number; author?: string }) =>
+    request<Flow>("POST", `/api/flows/${enc(id)}/publish`, body),
+  rename: (id: string, newId: string) => request<Flow>("POST", `/api/flows/${enc(id)}/rename`, { id: newId }),
+  deleteFlow: (id: string) => request<void>("DELETE", `/api/flows/${enc(id)}`),
+  revisions: (id: string) => request<{ revisions: Revision[] }>("GET", `/api/flows/${enc(id)}/revisions`),
+  revision: (id: string, n: number) =>
+    request<{ revision: Revision; document: FlowDoc; yaml: string }>("GET", `/api/flows/${enc(id)}/revisions/${n}`),
+  diff: (id: string, from: number | "draft", to: number | "draft") =>
+    request<{ from: unknown; to: unknown; lines: DiffLine[] }>("GET", `/api/flows/${enc(id)}/diff?from=${from}&to=${to}`),
+  restore: (id: string, n: number, version: number) =>
+    request<{ draft: Draft; document: FlowDoc }>("POST", `/api/flows/${enc(id)}/revisions/${n}/restore`, { version }),
+};

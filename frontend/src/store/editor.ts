@@ -1,0 +1,166 @@
+// The one editor store: the flow document, its undo history, the selection, the problems
+// the server found, and the React Flow nodes/edges kept in step with them. Every document
+// edit goes through `commit`, which is what makes each edit exactly one undo step.
+import { applyEdgeChanges, applyNodeChanges, type Edge, type EdgeChange, type NodeChange } from "@xyflow/react";
+import { create } from "zustand";
+import { buildEdges, buildNodes, type WidgetNode } from "../core/graph";
+import { countByWidget } from "../core/issues";
+import type { CatalogEntry, FlowDoc, Issue } from "../core/types";
+import type { Draft, Revision } from "../api/client";
+
+const HISTORY_LIMIT = 200;
+
+export type SaveStatus = "saved" | "unsaved" | "saving" | "error";
+
+export interface EditorState {
+  flowId: string | null;
+  catalog: Map<string, CatalogEntry>;
+  doc: FlowDoc | null;
+  past: FlowDoc[];
+  future: FlowDoc[];
+  selection: ReadonlySet<string>;
+  selectedEdges: ReadonlySet<string>;
+  issues: Issue[];
+  nodes: WidgetNode[];
+  edges: Edge[];
+  /** The field the inspector should focus (set by the problems list). */
+  focusPath: string | undefined;
+  // Saving
+  draft: Draft | null;
+  published: Revision | null;
+  webhookUrl: string;
+  savedDoc: FlowDoc | null;
+  status: SaveStatus;
+  saveError: string | null;
+  conflict: boolean;
+
+  setCatalog(entries: CatalogEntry[]): void;
+  load(flow: { id: string; document: FlowDoc; issues: Issue[]; draft: Draft | null; published: Revision | null; webhook_url: string }): void;
+  commit(next: FlowDoc): void;
+  undo(): void;
+  redo(): void;
+  select(names: Iterable<string>, focusPath?: string): void;
+  onNodesChange(changes: NodeChange<WidgetNode>[]): void;
+  onEdgesChange(changes: EdgeChange[]): void;
+  setIssues(issues: Issue[]): void;
+  set(partial: Partial<EditorState>): void;
+}
+
+function derive(s: Pick<EditorState, "doc" | "catalog" | "issues" | "selection" | "selectedEdges" | "nodes" | "edges">) {
+  if (!s.doc) return { nodes: [], edges: [] };
+  const prevNodes = new Map(s.nodes.map((n) => [n.id, n]));
+  const prevEdges = new Map(s.edges.map((e) => [e.id, e]));
+  return {
+    nodes: buildNodes(s.doc, s.catalog, countByWidget(s.issues), s.selection, prevNodes),
+    edges: buildEdges(s.doc, s.selectedEdges, prevEdges),
+  };
+}
+
+/** Names in `names` that exist in `doc` (a selection after undo may name deleted widgets). */
+function existing(doc: FlowDoc, names: ReadonlySet<string>): ReadonlySet<string> {
+  if (!names.size) return names;
+  const all = new Set(doc.widgets.map((w) => w.name));
+  return new Set([...names].filter((n) => all.has(n)));
+}
+
+export const useEditor = create<EditorState>()((set, get) => ({
+  flowId: null,
+  catalog: new Map(),
+  doc: null,
+  past: [],
+  future: [],
+  selection: new Set(),
+  selectedEdges: new Set(),
+  issues: [],
+  nodes: [],
+  edges: [],
+  focusPath: undefined,
+  draft: null,
+  published: null,
+  webhookUrl: "",
+  savedDoc: null,
+  status: "saved",
+  saveError: null,
+  conflict: false,
+
+  setCatalog(entries) {
+    const catalog = new Map(entries.map((e) => [e.type, e]));
+    set((s) => ({ catalog, ...derive({ ...s, catalog, nodes: [], edges: [] }) }));
+  },
+
+  load(flow) {
+    const base = { doc: flow.document, issues: flow.issues ?? [], selection: new Set<string>(), selectedEdges: new Set<string>() };
+    set((s) => ({
+      ...base, flowId: flow.id, past: [], future: [], focusPath: undefined, draft: flow.draft, published: flow.published,
+      webhookUrl: flow.webhook_url, savedDoc: flow.document, status: "saved", saveError: null, conflict: false,
+      ...derive({ ...s, ...base, nodes: [], edges: [] }),
+    }));
+  },
+
+  commit(next) {
+    const s = get();
+    if (!s.doc || next === s.doc) return;
+    const past = [...s.past, s.doc].slice(-HISTORY_LIMIT);
+    const selection = existing(next, s.selection);
+    set({ doc: next, past, future: [], selection, status: "unsaved", ...derive({ ...s, doc: next, selection }) });
+  },
+
+  undo() {
+    const s = get();
+    if (!s.doc || !s.past.length) return;
+    const doc = s.past[s.past.length - 1];
+    const selection = existing(doc, s.selection);
+    set({ doc, past: s.past.slice(0, -1), future: [s.doc, ...s.future], selection, status: "unsaved",
+      ...derive({ ...s, doc, selection }) });
+  },
+
+  redo() {
+    const s = get();
+    if (!s.doc || !s.future.length) return;
+    const doc = s.future[0];
+    const selection = existing(doc, s.selection);
+    set({ doc, past: [...s.past, s.doc], future: s.future.slice(1), selection, status: "unsaved",
+      ...derive({ ...s, doc, selection }) });
+  },
+
+  select(names, focusPath) {
+    const s = get();
+    const selection = new Set(names);
+    set({ selection, selectedEdges: new Set(), focusPath, ...derive({ ...s, selection, selectedEdges: new Set() }) });
+  },
+
+  onNodesChange(changes) {
+    // Positions while dragging, sizes once measured, and selection changes come from React
+    // Flow; only the end of a drag touches the document (see canvas onNodeDragStop).
+    const s = get();
+    const nodes = applyNodeChanges(changes, s.nodes);
+    const patch: Partial<EditorState> = { nodes };
+    if (changes.some((c) => c.type === "select")) {
+      patch.selection = new Set(nodes.filter((n) => n.selected).map((n) => n.id));
+      patch.focusPath = undefined;
+    }
+    set(patch);
+  },
+
+  onEdgesChange(changes) {
+    const s = get();
+    const edges = applyEdgeChanges(changes, s.edges);
+    const patch: Partial<EditorState> = { edges };
+    if (changes.some((c) => c.type === "select")) patch.selectedEdges = new Set(edges.filter((e) => e.selected).map((e) => e.id));
+    set(patch);
+  },
+
+  setIssues(issues) {
+    const s = get();
+    set({ issues, ...derive({ ...s, issues }) });
+  },
+
+  set(partial) {
+    set(partial);
+  },
+}));
+
+/** Whether the document differs from what the server last stored. */
+export function hasUnsavedChanges(s: EditorState): boolean {
+  return s.doc !== s.savedDoc;
+}
