@@ -163,6 +163,8 @@ def integer(title: str, description: str = "", *, default: int | None = None,
         schema["minimum"] = minimum
     if maximum is not None:
         schema["maximum"] = maximum
+    if unit:
+        schema["x-ui"] = {"unit": unit}  # shown beside the editor's input ("seconds")
     return schema
 
 
