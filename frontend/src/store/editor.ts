@@ -25,6 +25,8 @@ export interface EditorState {
   edges: Edge[];
   /** The field the inspector should focus (set by the problems list). */
   focusPath: string | undefined;
+  /** Ask the canvas to centre a widget (the number changes on every request). */
+  reveal: { name: string; n: number } | null;
   // Saving
   draft: Draft | null;
   published: Revision | null;
@@ -40,6 +42,8 @@ export interface EditorState {
   undo(): void;
   redo(): void;
   select(names: Iterable<string>, focusPath?: string): void;
+  /** Select one widget and centre it on the canvas. */
+  revealWidget(name: string, focusPath?: string): void;
   onNodesChange(changes: NodeChange<WidgetNode>[]): void;
   onEdgesChange(changes: EdgeChange[]): void;
   setIssues(issues: Issue[]): void;
@@ -75,6 +79,7 @@ export const useEditor = create<EditorState>()((set, get) => ({
   nodes: [],
   edges: [],
   focusPath: undefined,
+  reveal: null,
   draft: null,
   published: null,
   webhookUrl: "",
@@ -127,6 +132,11 @@ export const useEditor = create<EditorState>()((set, get) => ({
     const s = get();
     const selection = new Set(names);
     set({ selection, selectedEdges: new Set(), focusPath, ...derive({ ...s, selection, selectedEdges: new Set() }) });
+  },
+
+  revealWidget(name, focusPath) {
+    get().select([name], focusPath);
+    set({ reveal: { name, n: (get().reveal?.n ?? 0) + 1 } });
   },
 
   onNodesChange(changes) {

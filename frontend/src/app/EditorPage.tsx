@@ -1,0 +1,189 @@
+// The editor screen: top bar (flow name, save status, Publish), palette, canvas,
+// right-hand settings panel, and the problems / history panels and dialogs on demand.
+import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
+import { useCallback, useEffect, useState } from "react";
+import { useShallow } from "zustand/react/shallow";
+import { api, ApiError } from "../api/client";
+import { Canvas } from "../canvas/Canvas";
+import { FindBox } from "../canvas/FindBox";
+import { problemsLabel } from "../core/issues";
+import { HistoryPanel } from "../history/HistoryPanel";
+import { Palette } from "../palette/Palette";
+import { ProblemsPanel } from "../problems/ProblemsPanel";
+import { addWidgetAt, layoutAll } from "../store/actions";
+import { useEditor, type EditorState } from "../store/editor";
+import { Dialog } from "../ui/Dialog";
+import { InspectorSlot } from "./InspectorSlot";
+import { installShortcuts, SHORTCUTS } from "./shortcuts";
+import { AUTHOR_KEY, keepMine, publish, restore, startSync, takeTheirs } from "./sync";
+
+function statusText(s: EditorState): { text: string; tone: string } {
+  if (s.conflict) return { text: "Not saved: changed elsewhere", tone: "bad" };
+  if (s.status === "error") return { text: "Not saved: " + (s.saveError ?? "error"), tone: "bad" };
+  if (s.status === "saving" || s.status === "unsaved") return { text: "Saving…", tone: "busy" };
+  if (s.draft) return { text: "Draft saved · Unpublished changes", tone: "draft" };
+  return { text: s.published ? `Published · version ${s.published.number} is live` : "Not published yet", tone: "ok" };
+}
+
+function PublishDialog({ onClose }: { onClose(): void }) {
+  const [message, setMessage] = useState("");
+  const [name, setName] = useState(() => localStorage.getItem(AUTHOR_KEY) ?? "");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  return (
+    <Dialog title="Publish this flow" onClose={onClose}>
+      <form onSubmit={async (e) => {
+        e.preventDefault();
+        setBusy(true);
+        if (name) localStorage.setItem(AUTHOR_KEY, name);
+        try {
+          await publish(message.trim(), name || undefined);
+          onClose();
+        } catch (err) {
+          setError(err instanceof ApiError && err.status === 422
+            ? "The flow has errors, so it cannot go live yet. Fix the problems listed in red first."
+            : (err as Error).message);
+          setBusy(false);
+        }
+      }}>
+        <p className="muted">Publishing makes your draft the version that answers texts and calls. Conversations already under way finish on the version they started with.</p>
+        <label className="field">What did you change?
+          <textarea value={message} onChange={(e) => setMessage(e.target.value)} rows={3} name="publish-message"
+            placeholder="For example: ask for the date of birth before booking" />
+        </label>
+        <label className="field">Your name <input value={name} onChange={(e) => setName(e.target.value)} name="author" /></label>
+        {error && <p className="error">{error}</p>}
+        <div className="buttons">
+          <button type="button" onClick={onClose}>Cancel</button>
+          <button type="submit" className="primary" disabled={busy}>{busy ? "Publishing…" : "Publish"}</button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+function HelpDialog({ onClose }: { onClose(): void }) {
+  return (
+    <Dialog title="Keyboard shortcuts" onClose={onClose}>
+      <table className="shortcuts">
+        <tbody>
+          {SHORTCUTS.map(([keys, what]) => <tr key={keys}><td><kbd>{keys}</kbd></td><td>{what}</td></tr>)}
+        </tbody>
+      </table>
+      <p className="muted small">On a Mac, use ⌘ instead of Ctrl.</p>
+      <div className="buttons"><button type="button" className="primary" onClick={onClose}>Close</button></div>
+    </Dialog>
+  );
+}
+
+function ConflictBanner() {
+  const [busy, setBusy] = useState(false);
+  const run = (f: () => Promise<void>) => async () => {
+    setBusy(true);
+    try { await f(); } finally { setBusy(false); }
+  };
+  return (
+    <div className="banner" role="alert">
+      <b>This flow changed elsewhere</b>
+      <span>Someone published it, saved it in another tab, or its file changed on disk.</span>
+      <button type="button" disabled={busy} onClick={run(takeTheirs)}>Reload (take theirs)</button>
+      <button type="button" disabled={busy} className="primary" onClick={run(keepMine)}>Keep mine</button>
+    </div>
+  );
+}
+
+type Panel = "problems" | "history" | null;
+
+function Editor({ onHome }: { onHome(): void }) {
+  const flowId = useEditor((s) => s.flowId);
+  const status = useEditor(useShallow(statusText));
+  const conflict = useEditor((s) => s.conflict);
+  const issueCount = useEditor((s) => s.issues.length);
+  const errorCount = useEditor((s) => s.issues.filter((i) => i.severity === "error").length);
+  const canUndo = useEditor((s) => s.past.length > 0);
+  const canRedo = useEditor((s) => s.future.length > 0);
+  const [panel, setPanel] = useState<Panel>(null);
+  const [dialog, setDialog] = useState<"publish" | "help" | null>(null);
+  const [finding, setFinding] = useState(false);
+  const flow = useReactFlow();
+
+  useEffect(() => startSync(), []);
+  useEffect(() => installShortcuts({
+    find: () => setFinding(true),
+    help: () => setDialog("help"),
+    escape: () => { setFinding(false); useEditor.getState().select([]); },
+  }), []);
+
+  const addInView = useCallback((type: string) => {
+    const box = document.querySelector(".canvas")?.getBoundingClientRect();
+    const p = flow.screenToFlowPosition({ x: (box?.left ?? 0) + (box?.width ?? 800) / 2, y: (box?.top ?? 0) + (box?.height ?? 600) / 2 });
+    addWidgetAt(type, { x: p.x - 130, y: p.y - 40 });
+  }, [flow]);
+
+  const layout = useCallback(async () => {
+    await layoutAll();
+    setTimeout(() => flow.fitView({ duration: 300, maxZoom: 1 }), 50);
+  }, [flow]);
+
+  return (
+    <div className="editor">
+      <header className="topbar">
+        <button type="button" className="link" onClick={onHome}>← All flows</button>
+        <h1 className="flow-title">{flowId}</h1>
+        <span className={"status " + status.tone} data-testid="save-status">{status.text}</span>
+        <div className="spacer" />
+        <button type="button" className={"problems-button" + (errorCount ? " bad" : issueCount ? " warn" : " ok")}
+          onClick={() => setPanel(panel === "problems" ? null : "problems")} aria-pressed={panel === "problems"}>
+          {problemsLabel(issueCount)}
+        </button>
+        <button type="button" onClick={() => setPanel(panel === "history" ? null : "history")} aria-pressed={panel === "history"}>History</button>
+        <button type="button" className="primary" onClick={() => setDialog("publish")} disabled={conflict}>Publish</button>
+      </header>
+      {conflict && <ConflictBanner />}
+      <div className="workspace">
+        <Palette onAdd={addInView} />
+        <main className="canvas-area">
+          <div className="toolbar" role="toolbar" aria-label="Canvas tools">
+            <button type="button" onClick={() => useEditor.getState().undo()} disabled={!canUndo} title="Undo (Ctrl+Z)">↶ Undo</button>
+            <button type="button" onClick={() => useEditor.getState().redo()} disabled={!canRedo} title="Redo (Ctrl+Shift+Z)">↷ Redo</button>
+            <button type="button" onClick={layout} title="Arrange every widget neatly, top to bottom">Tidy up</button>
+            <button type="button" onClick={() => setFinding(true)} title="Find a widget (Ctrl+F)">Find</button>
+            <button type="button" onClick={() => setDialog("help")} title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts">?</button>
+          </div>
+          {finding && <FindBox onClose={() => setFinding(false)} />}
+          <Canvas />
+          {panel === "problems" && <ProblemsPanel onClose={() => setPanel(null)} />}
+          {panel === "history" && <HistoryPanel onClose={() => setPanel(null)} onRestore={restore} />}
+        </main>
+        <InspectorSlot />
+      </div>
+      {dialog === "publish" && <PublishDialog onClose={() => setDialog(null)} />}
+      {dialog === "help" && <HelpDialog onClose={() => setDialog(null)} />}
+    </div>
+  );
+}
+
+/** Loads the flow (and the catalog once), then shows the editor. */
+export function EditorPage({ flowId, onHome }: { flowId: string; onHome(): void }) {
+  const [error, setError] = useState<string | null>(null);
+  const loaded = useEditor((s) => s.flowId === flowId && !!s.doc);
+  useEffect(() => {
+    let live = true;
+    (async () => {
+      try {
+        const store = useEditor.getState();
+        const [catalog, flow] = await Promise.all([store.catalog.size ? null : api.widgets(), api.flow(flowId)]);
+        if (!live) return;
+        if (catalog) useEditor.getState().setCatalog(catalog.widgets);
+        useEditor.getState().load(flow);
+        document.title = `${flow.id} · FlowStudio`;
+      } catch (e) {
+        if (live) setError((e as Error).message);
+      }
+    })();
+    return () => { live = false; };
+  }, [flowId]);
+  if (error) return <div className="page"><p className="error">{error}</p><button type="button" onClick={onHome}>← All flows</button></div>;
+  if (!loaded) return <div className="page muted">Opening {flowId}…</div>;
+  return <ReactFlowProvider><Editor onHome={onHome} /></ReactFlowProvider>;
+}

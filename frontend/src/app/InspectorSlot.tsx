@@ -1,0 +1,88 @@
+// The right-hand panel. With one widget selected it shows the Inspector (written in
+// inspector/, picked up as soon as that module exists); with several, what can be done to
+// all of them; with none, the flow itself (its webhook URL).
+import type { ComponentType } from "react";
+import { issuesOf } from "../core/issues";
+import type { CatalogEntry, FlowDoc, Issue, WidgetDoc } from "../core/types";
+import { deleteSelection, duplicateSelection, renameSelected, updateWidget } from "../store/actions";
+import { useEditor } from "../store/editor";
+import { CopyButton } from "../ui/CopyButton";
+import { WidgetIcon } from "../ui/icons";
+
+export interface InspectorProps {
+  widget: WidgetDoc;
+  catalog: CatalogEntry | undefined;
+  flow: FlowDoc;
+  issues: Issue[];
+  focusPath?: string;
+  onChange(next: WidgetDoc): void;
+  onRename(newName: string): void;
+}
+
+const modules = import.meta.glob("../inspector/index.tsx", { eager: true }) as Record<string, { Inspector?: ComponentType<InspectorProps> }>;
+const Inspector = Object.values(modules)[0]?.Inspector;
+
+function Placeholder({ widget, catalog }: { widget: WidgetDoc; catalog?: CatalogEntry }) {
+  return (
+    <div className="pad">
+      <p className="muted">{catalog?.description}</p>
+      <p className="muted small">The settings form for this widget is coming soon.</p>
+      <pre className="yaml-peek">{JSON.stringify(widget.properties ?? {}, null, 2)}</pre>
+    </div>
+  );
+}
+
+export function InspectorSlot() {
+  const doc = useEditor((s) => s.doc);
+  const selection = useEditor((s) => s.selection);
+  const catalog = useEditor((s) => s.catalog);
+  const issues = useEditor((s) => s.issues);
+  const focusPath = useEditor((s) => s.focusPath);
+  const webhookUrl = useEditor((s) => s.webhookUrl);
+  if (!doc) return null;
+  if (selection.size > 1) {
+    return (
+      <aside className="inspector-panel" aria-label="Selection">
+        <div className="pad">
+          <h2>{selection.size} widgets selected</h2>
+          <div className="buttons left">
+            <button type="button" onClick={duplicateSelection}>Duplicate</button>
+            <button type="button" className="danger" onClick={deleteSelection}>Delete</button>
+          </div>
+        </div>
+      </aside>
+    );
+  }
+  const widget = selection.size === 1 ? doc.widgets.find((w) => selection.has(w.name)) : undefined;
+  if (!widget) {
+    return (
+      <aside className="inspector-panel" aria-label="Flow">
+        <div className="pad">
+          <h2>{doc.name}</h2>
+          {doc.description && <p className="muted">{doc.description}</p>}
+          <h3>Webhook URL</h3>
+          <p className="muted small">In the Twilio console, set your number's "A message comes in" and "A call comes in" to this URL.</p>
+          <div className="webhook"><code>{webhookUrl}</code><CopyButton text={webhookUrl} /></div>
+          <h3>Getting started</h3>
+          <p className="muted small">Drag widgets from the left onto the canvas. Connect them by dragging from an output (at the bottom of a widget) to another widget. Click a widget to change its settings.</p>
+        </div>
+      </aside>
+    );
+  }
+  const entry = catalog.get(widget.type);
+  return (
+    <aside className="inspector-panel" aria-label="Widget settings">
+      {!Inspector && (
+        <div className="pad inspector-head">
+          <span className="wnode-icon"><WidgetIcon type={widget.type} category={entry?.category} /></span>
+          <div><h2>{widget.name}</h2><div className="muted small">{entry?.title ?? widget.type}</div></div>
+        </div>
+      )}
+      {Inspector ? (
+        <Inspector key={widget.name} widget={widget} catalog={entry} flow={doc} issues={issuesOf(issues, widget.name)}
+          focusPath={focusPath} onChange={(next) => updateWidget(widget.name, next)}
+          onRename={(name) => { const err = renameSelected(widget.name, name); if (err) alert(err); }} />
+      ) : <Placeholder widget={widget} catalog={entry} />}
+    </aside>
+  );
+}

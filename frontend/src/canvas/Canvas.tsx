@@ -1,0 +1,101 @@
+// The flow canvas: React Flow on the store's nodes and edges. The store owns the document;
+// this component turns gestures (drop, connect, drag end) into store actions.
+import {
+  Background, BackgroundVariant, Controls, MiniMap, ReactFlow, useReactFlow,
+  type Connection, type FinalConnectionState, type Node, type OnConnectEnd,
+} from "@xyflow/react";
+import "@xyflow/react/dist/style.css";
+import { useCallback, useEffect, type DragEvent } from "react";
+import { WIDGET_DRAG_TYPE } from "../core/dnd";
+import { addWidgetAt, connectOutput, moveTo } from "../store/actions";
+import { useEditor } from "../store/editor";
+import { nodeTypes } from "./WidgetNode";
+
+const BIG = 300; // from this many widgets, only what is on screen is rendered
+
+function minimapColor(node: Node): string {
+  const d = node.data as { errors?: number };
+  return d.errors ? "#e5484d" : "#b8c2d6";
+}
+
+export function Canvas() {
+  const nodes = useEditor((s) => s.nodes);
+  const edges = useEditor((s) => s.edges);
+  const onNodesChange = useEditor((s) => s.onNodesChange);
+  const onEdgesChange = useEditor((s) => s.onEdgesChange);
+  const reveal = useEditor((s) => s.reveal);
+  const flow = useReactFlow();
+
+  useEffect(() => {
+    if (!reveal) return;
+    const node = flow.getNode(reveal.name);
+    if (!node) return;
+    const w = node.measured?.width ?? 260;
+    const h = node.measured?.height ?? 100;
+    flow.setCenter(node.position.x + w / 2, node.position.y + h / 2, { zoom: Math.max(flow.getZoom(), 0.9), duration: 300 });
+  }, [reveal, flow]);
+
+  const onConnect = useCallback((c: Connection) => {
+    if (c.source && c.sourceHandle && c.target) connectOutput(c.source, c.sourceHandle, c.target);
+  }, []);
+
+  // Dropping a connection anywhere on a widget (not only on its small input dot) connects it.
+  const onConnectEnd: OnConnectEnd = useCallback((event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+    if (state.isValid || !state.fromNode || !state.fromHandle?.id || state.fromHandle.type !== "source") return;
+    const point = "changedTouches" in event ? event.changedTouches[0] : event;
+    const el = document.elementFromPoint(point.clientX, point.clientY)?.closest(".react-flow__node");
+    const target = el?.getAttribute("data-id");
+    if (target && target !== "Trigger" && useEditor.getState().doc?.widgets.some((w) => w.name === target && w.type !== "trigger")) {
+      connectOutput(state.fromNode.id, state.fromHandle.id, target);
+    }
+  }, []);
+
+  const onNodeDragStop = useCallback((_e: unknown, _node: Node, dragged: Node[]) => {
+    moveTo(Object.fromEntries(dragged.map((n) => [n.id, n.position])));
+  }, []);
+
+  const onDragOver = useCallback((e: DragEvent) => {
+    if (e.dataTransfer.types.includes(WIDGET_DRAG_TYPE)) {
+      e.preventDefault();
+      e.dataTransfer.dropEffect = "copy";
+    }
+  }, []);
+
+  const onDrop = useCallback((e: DragEvent) => {
+    const type = e.dataTransfer.getData(WIDGET_DRAG_TYPE);
+    if (!type) return;
+    e.preventDefault();
+    const p = flow.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+    addWidgetAt(type, { x: p.x - 130, y: p.y - 30 });
+  }, [flow]);
+
+  return (
+    <div className="canvas" onDragOver={onDragOver} onDrop={onDrop}>
+      <ReactFlow
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={onConnect}
+        onConnectEnd={onConnectEnd}
+        onNodeDragStop={onNodeDragStop}
+        deleteKeyCode={null}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={["Shift", "Meta", "Control"]}
+        onlyRenderVisibleElements={nodes.length > BIG}
+        connectionRadius={30}
+        minZoom={0.05}
+        maxZoom={2}
+        fitView
+        fitViewOptions={{ maxZoom: 1, padding: 0.15 }}
+        defaultEdgeOptions={{ type: "smoothstep", pathOptions: { borderRadius: 12 } } as object}
+        proOptions={{ hideAttribution: false }}
+      >
+        <Background variant={BackgroundVariant.Dots} gap={20} size={1.4} color="#c5ccd8" />
+        <Controls position="bottom-left" showInteractive={false} />
+        <MiniMap position="bottom-right" pannable zoomable nodeColor={minimapColor} nodeStrokeWidth={0} />
+      </ReactFlow>
+    </div>
+  );
+}

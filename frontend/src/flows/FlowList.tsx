@@ -1,0 +1,162 @@
+// The home page: every flow, whether it is ready, its webhook URL, and create / rename /
+// duplicate / delete.
+import { useCallback, useEffect, useState } from "react";
+import { api, type FlowSummary } from "../api/client";
+import { problemsLabel } from "../core/issues";
+import { CopyButton } from "../ui/CopyButton";
+import { Dialog } from "../ui/Dialog";
+import { timeAgo } from "../ui/time";
+
+/** A flow id from what people type as a name: "Appointment reminder" -> "appointment-reminder". */
+export function idFromName(name: string): string {
+  return name.trim().toLowerCase().normalize("NFKD").replace(/[\u0300-\u036f]/g, "")
+    .replace(/[^a-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "");
+}
+
+type Example = { id: string; name: string; description?: string };
+
+function NewFlowDialog({ examples, onClose, onCreated }: { examples: Example[]; onClose(): void; onCreated(id: string): void }) {
+  const [name, setName] = useState("");
+  const [example, setExample] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const id = idFromName(name);
+  const submit = async () => {
+    if (!id) return setError("Give the flow a name.");
+    try {
+      await api.createFlow({ id, name: id, ...(example ? { example } : {}) });
+      onCreated(id);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  return (
+    <Dialog title="New flow" onClose={onClose}>
+      <form onSubmit={(e) => { e.preventDefault(); submit(); }}>
+        <label className="field">Name
+          <input value={name} onChange={(e) => setName(e.target.value)} placeholder="appointment-reminder" name="flow-name" />
+        </label>
+        {name && id !== name && <p className="muted small">It will be saved as <code>{id || "?"}</code></p>}
+        <fieldset className="field">
+          <legend>Start from</legend>
+          <label className="choice"><input type="radio" name="start" checked={!example} onChange={() => setExample("")} /> A blank flow</label>
+          {examples.map((x) => (
+            <label key={x.id} className="choice" title={x.description}>
+              <input type="radio" name="start" checked={example === x.id} onChange={() => setExample(x.id)} /> Example: {x.name}
+            </label>
+          ))}
+        </fieldset>
+        {error && <p className="error">{error}</p>}
+        <div className="buttons">
+          <button type="button" onClick={onClose}>Cancel</button>
+          <button type="submit" className="primary">Create flow</button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+function NameDialog({ title, initial, action, onClose, onSubmit }: {
+  title: string; initial: string; action: string; onClose(): void; onSubmit(id: string): Promise<void>;
+}) {
+  const [name, setName] = useState(initial);
+  const [error, setError] = useState<string | null>(null);
+  const id = idFromName(name);
+  return (
+    <Dialog title={title} onClose={onClose}>
+      <form onSubmit={async (e) => {
+        e.preventDefault();
+        if (!id) return setError("Give the flow a name.");
+        try { await onSubmit(id); } catch (err) { setError((err as Error).message); }
+      }}>
+        <label className="field">Name<input value={name} onChange={(e) => setName(e.target.value)} name="flow-name" /></label>
+        {name && id !== name && <p className="muted small">It will be saved as <code>{id || "?"}</code></p>}
+        {error && <p className="error">{error}</p>}
+        <div className="buttons">
+          <button type="button" onClick={onClose}>Cancel</button>
+          <button type="submit" className="primary">{action}</button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+type Pending = { kind: "new" } | { kind: "rename" | "duplicate" | "delete"; flow: FlowSummary } | null;
+
+export function FlowList({ onOpen }: { onOpen(id: string): void }) {
+  const [flows, setFlows] = useState<FlowSummary[] | null>(null);
+  const [examples, setExamples] = useState<Example[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [pending, setPending] = useState<Pending>(null);
+  const close = useCallback(() => setPending(null), []);
+
+  const refresh = useCallback(() => {
+    api.flows().then((r) => setFlows(r.flows), (e) => setError(e.message));
+  }, []);
+  useEffect(() => {
+    refresh();
+    api.examples().then((r) => setExamples(r.examples), () => setExamples([]));
+  }, [refresh]);
+
+  return (
+    <div className="page flow-list-page">
+      <header className="page-head">
+        <div>
+          <h1>Your flows</h1>
+          <p className="muted">Each flow answers the texts and calls sent to its webhook URL. Paste that URL into your Twilio phone number's settings.</p>
+        </div>
+        <button type="button" className="primary" onClick={() => setPending({ kind: "new" })}>+ New flow</button>
+      </header>
+      {error && <p className="error">{error}</p>}
+      {flows && !flows.length && <p className="muted">No flows yet. Create your first one.</p>}
+      <ul className="flow-cards">
+        {flows?.map((f) => {
+          const errors = f.issues.filter((i) => i.severity === "error").length;
+          return (
+            <li key={f.id} className="flow-card" data-flow={f.id}>
+              <div className="flow-main">
+                <a href={`/flows/${encodeURIComponent(f.id)}`} className="flow-name" onClick={(e) => { e.preventDefault(); onOpen(f.id); }}>{f.name || f.id}</a>
+                {f.valid ? <span className="pill ok">Ready</span> : <span className="pill bad" title={f.issues[0]?.message}>{problemsLabel(errors || f.issues.length)}</span>}
+                {f.draft && <span className="pill draft" title="Saved changes that are not published yet">Unpublished changes</span>}
+                {f.description && <p className="muted small flow-desc">{f.description}</p>}
+                <div className="webhook">
+                  <span className="muted small">Webhook URL</span>
+                  <code>{f.webhook_url}</code>
+                  <CopyButton text={f.webhook_url} />
+                </div>
+                {f.published && <p className="muted small">Version {f.published.number} published {timeAgo(f.published.created_at)}{f.published.author ? ` by ${f.published.author}` : ""}</p>}
+              </div>
+              <div className="flow-actions">
+                <button type="button" className="primary" onClick={() => onOpen(f.id)}>Open</button>
+                <button type="button" onClick={() => setPending({ kind: "rename", flow: f })}>Rename</button>
+                <button type="button" onClick={() => setPending({ kind: "duplicate", flow: f })}>Duplicate</button>
+                <button type="button" className="danger" onClick={() => setPending({ kind: "delete", flow: f })}>Delete</button>
+              </div>
+            </li>
+          );
+        })}
+      </ul>
+
+      {pending?.kind === "new" && <NewFlowDialog examples={examples} onClose={close} onCreated={onOpen} />}
+      {pending?.kind === "rename" && (
+        <NameDialog title={`Rename "${pending.flow.id}"`} initial={pending.flow.id} action="Rename" onClose={close}
+          onSubmit={async (id) => { await api.rename(pending.flow.id, id); close(); refresh(); }} />
+      )}
+      {pending?.kind === "duplicate" && (
+        <NameDialog title={`Duplicate "${pending.flow.id}"`} initial={`${pending.flow.id}-copy`} action="Duplicate" onClose={close}
+          onSubmit={async (id) => { await api.createFlow({ id, copy_of: pending.flow.id }); close(); refresh(); }} />
+      )}
+      {pending?.kind === "delete" && (
+        <Dialog title={`Delete "${pending.flow.id}"?`} onClose={close}>
+          <p>The flow file is removed and its webhook URL stops answering. Texts and calls to a number that still points here will get no answer.</p>
+          <div className="buttons">
+            <button type="button" onClick={close}>Keep it</button>
+            <button type="button" className="danger primary" onClick={async () => {
+              try { await api.deleteFlow(pending.flow.id); } catch (e) { setError((e as Error).message); }
+              close(); refresh();
+            }}>Delete flow</button>
+          </div>
+        </Dialog>
+      )}
+    </div>
+  );
+}
