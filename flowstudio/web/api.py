@@ -2,7 +2,7 @@
 
 JSON in and out; errors are `{"error": {"status", "message", "field"}}` (errors.py).
 
-- `GET /api/widgets`, `GET /api/flows`: the catalog; every flow file with its issues.
+- `GET /api/widgets`: the widget catalog. (Flows, drafts and revisions: editor_api.py.)
 - `POST /api/flows/<flow>/executions` with `{"to", "from", "parameters"}` (or Twilio's
   form fields `To`, `From`, `Parameters` as a JSON string): start an execution, 201.
 - `GET /api/flows/<flow>/executions?status=&contact=&limit=`: newest first.
@@ -20,9 +20,6 @@ from ..adapters.store import Conflict
 from ..engine.state import ACTIVE, ENDED, FAILED
 from ..repository import FlowUnavailable
 from ..service import ExecutionBusy, ExecutionNotFound
-from ..spec.flowfile import load_flow_file
-from ..spec.issues import FlowLoadError
-from ..spec.validate import validate_document
 from ..widgets import registry
 from . import serialize
 from .app import runtime
@@ -40,27 +37,6 @@ END_REASON = "ended through the REST API"
 def widgets():
     """The widget catalog: types, titles, categories, schemas, events and labels."""
     return jsonify({"widgets": registry.catalog()})
-
-
-@blueprint.get("/flows")
-def flows():
-    """Every flow file with its validity, problems and webhook URL."""
-    service = runtime(current_app).service
-    ids = service.flows.ids()
-    out = []
-    for flow_id in ids:
-        path = service.flows.path(flow_id)
-        try:
-            doc = load_flow_file(path)
-            issues = validate_document(doc, set(ids))
-            name = doc.data.get("name", flow_id)
-        except FlowLoadError as exc:
-            issues, name = exc.issues, flow_id
-        out.append({"id": flow_id, "name": name, "valid": not any(i.is_error for i in issues),
-                    # file names relative to the flows folder: the server's paths are its own business
-                    "issues": [{**i.to_dict(), "file": path.name if i.file else None} for i in issues],
-                    "webhook_url": _absolute(f"/webhooks/{flow_id}")})
-    return jsonify({"flows": out})
 
 
 # ---------------------------------------------------------------- executions

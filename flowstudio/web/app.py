@@ -6,7 +6,10 @@ FLOWS_DIR (FLOWSTUDIO_FLOWS_DIR), DATA_DIR (FLOWSTUDIO_DATA_DIR), DATABASE_URL
 PUBLIC_URL (FLOWSTUDIO_PUBLIC_URL, the address Twilio uses, for signatures behind a
 proxy), LISTEN_HOST (FLOWSTUDIO_LISTEN_HOST, set by `flowstudio serve`), INSECURE
 (FLOWSTUDIO_INSECURE=1: accept unsigned webhooks off loopback), SCHEDULER (fire timers
-in this process; default True), CLOCK, HTTP, CHANNEL, NEW_ID (test doubles).
+in this process; default True), PASSWORD (FLOWSTUDIO_PASSWORD) and API_TOKEN
+(FLOWSTUDIO_API_TOKEN) for the editor and API off loopback, SECRET_KEY
+(FLOWSTUDIO_SECRET_KEY; else one kept in the data folder), CLOCK, HTTP, CHANNEL, NEW_ID
+(test doubles).
 """
 from __future__ import annotations
 
@@ -39,6 +42,7 @@ class Runtime:
 def create_app(config: dict | None = None) -> Flask:
     """Build the Flask app (see module docstring for the configuration)."""
     app = Flask(__name__, static_folder=None)
+    app.json.sort_keys = False   # flow documents keep their order (name, type, properties, transitions)
     env = os.environ
     app.config.update(
         FLOWS_DIR=env.get("FLOWSTUDIO_FLOWS_DIR"), DATA_DIR=env.get("FLOWSTUDIO_DATA_DIR"),
@@ -61,9 +65,11 @@ def create_app(config: dict | None = None) -> Flask:
         atexit.register(scheduler.stop)
     app.extensions["flowstudio"] = Runtime(service, settings, scheduler)
 
-    from . import api, errors, home, webhooks
+    from . import api, auth, editor_api, errors, home, webhooks
     errors.register(app)
+    auth.setup(app, settings.data_dir)
     app.register_blueprint(webhooks.blueprint)
+    app.register_blueprint(editor_api.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(home.blueprint)
     return app

@@ -9,7 +9,6 @@ status callbacks: a finished call ends its execution, an undelivered message fol
 from __future__ import annotations
 
 import logging
-from ipaddress import ip_address
 
 from flask import Blueprint, Response, current_app, request, url_for
 from twilio.request_validator import RequestValidator
@@ -18,6 +17,7 @@ from ..adapters import twiml
 from ..repository import FlowUnavailable
 from ..service import ExecutionNotFound, TurnResult
 from .app import runtime
+from .auth import is_loopback
 from .errors import ApiError
 
 log = logging.getLogger("flowstudio.webhooks")
@@ -146,7 +146,7 @@ def _refusal() -> str | None:
         if not signature or not RequestValidator(token).validate(_signed_url(), request.form, signature):
             return "the X-Twilio-Signature header is missing or wrong for this URL and token"
         return None
-    if config.get("INSECURE") or _loopback(config.get("LISTEN_HOST")):
+    if config.get("INSECURE") or is_loopback(config.get("LISTEN_HOST")):
         return None
     return ("unsigned webhooks are accepted only on loopback: set TWILIO_AUTH_TOKEN "
             "(or start the server with --insecure)")
@@ -159,12 +159,3 @@ def _signed_url() -> str:
         return request.url
     query = request.query_string.decode()
     return public.rstrip("/") + request.path + (f"?{query}" if query else "")
-
-
-def _loopback(host: str | None) -> bool:
-    if host in ("localhost",):
-        return True
-    try:
-        return bool(host) and ip_address(host).is_loopback
-    except ValueError:
-        return False

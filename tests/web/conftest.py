@@ -49,7 +49,7 @@ def app(tmp_path, clock, http):
     ids = itertools.count(1)
     app = create_app({"FLOWS_DIR": str(flows), "DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": None,
                       "SCHEDULER": False, "CLOCK": clock, "HTTP": http, "TWILIO_AUTH_TOKEN": TOKEN,
-                      "TWILIO_ACCOUNT_SID": None, "PUBLIC_URL": PUBLIC, "NEW_ID": lambda: f"FN{next(ids):032d}"})
+                      "TWILIO_ACCOUNT_SID": None, "PUBLIC_URL": PUBLIC, "LISTEN_HOST": "127.0.0.1", "NEW_ID": lambda: f"FN{next(ids):032d}"})
     yield app
     runtime(app).service.store.close()
 

@@ -1,4 +1,5 @@
 """The REST API: start, list, show and end executions; the outbox; widgets and flows."""
+import re
 import json
 import shutil
 from datetime import datetime, timezone
@@ -393,9 +394,11 @@ def test_outbox_limit_is_checked_and_keeps_the_newest(client):
     assert client.get("/api/outbox?limit=5").status_code == 200
 
 
-def test_home_page_lists_flows_with_their_webhook_urls(client, flows_dir):
-    (flows_dir / "broken.yaml").write_text("spec_version: 1\nname: b\nwidgets: {}\n")
-    page = client.get("/").data.decode()
-    assert "<td>appointment-confirmation</td>" in page and "Ready" in page
-    assert "http://localhost/webhooks/ivr-menu" in page
-    assert "1 problem(s): widgets must be a list" in page
+def test_every_page_of_the_editor_serves_the_app(client):
+    pages = [client.get(p) for p in ("/", "/login", "/flows/ivr-menu")]
+    assert all(r.status_code == 200 and b'<div id="root">' in r.data for r in pages)
+    assert pages[0].headers["Cache-Control"] == "no-cache"
+    asset = re.search(r'src="(/assets/[^"]+)"', pages[0].data.decode()).group(1)
+    script = client.get(asset)
+    assert script.status_code == 200 and script.headers["Cache-Control"].startswith("public, max-age=31536000")
+    assert client.get("/assets/nothing.js").status_code == 404

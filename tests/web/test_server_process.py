@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC = "https://flows.example.com"
 FLOW_NUMBER = "+15555550100"
-READY_WAIT = 20.0   # seconds for a server to answer GET /api/flows
+READY_WAIT = 20.0   # seconds for a server to answer GET /healthz
 HTTP_TIMEOUT = 15.0  # seconds for any one request
 
 QUIZ = """\
@@ -88,13 +88,13 @@ class Server:
         return text[-tail:] if tail else text
 
     def wait_ready(self, timeout: float = READY_WAIT) -> float:
-        """Poll GET /api/flows until it answers 200; return how long that took."""
+        """Poll GET /healthz until it answers 200; return how long that took."""
         start = time.monotonic()
         while time.monotonic() - start < timeout:
             if self.proc.poll() is not None:
                 pytest.fail(f"server exited with {self.proc.returncode} before it was ready:\n{self.output()}")
             try:
-                if requests.get(self.base + "/api/flows", timeout=2).status_code == 200:
+                if requests.get(self.base + "/healthz", timeout=2).status_code == 200:
                     return time.monotonic() - start
             except requests.RequestException:
                 pass
@@ -243,7 +243,7 @@ def test_sigkill_mid_conversation_then_restart_continues_where_it_was(quiz):
     server.kill()
     assert not server.alive(), "master and worker must both be gone"
     with pytest.raises(requests.ConnectionError):
-        requests.get(server.base + "/api/flows", timeout=2)
+        requests.get(server.base + "/healthz", timeout=2)
 
     server = quiz.start()  # same database, same port
     bob.server = server

@@ -1,0 +1,349 @@
+"""What the browser editor does to flows: create, draft, publish, rename, delete, history.
+
+Drafts and revisions live in the database (`FlowStore`); the YAML file in the flows
+folder is rewritten, in canonical form, each time a flow is published, so the file in
+git is always the published version and a publish is a small diff. Every change that
+starts from a version names it, and a change based on a stale version is refused with
+`EditError(409)` ("this flow changed elsewhere"), never applied on top.
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from datetime import datetime
+from pathlib import Path
+
+from .adapters.flowstore import FlowStore, Stale
+from .repository import FlowRepository
+from .spec.flowfile import dump_flow, load_flow_file, write_atomic
+from .spec.issues import FlowLoadError, Issue
+from .spec.migrations import CURRENT_VERSION
+from .spec.validate import validate_data, validate_document
+from .widgets import registry
+
+FLOW_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
+EXAMPLES_DIR = Path(__file__).parent / "examples"
+STALE = "this flow changed elsewhere (published from another window, or its file changed on disk)"
+
+
+class EditError(Exception):
+    """An edit the editor cannot make: `status` is the HTTP status, `field` the input at fault,
+    `extra` more JSON for the answer (the issues of a refused publish, the current flow of a 409)."""
+
+    def __init__(self, status: int, message: str, field: str | None = None, **extra):
+        super().__init__(message)
+        self.status, self.message, self.field, self.extra = status, message, field, extra
+
+
+def blank_flow(name: str) -> dict:
+    """A new flow: only the Trigger, placed at the top of the canvas."""
+    return {"spec_version": CURRENT_VERSION, "name": name, "description": "",
+            "widgets": [{"name": "Trigger", "type": "trigger",
+                         "transitions": {"incomingMessage": None, "incomingCall": None, "incomingRequest": None}}],
+            "ui": {"Trigger": {"x": 0, "y": 0}}}
+
+
+class FlowEditor:
+    """Edits of the flows in `repository`'s folder, with `clock` for timestamps."""
+
+    def __init__(self, repository: FlowRepository, clock):
+        self.flows = repository
+        self.history = FlowStore(repository.store)
+        self.clock = clock
+
+    # ------------------------------------------------------------ reading
+
+    def summary(self, flow_id: str) -> dict:
+        """The flow-list row of a flow: name, validity, published revision, draft."""
+        document, issues = self._published_document(flow_id)
+        draft = self.history.draft(flow_id)
+        latest = self._latest(flow_id)
+        return {"id": flow_id, "name": (document or {}).get("name", flow_id),
+                "description": (document or {}).get("description", ""),
+                "valid": not any(i.is_error for i in issues), "issues": issues,
+                "published": _revision(latest, latest.id if latest else None) if latest else None,
+                "draft": _draft(draft)}
+
+    def get(self, flow_id: str) -> dict:
+        """The flow as the editor opens it: the draft if there is one, else the published
+        document, with its canonical YAML and its problems."""
+        self._require(flow_id)
+        published, issues = self._published_document(flow_id)
+        draft = self.history.draft(flow_id)
+        document = draft.data if draft is not None else published
+        if draft is not None:
+            issues = self.validate(document)
+        latest = self._latest(flow_id)
+        return {"id": flow_id, "name": (document or {}).get("name", flow_id),
+                "published": _revision(latest, latest.id) if latest else None, "draft": _draft(draft),
+                "document": document, "yaml": _yaml(document), "issues": issues}
+
+    def validate(self, document) -> list[Issue]:
+        """The validator's issues for a document from the editor (nothing stored)."""
+        _check_document(document)
+        return validate_data(document, set(self.flows.ids()))
+
+    def revisions(self, flow_id: str) -> list[dict]:
+        """The flow's published revisions, newest first; the newest is live."""
+        rows = self.history.revisions(flow_id)
+        if not rows and not self.flows.exists(flow_id):
+            raise EditError(404, f"no flow '{flow_id}'")
+        live = rows[0].id if rows else None
+        return [_revision(r, live) for r in rows]
+
+    def revision(self, flow_id: str, number: int) -> dict:
+        """One revision with its document and YAML."""
+        row = self.history.revision_number(flow_id, number)
+        if row is None:
+            raise EditError(404, f"flow '{flow_id}' has no revision {number}")
+        return {"revision": _revision(row, self._latest_id(flow_id)), "document": row.data, "yaml": _yaml(row.data)}
+
+    def diff(self, flow_id: str, old: str, new: str) -> dict:
+        """A unified diff, line by line, between two revisions (numbers) or a revision
+        and "draft", of their canonical YAML."""
+        lines_old, lines_new = self._text(flow_id, old, "from"), self._text(flow_id, new, "to")
+        return {"from": old, "to": new, "lines": _diff_lines(lines_old, lines_new)}
+
+    # ------------------------------------------------------------ drafts
+
+    def save_draft(self, flow_id: str, document, *, version: int, base_revision: str | None,
+                   author: str) -> dict:
+        """Autosave: store the document as the draft and return the draft and its issues."""
+        self._require(flow_id)
+        issues = self.validate(document)
+        document = in_event_order(document)
+        try:
+            self.history.save_draft(flow_id, document, self.clock(), version=_version(version),
+                                    base_revision=base_revision or None, author=author)
+        except Stale:
+            raise self._stale(flow_id) from None
+        return {"draft": _draft(self.history.draft(flow_id)), "issues": issues}
+
+    def discard_draft(self, flow_id: str) -> None:
+        """Forget the draft: the editor shows the published version again."""
+        self._require(flow_id)
+        self.history.discard_draft(flow_id)
+
+    def publish(self, flow_id: str, *, version: int, message: str, author: str) -> dict:
+        """Make the draft the version webhooks run: record a revision, rewrite the file."""
+        self._require(flow_id)
+        draft = self.history.draft(flow_id)
+        if draft is None:
+            raise EditError(409, "there are no unpublished changes to publish", "version")
+        if draft.version != _version(version):
+            raise self._stale(flow_id)
+        errors = [i for i in self.validate(draft.data) if i.is_error]
+        if errors:
+            raise EditError(422, f"fix the {len(errors)} problem(s) in this flow before publishing",
+                            issues=[i.to_dict() for i in errors])
+        self._publish(flow_id, draft.data, author=author, message=message or "Published from the editor",
+                      base=draft.base_revision, draft_version=draft.version)
+        return self.get(flow_id)
+
+    def restore(self, flow_id: str, number: int, *, version: int, author: str) -> dict:
+        """Put an old revision's document into the draft (publish to make it live)."""
+        row = self.history.revision_number(flow_id, number)
+        if row is None:
+            raise EditError(404, f"flow '{flow_id}' has no revision {number}")
+        current = self.history.draft(flow_id)
+        base = current.base_revision if current is not None else self._latest_id(flow_id)
+        try:
+            self.history.save_draft(flow_id, row.data, self.clock(), version=_version(version), base_revision=base,
+                                    author=author)
+        except Stale:
+            raise self._stale(flow_id) from None
+        return {"draft": _draft(self.history.draft(flow_id)), "document": row.data}
+
+    # ------------------------------------------------------------ files
+
+    def create(self, new_id: str, *, name: str | None = None, example: str | None = None,
+               copy_of: str | None = None, author: str) -> dict:
+        """A new flow file: blank, a copy of an example, or a duplicate of a flow."""
+        self._check_new_id(new_id)
+        if example:
+            path = EXAMPLES_DIR / f"{example}.yaml"
+            if not FLOW_ID.fullmatch(example) or not path.is_file():
+                raise EditError(404, f"no example '{example}'", "example")
+            document, message = load_flow_file(path).data, f"Created from the example '{example}'"
+        elif copy_of:
+            self._require(copy_of, "copy_of")
+            document = self.get(copy_of)["document"]
+            message = f"Duplicated from '{copy_of}'"
+        else:
+            document, message = blank_flow(name or new_id), "Created"
+        document = {**document, "name": name or (new_id if (example or copy_of) else document["name"])}
+        self._publish(new_id, document, author=author, message=message, base=self._latest_id(new_id),
+                      draft_version=None)
+        return self.get(new_id)
+
+    def rename(self, flow_id: str, new_id: str) -> dict:
+        """Move a flow to a new id (file name); its history and draft follow."""
+        self._require(flow_id)
+        self._check_new_id(new_id, "id")
+        self.history.copy_history(flow_id, new_id)
+        self.flows.path(flow_id).rename(self.flows.path(new_id))
+        self.flows.forget(flow_id)
+        self.flows.forget(new_id)
+        return self.get(new_id)
+
+    def delete(self, flow_id: str) -> None:
+        """Delete the flow's file and draft; its revisions stay for history and executions."""
+        self._require(flow_id)
+        self.flows.path(flow_id).unlink()
+        self.history.forget(flow_id)
+        self.flows.forget(flow_id)
+
+    @staticmethod
+    def examples() -> list[dict]:
+        """The example flows a new flow can start from."""
+        out = []
+        for path in sorted(EXAMPLES_DIR.glob("*.yaml")):
+            if path.name.endswith(".test.yaml"):
+                continue
+            try:
+                data = load_flow_file(path).data
+            except FlowLoadError:
+                continue
+            out.append({"id": path.stem, "name": data.get("name", path.stem),
+                        "description": (data.get("description") or "").strip()})
+        return out
+
+    # ------------------------------------------------------------ inside
+
+    def _publish(self, flow_id: str, document: dict, *, author: str, message: str, base: str | None,
+                 draft_version: int | None) -> None:
+        # The database first, then the file: if the process dies in between, the file is
+        # merely behind and the repository catches it up at the next start.
+        text = dump_flow(document)
+        sha = hashlib.sha256(text.encode()).hexdigest()
+        try:
+            self.history.publish(flow_id, sha, document, self.clock(), author=author, message=message,
+                                 base_revision=base, draft_version=draft_version)
+        except Stale:
+            raise self._stale(flow_id) from None
+        write_atomic(self.flows.path(flow_id), text)
+        self.flows.forget(flow_id)
+
+    def _published_document(self, flow_id: str) -> tuple[dict | None, list[Issue]]:
+        """The document the flow's file holds (or the newest revision when the file is
+        behind or unreadable), and its problems."""
+        self.flows.problems(flow_id)   # brings the database up to date with the file
+        path = self.flows.path(flow_id)
+        try:
+            doc = load_flow_file(path)
+        except FlowLoadError as exc:
+            latest = self.flows.store.latest_revision(flow_id)
+            return (latest.data if latest else None), exc.issues
+        latest = self._latest(flow_id)
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        if latest is not None and latest.sha256 != sha and self.history.known_sha(flow_id, sha):
+            data = self.flows.store.revision(latest.id).data   # the file may be behind another machine's publish
+            return data, validate_data(data, set(self.flows.ids()))
+        return doc.data, validate_document(doc, set(self.flows.ids()))   # with the file's line numbers
+
+    def _text(self, flow_id: str, which: str, field: str) -> list[str]:
+        if which == "draft":
+            draft = self.history.draft(flow_id)
+            if draft is None:
+                raise EditError(404, "this flow has no draft", field)
+            return _yaml(draft.data).splitlines()
+        try:
+            number = int(which)
+        except ValueError:
+            raise EditError(400, f"'{which}' is neither a revision number nor 'draft'", field) from None
+        return self.revision(flow_id, number)["yaml"].splitlines()
+
+    def _latest(self, flow_id: str):
+        rows = self.history.revisions(flow_id)
+        return rows[0] if rows else None
+
+    def _latest_id(self, flow_id: str) -> str | None:
+        return self.flows.store.latest_revision_id(flow_id)
+
+    def _require(self, flow_id: str, field: str | None = None) -> None:
+        if not FLOW_ID.fullmatch(flow_id or "") or not self.flows.exists(flow_id):
+            raise EditError(404, f"no flow '{flow_id}'", field)
+
+    def _check_new_id(self, new_id, field: str = "id") -> None:
+        if not isinstance(new_id, str) or not FLOW_ID.fullmatch(new_id) or new_id.endswith(".test"):
+            raise EditError(400, "a flow id is 1 to 100 letters, digits, '-' or '_', starting with a letter or "
+                                 "digit (it becomes the file name and the webhook URL)", field)
+        if self.flows.exists(new_id):
+            raise EditError(409, f"a flow named '{new_id}' already exists", field)
+
+    def _stale(self, flow_id: str) -> EditError:
+        return EditError(409, STALE, "version", current=_jsonable(self.get(flow_id)))
+
+
+def _check_document(document) -> None:
+    if not isinstance(document, dict) or not isinstance(document.get("widgets"), list):
+        raise EditError(400, "the document must be a flow: an object with a 'widgets' list", "document")
+
+
+def in_event_order(document: dict) -> dict:
+    """The document with each widget's transitions in the catalog's event order: the
+    canvas adds connections in the order people draw them, and the file should not
+    change because of it. (Only the editor does this: an imported file keeps its order.)"""
+    widgets = []
+    for w in document.get("widgets", []):
+        spec = registry.get(w.get("type")) if isinstance(w, dict) else None
+        t = w.get("transitions") if spec else None
+        if isinstance(t, dict):
+            known = [e for e in spec.event_names if e in t]
+            w = {**w, "transitions": {e: t[e] for e in known + [e for e in t if e not in known]}}
+        widgets.append(w)
+    return {**document, "widgets": widgets}
+
+
+def _version(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise EditError(400, "version must be the draft version the edit started from (0 when there is none)",
+                        "version")
+    return value
+
+
+def _yaml(document) -> str | None:
+    try:
+        return dump_flow(document)
+    except Exception:   # a draft may be half-made; the editor still opens it
+        return None
+
+
+def _revision(row, live: str | None) -> dict:
+    return {"id": row.id, "number": row.number, "author": row.author, "message": row.message,
+            "created_at": _iso(row.created_at), "current": row.id == live}
+
+
+def _draft(row) -> dict | None:
+    if row is None:
+        return None
+    return {"version": row.version, "base_revision": row.base_revision, "author": row.author,
+            "updated_at": _iso(row.updated_at)}
+
+
+def _iso(value: datetime | None) -> str | None:
+    from .adapters.store import utc
+    return utc(value).isoformat() if value else None
+
+
+def _jsonable(flow: dict) -> dict:
+    return {**flow, "issues": [i.to_dict() for i in flow["issues"]]}
+
+
+def _diff_lines(old: list[str], new: list[str]) -> list[dict]:
+    """Unified-diff hunks as rows: op " ", "-", "+" or "@" (a hunk header), with line numbers."""
+    out: list[dict] = []
+    for group in difflib.SequenceMatcher(None, old, new, autojunk=False).get_grouped_opcodes(3):
+        first, last = group[0], group[-1]
+        out.append({"op": "@", "text": f"@@ -{first[1] + 1},{last[2] - first[1]} +{first[3] + 1},{last[4] - first[3]} @@",
+                    "old": None, "new": None})
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                out += [{"op": " ", "text": old[i], "old": i + 1, "new": j1 + i - i1 + 1} for i in range(i1, i2)]
+                continue
+            if tag in ("replace", "delete"):
+                out += [{"op": "-", "text": old[i], "old": i + 1, "new": None} for i in range(i1, i2)]
+            if tag in ("replace", "insert"):
+                out += [{"op": "+", "text": new[j], "old": None, "new": j + 1} for j in range(j1, j2)]
+    return out

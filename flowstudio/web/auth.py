@@ -1,0 +1,158 @@
+"""Who may use the editor and its API, and protection against cross-site requests.
+
+- On loopback (the default `flowstudio serve`), the API is open to this machine.
+- Listening beyond loopback, or whenever `FLOWSTUDIO_PASSWORD` is set, the API needs a
+  login: the editor's login page posts the password to `/api/login` and gets a signed
+  session cookie; scripts send `Authorization: Bearer $FLOWSTUDIO_API_TOKEN` instead.
+  Beyond loopback with neither set, the API is closed, with a message saying what to set.
+- A state-changing request that a browser marks as cross-site (`Sec-Fetch-Site`, or an
+  `Origin` that is not this server) is refused, and one that rides on the session
+  cookie must carry the session's CSRF token in `X-CSRF-Token`.
+
+Webhooks are not covered here: Twilio's signature protects them (webhooks.py).
+"""
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from ipaddress import ip_address
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, current_app, jsonify, request, session
+
+from .errors import ApiError
+
+blueprint = Blueprint("auth", __name__, url_prefix="/api")
+
+OPEN = {"auth.session_info", "auth.login", "auth.logout"}
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether a listen address only accepts connections from this machine."""
+    if host in ("localhost",):
+        return True
+    try:
+        return bool(host) and ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def setup(app: Flask, data_dir: Path) -> None:
+    """Configure sessions (a secret key kept in the data folder unless configured) and
+    check every API request."""
+    app.config.setdefault("PASSWORD", os.environ.get("FLOWSTUDIO_PASSWORD"))
+    app.config.setdefault("API_TOKEN", os.environ.get("FLOWSTUDIO_API_TOKEN"))
+    app.secret_key = app.config.get("SECRET_KEY") or os.environ.get("FLOWSTUDIO_SECRET_KEY") or _stored_secret(data_dir)
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_NAME="flowstudio_session")
+    app.before_request(_guard)
+    app.register_blueprint(blueprint)
+
+
+def login_required() -> bool:
+    """Whether the API needs a login: off loopback, or whenever a password is set."""
+    config = current_app.config
+    return bool(config.get("PASSWORD")) or not is_loopback(config.get("LISTEN_HOST"))
+
+
+@blueprint.get("/session")
+def session_info():
+    """What the editor needs to know before it shows anything: must it ask for a login?"""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(24)
+    required = login_required()
+    return jsonify({"login_required": required, "authenticated": (not required) or bool(session.get("user")),
+                    "csrf": session["csrf"], "user": session.get("user"),
+                    "login_possible": bool(current_app.config.get("PASSWORD"))})
+
+
+@blueprint.post("/login")
+def login():
+    """Check the password; on success the session cookie carries the user's name."""
+    body = request.get_json(silent=True) or {}
+    password = current_app.config.get("PASSWORD")
+    if not password:
+        raise ApiError(403, "no FLOWSTUDIO_PASSWORD is configured on this server, so nobody can log in")
+    given = body.get("password")
+    if not isinstance(given, str) or not hmac.compare_digest(given.encode(), password.encode()):
+        raise ApiError(401, "wrong password", "password")
+    name = body.get("name")
+    session.clear()
+    session.update(user=(name.strip()[:100] if isinstance(name, str) and name.strip() else "editor"),
+                   csrf=secrets.token_urlsafe(24))
+    session.permanent = True
+    return jsonify({"authenticated": True, "user": session["user"], "csrf": session["csrf"]})
+
+
+@blueprint.post("/logout")
+def logout():
+    """Forget the session."""
+    session.clear()
+    return jsonify({"authenticated": False})
+
+
+def current_user(default: str = "editor") -> str:
+    """The logged-in person's name, for revision history."""
+    return session.get("user") or default
+
+
+def _guard():
+    """Refuse API requests without the right to make them (see module docstring)."""
+    if not request.path.startswith("/api/") or request.endpoint in OPEN:
+        return None
+    bearer = _bearer_ok()
+    if request.method not in SAFE_METHODS and not bearer:
+        _check_same_origin()
+    if not login_required() or bearer:
+        return None
+    if not current_app.config.get("PASSWORD") and not current_app.config.get("API_TOKEN"):
+        raise ApiError(403, "this server listens beyond loopback: set FLOWSTUDIO_PASSWORD (for the editor) or "
+                            "FLOWSTUDIO_API_TOKEN (for scripts) to use the API")
+    if not session.get("user"):
+        raise ApiError(401, "log in first")
+    if request.method not in SAFE_METHODS:
+        token = request.headers.get("X-CSRF-Token", "")
+        if not token or not hmac.compare_digest(token, session.get("csrf", "")):
+            raise ApiError(403, "missing or wrong X-CSRF-Token header (reload the page)")
+    return None
+
+
+def _bearer_ok() -> bool:
+    token = current_app.config.get("API_TOKEN")
+    given = request.headers.get("Authorization", "")
+    return bool(token) and given.startswith("Bearer ") and hmac.compare_digest(given[7:].encode(), token.encode())
+
+
+def _check_same_origin() -> None:
+    site = request.headers.get("Sec-Fetch-Site")
+    if site and site not in ("same-origin", "none"):
+        raise ApiError(403, "cross-site request refused")
+    origin = request.headers.get("Origin")
+    if origin and origin != "null":
+        if urlsplit(origin).netloc != request.host:
+            raise ApiError(403, "cross-site request refused")
+    elif origin == "null":
+        raise ApiError(403, "cross-site request refused")
+    if session.get("csrf") and request.cookies and request.headers.get("X-CSRF-Token") is not None:
+        if not hmac.compare_digest(request.headers["X-CSRF-Token"], session["csrf"]):
+            raise ApiError(403, "wrong X-CSRF-Token header (reload the page)")
+
+
+def _stored_secret(data_dir: Path) -> str:
+    """A random key made once and kept in the data folder, so logins survive restarts."""
+    path = Path(data_dir) / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:   # another process made it first
+            return _stored_secret(data_dir)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        return key

@@ -1,0 +1,263 @@
+"""The editor's API (docs/editor-api.md): flows, drafts, publishing, history, access."""
+import shutil
+
+import pytest
+import yaml
+
+from flowstudio import repository
+from flowstudio.spec.flowfile import dump_flow
+from flowstudio.web.app import create_app, runtime
+
+from .conftest import REPO
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def flows_dir(app):
+    return runtime(app).service.flows.directory
+
+
+def opened(client, flow_id="appointment-confirmation"):
+    r = client.get(f"/api/flows/{flow_id}")
+    assert r.status_code == 200, r.json
+    return r.json
+
+
+def save(client, flow, document, **kw):
+    body = {"document": document, "version": (flow["draft"] or {}).get("version", 0),
+            "base_revision": flow["published"]["id"], **kw}
+    return client.put(f"/api/flows/{flow['id']}/draft", json=body)
+
+
+def edited(flow, body):
+    doc = dict(flow["document"])
+    doc["widgets"] = [dict(w) for w in doc["widgets"]]
+    doc["widgets"][-1] = {**doc["widgets"][-1], "properties": {"body": body}}
+    return doc
+
+
+def test_flow_list_shows_validity_webhook_and_the_published_revision(client, flows_dir):
+    (flows_dir / "broken.yaml").write_text("spec_version: 1\nname: b\nwidgets: {}\n")
+    flows = {f["id"]: f for f in client.get("/api/flows").json["flows"]}
+    ivr = flows["ivr-menu"]
+    assert ivr["valid"] and ivr["webhook_url"] == "https://flows.example.com/webhooks/ivr-menu"
+    assert ivr["published"]["number"] == 1 and ivr["published"]["author"] == "file on disk"
+    assert ivr["draft"] is None
+    broken = flows["broken"]
+    assert not broken["valid"] and broken["published"] is None
+    assert broken["issues"][0]["message"] == "must be a list" and broken["issues"][0]["path"] == "widgets"
+    assert broken["issues"][0]["file"] == "broken.yaml"
+
+
+def test_create_blank_from_an_example_and_as_a_copy(client, flows_dir):
+    blank = client.post("/api/flows", json={"id": "new-flow", "name": "My new flow"})
+    assert blank.status_code == 201
+    assert [w["type"] for w in blank.json["document"]["widgets"]] == ["trigger"]
+    assert yaml.safe_load((flows_dir / "new-flow.yaml").read_text())["name"] == "My new flow"
+    assert blank.json["published"]["message"] == "Created"
+
+    example = client.post("/api/flows", json={"id": "my-ivr", "example": "ivr-menu"}).json
+    assert example["document"]["widgets"] == opened(client, "ivr-menu")["document"]["widgets"]
+    assert example["name"] == "my-ivr" and example["published"]["message"] == "Created from the example 'ivr-menu'"
+
+    copy = client.post("/api/flows", json={"id": "copy", "copy_of": "after-hours"}).json
+    assert copy["document"]["widgets"] == opened(client, "after-hours")["document"]["widgets"]
+    examples = {e["id"] for e in client.get("/api/examples").json["examples"]}
+    assert {"ivr-menu", "appointment-confirmation"} <= examples and not any(".test" in e for e in examples)
+
+
+@pytest.mark.parametrize("body, status, field", [
+    ({"id": "ivr-menu"}, 409, "id"),
+    ({"id": "../etc"}, 400, "id"),
+    ({"id": ""}, 400, "id"),
+    ({"id": "x", "example": "nope"}, 404, "example"),
+    ({"id": "x", "copy_of": "nope"}, 404, "copy_of"),
+])
+def test_create_refuses_bad_ids_and_sources(client, body, status, field):
+    r = client.post("/api/flows", json=body)
+    assert (r.status_code, r.json["error"]["field"]) == (status, field)
+
+
+def test_draft_autosave_validates_and_counts_versions(client, flows_dir):
+    flow = opened(client)
+    before = (flows_dir / "appointment-confirmation.yaml").read_text()
+    r = save(client, flow, edited(flow, "{{ broken"))
+    assert r.status_code == 200 and r.json["draft"]["version"] == 1
+    [issue] = r.json["issues"]
+    assert issue["widget"] == "cancellation_pending" and issue["path"] == "properties.body"
+    assert (flows_dir / "appointment-confirmation.yaml").read_text() == before, "a draft never touches the file"
+    again = opened(client)
+    assert again["draft"]["version"] == 1 and again["document"]["widgets"][-1]["properties"]["body"] == "{{ broken"
+
+
+def test_a_save_from_a_stale_version_is_refused_not_applied(client):
+    flow = opened(client)
+    assert save(client, flow, edited(flow, "tab one")).status_code == 200
+    stale = save(client, flow, edited(flow, "tab two"))        # still says version 0
+    assert stale.status_code == 409
+    assert stale.json["error"]["message"].startswith("this flow changed elsewhere")
+    assert stale.json["current"]["document"]["widgets"][-1]["properties"]["body"] == "tab one"
+
+
+def test_publish_writes_canonical_yaml_records_a_revision_and_webhooks_run_it(client, flows_dir):
+    flow = opened(client)
+    draft = save(client, flow, edited(flow, "Cancelled later.")).json["draft"]
+    r = client.post("/api/flows/appointment-confirmation/publish",
+                    json={"version": draft["version"], "message": "Shorter text", "author": "Ana"})
+    assert r.status_code == 200 and r.json["draft"] is None
+    assert r.json["published"] == {**r.json["published"], "number": 2, "author": "Ana", "message": "Shorter text"}
+    text = (flows_dir / "appointment-confirmation.yaml").read_text()
+    assert "body: Cancelled later." in text and text == dump_flow(yaml.safe_load(text))
+    program = runtime(client.application).service.flows.latest("appointment-confirmation")
+    assert program.revision == r.json["published"]["id"]
+    revs = client.get("/api/flows/appointment-confirmation/revisions").json["revisions"]
+    assert [(v["number"], v["current"]) for v in revs] == [(2, True), (1, False)]
+
+
+def test_publish_with_errors_is_refused_with_the_problems(client):
+    flow = opened(client)
+    draft = save(client, flow, edited(flow, "{{ broken")).json["draft"]
+    r = client.post("/api/flows/appointment-confirmation/publish", json={"version": draft["version"]})
+    assert r.status_code == 422 and r.json["issues"][0]["widget"] == "cancellation_pending"
+    nothing = client.post("/api/flows/ivr-menu/publish", json={"version": 0})
+    assert nothing.status_code == 409 and "no unpublished changes" in nothing.json["error"]["message"]
+
+
+def test_diff_and_restore(client):
+    flow = opened(client)
+    draft = save(client, flow, edited(flow, "Version two")).json["draft"]
+    client.post("/api/flows/appointment-confirmation/publish", json={"version": draft["version"], "message": "v2"})
+    lines = client.get("/api/flows/appointment-confirmation/diff?from=1&to=2").json["lines"]
+    changed = [(l["op"], l["text"].strip()) for l in lines if l["op"] in "+-"]
+    assert changed[0][0] == "-" and changed[0][1].startswith("body: Thanks for letting us know.")
+    assert changed[1] == ("+", "body: Version two")
+    assert lines[0]["op"] == "@"
+
+    restored = client.post("/api/flows/appointment-confirmation/revisions/1/restore", json={"version": 0})
+    assert restored.status_code == 200 and restored.json["draft"]["version"] == 1
+    flow = opened(client)
+    assert flow["document"]["widgets"][-1]["properties"]["body"].startswith("Thanks for letting us know.")
+    assert flow["published"]["number"] == 2, "restoring fills the draft; publishing makes it live"
+    to_draft = client.get("/api/flows/appointment-confirmation/diff?from=2&to=draft").json["lines"]
+    assert ("-", "body: Version two") in [(l["op"], l["text"].strip()) for l in to_draft]
+    assert client.get("/api/flows/appointment-confirmation/diff?from=9&to=1").status_code == 404
+    assert client.get("/api/flows/appointment-confirmation/diff?from=x&to=1").json["error"]["field"] == "from"
+
+
+def test_a_file_changed_on_disk_is_published_and_stales_open_editors(client, flows_dir):
+    flow = opened(client)
+    path = flows_dir / "appointment-confirmation.yaml"
+    path.write_text(path.read_text().replace("See you soon!", "See you!"))
+    now = opened(client)
+    assert now["published"]["number"] == 2 and now["published"]["author"] == "file on disk"
+    assert save(client, flow, edited(flow, "mine")).status_code == 409
+
+
+def test_rename_moves_file_and_history_and_delete_keeps_history(client, flows_dir):
+    r = client.post("/api/flows/after-hours/rename", json={"id": "closed-hours"})
+    assert r.status_code == 200 and r.json["id"] == "closed-hours"
+    assert not (flows_dir / "after-hours.yaml").exists() and (flows_dir / "closed-hours.yaml").exists()
+    assert [v["number"] for v in client.get("/api/flows/closed-hours/revisions").json["revisions"]] == [1]
+    assert client.post("/api/flows/closed-hours/rename", json={"id": "ivr-menu"}).status_code == 409
+    assert client.delete("/api/flows/closed-hours").status_code == 204
+    assert not (flows_dir / "closed-hours.yaml").exists()
+    assert client.get("/api/flows/closed-hours").status_code == 404
+    assert len(client.get("/api/flows/closed-hours/revisions").json["revisions"]) == 1
+
+
+def test_bad_bodies_name_the_field(client):
+    assert client.put("/api/flows/ivr-menu/draft", data="x").status_code == 400
+    r = client.put("/api/flows/ivr-menu/draft", json={"document": [], "version": 0})
+    assert r.json["error"]["field"] == "document"
+    r = client.put("/api/flows/ivr-menu/draft", json={"document": {"widgets": []}, "version": "one"})
+    assert r.json["error"]["field"] == "version"
+    assert client.get("/api/flows/nope").status_code == 404
+
+
+# ---------------------------------------------------------------- several processes
+
+
+def test_a_publish_in_one_process_is_run_by_another(tmp_path, monkeypatch):
+    monkeypatch.setattr(repository, "HEAD_TTL", 0.0)
+    apps = []
+    for name in ("a", "b"):
+        shutil.copytree(REPO / "flows", tmp_path / name)
+        apps.append(create_app({"FLOWS_DIR": str(tmp_path / name), "DATA_DIR": str(tmp_path / "data"),
+                                "SCHEDULER": False, "LISTEN_HOST": "127.0.0.1"}))
+    a, b = (x.test_client() for x in apps)
+    flow = opened(a)
+    draft = save(a, flow, edited(flow, "From machine A")).json["draft"]
+    assert a.post("/api/flows/appointment-confirmation/publish", json={"version": draft["version"]}).status_code == 200
+    program = runtime(apps[1]).service.flows.latest("appointment-confirmation")
+    assert program.revision == "appointment-confirmation@2"
+    assert opened(b)["document"]["widgets"][-1]["properties"]["body"] == "From machine A"
+    # B's file is behind; a restart of B catches it up rather than publishing the old text back.
+    shutil.copytree(REPO / "flows", tmp_path / "c")
+    c = create_app({"FLOWS_DIR": str(tmp_path / "c"), "DATA_DIR": str(tmp_path / "data"), "SCHEDULER": False,
+                    "LISTEN_HOST": "127.0.0.1"})
+    assert runtime(c).service.flows.latest("appointment-confirmation").revision == "appointment-confirmation@2"
+    assert "From machine A" in (tmp_path / "c" / "appointment-confirmation.yaml").read_text()
+    for x in (*apps, c):
+        runtime(x).service.store.close()
+
+
+# ---------------------------------------------------------------- access
+
+
+@pytest.fixture
+def public_app(tmp_path):
+    shutil.copytree(REPO / "flows", tmp_path / "flows")
+
+    def make(**config):
+        app = create_app({"FLOWS_DIR": str(tmp_path / "flows"), "DATA_DIR": str(tmp_path / "data"),
+                          "SCHEDULER": False, "LISTEN_HOST": "0.0.0.0", **config})
+        made.append(app)
+        return app
+    made = []
+    yield make
+    for app in made:
+        runtime(app).service.store.close()
+
+
+def test_off_loopback_the_api_needs_a_login_and_a_csrf_token(public_app):
+    client = public_app(PASSWORD="s3cret").test_client()
+    info = client.get("/api/session").json
+    assert info["login_required"] and not info["authenticated"]
+    assert client.get("/api/flows").status_code == 401
+    assert client.post("/api/login", json={"password": "nope"}).status_code == 401
+    login = client.post("/api/login", json={"password": "s3cret", "name": "Ana"})
+    assert login.status_code == 200 and login.json["user"] == "Ana"
+    assert client.get("/api/flows").status_code == 200
+    create = {"id": "made-by-ana"}
+    assert client.post("/api/flows", json=create).status_code == 403, "no CSRF token"
+    r = client.post("/api/flows", json=create, headers={"X-CSRF-Token": login.json["csrf"]})
+    assert r.status_code == 201 and r.json["published"]["author"] == "Ana"
+    client.post("/api/logout")
+    assert client.get("/api/flows").status_code == 401
+    assert client.get("/healthz").status_code == 200 and client.get("/").status_code in (200, 503)
+
+
+def test_off_loopback_without_a_password_the_api_is_closed_and_says_why(public_app):
+    r = public_app().test_client().get("/api/flows")
+    assert r.status_code == 403 and "FLOWSTUDIO_PASSWORD" in r.json["error"]["message"]
+
+
+def test_scripts_use_a_bearer_token(public_app):
+    client = public_app(API_TOKEN="tok-123").test_client()
+    assert client.get("/api/flows", headers={"Authorization": "Bearer tok-123"}).status_code == 200
+    assert client.get("/api/flows", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    r = client.post("/api/flows", json={"id": "scripted"}, headers={"Authorization": "Bearer tok-123"})
+    assert r.status_code == 201
+
+
+def test_cross_site_requests_are_refused_even_on_loopback(client):
+    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}, {"Origin": "null"}):
+        r = client.post("/api/flows", json={"id": "evil"}, headers=headers)
+        assert r.status_code == 403 and r.json["error"]["message"] == "cross-site request refused"
+    same = client.post("/api/flows", json={"id": "fine"}, headers={"Origin": "http://localhost",
+                                                                   "Sec-Fetch-Site": "same-origin"})
+    assert same.status_code == 201
