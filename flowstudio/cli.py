@@ -187,9 +187,14 @@ def serve(flows_dir: Path, host: str, port: int, workers: int, insecure: bool) -
     from .spec.flowfile import flow_files
 
     os.environ.update({"FLOWSTUDIO_FLOWS_DIR": str(flows_dir), "FLOWSTUDIO_LISTEN_HOST": host})
+    _check_schema()
     if insecure:
         os.environ["FLOWSTUDIO_INSECURE"] = "1"
         click.echo("WARNING: --insecure: unsigned webhooks are accepted from anywhere", err=True)
+    from .web.auth import is_loopback
+    if not is_loopback(host) and not os.environ.get("FLOWSTUDIO_PASSWORD"):
+        click.echo("WARNING: listening beyond loopback without FLOWSTUDIO_PASSWORD: the editor and the API are "
+                   "closed (set FLOWSTUDIO_PASSWORD, or FLOWSTUDIO_API_TOKEN for scripts)", err=True)
     base = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
     click.echo(f"FlowStudio is running at {base}/  (API: {base}/api/flows)")
     for path in flow_files([flows_dir]):
@@ -197,6 +202,106 @@ def serve(flows_dir: Path, host: str, port: int, workers: int, insecure: bool) -
     click.echo("Point a Twilio number's \"A message comes in\" and \"A call comes in\" at a webhook URL "
                "(through a public address: see the README).")
     run_server(create_app, host, port, workers=workers)
+
+
+@main.group()
+def db() -> None:
+    """The database's schema: where it is, and upgrading it.
+
+    The database is FLOWSTUDIO_DATABASE_URL, else the SQLite file in FLOWSTUDIO_DATA_DIR
+    (default ./data). SQLite is upgraded by every start anyway; a PostgreSQL database
+    shared by several processes is upgraded only by `flowstudio db upgrade`.
+    """
+
+
+_DATABASE_URL = click.option("--database-url", metavar="URL", default=None,
+                             help="SQLAlchemy URL (default: FLOWSTUDIO_DATABASE_URL, else the data folder's SQLite).")
+
+
+def _db_store(database_url: str | None):
+    from .adapters.store import Store
+    from .config import Settings
+
+    settings = Settings.from_env(database_url=database_url)
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Store(settings.url)
+
+
+def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@db.command("upgrade")
+@_DATABASE_URL
+def db_upgrade(database_url: str | None) -> None:
+    """Apply the migrations the database lacks (safe to run while servers run:
+    several processes never apply one twice)."""
+    from .adapters import migrate
+
+    store = _db_store(database_url)
+    try:
+        before, after = migrate.upgrade(store)
+    finally:
+        store.close()
+    if before == after:
+        click.echo(f"{_shown(store.url)}: already at {after} (the newest)")
+    else:
+        click.echo(f"{_shown(store.url)}: upgraded from {before or 'an empty schema'} to {after}")
+
+
+@db.command("current")
+@_DATABASE_URL
+def db_current(database_url: str | None) -> None:
+    """Show the database's revision and the one this version needs; exit 1 if they differ."""
+    from .adapters import migrate
+
+    store = _db_store(database_url)
+    try:
+        revision = migrate.current(store)
+    finally:
+        store.close()
+    needed = migrate.head()
+    state = "up to date" if revision == needed else "run `flowstudio db upgrade`"
+    click.echo(f"{_shown(store.url)}: at {revision or 'none'}, this version needs {needed} ({state})")
+    sys.exit(0 if revision == needed else 1)
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True, help="What the revision changes (its file name).")
+def db_revision(message: str) -> None:
+    """For developers: write a new revision from the difference between the newest
+    one and flowstudio/adapters/schema.py (on a scratch SQLite database). Read it
+    before committing: autogenerate misses some changes (see Alembic's docs)."""
+    import tempfile
+
+    from alembic import command
+
+    from .adapters import migrate
+    from .adapters.store import Store
+
+    with tempfile.TemporaryDirectory() as scratch:
+        store = Store(f"sqlite:///{scratch}/scratch.db")
+        try:
+            migrate.upgrade(store)
+            with migrate.migrating(store) as conn:
+                command.revision(migrate.config(conn), message, autogenerate=True, rev_id=migrate.next_id())
+        finally:
+            store.close()
+
+
+def _check_schema() -> None:
+    """Before gunicorn starts: the database opens (SQLite upgraded, PostgreSQL at the
+    newest revision), or `serve` stops with the reason instead of each worker failing."""
+    from .adapters.migrate import SchemaOutOfDate
+    from .config import Settings, open_store
+
+    try:
+        open_store(Settings.from_env()).close()
+    except SchemaOutOfDate as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _emit(text: str, output: Path | None, summary: str = "") -> None:

@@ -49,9 +49,19 @@ class Settings:
 
 
 def open_store(settings: Settings) -> Store:
-    """The store, with its folder and tables created if this is the first run."""
+    """The store, with its folder and tables created if this is the first run.
+
+    SQLite (and an empty PostgreSQL database) is migrated to the newest schema here; a
+    PostgreSQL database at an older revision raises `SchemaOutOfDate`, whose message
+    says to run `flowstudio db upgrade` (see adapters/migrate.py for why)."""
+    from .adapters import migrate
+
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(settings.url)
-    store.create_schema()
+    try:
+        migrate.prepare(store)
+    except BaseException:
+        store.close()
+        raise
     return store

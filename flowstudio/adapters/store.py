@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..engine import jsontext
 from . import schema as t
-from .database import SCHEMA_LOCK, Checkpointer, SessionLocks, make_engine
+from .database import Checkpointer, SessionLocks, make_engine
 
 
 class Conflict(Exception):
@@ -104,10 +104,12 @@ class Store:
         self._checkpointer = Checkpointer(self.engine) if self.locks.shared_file else None
 
     def create_schema(self) -> None:
-        """Create missing tables and indexes. Several processes starting together on a
-        new SQLite file take turns (creating tables and switching to WAL both need it)."""
-        with self.locks.file_lock(SCHEMA_LOCK):
-            t.metadata.create_all(self.engine)
+        """Bring the schema to the newest migration (migrate.py): tables created on a new
+        database, revisions applied to an old one. Several processes starting together
+        take turns."""
+        from . import migrate  # Alembic is only needed here, at start
+
+        migrate.upgrade(self)
 
     def close(self) -> None:
         """Stop the checkpointer and release the connection pools."""
