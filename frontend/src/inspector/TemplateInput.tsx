@@ -180,7 +180,7 @@ export function TemplateInput(props: TemplateInputProps) {
 function SuggestionList({ items, active, onPick }: { items: Suggestion[]; active: number; onPick(s: Suggestion): void }) {
   const listRef = useRef<HTMLUListElement>(null);
   useEffect(() => {
-    listRef.current?.querySelector<HTMLElement>("[aria-selected=true]")?.scrollIntoView({ block: "nearest" });
+    listRef.current?.querySelector<HTMLElement>("[aria-selected=true]")?.scrollIntoView?.({ block: "nearest" });
   }, [active]);
   if (!items.length) return <div className="insp-empty">No matching variables</div>;
   let group = "";

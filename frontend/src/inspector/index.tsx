@@ -98,7 +98,7 @@ export function Inspector(props: InspectorProps): JSX.Element {
     for (let n = parts.length; n > 0; n--) {
       const el = root.current.querySelector<HTMLElement>(`[data-path="${CSS.escape(parts.slice(0, n).join("."))}"]`);
       if (el) {
-        el.scrollIntoView({ block: "center" });
+        el.scrollIntoView?.({ block: "center" });
         el.querySelector<HTMLElement>("input, textarea, select")?.focus({ preventScroll: true });
         el.classList.add("insp-flash");
         const t = setTimeout(() => el.classList.remove("insp-flash"), 1200);

@@ -1,0 +1,160 @@
+// @vitest-environment jsdom
+// The Inspector in a DOM: typing stays local (no onChange per key), a commit is one
+// onChange, the input keeps focus when the app re-renders with the committed widget,
+// and problems show next to their field.
+import { act, useState } from "react";
+import { createRoot, type Root } from "react-dom/client";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import catalogFile from "./testdata/catalog.json";
+import type { CatalogEntry, FlowDoc, Issue, WidgetDoc } from "../core/types";
+import { useEditor } from "../store/editor";
+import { Inspector } from "./index";
+import { COMMIT_PAUSE_MS } from "./useDraft";
+
+(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+const catalog = (catalogFile as { widgets: CatalogEntry[] }).widgets;
+const entry = (type: string) => catalog.find((e) => e.type === type);
+
+const flow: FlowDoc = {
+  spec_version: 1,
+  name: "t",
+  widgets: [
+    { name: "Trigger", type: "trigger", transitions: { incomingMessage: "ask" } },
+    { name: "ask", type: "send-and-wait-for-reply", properties: { body: "Hi", timeout: "3600" }, transitions: { incomingMessage: "check" } },
+    { name: "check", type: "split-based-on", properties: { input: "{{widgets.ask.inbound.Body}}" },
+      transitions: { noMatch: "ask", match: [{ next: "ask", conditions: [{ type: "equal_to", value: "yes" }] }] } },
+  ],
+};
+
+// The app's store holds the whole catalog: the outputs of the widgets before this one.
+useEditor.getState().setCatalog(catalog);
+
+let host: HTMLDivElement;
+let root: Root;
+beforeEach(() => {
+  host = document.createElement("div");
+  document.body.appendChild(host);
+  root = createRoot(host);
+});
+afterEach(() => {
+  act(() => root.unmount());
+  host.remove();
+  vi.useRealTimers();
+});
+
+/** Renders the Inspector like the app does: onChange replaces the widget in the document. */
+function mount(name: string, issues: Issue[] = [], onChange = vi.fn(), onRename = vi.fn()) {
+  function App() {
+    const [doc, setDoc] = useState(flow);
+    const widget = doc.widgets.find((w) => w.name === name)!;
+    return (
+      <Inspector widget={widget} catalog={entry(widget.type)} flow={doc} issues={issues}
+        onChange={(next: WidgetDoc) => { onChange(next); setDoc((d) => ({ ...d, widgets: d.widgets.map((w) => (w.name === name ? next : w)) })); }}
+        onRename={onRename} />
+    );
+  }
+  act(() => root.render(<App />));
+  return { onChange, onRename };
+}
+
+function type(el: HTMLInputElement | HTMLTextAreaElement, text: string) {
+  const proto = el instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
+  const setter = Object.getOwnPropertyDescriptor(proto, "value")!.set!;
+  act(() => {
+    setter.call(el, text);
+    el.setSelectionRange(text.length, text.length);
+    el.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+}
+
+const field = (path: string) => host.querySelector<HTMLElement>(`[data-path="${path}"]`)!;
+
+describe("Inspector", () => {
+  it("commits a text edit once, on blur, and keeps the input", () => {
+    const { onChange } = mount("ask");
+    const body = field("properties.body").querySelector("textarea")!;
+    act(() => body.focus());
+    type(body, "Hi t");
+    type(body, "Hi th");
+    type(body, "Hi there");
+    expect(onChange).not.toHaveBeenCalled();
+    act(() => body.blur());
+    expect(onChange).toHaveBeenCalledTimes(1);
+    expect(onChange.mock.calls[0][0].properties).toEqual({ body: "Hi there", timeout: "3600" });
+    expect(field("properties.body").querySelector("textarea")).toBe(body);
+  });
+
+  it("commits after a pause in typing, without losing focus", () => {
+    vi.useFakeTimers();
+    const { onChange } = mount("ask");
+    const body = field("properties.body").querySelector("textarea")!;
+    act(() => body.focus());
+    type(body, "Hello");
+    act(() => { vi.advanceTimersByTime(COMMIT_PAUSE_MS + 10); });
+    expect(onChange).toHaveBeenCalledTimes(1);
+    expect(document.activeElement).toBe(body);
+    expect(body.value).toBe("Hello");
+  });
+
+  it("keeps a numeric string a string and explains a wrong number", () => {
+    const { onChange } = mount("ask");
+    const timeout = field("properties.timeout").querySelector("input")!;
+    act(() => timeout.focus());
+    type(timeout, "60");
+    act(() => timeout.blur());
+    expect(onChange.mock.calls[0][0].properties.timeout).toBe("60");
+    act(() => timeout.focus());
+    type(timeout, "soon");
+    act(() => timeout.blur());
+    expect(field("properties.timeout").textContent).toContain("Must be a whole number of seconds.");
+  });
+
+  it("shows the server's problems next to their field, and the rest on top", () => {
+    const issue = (path: string | null, message: string): Issue => ({ code: "x", severity: "error", message, widget: "ask", path, file: null, line: null, column: null });
+    mount("ask", [issue("properties", "body is required"), issue(null, "this widget cannot be reached")]);
+    expect(field("properties.body").textContent).toContain("Body is required.");
+    expect(host.querySelector(".insp-rest")!.textContent).toContain("This widget cannot be reached.");
+  });
+
+  it("renames only with a valid name, on Enter", () => {
+    const { onRename } = mount("ask");
+    const name = host.querySelector<HTMLInputElement>("#insp-name")!;
+    type(name, "check");
+    expect(field("name").textContent).toContain('Another widget is already called "check".');
+    act(() => { name.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true })); });
+    expect(onRename).not.toHaveBeenCalled();
+    type(name, "question");
+    act(() => { name.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true })); });
+    expect(onRename).toHaveBeenCalledWith("question");
+  });
+
+  it("adds a branch with next: null and leaves noMatch alone", () => {
+    const { onChange } = mount("check");
+    const add = [...host.querySelectorAll("button")].find((b) => b.textContent === "+ Add branch")!;
+    act(() => add.click());
+    const next = onChange.mock.calls[0][0] as WidgetDoc;
+    expect(next.transitions!.noMatch).toBe("ask");
+    expect(next.transitions!.match!.map((b) => b.next)).toEqual(["ask", null]);
+  });
+
+  it("suggests variables after {{ and inserts the chosen one", () => {
+    const { onChange } = mount("check");
+    const input = field("properties.input").querySelector("input")!;
+    act(() => input.focus());
+    type(input, "Say {{widgets.ask.inbound.B");
+    const option = host.querySelector<HTMLElement>("[role=option]")!;
+    expect(option.textContent).toContain("widgets.ask.inbound.Body");
+    act(() => { option.dispatchEvent(new MouseEvent("mousedown", { bubbles: true, cancelable: true })); });
+    expect(input.value).toBe("Say {{widgets.ask.inbound.Body}}");
+    act(() => input.blur());
+    expect(onChange.mock.calls.at(-1)![0].properties.input).toBe("Say {{widgets.ask.inbound.Body}}");
+  });
+
+  it("shows a widget type it does not know read-only", () => {
+    flow.widgets.push({ name: "pay", type: "capture-payments", properties: { amount: "5" } });
+    mount("pay");
+    expect(host.textContent).toContain("kept");
+    expect(host.querySelector("#insp-name")!.hasAttribute("readonly")).toBe(true);
+    flow.widgets.pop();
+  });
+});
