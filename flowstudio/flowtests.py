@@ -152,6 +152,12 @@ def _act(talk: Conversation, action: str, arg) -> list:
 
 def _observe(talk: Conversation, turns: list) -> dict:
     """What the contact experienced in one step, in the expectation vocabulary."""
+    return observe(turns, talk.contact, _variables(talk))
+
+
+def observe(turns: list, contact: str, variables: dict) -> dict:
+    """What `contact` experienced in the TurnResults of one step, in the expectation
+    vocabulary (also used by the browser console's "Save as flow test")."""
     seen = {k: [] for k in ("replies", "messages", "say", "play", "dial", "path")}
     for turn in turns:
         seen["replies"] += [m.body for m in turn.replies]
@@ -159,7 +165,7 @@ def _observe(talk: Conversation, turns: list) -> dict:
             effect = sent["effect"]
             if effect["type"] != "message":
                 continue
-            if effect["to"] == talk.contact:
+            if effect["to"] == contact:
                 seen["replies"].append(effect["body"])
             else:
                 seen["messages"].append({"to": effect["to"], "body": effect["body"]})
@@ -175,7 +181,7 @@ def _observe(talk: Conversation, turns: list) -> dict:
     last = turns[-1] if turns else None
     seen["status"] = last.status if last else "idle"
     seen["waiting"] = (last.waiting or {}).get("widget") if last else None
-    seen["variables"] = _variables(talk)
+    seen["variables"] = variables
     return seen
 
 

@@ -38,6 +38,7 @@ log = logging.getLogger("flowstudio.flows")
 
 HEAD_TTL = 1.0          # seconds between looks at the newest revision in the database
 DISK_AUTHOR = "file on disk"
+SNAPSHOT_MARK = "~"     # in a pinned id: a console snapshot (FlowStore.snapshot), not a revision
 
 
 class FlowUnavailable(Exception):
@@ -106,7 +107,8 @@ class FlowRepository:
         return self._entries[flow_id].issues
 
     def program(self, flow_id: str, revision: str | None = None) -> Program | None:
-        """A pinned revision (for executions in flight) or, with None, the latest."""
+        """A pinned revision (for executions in flight) or, with None, the latest. A
+        console snapshot id (`<flow>~<sha12>`) loads the snapshot."""
         if revision is None:
             try:
                 return self.latest(flow_id)
@@ -114,7 +116,8 @@ class FlowRepository:
                 return None
         program = self._programs.get(revision)
         if program is None:
-            row = self.store.revision(revision)
+            # "<flow>~<sha12>" is a console snapshot (a draft that was test-run), not a revision
+            row = self.history.snapshot_row(revision) if SNAPSHOT_MARK in revision else self.store.revision(revision)
             if row is None or row.flow_id != flow_id:
                 return None
             program = self._programs.setdefault(revision, Program(Flow.from_data(row.data), flow_id, revision))

@@ -18,8 +18,10 @@ class _Gunicorn(BaseApplication):
         return self.factory()
 
 
-def serve(factory, host: str, port: int, workers: int = 1, threads: int = 8) -> None:
-    """Run `factory()` (an app factory) under gunicorn until interrupted."""
+def serve(factory, host: str, port: int, workers: int = 1, threads: int = 64) -> None:
+    """Run `factory()` (an app factory) under gunicorn until interrupted. Each open
+    browser websocket (web/live.py) holds one of a worker's threads for as long as the
+    tab is open, hence many threads: they are cheap, and requests still get free ones."""
     _Gunicorn(factory, {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
                         "worker_class": "gthread", "accesslog": "-", "errorlog": "-",
                         "graceful_timeout": 5, "timeout": 60,

@@ -17,6 +17,7 @@ gets no reply.
 """
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -29,6 +30,7 @@ from .engine.runner import EngineError, resume, start
 from .engine.state import ACTIVE, WAIT_IO, WAIT_MESSAGE, ExecutionState, Step
 from .repository import FlowRepository
 
+log = logging.getLogger("flowstudio.service")
 VOICE_EFFECTS = (fx.Say, fx.Play, fx.Gather, fx.Dial, fx.Record, fx.Enqueue, fx.Redirect, fx.Hangup)
 MAX_RETRIES = 5
 
@@ -123,12 +125,17 @@ class FlowService:
         self.clock = clock
         self.new_id = new_id or (lambda: "FN" + uuid.uuid4().hex)
         self.expiry = expiry
+        # Called with (flow_id, session_key, TurnResult) after each saved turn: the
+        # browser's live view and test-run console (web/live.py) listen here.
+        self.listeners: list[Callable[[str, str, TurnResult], None]] = []
 
     # ------------------------------------------------------------ entry points
 
-    def inbound_message(self, flow_id: str, params: dict) -> TurnResult:
-        """An SMS arrived: resume the contact's waiting execution or start one."""
-        contact = params.get("From", "")
+    def inbound_message(self, flow_id: str, params: dict, session: str | None = None) -> TurnResult:
+        """An SMS arrived: resume the contact's waiting execution or start one. `session`
+        replaces the contact's address as the session key (the browser console keeps
+        each tab's conversation apart from real phones and from other tabs)."""
+        contact = session or params.get("From", "")
         key = f"sms:{flow_id}:{params['MessageSid']}" if params.get("MessageSid") else None
 
         def decide(row, now):
@@ -141,10 +148,10 @@ class FlowService:
 
         return self._turn(flow_id, contact, decide, key, replies=True)
 
-    def inbound_call(self, flow_id: str, params: dict) -> TurnResult:
-        """A call arrived: each call is its own execution."""
+    def inbound_call(self, flow_id: str, params: dict, session: str | None = None) -> TurnResult:
+        """A call arrived: each call is its own execution (`session`: see inbound_message)."""
         key = f"call:{flow_id}:{params.get('CallSid')}:start" if params.get("CallSid") else None
-        session = "call:" + (params.get("CallSid") or uuid.uuid4().hex)
+        session = session or "call:" + (params.get("CallSid") or uuid.uuid4().hex)
 
         def decide(row, now):
             if row is not None:
@@ -153,15 +160,17 @@ class FlowService:
 
         return self._turn(flow_id, session, decide, key, call_sid=params.get("CallSid"))
 
-    def start_request(self, flow_id: str, to: str, from_: str, parameters: dict) -> TurnResult:
-        """Start an execution through the REST API (`incomingRequest`)."""
+    def start_request(self, flow_id: str, to: str, from_: str, parameters: dict,
+                      session: str | None = None) -> TurnResult:
+        """Start an execution through the REST API (`incomingRequest`); `session` as
+        for inbound_message."""
         def decide(row, now):
             if row is not None:
                 raise ExecutionBusy(f"{to} already has an active execution of '{flow_id}' ({row.id})")
             event = ev.RequestReceived(to=to, from_=from_, parameters=parameters)
             return start(self.flows.latest(flow_id), event, now, self.new_id(), self.flows)
 
-        return self._turn(flow_id, to, decide)
+        return self._turn(flow_id, session or to, decide)
 
     def callback(self, flow_id: str, execution_id: str, widget: str, params: dict,
                  token: int | None = None) -> TurnResult:
@@ -198,6 +207,16 @@ class FlowService:
                 results.append(result)
         return results
 
+    def fire_timer(self, flow_id: str, execution_id: str, now: datetime | None = None) -> TurnResult:
+        """Fire one execution's timer if it is due at `now` (the browser console lets
+        time pass for its own execution only, never for anyone else's)."""
+        row = self.store.execution(execution_id)
+        if row is None or row.flow_id != flow_id:
+            raise ExecutionNotFound(f"no execution {execution_id} of flow '{flow_id}'")
+        now = now or self.clock()
+        return self._turn(flow_id, row.session_key, lambda r, n: _timer_event(self.flows, r, now),
+                          execution_id=execution_id, now=now)
+
     # ------------------------------------------------------------ the turn
 
     def _resume_by_id(self, flow_id, execution_id, event, key, call_sid=None) -> TurnResult:
@@ -233,8 +252,18 @@ class FlowService:
                     self.store.save_turn(record, conn)
                 except Conflict:
                     continue  # someone else moved first: run the event again on fresh state
+                self._notify(flow_id, session_key, result)
                 return result
         raise Conflict(f"gave up after {MAX_RETRIES} attempts: the execution kept changing")
+
+    def _notify(self, flow_id: str, session_key: str, result: TurnResult) -> None:
+        """Tell the listeners (the browser's live view) about a saved turn; a listener
+        that fails must not fail the event, which is already committed."""
+        for listener in self.listeners:
+            try:
+                listener(flow_id, session_key, result)
+            except Exception:  # noqa: BLE001 - logged; the turn stands
+                log.exception("a turn listener failed")
 
     def _settle(self, step: Step, row, session_key: str, now: datetime, replies_allowed: bool):
         """Perform what the engine waits on (I/O), resuming until it waits for the outside

@@ -5,6 +5,9 @@ executions run, in every process. A draft is the editor's unpublished document, 
 flow, with a version number that grows with each save: a save or publish that names a
 stale version (or a stale base revision) raises `Stale`, so two editors never silently
 overwrite each other.
+
+A snapshot is a document the browser's test-run console ran (usually the draft), kept
+by content so console executions can pin it the way others pin a revision.
 """
 from __future__ import annotations
 
@@ -90,6 +93,26 @@ class FlowStore:
         """Drop a deleted flow's draft (its revisions stay: executions and history)."""
         with self.store._write() as conn:
             conn.execute(delete(t.drafts).where(t.drafts.c.flow_id == flow_id))
+
+    # ------------------------------------------------------------ console snapshots
+
+    def snapshot(self, flow_id: str, sha256: str, data: dict, now: datetime) -> str:
+        """The id (`<flow>~<sha12>`) of a snapshot with this content, recorded now if new.
+        Never a revision: the newest revision is what webhooks run."""
+        snap_id = f"{flow_id}~{sha256[:12]}"
+        if self.snapshot_row(snap_id) is None:
+            try:
+                with self.store._write() as conn:
+                    conn.execute(insert(t.snapshots).values(id=snap_id, flow_id=flow_id, sha256=sha256, data=data,
+                                                            created_at=now))
+            except IntegrityError:  # another process (or tab) recorded the same content first
+                pass
+        return snap_id
+
+    def snapshot_row(self, snapshot_id: str):
+        """One snapshot row (with its document), or None."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(t.snapshots).where(t.snapshots.c.id == snapshot_id)).first()
 
     # ------------------------------------------------------------ drafts
 

@@ -13,6 +13,9 @@
 - `outbox`: messages and calls sent outside a webhook answer.
 - `drafts`: per flow, the editor's unpublished document and its version, so a save
   based on a stale version is refused instead of overwriting.
+- `snapshots`: documents the browser's test-run console ran (a draft as it was then),
+  by content; executions started there pin one (`<flow>~<sha12>`). Kept apart from
+  `revisions`, whose newest row is what webhooks run.
 """
 from __future__ import annotations
 
@@ -98,4 +101,13 @@ drafts = Table(
     Column("data", JSON, nullable=False),
     Column("author", String(200), nullable=False, default=""),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+snapshots = Table(
+    "snapshots", metadata,
+    Column("id", String(80), primary_key=True),   # "<flow>~<first 12 hex digits of sha256>"
+    Column("flow_id", String(200), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

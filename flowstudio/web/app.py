@@ -8,8 +8,9 @@ proxy), LISTEN_HOST (FLOWSTUDIO_LISTEN_HOST, set by `flowstudio serve`), INSECUR
 (FLOWSTUDIO_INSECURE=1: accept unsigned webhooks off loopback), SCHEDULER (fire timers
 in this process; default True), PASSWORD (FLOWSTUDIO_PASSWORD) and API_TOKEN
 (FLOWSTUDIO_API_TOKEN) for the editor and API off loopback, SECRET_KEY
-(FLOWSTUDIO_SECRET_KEY; else one kept in the data folder), CLOCK, HTTP, CHANNEL, NEW_ID
-(test doubles).
+(FLOWSTUDIO_SECRET_KEY; else one kept in the data folder), REDIS_URL (FLOWSTUDIO_REDIS_URL:
+socket.io's message queue, so live events cross processes; web/live.py), CLOCK, HTTP,
+CHANNEL, NEW_ID (test doubles).
 """
 from __future__ import annotations
 
@@ -72,6 +73,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(editor_api.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(home.blueprint)
+    from . import live   # after the blueprints: it reads the runtime and the auth settings
+    live.setup(app)
     return app
 
 

@@ -11,6 +11,7 @@ import json
 from datetime import datetime, timezone
 
 from ..adapters.store import utc
+from ..console import is_console
 from .errors import ApiError
 
 MAX_ADDRESS = 200  # the executions.contact / flow_address columns
@@ -29,12 +30,13 @@ def iso(value: datetime | str | None) -> str | None:
 
 
 def execution(row, url: str) -> dict:
-    """An execution's summary (what lists show)."""
+    """An execution's summary (what lists show); `source` says whether the browser's
+    test-run console ran it or a real phone (or backend) did."""
     return {"id": row.id, "flow_id": row.flow_id, "revision_id": row.revision_id, "status": row.status,
             "contact": row.contact, "flow_address": row.flow_address, "channel": row.channel,
             "waiting": waiting(row), "created_at": iso(row.created_at), "updated_at": iso(row.updated_at),
             "ended_at": iso(row.ended_at), "ended_reason": row.ended_reason, "expires_at": iso(row.expires_at),
-            "url": url}
+            "source": "console" if is_console(row.session_key) else "phone", "url": url}
 
 
 def waiting(row) -> dict | None:

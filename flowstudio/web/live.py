@@ -1,0 +1,241 @@
+"""Socket.io for the browser: the test-run console and the live view of executions.
+
+- The server is Flask-SocketIO in threading mode (gunicorn gthread + simple-websocket:
+  each open websocket holds one of the worker's threads, see server.py). Browsers
+  connect with the websocket transport only, so several workers need no sticky sessions.
+- `FLOWSTUDIO_REDIS_URL` (config REDIS_URL) makes Redis the message queue: an event
+  emitted by whichever process handled a webhook reaches the browsers connected to any
+  other process.
+- Access follows the API's rules (auth.py): off loopback a connection needs the logged-in
+  session cookie (or the API token as `auth: {token}`); a connection from another site's
+  page is refused (`Origin` must be this server).
+
+Events (client -> server; each answers through the socket.io acknowledgement, with
+`{"ok": true, ...}` or `{"error": "<plain words>"}`):
+- `watch {flow}`: join the flow's room; `run:turn` then arrives for every turn of
+  every execution of that flow, from phones and consoles, in whatever process it ran.
+- `console:open {flow, contact?, number?}`: this tab's console on the flow (one per tab).
+- `console:act {action, arg}`: send, call, press, speak, no_input, callback, hang_up,
+  wait (seconds; none: until the waiting widget times out), end (console.py).
+- `console:restart {contact?, number?}`, `console:mock {widget, answer|null}`,
+  `console:save_test {name}`, `console:close`.
+A tab's console lives in the process holding its websocket; closing the tab ends the
+console's active execution.
+"""
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import threading
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, request, session
+from flask_socketio import SocketIO, join_room, leave_room
+
+from ..console import ConsoleError, ConsoleSession, is_console
+from ..service import TurnResult
+from .app import runtime
+from .auth import login_required
+
+log = logging.getLogger("flowstudio.live")
+
+
+def setup(app: Flask) -> SocketIO:
+    """Create the app's SocketIO (with Redis as message queue when configured), register
+    the events, and broadcast every saved turn to the flow's room."""
+    app.config.setdefault("REDIS_URL", os.environ.get("FLOWSTUDIO_REDIS_URL") or None)
+    socketio = SocketIO(app, async_mode="threading", message_queue=app.config["REDIS_URL"],
+                        cors_allowed_origins=lambda origin, environ: _same_site(app, origin, environ),
+                        manage_session=False, json=app.json)
+    live = Live(app, socketio)
+    app.extensions["flowstudio.live"] = live
+    runtime(app).service.listeners.append(live.broadcast)
+    return socketio
+
+
+def _same_site(app: Flask, origin: str | None, environ: dict) -> bool:
+    """A page of this server (its Host, a proxy's forwarded host, or PUBLIC_URL) may connect."""
+    if not origin:
+        return True   # not a browser page (a script, the test client): the login check still applies
+    if origin == "null":
+        return False
+    netloc = urlsplit(origin).netloc
+    hosts = {environ.get("HTTP_HOST"), environ.get("HTTP_X_FORWARDED_HOST", "").split(",")[0].strip()}
+    public = app.config.get("PUBLIC_URL")
+    if public:
+        hosts.add(urlsplit(public).netloc)
+    return netloc in hosts - {None, ""}
+
+
+class Live:
+    """The socket events and the per-tab console sessions of one process."""
+
+    def __init__(self, app: Flask, socketio: SocketIO):
+        self.app = app
+        self.socketio = socketio
+        self.consoles: dict[str, ConsoleSession] = {}   # by socket id: one per tab
+        self.locks: dict[str, threading.Lock] = {}       # a tab's actions run one at a time
+        self.watching: dict[str, str] = {}               # socket id -> flow room
+        self.allowed: set[str] = set()                   # socket ids that passed the check at connect
+        on = socketio.on
+        on("connect")(self.connect)
+        on("disconnect")(self.disconnect)
+        on("watch")(self._guarded(self.watch))
+        on("console:open")(self._guarded(self.open))
+        on("console:act")(self._guarded(self.act))
+        on("console:restart")(self._guarded(self.restart))
+        on("console:mock")(self._guarded(self.mock))
+        on("console:save_test")(self._guarded(self.save_test))
+        on("console:close")(self._guarded(self.close))
+
+    # ------------------------------------------------------------ connection
+
+    def connect(self, auth=None):
+        """Refuse a connection the API would refuse (auth.py); False closes it."""
+        # engine.io checks the Origin too (cors_allowed_origins); checked again here so
+        # the rule holds whatever transport or server sits in front.
+        if not _same_site(current_app, request.headers.get("Origin"), request.environ):
+            log.info("refused a socket connection from another site's page (%s)", request.headers.get("Origin"))
+            return False
+        token = current_app.config.get("API_TOKEN")
+        given = (auth or {}).get("token") if isinstance(auth, dict) else None
+        if (token and isinstance(given, str) and hmac.compare_digest(given.encode(), token.encode())) \
+                or not login_required() or _session().get("user"):
+            self.allowed.add(request.sid)
+            return True
+        log.info("refused a socket connection without a login from %s", request.remote_addr)
+        return False
+
+    def disconnect(self, *_reason):
+        """The tab went away: end its console's execution, forget it."""
+        sid = request.sid
+        self.watching.pop(sid, None)
+        self.allowed.discard(sid)
+        console = self.consoles.pop(sid, None)
+        self.locks.pop(sid, None)
+        if console is not None:
+            try:
+                console.close()
+            except Exception:  # noqa: BLE001 - the tab is gone either way
+                log.exception("ending the console execution of a closed tab failed")
+
+    # ------------------------------------------------------------ events
+
+    def watch(self, data):
+        """Follow a flow's executions live (one flow per tab)."""
+        flow = _flow(data)
+        old = self.watching.get(request.sid)
+        if old and old != flow:
+            leave_room(_room(old))
+        join_room(_room(flow))
+        self.watching[request.sid] = flow
+        return {"ok": True, "flow": flow}
+
+    def open(self, data):
+        """This tab's console on a flow (replacing the one it had)."""
+        flow = _flow(data)
+        data = data if isinstance(data, dict) else {}
+        with self._lock():
+            old = self.consoles.pop(request.sid, None)
+            if old is not None:
+                old.close("ended: the tester started over")
+            kwargs = {k: data[k] for k in ("contact", "number") if data.get(k)}
+            console = ConsoleSession(runtime(current_app).service, flow, **kwargs)
+            self.consoles[request.sid] = console
+            return {"ok": True, **console.state()}
+
+    def act(self, data):
+        """One thing the contact does (see console.py)."""
+        data = data if isinstance(data, dict) else {}
+        with self._lock():
+            return {"ok": True, **self._console().act(str(data.get("action", "")), data.get("arg"))}
+
+    def restart(self, data):
+        """Start over, perhaps as another contact."""
+        data = data if isinstance(data, dict) else {}
+        with self._lock():
+            return {"ok": True, **self._console().restart(data.get("contact"), data.get("number"))}
+
+    def mock(self, data):
+        """Set (or, with answer null, clear) the mocked answer of an HTTP widget."""
+        data = data if isinstance(data, dict) else {}
+        answer = data.get("answer")
+        if answer is not None and not isinstance(answer, dict):
+            raise ConsoleError("the answer must have a status and a body")
+        with self._lock():
+            return {"ok": True, **self._console().mock(data.get("widget"), answer)}
+
+    def save_test(self, data):
+        """Write the conversation as a flow test beside the flow."""
+        name = (data or {}).get("name") if isinstance(data, dict) else None
+        with self._lock():
+            return {"ok": True, **self._console().save_flow_test(name if isinstance(name, str) else "")}
+
+    def close(self, _data=None):
+        """Close the console (its active execution ends)."""
+        with self._lock():
+            console = self.consoles.pop(request.sid, None)
+            if console is not None:
+                console.close()
+        return {"ok": True}
+
+    # ------------------------------------------------------------ live view
+
+    def broadcast(self, flow_id: str, session_key: str, result: TurnResult) -> None:
+        """A turn was saved (any entry point, any process): tell the flow's watchers.
+        Contexts are left out (they can be large); the executions view fetches them."""
+        if not result.execution_id:
+            return
+        self.socketio.emit("run:turn", {
+            "flow": flow_id, "execution_id": result.execution_id, "status": result.status,
+            "source": "console" if is_console(session_key) else "phone", "waiting": result.waiting,
+            "steps": [{k: s[k] for k in ("event", "from", "to", "flow", "at")} for s in result.steps],
+            "log": result.trace}, to=_room(flow_id))
+
+    # ------------------------------------------------------------ helpers
+
+    def _guarded(self, handler):
+        """Run a handler, answering a refusal in words instead of failing the socket."""
+        def run(data=None):
+            if request.sid not in self.allowed:
+                return {"error": "log in first"}
+            try:
+                return handler(data)
+            except ConsoleError as exc:
+                return {"error": str(exc)}
+            except Exception:  # noqa: BLE001 - the tab gets a plain answer; the log gets the rest
+                log.exception("console event failed")
+                return {"error": "something went wrong on the server; the server's log has the details"}
+        run.__name__ = handler.__name__
+        return run
+
+    def _lock(self) -> threading.Lock:
+        return self.locks.setdefault(request.sid, threading.Lock())
+
+    def _console(self) -> ConsoleSession:
+        console = self.consoles.get(request.sid)
+        if console is None:
+            raise ConsoleError("open the console first")
+        return console
+
+
+def _session() -> dict:
+    """The Flask session of the connection (the cookie sent with the websocket handshake)."""
+    try:
+        return session
+    except RuntimeError:
+        return {}
+
+
+def _room(flow_id: str) -> str:
+    return f"flow:{flow_id}"
+
+
+def _flow(data) -> str:
+    flow = data.get("flow") if isinstance(data, dict) else None
+    if not isinstance(flow, str) or not flow:
+        raise ConsoleError("say which flow")
+    if not runtime(current_app).service.flows.exists(flow):
+        raise ConsoleError(f"there is no flow '{flow}'")
+    return flow
