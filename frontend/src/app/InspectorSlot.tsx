@@ -1,36 +1,10 @@
-// The right-hand panel. With one widget selected it shows the Inspector (written in
-// inspector/, picked up as soon as that module exists); with several, what can be done to
-// all of them; with none, the flow itself (its webhook URL).
-import type { ComponentType } from "react";
+// The right-hand panel. With one widget selected it shows the Inspector (inspector/); with
+// several, what can be done to all of them; with none, the flow itself (its webhook URL).
 import { issuesOf } from "../core/issues";
-import type { CatalogEntry, FlowDoc, Issue, WidgetDoc } from "../core/types";
+import { Inspector } from "../inspector";
 import { deleteSelection, duplicateSelection, renameSelected, updateWidget } from "../store/actions";
 import { useEditor } from "../store/editor";
 import { CopyButton } from "../ui/CopyButton";
-import { WidgetIcon } from "../ui/icons";
-
-export interface InspectorProps {
-  widget: WidgetDoc;
-  catalog: CatalogEntry | undefined;
-  flow: FlowDoc;
-  issues: Issue[];
-  focusPath?: string;
-  onChange(next: WidgetDoc): void;
-  onRename(newName: string): void;
-}
-
-const modules = import.meta.glob("../inspector/index.tsx", { eager: true }) as Record<string, { Inspector?: ComponentType<InspectorProps> }>;
-const Inspector = Object.values(modules)[0]?.Inspector;
-
-function Placeholder({ widget, catalog }: { widget: WidgetDoc; catalog?: CatalogEntry }) {
-  return (
-    <div className="pad">
-      <p className="muted">{catalog?.description}</p>
-      <p className="muted small">The settings form for this widget is coming soon.</p>
-      <pre className="yaml-peek">{JSON.stringify(widget.properties ?? {}, null, 2)}</pre>
-    </div>
-  );
-}
 
 export function InspectorSlot() {
   const doc = useEditor((s) => s.doc);
@@ -72,17 +46,9 @@ export function InspectorSlot() {
   const entry = catalog.get(widget.type);
   return (
     <aside className="inspector-panel" aria-label="Widget settings">
-      {!Inspector && (
-        <div className="pad inspector-head">
-          <span className="wnode-icon"><WidgetIcon type={widget.type} category={entry?.category} /></span>
-          <div><h2>{widget.name}</h2><div className="muted small">{entry?.title ?? widget.type}</div></div>
-        </div>
-      )}
-      {Inspector ? (
-        <Inspector key={widget.name} widget={widget} catalog={entry} flow={doc} issues={issuesOf(issues, widget.name)}
-          focusPath={focusPath} onChange={(next) => updateWidget(widget.name, next)}
-          onRename={(name) => { const err = renameSelected(widget.name, name); if (err) alert(err); }} />
-      ) : <Placeholder widget={widget} catalog={entry} />}
+      <Inspector key={widget.name} widget={widget} catalog={entry} flow={doc} issues={issuesOf(issues, widget.name)}
+        focusPath={focusPath} onChange={(next) => updateWidget(widget.name, next)}
+        onRename={(name) => { const err = renameSelected(widget.name, name); if (err) alert(err); }} />
     </aside>
   );
 }

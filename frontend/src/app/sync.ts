@@ -56,7 +56,7 @@ export async function flush(): Promise<void> {
 }
 
 /** Whether the server's flow moved on from what this tab edits (published or saved elsewhere). */
-function changedElsewhere(flow: Flow): boolean {
+function changedElsewhere(flow: Pick<Flow, "published" | "draft">): boolean {
   const s = st();
   return (flow.published?.id ?? null) !== (s.published?.id ?? null) || (flow.draft?.version ?? 0) > (s.draft?.version ?? 0);
 }
@@ -66,8 +66,12 @@ async function poll() {
   if (!s.flowId || s.conflict || inFlight || document.hidden) return;
   const flowId = s.flowId;
   try {
-    const flow = await api.flow(flowId);
-    if (st().flowId === flowId && !inFlight && !st().conflict && changedElsewhere(flow)) st().set({ conflict: true });
+    // The list carries each flow's published revision and draft version without the
+    // document, so polling stays cheap however big the flow is.
+    const flow = (await api.flows()).flows.find((f) => f.id === flowId);
+    if (flow && st().flowId === flowId && !inFlight && !st().conflict && changedElsewhere({ published: flow.published ?? null, draft: flow.draft ?? null })) {
+      st().set({ conflict: true });
+    }
   } catch {
     // A failed poll is retried on the next tick; saving reports real trouble.
   }

@@ -1,11 +1,11 @@
 // The flow canvas: React Flow on the store's nodes and edges. The store owns the document;
 // this component turns gestures (drop, connect, drag end) into store actions.
 import {
-  Background, BackgroundVariant, Controls, MiniMap, ReactFlow, useReactFlow,
+  Background, BackgroundVariant, ControlButton, Controls, MiniMap, ReactFlow, useReactFlow,
   type Connection, type FinalConnectionState, type Node, type OnConnectEnd,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
-import { useCallback, useEffect, type DragEvent } from "react";
+import { useCallback, useEffect, useState, type DragEvent } from "react";
 import { WIDGET_DRAG_TYPE } from "../core/dnd";
 import { addWidgetAt, connectOutput, moveTo } from "../store/actions";
 import { useEditor } from "../store/editor";
@@ -25,6 +25,17 @@ export function Canvas() {
   const onEdgesChange = useEditor((s) => s.onEdgesChange);
   const reveal = useEditor((s) => s.reveal);
   const flow = useReactFlow();
+  // A big flow opens at reading size on its trigger: fitting thousands of widgets on screen
+  // would render every one of them at once, unreadably small.
+  const [big] = useState(() => nodes.length > BIG);
+  // The map redraws every widget on each pan: off by default on big flows (a button shows it).
+  const [showMap, setShowMap] = useState(() => !big);
+  const startAtTrigger = useCallback(() => {
+    const trigger = useEditor.getState().nodes.find((n) => n.data.widget.type === "trigger") ?? useEditor.getState().nodes[0];
+    if (!trigger) return;
+    const box = document.querySelector(".canvas")?.getBoundingClientRect();
+    flow.setViewport({ x: (box?.width ?? 1000) / 2 - (trigger.position.x + 130) * 0.8, y: 80 - trigger.position.y * 0.8, zoom: 0.8 });
+  }, [flow]);
 
   useEffect(() => {
     if (!reveal) return;
@@ -87,14 +98,19 @@ export function Canvas() {
         connectionRadius={30}
         minZoom={0.05}
         maxZoom={2}
-        fitView
+        fitView={!big}
         fitViewOptions={{ maxZoom: 1, padding: 0.15 }}
+        onInit={big ? startAtTrigger : undefined}
         defaultEdgeOptions={{ type: "smoothstep", pathOptions: { borderRadius: 12 } } as object}
         proOptions={{ hideAttribution: false }}
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.4} color="#c5ccd8" />
-        <Controls position="bottom-left" showInteractive={false} />
-        <MiniMap position="bottom-right" pannable zoomable nodeColor={minimapColor} nodeStrokeWidth={0} />
+        <Controls position="bottom-left" showInteractive={false}>
+          <ControlButton onClick={() => setShowMap((v) => !v)} title={showMap ? "Hide the map" : "Show the map"} aria-label="Map">
+            <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth={2}><path d="M3 6l6-3 6 3 6-3v15l-6 3-6-3-6 3z M9 3v15 M15 6v15" /></svg>
+          </ControlButton>
+        </Controls>
+        {showMap && <MiniMap position="bottom-right" pannable zoomable nodeColor={minimapColor} nodeStrokeWidth={0} />}
       </ReactFlow>
     </div>
   );
