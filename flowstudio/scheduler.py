@@ -2,7 +2,9 @@
 
 Timers are rows in the database (`executions.due_at`), not in memory: after a
 restart the scheduler finds the ones that fell due while nothing ran. Several
-processes may each run a scheduler; the service fires each timer once.
+processes may each run a scheduler: each claims a batch of due timers before firing
+them (`Store.claim_due`), so each timer fires once and the schedulers share a backlog
+instead of queueing on the same timers.
 """
 from __future__ import annotations
 
@@ -15,9 +17,10 @@ log = logging.getLogger(__name__)
 class Scheduler:
     """A daemon thread calling `service.fire_due()` every `interval` seconds."""
 
-    def __init__(self, service, interval: float = 1.0):
+    def __init__(self, service, interval: float = 1.0, batch: int = 100):
         self.service = service
         self.interval = interval
+        self.batch = batch
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.fired = 0
@@ -38,14 +41,16 @@ class Scheduler:
 
     def run_once(self) -> int:
         """Fire what is due now; returns how many timers fired."""
-        fired = len(self.service.fire_due())
+        fired = len(self.service.fire_due(limit=self.batch))
         self.fired += fired
         return fired
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            backlog = False
             try:
-                self.run_once()
+                backlog = self.run_once() >= self.batch  # a full batch: more may be due now
             except Exception:  # noqa: BLE001 - a failing round must not kill the scheduler
                 log.exception("firing due timers failed; trying again in %.1f s", self.interval)
-            self._stop.wait(self.interval)
+            if not backlog:
+                self._stop.wait(self.interval)

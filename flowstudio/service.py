@@ -128,6 +128,10 @@ class FlowService:
         # Called with (flow_id, session_key, TurnResult) after each saved turn: the
         # browser's live view and test-run console (web/live.py) listen here.
         self.listeners: list[Callable[[str, str, TurnResult], None]] = []
+        # How long a claimed timer stays with this process (see fire_due): longer than
+        # firing one takes (HTTP widgets wait up to 10 s), short enough that a timer
+        # claimed by a process that died fires soon after.
+        self.timer_lease = timedelta(seconds=60)
 
     # ------------------------------------------------------------ entry points
 
@@ -197,14 +201,25 @@ class FlowService:
         return self._resume_by_id(flow_id, execution_id, ev.EndRequested(reason), None)
 
     def fire_due(self, now: datetime | None = None, limit: int = 100) -> list[TurnResult]:
-        """Fire every timer due by `now` (timeouts and expiries), each exactly once."""
+        """Fire up to `limit` timers due by `now` (timeouts and expiries), each once.
+
+        They are claimed first (`Store.claim_due`): schedulers of other processes fire
+        other timers meanwhile instead of queueing on these. A timer that fails is
+        retried when its claim (`timer_lease`) runs out; the others still fire, then
+        the first failure is raised."""
         now = now or self.clock()
-        results = []
-        for row in self.store.due(now, limit):
-            result = self._turn(row.flow_id, row.session_key, lambda r, n: _timer_event(self.flows, r, now),
-                                execution_id=row.id, now=now)
+        results, failure = [], None
+        for row in self.store.claim_due(now, now + self.timer_lease, limit):
+            try:
+                result = self._turn(row.flow_id, row.session_key, lambda r, n: _timer_event(self.flows, r, now),
+                                    execution_id=row.id, now=now)
+            except Exception as exc:  # noqa: BLE001 - raised below, once every claimed timer had its turn
+                failure = failure or exc
+                continue
             if result.status != "ignored":
                 results.append(result)
+        if failure is not None:
+            raise failure
         return results
 
     def fire_timer(self, flow_id: str, execution_id: str, now: datetime | None = None) -> TurnResult:

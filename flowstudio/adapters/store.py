@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..engine import jsontext
@@ -87,6 +87,12 @@ _ADVANCE = update(t.executions).where(and_(
     version=bindparam("b_new_version"), **{k: bindparam(k) for k in _CHANGING})
 _ADVANCE_CALL = _ADVANCE.values(call_sid=bindparam("b_call_sid"))
 _ADD_TURN = insert(t.turns)
+# 'active' written out, not bound: PostgreSQL then always matches the partial index on
+# due_at (WHERE status = 'active'), also in the generic plans of prepared statements.
+_DUE_NOW = and_(t.executions.c.status == literal_column("'active'"), t.executions.c.due_at <= bindparam("now"))
+_ANY_DUE = select(t.executions.c.id).where(_DUE_NOW).limit(1)
+_DUE = (select(t.executions.c.id, t.executions.c.flow_id, t.executions.c.session_key).where(_DUE_NOW)
+        .order_by(t.executions.c.due_at).limit(bindparam("limit")).with_for_update(skip_locked=True))
 _LATEST_ID = select(t.revisions.c.id).where(t.revisions.c.flow_id == bindparam("flow_id")).order_by(
     t.revisions.c.number.desc()).limit(1)
 _ADD_OUTBOX = insert(t.outbox)
@@ -272,6 +278,24 @@ class Store:
                 select(t.executions.c.id, t.executions.c.flow_id, t.executions.c.session_key)
                 .where(and_(t.executions.c.status == "active", t.executions.c.due_at <= now))
                 .order_by(t.executions.c.due_at).limit(limit)))
+
+    def claim_due(self, now: datetime, until: datetime, limit: int = 100) -> list:
+        """Claim up to `limit` active executions whose timer is due at `now`, oldest
+        first, for this process: their `due_at` moves to `until` in the same write
+        transaction, so another process's scheduler neither takes them nor (on
+        PostgreSQL, FOR UPDATE SKIP LOCKED) waits for them; it claims the next ones.
+        Firing the timer saves the execution's real `due_at`; should this process die
+        first, the timer falls due again at `until`. SQLite has one writer at a time,
+        so its write transaction alone keeps two claims apart."""
+        with self.engine.connect() as conn:  # most rounds find nothing: no write lock for them
+            if conn.execute(_ANY_DUE, {"now": now}).first() is None:
+                return []
+        with self._write() as conn:
+            rows = list(conn.execute(_DUE, {"now": now, "limit": limit}))
+            if rows:
+                conn.execute(update(t.executions).where(t.executions.c.id.in_([r.id for r in rows]))
+                             .values(due_at=until))
+        return rows
 
     def count(self, status: str | None = None) -> int:
         """How many executions there are (with this status)."""

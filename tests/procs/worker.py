@@ -4,7 +4,8 @@
     python tests/procs/worker.py URL FLOWS_DIR [options] fire
     python tests/procs/worker.py URL FLOWS_DIR [options] serve
 
-Options: --flow ID, --contact NUMBER, --now ISO (the FakeClock's time),
+Options: --flow ID, --contact NUMBER, --now ISO (the FakeClock's time), --limit N (`fire`
+in rounds of N timers until one finds nothing),
 --kill-at {http,commit} with --kill-on-sid SID and --marker PATH (die with SIGKILL in the
 middle of that message's turn), --wait (print a "ready" line, then start on a stdin line).
 
@@ -105,11 +106,17 @@ def send(service: FlowService, killer: Killer, args, sid: str, body: str) -> Non
     emit(event="turn", pid=os.getpid(), sid=sid, body=body, **summary(result))
 
 
-def fire(service: FlowService, now: str | None) -> None:
+def fire(service: FlowService, now: str | None, limit: int | None = None) -> None:
+    """One `fire_due` of up to 1,000 timers; with `limit`, rounds of `limit` until a
+    round finds nothing (like a scheduler working through a backlog)."""
     if now:
         service.clock.now = datetime.fromisoformat(now)
-    for result in service.fire_due(service.clock(), limit=1000):
-        emit(event="fired", pid=os.getpid(), **summary(result))
+    while True:
+        results = service.fire_due(service.clock(), limit=limit or 1000)
+        for result in results:
+            emit(event="fired", pid=os.getpid(), **summary(result))
+        if limit is None or not results:
+            return
 
 
 def main(argv=None) -> int:
@@ -125,6 +132,7 @@ def main(argv=None) -> int:
     parser.add_argument("--kill-on-sid")
     parser.add_argument("--marker")
     parser.add_argument("--wait", action="store_true")
+    parser.add_argument("--limit", type=int)
     args = parser.parse_args(argv)
 
     killer = Killer(args.kill_at, args.kill_on_sid, args.marker)
@@ -137,7 +145,7 @@ def main(argv=None) -> int:
             sid, _, body = item.partition("=")
             send(service, killer, args, sid, body)
     elif args.mode == "fire":
-        fire(service, None)
+        fire(service, None, args.limit)
     else:
         for line in sys.stdin:
             command = json.loads(line)
