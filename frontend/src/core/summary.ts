@@ -27,6 +27,9 @@ export function widgetSummary(widget: WidgetDoc): string {
       return str("to") ? clip("Calls " + str("to")) : "";
     case "make-outgoing-call-v2":
       return str("to") ? clip("Calls " + str("to")) : "";
+    case "send-message":
+    case "send-and-wait-for-reply":
+      return str("body") ? clip(str("body")) : "";
     case "enqueue-call":
       return str("queue_name") ? clip("Queue " + str("queue_name")) : "";
   }
