@@ -52,3 +52,19 @@ def names_on_canvas(page: Page) -> set[str]:
 def press(page: Page, keys: str) -> None:
     """Press a shortcut with the focus on the canvas (not in a form field)."""
     page.keyboard.press(keys.replace("Mod", MOD))
+
+
+def rename_selected(page: Page, new_name: str) -> None:
+    """Type a new name in the inspector's "Widget name" box and confirm it."""
+    box = page.locator("#insp-name")
+    box.fill(new_name)
+    box.press("Enter")
+    expect(node(page, new_name)).to_be_visible()
+
+
+def fill_field(page: Page, label: str, text: str, within=None) -> None:
+    """Fill an inspector field by its label and leave it (the form commits on blur)."""
+    scope = within or page.locator(".inspector-panel")
+    field = scope.get_by_label(re.compile(f"^{re.escape(label)}( \\*)?$"))
+    field.fill(text)
+    field.blur()

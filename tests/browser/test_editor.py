@@ -5,7 +5,8 @@ import re
 import yaml
 from playwright.sync_api import expect
 
-from .editor import center, connect, drop_widget, names_on_canvas, node, open_flow, press, wait_saved
+from .editor import (center, connect, drop_widget, fill_field, names_on_canvas, node, open_flow, press, rename_selected,
+                     wait_saved)
 
 
 def test_list_create_and_open_blank_flow(page, server):
@@ -22,21 +23,81 @@ def test_list_create_and_open_blank_flow(page, server):
 
 
 def test_build_first_part_of_appointment_confirmation(page, server):
+    """From a blank flow: ask, save the reply, check it, confirm; publish; the YAML file says so."""
     flow_id = server.new_flow("build")
     open_flow(page, flow_id)
-    drop_widget(page, "send-and-wait-for-reply", 500, 300)
-    expect(node(page, "send_and_wait_for_reply_1")).to_be_visible()
-    drop_widget(page, "set-variables", 500, 550)
-    expect(node(page, "set_variables_1")).to_be_visible()
-    connect(page, "Trigger", "Incoming Message", "send_and_wait_for_reply_1")
-    connect(page, "send_and_wait_for_reply_1", "Reply", "set_variables_1")
-    expect(page.locator(".react-flow__edge")).to_have_count(2)
+    drop_widget(page, "send-and-wait-for-reply", 450, 230)
+    rename_selected(page, "ask_confirmation")
+    fill_field(page, "Message body", "Please confirm your appointment. Reply YES to confirm or NO to cancel.")
+    drop_widget(page, "set-variables", 450, 420)
+    rename_selected(page, "save_reply")
+    page.get_by_role("button", name="+ Add variable").click()
+    page.locator(".inspector-panel").get_by_placeholder("Key").fill("reply")
+    page.locator(".inspector-panel").get_by_placeholder("Key").blur()
+    value = page.locator(".inspector-panel").get_by_placeholder("Value")
+    value.fill("{{widgets.ask_confirmation.inbound.Body}}")
+    value.blur()
+    drop_widget(page, "split-based-on", 450, 600)
+    rename_selected(page, "check_reply")
+    fill_field(page, "Variable to test", "{{flow.variables.reply}}")
+    page.get_by_role("button", name="+ Add branch").click()
+    condition = page.locator(".insp-condition").first
+    condition.locator("select").select_option("matches_any_of")
+    fill_field(page, "Value", "yes,y,confirm", within=condition)
+    fill_field(page, "Label", "Confirmed", within=condition)
+    drop_widget(page, "send-message", 250, 680)
+    rename_selected(page, "confirmed_message")
+    fill_field(page, "Message body", "Thank you! Your appointment is confirmed.")
+
+    connect(page, "Trigger", "Incoming Message", "ask_confirmation")
+    connect(page, "ask_confirmation", "Reply", "save_reply")
+    connect(page, "save_reply", "Next", "check_reply")
+    connect(page, "check_reply", "Confirmed", "confirmed_message")
+    connect(page, "check_reply", "No Condition Matches", "ask_confirmation")
+    expect(page.locator(".react-flow__edge")).to_have_count(5)
+    expect(page.get_by_role("button", name="No problems")).to_be_visible()
     wait_saved(page)
-    draft = server.api("GET", f"/api/flows/{flow_id}").json()["document"]
-    widgets = {w["name"]: w for w in draft["widgets"]}
-    assert widgets["Trigger"]["transitions"]["incomingMessage"] == "send_and_wait_for_reply_1"
-    assert widgets["send_and_wait_for_reply_1"]["transitions"]["incomingMessage"] == "set_variables_1"
-    assert widgets["send_and_wait_for_reply_1"]["properties"]["timeout"] == 3600
+
+    page.get_by_role("button", name="Publish").click()
+    page.get_by_label("What did you change?").fill("First part of the confirmation")
+    page.get_by_role("dialog").get_by_role("button", name="Publish").click()
+    expect(page.get_by_test_id("save-status")).to_contain_text("is live")
+    on_disk = yaml.safe_load((server.flows / f"{flow_id}.yaml").read_text())
+    widgets = {w["name"]: w for w in on_disk["widgets"]}
+    assert widgets["Trigger"]["transitions"]["incomingMessage"] == "ask_confirmation"
+    ask = widgets["ask_confirmation"]
+    assert ask["type"] == "send-and-wait-for-reply"
+    assert ask["properties"]["body"].startswith("Please confirm your appointment")
+    assert ask["properties"]["timeout"] == 3600
+    assert ask["transitions"]["incomingMessage"] == "save_reply"
+    assert widgets["save_reply"]["properties"]["variables"] == [
+        {"key": "reply", "value": "{{widgets.ask_confirmation.inbound.Body}}"}]
+    assert widgets["save_reply"]["transitions"]["next"] == "check_reply"
+    check = widgets["check_reply"]
+    assert check["properties"]["input"] == "{{flow.variables.reply}}"
+    assert check["transitions"]["noMatch"] == "ask_confirmation"
+    assert check["transitions"]["match"] == [{"next": "confirmed_message", "conditions": [
+        {"type": "matches_any_of", "value": "yes,y,confirm", "friendly_name": "Confirmed"}]}]
+    assert set(on_disk["ui"]) == set(widgets)
+
+
+def test_rename_updates_references(page, server):
+    flow_id = server.new_flow("rename", example="appointment-confirmation")
+    open_flow(page, flow_id)
+    node(page, "ask_confirmation").click()
+    rename_selected(page, "ask_patient")
+    expect(node(page, "ask_confirmation")).to_have_count(0)
+    expect(page.locator('.react-flow__edge[data-id="Trigger::incomingMessage"]')).to_have_count(1)
+    wait_saved(page)
+    doc = server.api("GET", f"/api/flows/{flow_id}").json()["document"]
+    widgets = {w["name"]: w for w in doc["widgets"]}
+    assert widgets["Trigger"]["transitions"]["incomingMessage"] == "ask_patient"
+    assert widgets["not_understood"]["transitions"]["sent"] == "ask_patient"
+    assert widgets["save_reply"]["properties"]["variables"][0]["value"] == "{{widgets.ask_patient.inbound.Body}}"
+    assert "ask_patient" in doc["ui"] and "ask_confirmation" not in doc["ui"]
+    press(page, "Escape")
+    press(page, "Mod+z")
+    expect(node(page, "ask_confirmation")).to_be_visible()
 
 
 def test_undo_redo_delete_and_move(page, server):
