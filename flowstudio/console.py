@@ -249,10 +249,11 @@ class ConsoleSession:
 
     def state(self) -> dict:
         """The session as the panel shows it when it opens."""
-        row = self._active()
+        last = self.base.store.execution(self.phone.execution_id) if self.phone.execution_id else None
+        row = last if last is not None and last.status == "active" else None
         return {"session": self.id, "flow": self.flow_id, "contact": self.phone.contact,
                 "number": self.phone.number, "revision": self.program.revision if self.program else None,
-                "execution_id": self.phone.execution_id, "status": row.status if row else "idle",
+                "execution_id": self.phone.execution_id, "status": last.status if last is not None else "idle",
                 "waiting": self.phone.waiting if row else None, "now": self.clock().isoformat(),
                 "mocks": dict(self.mocks), "in_call": bool(self.phone.call_sid and row is not None),
                 "steps": len(self.steps)}

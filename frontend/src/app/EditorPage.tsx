@@ -5,6 +5,8 @@ import { useCallback, useEffect, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { api, ApiError } from "../api/client";
 import { Canvas } from "../canvas/Canvas";
+import { ConsolePanel } from "../console/ConsolePanel";
+import { RunHighlight } from "../console/RunHighlight";
 import { FindBox } from "../canvas/FindBox";
 import { problemsLabel } from "../core/issues";
 import { HistoryPanel } from "../history/HistoryPanel";
@@ -105,6 +107,7 @@ function Editor({ onHome }: { onHome(): void }) {
   const [panel, setPanel] = useState<Panel>(null);
   const [dialog, setDialog] = useState<"publish" | "help" | null>(null);
   const [finding, setFinding] = useState(false);
+  const [testing, setTesting] = useState(false); // the test-run console (console/)
   const flow = useReactFlow();
 
   useEffect(() => startSync(), []);
@@ -137,6 +140,8 @@ function Editor({ onHome }: { onHome(): void }) {
           {problemsLabel(issueCount)}
         </button>
         <button type="button" onClick={() => setPanel(panel === "history" ? null : "history")} aria-pressed={panel === "history"}>History</button>
+        <button type="button" onClick={() => setTesting(!testing)} aria-pressed={testing} data-testid="test-button"
+          title="Try the flow here: text or call it as a contact and watch each step">▶ Test</button>
         <button type="button" className="primary" onClick={() => setDialog("publish")} disabled={conflict}>Publish</button>
       </header>
       {conflict && <ConflictBanner />}
@@ -155,8 +160,10 @@ function Editor({ onHome }: { onHome(): void }) {
           {panel === "problems" && <ProblemsPanel onClose={() => setPanel(null)} />}
           {panel === "history" && <HistoryPanel onClose={() => setPanel(null)} onRestore={restore} />}
         </main>
-        <InspectorSlot />
+        {!testing && <InspectorSlot />}
+        {testing && flowId && <ConsolePanel flowId={flowId} onClose={() => setTesting(false)} />}
       </div>
+      <RunHighlight />
       {dialog === "publish" && <PublishDialog onClose={() => setDialog(null)} />}
       {dialog === "help" && <HelpDialog onClose={() => setDialog(null)} />}
     </div>
