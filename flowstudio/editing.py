@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from .widgets import registry
 
 FLOW_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
 EXAMPLES_DIR = Path(__file__).parent / "examples"
+CACHE_SIZE = 16
 STALE = "this flow changed elsewhere (published from another window, or its file changed on disk)"
 
 
@@ -51,6 +53,8 @@ class FlowEditor:
         self.flows = repository
         self.history = FlowStore(repository.store)
         self.clock = clock
+        self._cache: dict = {}
+        self._cache_lock = threading.Lock()
 
     # ------------------------------------------------------------ reading
 
@@ -65,19 +69,30 @@ class FlowEditor:
                 "published": _revision(latest, latest.id if latest else None) if latest else None,
                 "draft": _draft(draft)}
 
-    def get(self, flow_id: str) -> dict:
+    def get(self, flow_id: str, with_yaml: bool = False) -> dict:
         """The flow as the editor opens it: the draft if there is one, else the published
-        document, with its canonical YAML and its problems."""
+        document, and its problems; with `with_yaml`, also its canonical YAML (which costs
+        more than everything else for a big flow: the editor does not need it to open)."""
         self._require(flow_id)
         published, issues = self._published_document(flow_id)
         draft = self.history.draft(flow_id)
         document = draft.data if draft is not None else published
         if draft is not None:
-            issues = self.validate(document)
+            issues = self._draft_issues(flow_id, draft)
         latest = self._latest(flow_id)
         return {"id": flow_id, "name": (document or {}).get("name", flow_id),
                 "published": _revision(latest, latest.id) if latest else None, "draft": _draft(draft),
-                "document": document, "yaml": _yaml(document), "issues": issues}
+                "document": document, "issues": issues, **({"yaml": _yaml(document)} if with_yaml else {})}
+
+    def status(self, flow_id: str) -> dict:
+        """Just enough to tell whether the flow changed elsewhere: cheap, for polling."""
+        self._require(flow_id)
+        self.flows.problems(flow_id)   # a file changed on disk becomes a revision now
+        latest = self._latest_id(flow_id)
+        draft = self.history.draft(flow_id)
+        number = int(latest.rsplit("@", 1)[1]) if latest else None
+        return {"published": {"id": latest, "number": number} if latest else None,
+                "draft": {"version": draft.version, "updated_at": _iso(draft.updated_at)} if draft else None}
 
     def validate(self, document) -> list[Issue]:
         """The validator's issues for a document from the editor (nothing stored)."""
@@ -227,20 +242,45 @@ class FlowEditor:
 
     def _published_document(self, flow_id: str) -> tuple[dict | None, list[Issue]]:
         """The document the flow's file holds (or the newest revision when the file is
-        behind or unreadable), and its problems."""
+        behind or unreadable), and its problems. Cached by content: opening a big flow
+        again costs a file read and a hash, not a parse and a validation."""
         self.flows.problems(flow_id)   # brings the database up to date with the file
         path = self.flows.path(flow_id)
         try:
+            raw = path.read_bytes()
+        except OSError:
+            raw = b""
+        latest = self._latest(flow_id)
+        key = ("file", flow_id, hashlib.sha256(raw).hexdigest(), latest.id if latest else None,
+               frozenset(self.flows.ids()))
+        return self._cached(key, lambda: self._read_published(flow_id, path, latest, key[2], key[4]))
+
+    def _read_published(self, flow_id, path, latest, sha, ids) -> tuple[dict | None, list[Issue]]:
+        try:
             doc = load_flow_file(path)
         except FlowLoadError as exc:
-            latest = self.flows.store.latest_revision(flow_id)
-            return (latest.data if latest else None), exc.issues
-        latest = self._latest(flow_id)
-        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+            return (self.flows.store.revision(latest.id).data if latest else None), exc.issues
         if latest is not None and latest.sha256 != sha and self.history.known_sha(flow_id, sha):
             data = self.flows.store.revision(latest.id).data   # the file may be behind another machine's publish
-            return data, validate_data(data, set(self.flows.ids()))
-        return doc.data, validate_document(doc, set(self.flows.ids()))   # with the file's line numbers
+            return data, validate_data(data, set(ids))
+        return doc.data, validate_document(doc, set(ids))   # with the file's line numbers
+
+    def _draft_issues(self, flow_id: str, draft) -> list[Issue]:
+        key = ("draft", flow_id, draft.version, draft.updated_at, frozenset(self.flows.ids()))
+        return self._cached(key, lambda: self.validate(draft.data))[1]
+
+    def _cached(self, key, compute):
+        """`compute()` once per key; a few recent keys kept (results are never mutated)."""
+        with self._cache_lock:
+            if key in self._cache:
+                return self._cache[key]
+        value = compute()
+        value = value if isinstance(value, tuple) else (None, value)
+        with self._cache_lock:
+            self._cache[key] = value
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.pop(next(iter(self._cache)))
+        return value
 
     def _text(self, flow_id: str, which: str, field: str) -> list[str]:
         if which == "draft":

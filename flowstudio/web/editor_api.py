@@ -55,8 +55,15 @@ def create_flow():
 
 @blueprint.get("/flows/<flow_id>")
 def get_flow(flow_id: str):
-    """The flow as the editor opens it (draft or published), its YAML and its problems."""
-    return jsonify(_flow(editor().get(flow_id)))
+    """The flow as the editor opens it (draft or published) and its problems; its
+    canonical YAML too with `?include=yaml`."""
+    return jsonify(_flow(editor().get(flow_id, with_yaml=request.args.get("include") == "yaml")))
+
+
+@blueprint.get("/flows/<flow_id>/status")
+def flow_status(flow_id: str):
+    """The published revision and draft version only: for polling."""
+    return jsonify(editor().status(flow_id))
 
 
 @blueprint.put("/flows/<flow_id>/draft")

@@ -92,6 +92,8 @@ def test_draft_autosave_validates_and_counts_versions(client, flows_dir):
     assert (flows_dir / "appointment-confirmation.yaml").read_text() == before, "a draft never touches the file"
     again = opened(client)
     assert again["draft"]["version"] == 1 and again["document"]["widgets"][-1]["properties"]["body"] == "{{ broken"
+    assert again["issues"] == r.json["issues"] and "yaml" not in again
+    assert "body: '{{ broken'" in client.get("/api/flows/appointment-confirmation?include=yaml").json["yaml"]
 
 
 def test_a_save_from_a_stale_version_is_refused_not_applied(client):
@@ -152,6 +154,8 @@ def test_a_file_changed_on_disk_is_published_and_stales_open_editors(client, flo
     flow = opened(client)
     path = flows_dir / "appointment-confirmation.yaml"
     path.write_text(path.read_text().replace("See you soon!", "See you!"))
+    assert client.get("/api/flows/appointment-confirmation/status").json == {
+        "published": {"id": "appointment-confirmation@2", "number": 2}, "draft": None}
     now = opened(client)
     assert now["published"]["number"] == 2 and now["published"]["author"] == "file on disk"
     assert save(client, flow, edited(flow, "mine")).status_code == 409
