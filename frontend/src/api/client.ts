@@ -109,6 +109,9 @@ export const api = {
   createFlow: (body: { id: string; name?: string; example?: string; copy_of?: string }) =>
     request<Flow>("POST", "/api/flows", body),
   flow: (id: string) => request<Flow>("GET", `/api/flows/${enc(id)}`),
+  status: (id: string) =>
+    request<{ published: { id: string; number: number } | null; draft: { version: number } | null }>(
+      "GET", `/api/flows/${enc(id)}/status`),
   saveDraft: (id: string, body: { document: FlowDoc; version: number; base_revision: string | null; author?: string }) =>
     request<{ draft: Draft; issues: Issue[] }>("PUT", `/api/flows/${enc(id)}/draft`, body),
   discardDraft: (id: string) => request<void>("DELETE", `/api/flows/${enc(id)}/draft`),

@@ -66,10 +66,10 @@ async function poll() {
   if (!s.flowId || s.conflict || inFlight || document.hidden) return;
   const flowId = s.flowId;
   try {
-    // The list carries each flow's published revision and draft version without the
-    // document, so polling stays cheap however big the flow is.
-    const flow = (await api.flows()).flows.find((f) => f.id === flowId);
-    if (flow && st().flowId === flowId && !inFlight && !st().conflict && changedElsewhere({ published: flow.published ?? null, draft: flow.draft ?? null })) {
+    // The status carries the published revision and draft version without the document,
+    // so polling stays cheap however big the flow (or the number of flows) is.
+    const flow = await api.status(flowId);
+    if (st().flowId === flowId && !inFlight && !st().conflict && changedElsewhere(flow as Pick<Flow, "published" | "draft">)) {
       st().set({ conflict: true });
     }
   } catch {
