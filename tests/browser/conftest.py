@@ -48,7 +48,7 @@ def _free_port() -> int:
 class Server:
     """The server process, its flows folder and base URL."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, **env_extra: str):
         self.flows = root / "flows"
         shutil.copytree(REPO / "flows", self.flows)
         self.port = _free_port()
@@ -56,6 +56,7 @@ class Server:
         self.log = root / "server.log"
         env = {k: v for k, v in os.environ.items() if k not in OURS}
         env["FLOWSTUDIO_DATA_DIR"] = str(root / "data")
+        env.update(env_extra)
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(
                 [str(REPO / ".venv" / "bin" / "flowstudio"), "serve", "--flows", str(self.flows), "--port", str(self.port)],
@@ -65,7 +66,7 @@ class Server:
             if self.proc.poll() is not None:
                 pytest.fail(f"server exited early:\n{self.log.read_text()[-4000:]}")
             try:
-                if requests.get(self.base + "/api/flows", timeout=2).ok:
+                if requests.get(self.base + "/healthz", timeout=2).ok:
                     return
             except requests.RequestException:
                 pass

@@ -82,7 +82,7 @@ function NameDialog({ title, initial, action, onClose, onSubmit }: {
 
 type Pending = { kind: "new" } | { kind: "rename" | "duplicate" | "delete"; flow: FlowSummary } | null;
 
-export function FlowList({ onOpen }: { onOpen(id: string): void }) {
+export function FlowList({ onOpen, user, onSignOut }: { onOpen(id: string): void; user?: string | null; onSignOut?(): void }) {
   const [flows, setFlows] = useState<FlowSummary[] | null>(null);
   const [examples, setExamples] = useState<Example[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -104,7 +104,10 @@ export function FlowList({ onOpen }: { onOpen(id: string): void }) {
           <h1>Your flows</h1>
           <p className="muted">Each flow answers the texts and calls sent to its webhook URL. Paste that URL into your Twilio phone number's settings.</p>
         </div>
-        <button type="button" className="primary" onClick={() => setPending({ kind: "new" })}>+ New flow</button>
+        <div className="page-actions">
+          {onSignOut && <button type="button" onClick={onSignOut} title={user ? `Signed in as ${user}` : undefined}>Sign out</button>}
+          <button type="button" className="primary" onClick={() => setPending({ kind: "new" })}>+ New flow</button>
+        </div>
       </header>
       {error && <p className="error">{error}</p>}
       {flows && !flows.length && <p className="muted">No flows yet. Create your first one.</p>}
