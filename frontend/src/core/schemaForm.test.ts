@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import catalogFile from "../inspector/testdata/catalog.json";
+import catalogFile from "../test/catalog.json";
 import type { CatalogEntry, Issue } from "./types";
 import {
   atIndex,
@@ -17,7 +17,7 @@ import {
 
 // A copy of GET /api/widgets. Refresh it after changing a widget module:
 //   .venv/bin/python -c "from flowstudio.widgets import registry; import json; \
-//     print(json.dumps({'widgets': registry.catalog()}, indent=1))" > frontend/src/inspector/testdata/catalog.json
+//     print(json.dumps({'widgets': registry.catalog()}, indent=1))" > frontend/src/test/catalog.json
 const catalog = (catalogFile as { widgets: CatalogEntry[] }).widgets;
 const entry = (type: string) => catalog.find((e) => e.type === type)!;
 const fields = (type: string, value: unknown = {}) => fieldsFor(entry(type).properties, "properties", value);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import catalogFile from "../inspector/testdata/catalog.json";
+import catalogFile from "../test/catalog.json";
 import appointmentYaml from "../../../flows/appointment-confirmation.yaml?raw";
 import ivrYaml from "../../../flows/ivr-menu.yaml?raw";
 import type { CatalogEntry, FlowDoc } from "./types";

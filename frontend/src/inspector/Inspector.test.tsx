@@ -5,7 +5,7 @@
 import { act, useState } from "react";
 import { createRoot, type Root } from "react-dom/client";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import catalogFile from "./testdata/catalog.json";
+import catalogFile from "../test/catalog.json";
 import type { CatalogEntry, FlowDoc, Issue, WidgetDoc } from "../core/types";
 import { useEditor } from "../store/editor";
 import { Inspector } from "./index";
