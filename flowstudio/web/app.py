@@ -9,7 +9,8 @@ proxy), LISTEN_HOST (FLOWSTUDIO_LISTEN_HOST, set by `flowstudio serve`), INSECUR
 in this process; default True), PASSWORD (FLOWSTUDIO_PASSWORD) and API_TOKEN
 (FLOWSTUDIO_API_TOKEN) for the editor and API off loopback, SECRET_KEY
 (FLOWSTUDIO_SECRET_KEY; else one kept in the data folder), REDIS_URL (FLOWSTUDIO_REDIS_URL:
-socket.io's message queue, so live events cross processes; web/live.py), CLOCK, HTTP,
+socket.io's message queue, so live events cross processes; web/live.py) and REDIS_CHANNEL
+(FLOWSTUDIO_REDIS_CHANNEL, its pub/sub channel), CLOCK, HTTP,
 CHANNEL, NEW_ID (test doubles).
 """
 from __future__ import annotations

@@ -5,7 +5,10 @@
   connect with the websocket transport only, so several workers need no sticky sessions.
 - `FLOWSTUDIO_REDIS_URL` (config REDIS_URL) makes Redis the message queue: an event
   emitted by whichever process handled a webhook reaches the browsers connected to any
-  other process.
+  other process. Without it each process's browsers see only that process's turns.
+  The events go over one Redis pub/sub channel, `FLOWSTUDIO_REDIS_CHANNEL` (config
+  REDIS_CHANNEL, default "flowstudio"): pub/sub ignores the database number of the URL,
+  so two deployments (or test runs) sharing one Redis need channels of their own.
 - Access follows the API's rules (auth.py): off loopback a connection needs the logged-in
   session cookie (or the API token as `auth: {token}`); a connection from another site's
   page is refused (`Origin` must be this server).
@@ -45,7 +48,9 @@ def setup(app: Flask) -> SocketIO:
     """Create the app's SocketIO (with Redis as message queue when configured), register
     the events, and broadcast every saved turn to the flow's room."""
     app.config.setdefault("REDIS_URL", os.environ.get("FLOWSTUDIO_REDIS_URL") or None)
+    app.config.setdefault("REDIS_CHANNEL", os.environ.get("FLOWSTUDIO_REDIS_CHANNEL") or "flowstudio")
     socketio = SocketIO(app, async_mode="threading", message_queue=app.config["REDIS_URL"],
+                        channel=app.config["REDIS_CHANNEL"],
                         cors_allowed_origins=lambda origin, environ: _same_site(app, origin, environ),
                         manage_session=False, json=app.json)
     live = Live(app, socketio)

@@ -273,10 +273,11 @@ def test_with_redis_a_turn_is_published_for_the_other_processes(tmp_path):
         pytest.skip(f"no Redis at {url}: {exc}")
     flows = tmp_path / "flows"
     shutil.copytree(REPO / "flows", flows)
+    channel = f"flowstudio-test-{uuid.uuid4().hex[:8]}"   # not the channel of a server running here
     app = create_app({"FLOWS_DIR": str(flows), "DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": None,
-                      "SCHEDULER": False, "LISTEN_HOST": "127.0.0.1", "REDIS_URL": url})
+                      "SCHEDULER": False, "LISTEN_HOST": "127.0.0.1", "REDIS_URL": url, "REDIS_CHANNEL": channel})
     manager = app.extensions["flowstudio.live"].socketio.server.manager
-    manager.channel = f"flowstudio-test-{uuid.uuid4().hex[:8]}"   # not the channel of a server running here
+    assert manager.channel == channel
     sub = r.pubsub()
     sub.subscribe(manager.channel)
     sub.get_message(timeout=1)   # the subscription's confirmation
