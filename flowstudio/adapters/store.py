@@ -271,14 +271,6 @@ class Store:
             row = conn.execute(_INBOUND, {"key": key}).first()
         return row.response if row else None
 
-    def due(self, now: datetime, limit: int = 100) -> list:
-        """Active executions whose timer is due, oldest first."""
-        with self.engine.connect() as conn:
-            return list(conn.execute(
-                select(t.executions.c.id, t.executions.c.flow_id, t.executions.c.session_key)
-                .where(and_(t.executions.c.status == "active", t.executions.c.due_at <= now))
-                .order_by(t.executions.c.due_at).limit(limit)))
-
     def claim_due(self, now: datetime, until: datetime, limit: int = 100) -> list:
         """Claim up to `limit` active executions whose timer is due at `now`, oldest
         first, for this process: their `due_at` moves to `until` in the same write
