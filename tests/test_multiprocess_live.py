@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import sys
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -90,7 +91,32 @@ def text(server: Server, contact: str, body: str) -> list[str]:
                                         "To": "+15555550100", "Body": body}))
 
 
+def in_own_thread(work, *args) -> None:
+    """Run `work(*args)` in a thread of its own, raising what it raised: Playwright's sync
+    API refuses a thread where it already runs (the browser tests' session-wide Chromium,
+    when the whole suite runs)."""
+    outcome = {}
+
+    def target():
+        try:
+            work(*args)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the test's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name=work.__name__, daemon=True)
+    thread.start()
+    thread.join(120)
+    assert not thread.is_alive(), f"{work.__name__} did not finish in 120 s"
+    if "error" in outcome:
+        raise outcome["error"]
+
+
 def test_a_browser_on_one_process_sees_turns_handled_by_another_through_redis(cluster):
+    in_own_thread(browse, cluster)
+
+
+def browse(cluster):
+    """The test itself (see the module docstring), in Chromium of its own."""
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
