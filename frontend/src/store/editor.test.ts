@@ -43,4 +43,22 @@ describe("editor store", () => {
     useEditor.getState().setIssues([{ code: "c", severity: "error", message: "m", widget: "check_reply", path: null, file: null, line: null, column: null }]);
     expect(useEditor.getState().nodes.find((n) => n.id === "check_reply")!.data.errors).toBe(1);
   });
+
+  it("keeps an estimate until React Flow measures a node, and ignores a measurement that changes nothing", () => {
+    const node = useEditor.getState().nodes.find((n) => n.id === "save_reply")!;
+    expect(node.measured!.width).toBeGreaterThanOrEqual(240);
+    expect(node.handles!.map((h) => h.id)).toContain("in");
+    useEditor.getState().onNodesChange([{ id: "save_reply", type: "dimensions", dimensions: { width: 250, height: 90 } }]);
+    const measured = useEditor.getState().nodes.find((n) => n.id === "save_reply")!;
+    expect(measured.measured).toEqual({ width: 250, height: 90 });
+    expect(measured.handles).toBeUndefined();
+    const nodes = useEditor.getState().nodes;
+    useEditor.getState().onNodesChange([{ id: "save_reply", type: "dimensions", dimensions: { width: 250, height: 90 } }]);
+    expect(useEditor.getState().nodes).toBe(nodes);
+    // An edit elsewhere keeps the measurement; the edges are not rebuilt by a selection.
+    const edges = useEditor.getState().edges;
+    useEditor.getState().select(["check_reply"]);
+    expect(useEditor.getState().edges).toBe(edges);
+    expect(useEditor.getState().nodes.find((n) => n.id === "save_reply")!.measured).toEqual({ width: 250, height: 90 });
+  });
 });

@@ -50,14 +50,32 @@ export interface EditorState {
   set(partial: Partial<EditorState>): void;
 }
 
+// What the last edges were built from: a change of selection or problems leaves the edges
+// as they were, without going over every widget's outputs again.
+let edgesFrom: { widgets: unknown; selected: unknown; catalog: unknown; edges: Edge[] } | null = null;
+
 function derive(s: Pick<EditorState, "doc" | "catalog" | "issues" | "selection" | "selectedEdges" | "nodes" | "edges">) {
   if (!s.doc) return { nodes: [], edges: [] };
   const prevNodes = new Map(s.nodes.map((n) => [n.id, n]));
-  const prevEdges = new Map(s.edges.map((e) => [e.id, e]));
-  return {
-    nodes: buildNodes(s.doc, s.catalog, countByWidget(s.issues), s.selection, prevNodes),
-    edges: buildEdges(s.doc, s.selectedEdges, prevEdges),
-  };
+  const nodes = buildNodes(s.doc, s.catalog, countByWidget(s.issues), s.selection, prevNodes);
+  const e = edgesFrom;
+  if (e && e.edges === s.edges && e.widgets === s.doc.widgets && sameSet(e.selected as ReadonlySet<string>, s.selectedEdges) && e.catalog === s.catalog) {
+    return { nodes, edges: s.edges };
+  }
+  const edges = buildEdges(s.doc, s.selectedEdges, new Map(s.edges.map((x) => [x.id, x])), s.catalog);
+  edgesFrom = { widgets: s.doc.widgets, selected: s.selectedEdges, catalog: s.catalog, edges };
+  return { nodes, edges };
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  return a === b || (a.size === 0 && b.size === 0);
+}
+
+/** Whether a node change would change nothing: a size React Flow measured again, the same as stored. */
+function sameSize(change: NodeChange<WidgetNode>, byId: () => Map<string, WidgetNode>): boolean {
+  if (change.type !== "dimensions" || !change.dimensions || change.resizing !== undefined || change.setAttributes) return false;
+  const m = byId().get(change.id)?.measured;
+  return !!m && m.width === change.dimensions.width && m.height === change.dimensions.height;
 }
 
 /** Names in `names` that exist in `doc` (a selection after undo may name deleted widgets). */
@@ -143,7 +161,20 @@ export const useEditor = create<EditorState>()((set, get) => ({
     // Positions while dragging, sizes once measured, and selection changes come from React
     // Flow; only the end of a drag touches the document (see canvas onNodeDragStop).
     const s = get();
-    const nodes = applyNodeChanges(changes, s.nodes);
+    let index: Map<string, WidgetNode> | null = null;
+    const byId = () => (index ??= new Map(s.nodes.map((n) => [n.id, n])));
+    if (changes.some((c) => c.type === "dimensions")) changes = changes.filter((c) => !sameSize(c, byId));
+    if (!changes.length) return; // no new node array: React Flow has nothing to redo
+    let nodes = applyNodeChanges(changes, s.nodes);
+    if (changes.some((c) => c.type === "dimensions")) {
+      // Measured: the estimated handle positions go (React Flow keeps the ones it measured).
+      const measured = new Set(changes.flatMap((c) => (c.type === "dimensions" && c.dimensions ? [c.id] : [])));
+      nodes = nodes.map((n) => {
+        if (!n.handles || !measured.has(n.id)) return n;
+        const { handles: _, ...rest } = n;
+        return rest;
+      });
+    }
     const patch: Partial<EditorState> = { nodes };
     if (changes.some((c) => c.type === "select")) {
       patch.selection = new Set(nodes.filter((n) => n.selected).map((n) => n.id));
