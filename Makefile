@@ -44,8 +44,9 @@ test: install chromium
 	cd frontend && npm test --silent
 	$(VENV)/bin/pytest -q
 
-bench: install
-	$(PY) benchmarks/run.py
+# make bench ARGS="-k editor" runs only the rows (or modules) whose name contains "editor".
+bench: install chromium
+	$(PY) benchmarks/run.py $(ARGS)
 
 # Re-pin the whole dependency tree after changing pyproject.toml.
 lock:
