@@ -79,7 +79,7 @@ class FlowRepository:
     def exists(self, flow_id: str) -> bool:
         """Whether `flow_id` names a flow file (one stat, for every webhook)."""
         return (bool(flow_id) and not flow_id.startswith(".") and not flow_id.endswith(".test")
-                and self.path(flow_id).is_file())
+                and os.path.isfile(os.path.join(self.directory, f"{flow_id}.yaml")))
 
     def path(self, flow_id: str) -> Path:
         """The file of a flow."""

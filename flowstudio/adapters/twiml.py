@@ -10,6 +10,7 @@ call hangs up.
 from __future__ import annotations
 
 from typing import Callable
+from xml.etree.ElementTree import _escape_attrib, _escape_cdata  # what TwiML.to_xml escapes with
 
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Dial, Enqueue, Gather, VoiceResponse
@@ -19,12 +20,15 @@ from ..engine import effects as fx
 # callback(widget, extra query params) -> the URL Twilio should call back
 CallbackUrl = Callable[..., str]
 
+_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 APOLOGY = "Sorry, this service is not available right now. Please try again later."
 
 
 def messaging(replies: list, status_url: Callable[[str], str] | None = None) -> str:
     """`<Response>` with one `<Message>` per reply; `status_url(widget)` asks Twilio
     to report delivery (so an undelivered question follows `deliveryFailure`)."""
+    if replies and all(isinstance(r.body, str) and r.body and not r.media_urls for r in replies):
+        return _plain_messages(replies, status_url)
     response = MessagingResponse()
     for reply in replies:
         attrs = {"action": status_url(reply.widget)} if status_url and reply.widget else {}
@@ -36,6 +40,19 @@ def messaging(replies: list, status_url: Callable[[str], str] | None = None) -> 
         else:
             response.message(reply.body, **attrs)
     return str(response)
+
+
+def _plain_messages(replies: list, status_url) -> str:
+    """What the builder above writes for text-only replies, as text: every SMS answer
+    needs it, and ElementTree takes about 0.1 ms to write it. The same escaping
+    functions as ElementTree's, so the same bytes."""
+    parts = [_DECLARATION, "<Response>"]
+    for reply in replies:
+        action = status_url(reply.widget) if status_url and reply.widget else None
+        parts.append(f'<Message action="{_escape_attrib(action)}">' if action is not None else "<Message>")
+        parts += (_escape_cdata(reply.body), "</Message>")
+    parts.append("</Response>")
+    return "".join(parts)
 
 
 def voice(effects: list, callback: CallbackUrl, token: int | None, ended: bool) -> str:

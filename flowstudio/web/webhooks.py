@@ -9,6 +9,7 @@ status callbacks: a finished call ends its execution, an undelivered message fol
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, current_app, request, url_for
 from twilio.request_validator import RequestValidator
@@ -27,6 +28,7 @@ MAX_WEBHOOK_BODY = 64 * 1024
 OURS = ("execution", "widget", "token")          # query parameters we add to callback URLs
 CALL_OVER = ("completed", "busy", "failed", "no-answer", "canceled")
 NOT_DELIVERED = ("undelivered", "failed")
+_PATH_SAFE = "!$&'()*+,/:;=@"   # werkzeug's default converter quotes path parts with this
 
 
 @blueprint.before_request
@@ -130,7 +132,12 @@ def _voice(flow_id: str, result: TurnResult) -> Response:
 
 
 def _status_url(flow_id: str, execution: str | None, widget: str) -> str:
-    return url_for("webhooks.status", flow_id=flow_id, execution=execution, widget=widget)
+    """url_for("webhooks.status", flow_id=..., execution=..., widget=...), written with
+    werkzeug's own quoting: every SMS answer carries one, and url_for costs 40 µs."""
+    query = urlencode([(k, v) for k, v in (("execution", execution), ("widget", widget)) if v is not None],
+                      safe="!$'()*,/:;?@")
+    path = f"{request.script_root}/webhooks/{quote(flow_id, safe=_PATH_SAFE)}/status"
+    return f"{path}?{query}" if query else path
 
 
 def _xml(body: str) -> Response:

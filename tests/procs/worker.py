@@ -90,6 +90,25 @@ def build(args, killer: Killer) -> FlowService:
         if killer.armed("commit") and statement.lstrip().upper().startswith("INSERT INTO TURNS"):
             killer.die("inside save_turn, before commit")
 
+    @event.listens_for(store.engine, "connect")
+    def _trace(dbapi_conn, _record):
+        # On SQLite, save_turn runs its statements on the sqlite3 connection, without
+        # Core's events: die as its COMMIT starts, after the turn was inserted.
+        if not hasattr(dbapi_conn, "set_trace_callback"):
+            return
+        seen = {"turn": False}
+
+        def statement(sql: str) -> None:
+            sql = sql.lstrip().upper()
+            if sql.startswith("BEGIN"):
+                seen["turn"] = False
+            elif sql.startswith("INSERT INTO TURNS"):
+                seen["turn"] = True
+            elif sql.startswith("COMMIT") and seen["turn"] and killer.armed("commit"):
+                killer.die("inside save_turn, before commit")
+
+        dbapi_conn.set_trace_callback(statement)
+
     service = FlowService(store, FlowRepository(args.flows, store, clock), http=http, channel=RecordingChannel(),
                           clock=clock)
     if args.flow:
