@@ -1,7 +1,7 @@
 """Inbound SMS turns through the real webhook, served by gunicorn, under load from another process.
 
 Two servers run side by side for the whole benchmark, each a gunicorn started the way
-`flowstudio serve` starts it (`flowstudio.server.serve`: gthread, 1 worker, 8 threads,
+`flowstudio serve` starts it (`flowstudio.server.serve`: gthread, 1 worker, 64 threads,
 access log on stdout, here sent to /dev/null), on 127.0.0.1 and a free port:
 - FlowStudio: `flowstudio.create_app()` with FLOWSTUDIO_DATA_DIR (a temp folder: the
   SQLite file `flowstudio.db`), FLOWSTUDIO_FLOWS_DIR (a temp folder holding one flow,
@@ -55,7 +55,7 @@ RPS = "webhook SMS turns/s (SQLite)"
 P99 = "webhook p99 at half max rate"
 
 CONTACTS = 500
-MAX_CONNECTIONS = 16      # closed loop: more than the 8 server threads, so none idles
+MAX_CONNECTIONS = 16      # closed loop: enough requests in flight that the one worker never idles
 RATE_CONNECTIONS = 32     # open loop: enough that the generator never waits for a free connection
 WARMUP_S = 3.0
 MAX_S, MAX_ROUNDS = 4.0, 3
