@@ -3,7 +3,7 @@ Flask app with the same workers, in the same run: how throughput grows with proc
 
 For each worker count N (1, 2, 4), two servers run side by side, each a gunicorn
 started as `flowstudio serve --workers N` starts it (`flowstudio.server.serve`: gthread,
-N workers of 8 threads, access log to /dev/null), on 127.0.0.1:
+N workers of 64 threads, access log to /dev/null), on 127.0.0.1:
 - FlowStudio: `flowstudio.create_app()` on a new, empty PostgreSQL database (created for
   this N, migrated by the first worker to start, dropped afterwards), with
   bench_runtime's 3-widget SMS turn (`FLOW`) as the only flow;
@@ -11,8 +11,8 @@ N workers of 8 threads, access log to /dev/null), on 127.0.0.1:
 The load is `loadgen.py` in its own process (one thread, keep-alive connections), as in
 bench_webhook.py: each of 500 contacts first starts its conversation, then each server
 gets WARMUP_S of closed-loop load; then ROUNDS rounds of ROUND_S per server in turns
-(bare, FlowStudio, bare, ...), 32 connections for every N (more than one worker's 8
-threads, so no worker idles for want of requests); the median round counts. Every
+(bare, FlowStudio, bare, ...), 32 connections for every N (so no worker idles for want
+of requests); the median round counts. Every
 FlowStudio answer must be a resumed turn's reply.
 
 Rows, for N = 1, 2, 4:
