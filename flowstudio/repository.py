@@ -164,23 +164,23 @@ class FlowRepository:
         errors = [i for i in issues if i.is_error]
         latest = self.store.latest_revision(flow_id)
         if latest is not None and (latest.sha256 == sha or (doc is not None and doc.data == latest.data)):
-            entry.issues = []   # what runs already (perhaps written in another layout)
+            entry.issues, running = [], latest.id   # what runs already (perhaps written in another layout)
         elif first_sight and latest is not None and self.history.known_sha(flow_id, sha):
             # An older revision: this folder is behind the database. Catch the file up.
             log.info("%s holds an older revision of '%s' than the published %s: rewriting it", path, flow_id,
                      latest.id)
             self._write_file(path, latest.data, entry)
-            entry.issues = []
+            entry.issues, running = [], latest.id
         elif errors or doc is None:
             entry.issues = errors
-            if entry.program is None:
-                entry.program = self._last_recorded(flow_id)
+            if entry.program is None and latest is not None:
+                entry.program = self.program(flow_id, latest.id)
             return
         else:
             entry.issues = []
-            self.store.ensure_revision(flow_id, sha, doc.data, self._now(), author=DISK_AUTHOR,
-                                       message=f"{path.name} changed on disk")
-        entry.program = self._last_recorded(flow_id)
+            running = self.store.ensure_revision(flow_id, sha, doc.data, self._now(), author=DISK_AUTHOR,
+                                                 message=f"{path.name} changed on disk")
+        entry.program = self.program(flow_id, running)
         entry.checked = time.monotonic()
 
     def _follow_head(self, flow_id: str, entry: _Entry) -> None:
@@ -191,9 +191,9 @@ class FlowRepository:
             entry.program = self.program(flow_id, row)
 
     def _write_file(self, path: Path, data: dict, entry: _Entry) -> None:
-        text = dump_flow(data).encode()
-        write_atomic(path, text.decode())
-        entry.sha = hashlib.sha256(text).hexdigest()
+        text = dump_flow(data)
+        write_atomic(path, text)
+        entry.sha = hashlib.sha256(text.encode()).hexdigest()
         st = path.stat()
         entry.stat = (st.st_mtime_ns, st.st_size)
 
