@@ -60,13 +60,12 @@ class FlowEditor:
 
     def summary(self, flow_id: str) -> dict:
         """The flow-list row of a flow: name, validity, published revision, draft."""
-        document, issues = self._published_document(flow_id)
+        document, issues, latest = self._published_document(flow_id)
         draft = self.history.draft(flow_id)
-        latest = self._latest(flow_id)
         return {"id": flow_id, "name": (document or {}).get("name", flow_id),
                 "description": (document or {}).get("description", ""),
                 "valid": not any(i.is_error for i in issues), "issues": issues,
-                "published": _revision(latest, latest.id if latest else None) if latest else None,
+                "published": _revision(latest, latest.id) if latest else None,
                 "draft": _draft(draft)}
 
     def get(self, flow_id: str, with_yaml: bool = False) -> dict:
@@ -74,12 +73,11 @@ class FlowEditor:
         document, and its problems; with `with_yaml`, also its canonical YAML (which costs
         more than everything else for a big flow: the editor does not need it to open)."""
         self._require(flow_id)
-        published, issues = self._published_document(flow_id)
+        published, issues, latest = self._published_document(flow_id)
         draft = self.history.draft(flow_id)
         document = draft.data if draft is not None else published
         if draft is not None:
             issues = self._draft_issues(flow_id, draft)
-        latest = self._latest(flow_id)
         return {"id": flow_id, "name": (document or {}).get("name", flow_id),
                 "published": _revision(latest, latest.id) if latest else None, "draft": _draft(draft),
                 "document": document, "issues": issues, **({"yaml": _yaml(document)} if with_yaml else {})}
@@ -88,10 +86,9 @@ class FlowEditor:
         """Just enough to tell whether the flow changed elsewhere: cheap, for polling."""
         self._require(flow_id)
         self.flows.problems(flow_id)   # a file changed on disk becomes a revision now
-        latest = self._latest_id(flow_id)
+        latest = self._latest(flow_id)
         draft = self.history.draft(flow_id)
-        number = int(latest.rsplit("@", 1)[1]) if latest else None
-        return {"published": {"id": latest, "number": number} if latest else None,
+        return {"published": {"id": latest.id, "number": latest.number} if latest else None,
                 "draft": {"version": draft.version, "updated_at": _iso(draft.updated_at)} if draft else None}
 
     def validate(self, document) -> list[Issue]:
@@ -240,10 +237,11 @@ class FlowEditor:
         write_atomic(self.flows.path(flow_id), text)
         self.flows.forget(flow_id)
 
-    def _published_document(self, flow_id: str) -> tuple[dict | None, list[Issue]]:
+    def _published_document(self, flow_id: str) -> tuple[dict | None, list[Issue], object]:
         """The document the flow's file holds (or the newest revision when the file is
-        behind or unreadable), and its problems. Cached by content: opening a big flow
-        again costs a file read and a hash, not a parse and a validation."""
+        behind or unreadable), its problems, and the newest revision's row (or None).
+        Cached by content: opening a big flow again costs a file read and a hash, not a
+        parse and a validation."""
         self.flows.problems(flow_id)   # brings the database up to date with the file
         path = self.flows.path(flow_id)
         try:
@@ -253,7 +251,8 @@ class FlowEditor:
         latest = self._latest(flow_id)
         key = ("file", flow_id, hashlib.sha256(raw).hexdigest(), latest.id if latest else None,
                frozenset(self.flows.ids()))
-        return self._cached(key, lambda: self._read_published(flow_id, path, latest, key[2], key[4]))
+        document, issues = self._cached(key, lambda: self._read_published(flow_id, path, latest, key[2], key[4]))
+        return document, issues, latest
 
     def _read_published(self, flow_id, path, latest, sha, ids) -> tuple[dict | None, list[Issue]]:
         try:
@@ -295,7 +294,7 @@ class FlowEditor:
         return self.revision(flow_id, number)["yaml"].splitlines()
 
     def _latest(self, flow_id: str):
-        rows = self.history.revisions(flow_id)
+        rows = self.history.revisions(flow_id, limit=1)
         return rows[0] if rows else None
 
     def _latest_id(self, flow_id: str) -> str | None:

@@ -33,12 +33,13 @@ class FlowStore:
 
     # ------------------------------------------------------------ revisions
 
-    def revisions(self, flow_id: str) -> list:
-        """Every revision of a flow, newest first (without their documents)."""
+    def revisions(self, flow_id: str, limit: int | None = None) -> list:
+        """The revisions of a flow, newest first (without their documents); all of them,
+        or the newest `limit`."""
         c = t.revisions.c
         with self.engine.connect() as conn:
             return conn.execute(select(c.id, c.flow_id, c.number, c.sha256, c.created_at, c.author, c.message)
-                                .where(c.flow_id == flow_id).order_by(c.number.desc())).all()
+                                .where(c.flow_id == flow_id).order_by(c.number.desc()).limit(limit)).all()
 
     def revision_number(self, flow_id: str, number: int):
         """One revision (with its document) by its number, or None."""
@@ -60,9 +61,7 @@ class FlowStore:
         draft is not at `draft_version` (None: no draft expected to be checked)."""
         try:
             with self.store._write() as conn:
-                latest = conn.execute(select(t.revisions.c.id, t.revisions.c.number)
-                                      .where(t.revisions.c.flow_id == flow_id)
-                                      .order_by(t.revisions.c.number.desc()).limit(1)).first()
+                latest = self._newest(conn, flow_id)
                 if (latest.id if latest else None) != base_revision:
                     raise Stale(flow_id)
                 if draft_version is not None:
@@ -127,9 +126,8 @@ class FlowStore:
         revision is still `base_revision`; returns the new version, else raises Stale."""
         try:
             with self.store._write() as conn:
-                latest = conn.execute(select(t.revisions.c.id).where(t.revisions.c.flow_id == flow_id)
-                                      .order_by(t.revisions.c.number.desc()).limit(1)).scalar()
-                if latest != base_revision or self._draft_version(conn, flow_id) != version:
+                latest = self._newest(conn, flow_id)
+                if (latest.id if latest else None) != base_revision or self._draft_version(conn, flow_id) != version:
                     raise Stale(flow_id)
                 values = dict(data=data, version=version + 1, base_revision=base_revision, author=author,
                               updated_at=now)
@@ -144,6 +142,14 @@ class FlowStore:
     def discard_draft(self, flow_id: str) -> None:
         """Drop the draft: the editor shows the published version again."""
         self.forget(flow_id)
+
+    @staticmethod
+    def _newest(conn, flow_id: str):
+        """The id and number of the flow's newest (published) revision, read inside the
+        caller's write transaction, or None."""
+        c = t.revisions.c
+        return conn.execute(select(c.id, c.number).where(c.flow_id == flow_id)
+                            .order_by(c.number.desc()).limit(1)).first()
 
     @staticmethod
     def _draft_version(conn, flow_id: str) -> int:
