@@ -238,6 +238,8 @@ def test_off_loopback_the_api_needs_a_login_and_a_csrf_token(public_app):
     assert client.get("/api/flows").status_code == 200
     create = {"id": "made-by-ana"}
     assert client.post("/api/flows", json=create).status_code == 403, "no CSRF token"
+    wrong = client.post("/api/flows", json=create, headers={"X-CSRF-Token": "not-it"})
+    assert wrong.status_code == 403 and "wrong X-CSRF-Token" in wrong.json["error"]["message"]
     r = client.post("/api/flows", json=create, headers={"X-CSRF-Token": login.json["csrf"]})
     assert r.status_code == 201 and r.json["published"]["author"] == "Ana"
     client.post("/api/logout")
