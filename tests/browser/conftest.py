@@ -8,7 +8,6 @@ when the editor is not built (`make frontend`) or Chromium is missing.
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -17,15 +16,13 @@ from pathlib import Path
 import pytest
 import requests
 
+from ..web.test_server_process import clean_env, free_port
+
 REPO = Path(__file__).resolve().parents[2]
 EDITOR = REPO / "flowstudio" / "web" / "static" / "index.html"
 CHROMIUM = os.environ.get("FLOWSTUDIO_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-OURS = ("FLOWSTUDIO_DATA_DIR", "FLOWSTUDIO_DATABASE_URL", "FLOWSTUDIO_FLOWS_DIR", "FLOWSTUDIO_LISTEN_HOST",
-        "FLOWSTUDIO_PUBLIC_URL", "FLOWSTUDIO_INSECURE", "FLOWSTUDIO_PASSWORD", "FLOWSTUDIO_API_TOKEN",
-        "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
-
 
 def pytest_collection_modifyitems(config, items):
     reason = None
@@ -39,24 +36,16 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason=reason))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Server:
     """The server process, its flows folder and base URL."""
 
     def __init__(self, root: Path, **env_extra: str):
         self.flows = root / "flows"
         shutil.copytree(REPO / "flows", self.flows)
-        self.port = _free_port()
+        self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = root / "server.log"
-        env = {k: v for k, v in os.environ.items() if k not in OURS}
-        env["FLOWSTUDIO_DATA_DIR"] = str(root / "data")
-        env.update(env_extra)
+        env = clean_env(FLOWSTUDIO_DATA_DIR=str(root / "data"), **env_extra)
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(
                 [str(REPO / ".venv" / "bin" / "flowstudio"), "serve", "--flows", str(self.flows), "--port", str(self.port)],
