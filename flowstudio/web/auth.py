@@ -134,19 +134,30 @@ class _Sessions(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
-def _bearer_ok() -> bool:
+def token_ok(given) -> bool:
+    """Whether `given` is the configured FLOWSTUDIO_API_TOKEN (never when none is set)."""
     token = current_app.config.get("API_TOKEN")
+    return bool(token) and isinstance(given, str) and hmac.compare_digest(given.encode(), token.encode())
+
+
+def origin_ok(origin: str | None, hosts) -> bool:
+    """Whether a request's `Origin` lets it in: none (not a page: scripts, test clients),
+    or a page served from one of `hosts`; the opaque origin "null" never."""
+    if not origin:
+        return True
+    return origin != "null" and urlsplit(origin).netloc in hosts
+
+
+def _bearer_ok() -> bool:
     given = request.headers.get("Authorization", "")
-    return bool(token) and given.startswith("Bearer ") and hmac.compare_digest(given[7:].encode(), token.encode())
+    return given.startswith("Bearer ") and token_ok(given[7:])
 
 
 def _check_same_origin() -> None:
     """Refuse what a browser marks as cross-site, and a CSRF token that is not this
     session's (a signed-in session must send one: _guard)."""
     site = request.headers.get("Sec-Fetch-Site")
-    origin = request.headers.get("Origin")
-    if (site and site not in ("same-origin", "none")) or origin == "null" or (
-            origin and urlsplit(origin).netloc != request.host):
+    if (site and site not in ("same-origin", "none")) or not origin_ok(request.headers.get("Origin"), {request.host}):
         raise ApiError(403, "cross-site request refused")
     token = request.headers.get("X-CSRF-Token")
     if token is not None and session.get("csrf") and request.cookies:

@@ -27,7 +27,6 @@ console's active execution.
 """
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 import threading
@@ -39,7 +38,7 @@ from flask_socketio import SocketIO, join_room, leave_room
 from ..console import ConsoleError, ConsoleSession, is_console
 from ..service import TurnResult
 from .app import runtime
-from .auth import login_required
+from .auth import login_required, origin_ok, token_ok
 
 log = logging.getLogger("flowstudio.live")
 
@@ -61,16 +60,12 @@ def setup(app: Flask) -> SocketIO:
 
 def _same_site(app: Flask, origin: str | None, environ: dict) -> bool:
     """A page of this server (its Host, a proxy's forwarded host, or PUBLIC_URL) may connect."""
-    if not origin:
-        return True   # not a browser page (a script, the test client): the login check still applies
-    if origin == "null":
-        return False
-    netloc = urlsplit(origin).netloc
+    # No Origin: not a browser page (a script, the test client); the login check still applies.
     hosts = {environ.get("HTTP_HOST"), environ.get("HTTP_X_FORWARDED_HOST", "").split(",")[0].strip()}
     public = app.config.get("PUBLIC_URL")
     if public:
         hosts.add(urlsplit(public).netloc)
-    return netloc in hosts - {None, ""}
+    return origin_ok(origin, hosts - {None, ""})
 
 
 class Live:
@@ -103,10 +98,8 @@ class Live:
         if not _same_site(current_app, request.headers.get("Origin"), request.environ):
             log.info("refused a socket connection from another site's page (%s)", request.headers.get("Origin"))
             return False
-        token = current_app.config.get("API_TOKEN")
-        given = (auth or {}).get("token") if isinstance(auth, dict) else None
-        if (token and isinstance(given, str) and hmac.compare_digest(given.encode(), token.encode())) \
-                or not login_required() or _session().get("user"):
+        given = auth.get("token") if isinstance(auth, dict) else None
+        if token_ok(given) or not login_required() or _session().get("user"):
             self.allowed.add(request.sid)
             return True
         log.info("refused a socket connection without a login from %s", request.remote_addr)
