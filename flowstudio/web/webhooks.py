@@ -17,6 +17,7 @@ from twilio.request_validator import RequestValidator
 from ..adapters import twiml
 from ..repository import FlowUnavailable
 from ..service import ExecutionNotFound, TurnResult
+from . import formdata
 from .app import runtime
 from .auth import is_loopback
 from .errors import ApiError
@@ -105,8 +106,11 @@ def _service(flow_id: str):
 
 def _params() -> dict:
     """Twilio's parameters (form body, and GET query) without the ones we add."""
+    form = formdata.form_of(request)
+    if not request.query_string:
+        return dict(form)
     params = {k: v for k, v in request.args.items() if k not in OURS}
-    params.update(request.form.to_dict())
+    params.update(form)
     return params
 
 

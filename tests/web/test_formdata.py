@@ -1,0 +1,49 @@
+"""formdata.decode gives what werkzeug's request.form.to_dict() gives, on any body."""
+from __future__ import annotations
+
+import random
+from urllib.parse import quote_plus
+
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from flowstudio.web import formdata
+
+PIECES = ["a", "Body", "From", "+", "%2B", "%20", "%", "%zz", "%C3%A9", "%E9", "%FF%FE", "=", "&", "&&", "é",
+          "MediaUrl0", "x y", ";", "%26", "%3D", "", "~", "%e2%82%ac", "%e2%82"]
+
+
+def werkzeug_form(body: bytes) -> dict:
+    environ = EnvironBuilder(method="POST", data=body, content_type=formdata.URLENCODED).get_environ()
+    return Request(environ).form.to_dict()
+
+
+def test_random_bodies_decode_like_werkzeug():
+    rng = random.Random(7)
+    for _ in range(2000):
+        body = "".join(rng.choice(PIECES) for _ in range(rng.randint(0, 30)))
+        assert formdata.decode(body) == werkzeug_form(body.encode()), body
+
+
+def test_a_twilio_sms_form():
+    fields = {"MessageSid": "SM" + "0" * 32, "From": "+15551230000", "Body": "Yes, 10 & more = fine ☺",
+              "MediaUrl0": "https://api.twilio.com/x?a=1&b=2"}
+    body = "&".join(f"{quote_plus(k)}={quote_plus(v)}" for k, v in fields.items())
+    assert formdata.decode(body) == fields == werkzeug_form(body.encode())
+
+
+def test_first_value_of_a_repeated_name_and_blank_values():
+    assert formdata.decode("a=1&a=2&b&c=") == {"a": "1", "b": "", "c": ""}
+
+
+def test_a_body_that_is_not_utf8_reads_as_an_empty_form_as_in_werkzeug():
+    body = b"Body=\xff\xfe&From=%2B1"
+    environ = EnvironBuilder(method="POST", data=body, content_type=formdata.URLENCODED).get_environ()
+    assert formdata.form_of(Request(environ)) == {} == werkzeug_form(body)
+
+
+def test_a_form_werkzeug_already_parsed_is_reused():
+    environ = EnvironBuilder(method="POST", data="a=1&a=2", content_type=formdata.URLENCODED).get_environ()
+    request = Request(environ)
+    assert request.form.getlist("a") == ["1", "2"]  # as the signature check reads it
+    assert formdata.form_of(request) == {"a": "1"}
