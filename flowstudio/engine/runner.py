@@ -118,6 +118,7 @@ class _Run:
         self.library = library
         self.state = state
         self.now = now
+        self.at = now.isoformat()  # every step this call takes is stamped with it
         self.step = Step(state)
 
     # ------------------------------------------------------------ entry points
@@ -164,7 +165,8 @@ class _Run:
                     return self._end(ENDED, "the flow reached an end")
                 name = self._return_from_subflow()
                 continue
-            widget = self._program().widget(name)
+            program = self._program()
+            widget = program.widget(name)
             if widget is None:
                 return self._end(FAILED, f"the flow goes to '{name}', which does not exist")
             if not self._guard(widget.name):
@@ -174,7 +176,7 @@ class _Run:
                 self._trace("error", widget.name, message=f"'{widget.type}' widgets are not supported by this runtime")
                 return self._end(FAILED, f"'{widget.name}' ({widget.type}) is not supported by this runtime")
             self._trace("entered", widget.name, widget_type=widget.type)
-            name = self._continue(widget, self._call(widget, spec.enter), entering=True)
+            name = self._continue(widget, self._call(widget, spec.enter, program), entering=True)
             if name is _WAITING:
                 return
 
@@ -216,10 +218,11 @@ class _Run:
                                                         f"'{outcome.event}'"), entering=False)
         return target
 
-    def _call(self, widget: Widget, behaviour) -> Outcome:
-        """Run a behaviour; a flow problem follows the failure transition."""
-        frame = self.state.frame
-        run = WidgetRun(widget, frame.context, self.now, self._program().templates, self.state)
+    def _call(self, widget: Widget, behaviour, program: Program | None = None) -> Outcome:
+        """Run a behaviour (of a widget of `program`, the current frame's by default);
+        a flow problem follows the failure transition."""
+        run = WidgetRun(widget, self.state.frames[-1].context, self.now, (program or self._program()).templates,
+                        self.state)
         try:
             return behaviour(run)
         except WidgetError as exc:
@@ -290,7 +293,7 @@ class _Run:
     # ------------------------------------------------------------ records
 
     def _program(self):
-        frame = self.state.frame
+        frame = self.state.frames[-1]
         program = self.library.program(frame.flow_id, frame.revision)
         if program is None:
             raise EngineError(f"revision {frame.revision} of flow '{frame.flow_id}' is not available")
@@ -306,12 +309,13 @@ class _Run:
         self.step.steps.append({
             "event": event, "from": source, "to": target or ENDED_NAME, "flow": frame.flow_id,
             # The snapshot is serialised here, once: it is stored as JSON text as it is.
-            "at": self.now.isoformat(), "context": jsontext.dumps(frame.context),
+            "at": self.at, "context": jsontext.dumps(frame.context),
         })
         self._trace("transition", source, event=event, to=target or ENDED_NAME)
 
     def _trace(self, entry_type: str, widget: str | None, **facts) -> None:
-        flow = self.state.frame.flow_id if self.state.frames else None
+        frames = self.state.frames
+        flow = frames[-1].flow_id if frames else None
         self.step.trace.append({**facts, "type": entry_type, "widget": widget, "flow": flow})
 
 

@@ -57,6 +57,12 @@ class Widget:
 
     def next_for(self, event: str) -> str | None:
         """The widget that `event` leads to, or None when it ends the branch."""
+        t = self.transitions
+        if type(t) is dict:  # the usual shape, read directly: what edges() would find first
+            target = t.get(event)
+            if event == MATCH and isinstance(target, list):
+                return None  # `match` transitions are reached by index, not by event
+            return target if isinstance(target, str) else None
         for edge in self.edges():
             if edge.event == event and edge.index is None:
                 return edge.next
