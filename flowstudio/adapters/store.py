@@ -151,6 +151,9 @@ class _Raw:
 
 
 _UNSET = object()
+_OUTBOX_KEYS = ("execution_id", "created_at", "effect", "status", "result")
+_READS = {"active": _ACTIVE, "by_id": _BY_ID, "inbound": _INBOUND, "active_or_done": _ACTIVE_OR_DONE}
+_WRITES = {"advance": _ADVANCE, "advance_call": _ADVANCE_CALL}
 
 
 @dataclass(eq=False)
@@ -164,9 +167,6 @@ class _Pending:
     outbox: list
     done: bool = False
     error: BaseException | None = None
-_OUTBOX_KEYS = ("execution_id", "created_at", "effect", "status", "result")
-_READS = {"active": _ACTIVE, "by_id": _BY_ID, "inbound": _INBOUND, "active_or_done": _ACTIVE_OR_DONE}
-_WRITES = {"advance": _ADVANCE, "advance_call": _ADVANCE_CALL}
 
 
 class Store:
