@@ -69,11 +69,11 @@ BARE = "<Message>ok</Message>"
 PROBE = (f"/webhooks/{FLOW_ID}?MessageSid=SM{'f' * 32}&AccountSid=AC{'0' * 32}&From=%2B19990000000"
          f"&To={NUMBER.replace('+', '%2B')}&Body=hi&NumMedia=0")
 
-# The server process: `flowstudio serve`'s gunicorn (flowstudio.server.serve) around a
-# factory, with a watchdog that stops it when the benchmark's process goes away.
+# The server process: `flowstudio serve [--workers N]`'s gunicorn (flowstudio.server.serve)
+# around a factory, with a watchdog that stops it when the benchmark's process goes away.
 LAUNCH = """
 import importlib, os, signal, sys, threading, time
-module, port, parent, lifetime = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+module, port, parent, lifetime, workers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
 from flowstudio.server import serve
 factory = importlib.import_module(module).create_app
 def watchdog():
@@ -82,7 +82,7 @@ def watchdog():
         time.sleep(0.5)
     os.kill(os.getpid(), signal.SIGTERM)
 threading.Thread(target=watchdog, daemon=True).start()
-serve(factory, "127.0.0.1", port)
+serve(factory, "127.0.0.1", port, workers=workers)
 """
 
 
@@ -93,9 +93,9 @@ def free_port() -> int:
 
 
 class Server:
-    """One gunicorn (arbiter + one worker) serving `module.create_app()`."""
+    """One gunicorn (arbiter + `workers` workers) serving `module.create_app()`."""
 
-    def __init__(self, name: str, module: str, folder: Path, env: dict, probe: str = "/"):
+    def __init__(self, name: str, module: str, folder: Path, env: dict, probe: str = "/", workers: int = 1):
         self.name = name
         self.probe = probe
         self.port = free_port()
@@ -108,7 +108,8 @@ class Server:
             [os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []))
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", LAUNCH, module, str(self.port), str(os.getpid()), str(LIFETIME_S)],
+                [sys.executable, "-c", LAUNCH, module, str(self.port), str(os.getpid()), str(LIFETIME_S),
+                 str(workers)],
                 stdout=subprocess.DEVNULL, stderr=log, env=environ, cwd=folder)
 
     def wait_ready(self, timeout: float = 30.0) -> None:

@@ -34,7 +34,6 @@ from __future__ import annotations
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -52,22 +51,6 @@ WARMUP_S = 2.0
 ROUND_S, ROUNDS = 3.0, 3
 PG_ADMIN = os.environ.get("FLOWSTUDIO_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
-# `flowstudio serve --workers N`'s gunicorn around a factory, stopped by a watchdog when
-# the benchmark's process goes away (as bench_webhook's LAUNCH, with a worker count).
-LAUNCH = """
-import importlib, os, signal, sys, threading, time
-module, port, parent, lifetime, workers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
-from flowstudio.server import serve
-factory = importlib.import_module(module).create_app
-def watchdog():
-    deadline = time.monotonic() + lifetime
-    while os.getppid() == parent and time.monotonic() < deadline:
-        time.sleep(0.5)
-    os.kill(os.getpid(), signal.SIGTERM)
-threading.Thread(target=watchdog, daemon=True).start()
-serve(factory, "127.0.0.1", port, workers=workers)
-"""
-
 
 def name_rps(n: int) -> str:
     return f"PostgreSQL webhook SMS turns/s ({n} worker{'s' if n > 1 else ''})"
@@ -79,23 +62,6 @@ def name_scaling(n: int) -> str:
 
 def note(text: str) -> None:
     print(f"bench_workers: {text}", file=sys.stderr, flush=True)
-
-
-class Server(web.Server):
-    """bench_webhook's server with `workers` gunicorn workers."""
-
-    def __init__(self, name: str, module: str, folder: Path, env: dict, workers: int, probe: str = "/"):
-        self.name, self.probe, self.port = name, probe, web.free_port()
-        self.url = f"http://127.0.0.1:{self.port}/webhooks/{FLOW_ID}"
-        self.log = folder / f"{name}.log"
-        environ = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWSTUDIO_", "TWILIO_", "GUNICORN_"))}
-        environ.update(env)
-        environ["PYTHONPATH"] = os.pathsep.join([str(web.ROOT), str(web.HERE)] + (
-            [os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []))
-        with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-c", LAUNCH, module, str(self.port), str(os.getpid()), str(web.LIFETIME_S),
-                 str(workers)], stdout=subprocess.DEVNULL, stderr=log, env=environ, cwd=folder)
 
 
 # ---------------------------------------------------------------- CPU accounting (/proc)
@@ -172,11 +138,11 @@ def one_count(workers: int, folder: Path, admin) -> dict[str, float]:
         flows = folder / "flows"
         flows.mkdir(exist_ok=True)
         (flows / f"{FLOW_ID}.yaml").write_text(FLOW)
-        flow = Server(f"flowstudio-{workers}", "flowstudio", folder, {
+        flow = web.Server(f"flowstudio-{workers}", "flowstudio", folder, {
             "FLOWSTUDIO_DATABASE_URL": url, "FLOWSTUDIO_DATA_DIR": str(folder / "data"),
-            "FLOWSTUDIO_FLOWS_DIR": str(flows), "FLOWSTUDIO_LISTEN_HOST": "127.0.0.1"}, workers, probe=web.PROBE)
+            "FLOWSTUDIO_FLOWS_DIR": str(flows), "FLOWSTUDIO_LISTEN_HOST": "127.0.0.1"}, probe=web.PROBE, workers=workers)
         servers.append(flow)
-        bare = Server(f"bare-{workers}", "bare_app", folder, {}, workers)
+        bare = web.Server(f"bare-{workers}", "bare_app", folder, {}, workers=workers)
         servers.append(bare)
         for s in servers:
             s.wait_ready(60)
