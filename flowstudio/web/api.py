@@ -164,7 +164,7 @@ def _url(row) -> str:
 
 
 def _error(status: int, message: str, **extra):
-    """An error like errors.payload, with more to say (the active execution, the issues)."""
+    """An error like errors.response, with more to say (the active execution, the issues)."""
     return jsonify({"error": {"status": status, "message": message, **extra}}), status
 
 

@@ -70,12 +70,12 @@ def create_app(config: dict | None = None) -> Flask:
     from . import api, auth, editor_api, errors, home, webhooks
     errors.register(app)
     auth.setup(app, settings.data_dir)
-    app.register_blueprint(webhooks.blueprint)
     app.register_blueprint(editor_api.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(home.blueprint)
     from . import live   # after the blueprints: it reads the runtime and the auth settings
     live.setup(app)
+    webhooks.install(app)  # last: the webhooks' WSGI app comes before socket.io's and Flask's
     return app
 
 

@@ -1,10 +1,12 @@
 """Errors as JSON, in one place: `{"error": {"status", "message", "field"}}`."""
 from __future__ import annotations
 
+import json
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
 log = logging.getLogger("flowstudio.web")
 
@@ -19,12 +21,12 @@ class ApiError(Exception):
         self.field = field
 
 
-def payload(status: int, message: str, field: str | None = None):
-    """The JSON error response."""
+def response(status: int, message: str, field: str | None = None) -> Response:
+    """The JSON error response (a werkzeug response: the webhooks answer without Flask)."""
     body = {"status": status, "message": message}
     if field:
         body["field"] = field
-    return jsonify({"error": body}), status
+    return Response(json.dumps({"error": body}), status=status, mimetype="application/json")
 
 
 def register(app: Flask) -> None:
@@ -32,14 +34,14 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
-        return payload(exc.status, exc.message, exc.field)
+        return response(exc.status, exc.message, exc.field)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         messages = {413: "the request body is too large", 404: "no such page", 405: "method not allowed here"}
-        return payload(exc.code or 500, messages.get(exc.code, exc.description or exc.name))
+        return response(exc.code or 500, messages.get(exc.code, exc.description or exc.name))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unexpected error")
-        return payload(500, "internal error; the server log has the details")
+        return response(500, "internal error; the server log has the details")

@@ -5,48 +5,121 @@
 URLs carry `execution`, `widget` and `token`). `POST /webhooks/<flow-id>/status` takes
 status callbacks: a finished call ends its execution, an undelivered message follows
 `deliveryFailure`. A flow that cannot run answers with an apology, never silence.
+
+The webhooks are a small WSGI app of their own, in front of Flask (`install`): every
+request under `/webhooks/` comes here, everything else goes on to Flask. They use
+werkzeug's request and response (what Flask's are built on) but none of Flask's
+per-request machinery (request and app contexts, routing, sessions, hooks, signals):
+that machinery cost more than the rest of an SMS answer outside the turn itself, and a
+webhook uses none of it. Errors are the same JSON as the API's (errors.py).
 """
 from __future__ import annotations
 
+import io
 import logging
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Flask
 from twilio.request_validator import RequestValidator
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Request, Response
 
 from ..adapters import twiml
 from ..repository import FlowUnavailable
 from ..service import ExecutionNotFound, TurnResult
-from . import formdata
+from . import errors, formdata
 from .app import runtime
 from .auth import is_loopback
 from .errors import ApiError
 
 log = logging.getLogger("flowstudio.webhooks")
-blueprint = Blueprint("webhooks", __name__)
 
+PREFIX = "/webhooks/"
 MAX_WEBHOOK_BODY = 64 * 1024
 OURS = ("execution", "widget", "token")          # query parameters we add to callback URLs
 CALL_OVER = ("completed", "busy", "failed", "no-answer", "canceled")
 NOT_DELIVERED = ("undelivered", "failed")
-_PATH_SAFE = "!$&'()*+,/:;=@"   # werkzeug's default converter quotes path parts with this
+METHODS = ("POST", "GET")                         # Twilio calls back with either
+_PATH_SAFE = "!$&'()*+,/:;=@"   # how werkzeug's routing quotes a path part (what url_for wrote)
+_QUERY_SAFE = "!$'()*,/:;?@"    # ... and a query
 
 
-@blueprint.before_request
-def _guard() -> None:
-    if (request.content_length or 0) > MAX_WEBHOOK_BODY:
-        raise ApiError(413, f"webhook bodies are limited to {MAX_WEBHOOK_BODY // 1024} KB")
-    problem = _refusal()
-    if problem:
-        log.warning("refused webhook %s from %s: %s", request.path, request.remote_addr, problem)
-        raise ApiError(403, problem)
+def install(app: Flask) -> None:
+    """Put the webhooks in front of the app's WSGI callable (after every other
+    middleware, so that they come first)."""
+    app.wsgi_app = Webhooks(app, app.wsgi_app)
 
 
-@blueprint.route("/webhooks/<flow_id>", methods=["POST", "GET"])
-def webhook(flow_id: str) -> Response:
+class Webhooks:
+    """The WSGI app of `/webhooks/...`; other paths go on to `fallback` (Flask)."""
+
+    def __init__(self, app: Flask, fallback):
+        self.app = app
+        self.config = app.config
+        self.fallback = fallback
+
+    def __call__(self, environ, start_response):
+        if not environ.get("PATH_INFO", "").startswith(PREFIX):
+            return self.fallback(environ, start_response)
+        try:
+            _bound_chunked_body(environ)
+            response = self.dispatch(Request(environ))
+        except ApiError as exc:
+            response = errors.response(exc.status, exc.message, exc.field)
+        except RequestEntityTooLarge:
+            response = errors.response(413, f"webhook bodies are limited to {MAX_WEBHOOK_BODY // 1024} KB")
+        except Exception:  # noqa: BLE001 - answered like the API's unexpected errors
+            log.exception("unexpected error in webhook %s", environ["PATH_INFO"])
+            response = errors.response(500, "internal error; the server log has the details")
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        """Route, check and answer one webhook request."""
+        parts = request.path[len(PREFIX):].split("/")
+        if not parts[0] or len(parts) > 2 or (len(parts) == 2 and parts[1] != "status"):
+            raise ApiError(404, "no such page")
+        if request.method not in METHODS:
+            response = errors.response(405, "method not allowed here")
+            response.headers["Allow"] = ", ".join(METHODS)
+            return response
+        if (request.content_length or 0) > MAX_WEBHOOK_BODY:
+            raise RequestEntityTooLarge()
+        problem = self.refusal(request)
+        if problem:
+            log.warning("refused webhook %s from %s: %s", request.path, request.remote_addr, problem)
+            raise ApiError(403, problem)
+        service = runtime(self.app).service
+        if not service.flows.exists(parts[0]):
+            raise ApiError(404, f"there is no flow '{parts[0]}'")
+        handle = status if len(parts) == 2 else webhook
+        return handle(request, service, parts[0])
+
+    def refusal(self, request: Request) -> str | None:
+        """Why this webhook must be refused, or None (see README: security)."""
+        token = self.config.get("TWILIO_AUTH_TOKEN")
+        if token:
+            signature = request.headers.get("X-Twilio-Signature", "")
+            if not signature or not RequestValidator(token).validate(self.signed_url(request), request.form,
+                                                                     signature):
+                return "the X-Twilio-Signature header is missing or wrong for this URL and token"
+            return None
+        if self.config.get("INSECURE") or is_loopback(self.config.get("LISTEN_HOST")):
+            return None
+        return ("unsigned webhooks are accepted only on loopback: set TWILIO_AUTH_TOKEN "
+                "(or start the server with --insecure)")
+
+    def signed_url(self, request: Request) -> str:
+        """The URL Twilio signed: our public address when behind a proxy."""
+        public = self.config.get("PUBLIC_URL")
+        if not public:
+            return request.url
+        query = request.query_string.decode()
+        return public.rstrip("/") + request.path + (f"?{query}" if query else "")
+
+
+def webhook(request: Request, service, flow_id: str) -> Response:
     """A message, a call, or a callback of a verb we printed."""
-    service = _service(flow_id)
-    params = _params()
+    params = _params(request)
     execution = request.args.get("execution")
     is_call = "CallSid" in params and "MessageSid" not in params
     if execution is None and params.get("FlowEvent") == "return" and is_call:
@@ -55,15 +128,15 @@ def webhook(flow_id: str) -> Response:
             raise ApiError(404, "no active execution for this call")
     try:
         if execution:
-            token = _token()
             widget = request.args.get("widget") or params.get("Widget", "")
-            result = service.callback(flow_id, execution, widget, params, token)
-            return _voice(flow_id, result)
+            result = service.callback(flow_id, execution, widget, params, _token(request))
+            return _voice(request, flow_id, result)
         if "MessageSid" in params:
             result = service.inbound_message(flow_id, params)
-            return _xml(twiml.messaging(result.replies, lambda w: _status_url(flow_id, result.execution_id, w)))
+            return _xml(twiml.messaging(result.replies, lambda widget: _url(
+                request, flow_id, "/status", execution=result.execution_id, widget=widget)))
         if "CallSid" in params:
-            return _voice(flow_id, service.inbound_call(flow_id, params))
+            return _voice(request, flow_id, service.inbound_call(flow_id, params))
     except FlowUnavailable as exc:
         log.error("%s", exc)
         return _xml(twiml.apology(is_call))
@@ -73,18 +146,16 @@ def webhook(flow_id: str) -> Response:
                    field="MessageSid")
 
 
-@blueprint.route("/webhooks/<flow_id>/status", methods=["POST", "GET"])
-def status(flow_id: str) -> Response:
+def status(request: Request, service, flow_id: str) -> Response:
     """Status callbacks: calls that end, messages that were not delivered."""
-    service = _service(flow_id)
-    params = _params()
+    params = _params(request)
     execution, widget = request.args.get("execution"), request.args.get("widget")
     call_status, message_status = params.get("CallStatus"), params.get("MessageStatus")
     try:
         if message_status in NOT_DELIVERED and execution and widget:
             service.delivery_failed(flow_id, execution, widget, params)
         elif call_status and widget and execution and call_status != "completed":
-            service.callback(flow_id, execution, widget, params, _token())  # an outgoing call not answered
+            service.callback(flow_id, execution, widget, params, _token(request))  # an outgoing call not answered
         elif call_status in CALL_OVER:
             execution = execution or service.execution_of_call(flow_id, params.get("CallSid", ""))
             if execution:
@@ -97,14 +168,20 @@ def status(flow_id: str) -> Response:
 # ---------------------------------------------------------------- helpers
 
 
-def _service(flow_id: str):
-    service = runtime(current_app).service
-    if not service.flows.exists(flow_id):
-        raise ApiError(404, f"there is no flow '{flow_id}'")
-    return service
+def _bound_chunked_body(environ) -> None:
+    """A chunked body has no Content-Length to refuse up front: read it here, at most
+    one byte over the limit, and hand it on as a body of known length. (werkzeug would
+    read such a body only up to a limit, and quietly cut it there.)"""
+    if environ.get("HTTP_TRANSFER_ENCODING", "").lower() != "chunked" or not environ.get("wsgi.input_terminated"):
+        return
+    body = environ["wsgi.input"].read(MAX_WEBHOOK_BODY + 1)
+    if len(body) > MAX_WEBHOOK_BODY:
+        raise RequestEntityTooLarge()
+    environ.update({"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))})
+    del environ["HTTP_TRANSFER_ENCODING"]
 
 
-def _params() -> dict:
+def _params(request: Request) -> dict:
     """Twilio's parameters (form body, and GET query) without the ones we add."""
     form = formdata.form_of(request)
     if not request.query_string:
@@ -114,7 +191,7 @@ def _params() -> dict:
     return params
 
 
-def _token() -> int | None:
+def _token(request: Request) -> int | None:
     raw = request.args.get("token")
     if raw is None:
         return None
@@ -124,49 +201,23 @@ def _token() -> int | None:
         raise ApiError(400, "token must be a whole number", field="token") from None
 
 
-def _voice(flow_id: str, result: TurnResult) -> Response:
+def _voice(request: Request, flow_id: str, result: TurnResult) -> Response:
     token = (result.waiting or {}).get("token")
     ended = result.status != "active"
 
     def callback(widget: str, token=None, **extra) -> str:
-        return url_for("webhooks.webhook", flow_id=flow_id, execution=result.execution_id, widget=widget,
-                       token=token, **extra)
+        return _url(request, flow_id, "", execution=result.execution_id, widget=widget, token=token, **extra)
 
     return _xml(twiml.voice(result.voice, callback, token, ended))
 
 
-def _status_url(flow_id: str, execution: str | None, widget: str) -> str:
-    """url_for("webhooks.status", flow_id=..., execution=..., widget=...), written with
-    werkzeug's own quoting: every SMS answer carries one, and url_for costs 40 µs."""
-    query = urlencode([(k, v) for k, v in (("execution", execution), ("widget", widget)) if v is not None],
-                      safe="!$'()*,/:;?@")
-    path = f"{request.script_root}/webhooks/{quote(flow_id, safe=_PATH_SAFE)}/status"
-    return f"{path}?{query}" if query else path
+def _url(request: Request, flow_id: str, suffix: str, **query) -> str:
+    """The path of this flow's webhook (`suffix` "" or "/status") with `query` (None
+    values left out), quoted as Flask's url_for quotes it."""
+    pairs = [(k, v) for k, v in query.items() if v is not None]
+    path = f"{request.script_root}{PREFIX}{quote(flow_id, safe=_PATH_SAFE)}{suffix}"
+    return f"{path}?{urlencode(pairs, safe=_QUERY_SAFE)}" if pairs else path
 
 
 def _xml(body: str) -> Response:
     return Response(body, mimetype="text/xml")
-
-
-def _refusal() -> str | None:
-    """Why this webhook must be refused, or None (see README: security)."""
-    config = current_app.config
-    token = config.get("TWILIO_AUTH_TOKEN")
-    if token:
-        signature = request.headers.get("X-Twilio-Signature", "")
-        if not signature or not RequestValidator(token).validate(_signed_url(), request.form, signature):
-            return "the X-Twilio-Signature header is missing or wrong for this URL and token"
-        return None
-    if config.get("INSECURE") or is_loopback(config.get("LISTEN_HOST")):
-        return None
-    return ("unsigned webhooks are accepted only on loopback: set TWILIO_AUTH_TOKEN "
-            "(or start the server with --insecure)")
-
-
-def _signed_url() -> str:
-    """The URL Twilio signed: our public address when behind a proxy."""
-    public = current_app.config.get("PUBLIC_URL")
-    if not public:
-        return request.url
-    query = request.query_string.decode()
-    return public.rstrip("/") + request.path + (f"?{query}" if query else "")

@@ -1,4 +1,7 @@
 """Whole conversations through the webhooks, with signed requests and golden TwiML."""
+import io
+from urllib.parse import urlencode
+
 from flowstudio.web.app import runtime
 
 from .conftest import action_of, assert_golden
@@ -134,3 +137,40 @@ def test_a_broken_flow_apologises_and_the_others_keep_working(app, phone):
     assert "<Say>Sorry" in voice and "<Hangup />" in voice
     ok = phone.post("/webhooks/appointment-confirmation", sms("SM2", "hi")).data.decode()
     assert "Bright Smile Dental" in ok
+
+
+def test_the_webhook_app_answers_paths_methods_and_failures_in_json(app, phone, monkeypatch, caplog):
+    """The webhooks are their own WSGI app in front of Flask: what Flask's routing and
+    error handlers did for them, they do themselves, in the API's JSON."""
+    for path in ("/webhooks/", "/webhooks/keyword-router/other", "/webhooks/keyword-router/status/x"):
+        lost = phone.post(path, sms("SM1", "hi"))
+        assert (lost.status_code, lost.json["error"]["message"]) == (404, "no such page"), path
+    put = phone.client.put("/webhooks/keyword-router", data=sms("SM1", "hi"))
+    assert put.status_code == 405 and put.headers["Allow"] == "POST, GET"
+    # a chunked body has no Content-Length to refuse up front: the limit holds while reading
+    big = sms("SM1", "x" * 70_000)
+    signature = phone.validator.compute_signature(phone.public + "/webhooks/keyword-router", big)
+    chunks = phone.client.post("/webhooks/keyword-router", input_stream=io.BytesIO(urlencode(big).encode()),
+                               content_type="application/x-www-form-urlencoded",
+                               headers={"Transfer-Encoding": "chunked", "X-Twilio-Signature": signature},
+                               environ_overrides={"wsgi.input_terminated": True})  # as gunicorn marks it
+    assert chunks.status_code == 413 and "64 KB" in chunks.json["error"]["message"]
+    small = sms("SM3", "help")
+    signature = phone.validator.compute_signature(phone.public + "/webhooks/keyword-router", small)
+    chunked = phone.client.post("/webhooks/keyword-router", input_stream=io.BytesIO(urlencode(small).encode()),
+                                content_type="application/x-www-form-urlencoded",
+                                headers={"Transfer-Encoding": "chunked", "X-Twilio-Signature": signature},
+                                environ_overrides={"wsgi.input_terminated": True})
+    assert chunked.status_code == 200 and "<Message" in chunked.data.decode()
+    runtime(app).service.store.delete_all()
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(runtime(app).service, "inbound_message", explode)
+    failed = phone.post("/webhooks/keyword-router", sms("SM2", "hi"))
+    assert failed.status_code == 500 and failed.json["error"]["message"].startswith("internal error")
+    assert "disk on fire" in caplog.text
+    assert runtime(app).service.store.count() == 0
+    # everything else still reaches Flask
+    assert app.test_client().get("/api/flows").status_code == 200
