@@ -252,7 +252,8 @@ class FlowService:
     def _turn(self, flow_id, session_key, decide, inbound_key=None, *, replies=False, execution_id=None,
               now=None, call_sid=None) -> TurnResult:
         for _ in range(MAX_RETRIES):
-            with self.store.locked(f"{flow_id}|{session_key}"), self.store.connection() as conn:
+            # the session's lock first: a turn waiting for it must not hold the gate (store.turn)
+            with self.store.locked(f"{flow_id}|{session_key}"), self.store.turn() as conn:
                 stored, row = self.store.begin_turn(flow_id, session_key, execution_id, inbound_key, conn)
                 if stored is not None:
                     return TurnResult.from_dict(stored, duplicate=True)
@@ -324,14 +325,15 @@ class FlowService:
         if isinstance(effect, fx.SendMessage) and effect.reply and replies_allowed:
             result.replies.append(effect)
             return {"status": "sent"}
-        if isinstance(effect, fx.HttpCall):
-            return self.http(effect)
-        if isinstance(effect, fx.SendMessage):
-            answer = self.channel.send_message(effect, execution=state)
-        elif isinstance(effect, fx.PlaceCall):
-            answer = self.channel.place_call(effect, state)
-        else:
-            answer = self.channel.record_call(effect, state)
+        with self.store.gate.opened():  # I/O, however slow, never holds up other conversations
+            if isinstance(effect, fx.HttpCall):
+                return self.http(effect)
+            if isinstance(effect, fx.SendMessage):
+                answer = self.channel.send_message(effect, execution=state)
+            elif isinstance(effect, fx.PlaceCall):
+                answer = self.channel.place_call(effect, state)
+            else:
+                answer = self.channel.record_call(effect, state)
         entry = {"effect": effect.to_dict(), "status": answer.get("status", ""), "result": answer}
         outbox.append(entry)
         result.sent.append(entry)

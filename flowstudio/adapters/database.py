@@ -114,37 +114,82 @@ class Checkpointer:
                 continue
 
 
-class ThreadConnections:
-    """One SQLite connection per thread, kept open: the turn's hot path runs its few
-    statements on it directly. Checking a connection out of SQLAlchemy's pool and back
-    costs 25 µs a turn, and the server's threads are long-lived. Each connection is
-    taken from the engine's pool once and detached from it, so it was opened and
-    configured exactly like the pool's own (make_engine), events included."""
+class TurnGate:
+    """Lets one thread of this process at a time work on a turn (on SQLite).
+
+    Python runs one thread at a time anyway (the GIL), and a turn on SQLite hands the
+    GIL on at every SQLite call and lock-file call, a dozen times. With many turns in
+    flight, every hand-off woke another thread, and the switching cost more than the
+    work (in the webhook benchmark a turn's database calls took 2.5 times their CPU
+    time in a lone thread). Turns queued here sleep until the gate is free. The gate
+    opens while a turn waits on the outside world (`opened`: an HTTP widget, a send
+    through Twilio), so slow I/O never holds up other conversations. A thread that
+    holds the gate passes through it again freely. PostgreSQL turns wait on the
+    network, and waiting is what threads are for: no gate there (`enabled=False`)."""
+
+    def __init__(self, enabled: bool):
+        self._lock = threading.Lock() if enabled else None
+        self._mine = threading.local()
+
+    def holding(self) -> bool:
+        """Whether this thread holds the gate (always True when there is no gate)."""
+        return self._lock is None or getattr(self._mine, "held", False)
+
+    @contextmanager
+    def held(self):
+        """Hold the gate for the block."""
+        if self.holding():
+            yield
+            return
+        with self._lock:
+            self._mine.held = True
+            try:
+                yield
+            finally:
+                self._mine.held = False
+
+    @contextmanager
+    def opened(self):
+        """Let other turns through while this one waits on I/O in the block."""
+        if self._lock is None or not self.holding():
+            yield
+            return
+        self._mine.held = False
+        self._lock.release()
+        try:
+            yield
+        finally:
+            self._lock.acquire()
+            self._mine.held = True
+
+
+class GatedConnection:
+    """The one SQLite connection this process's turns run on, kept open, used only by
+    the thread holding the TurnGate (so by one thread at a time, and never inside an
+    open transaction when the gate opens). One connection keeps its page cache: with a
+    connection per thread, every other connection's commit made SQLite drop a
+    connection's cache, and each turn read its pages again. The connection is taken
+    from the engine's pool once and detached, so it was opened and configured like the
+    pool's own (make_engine); after a fork() the child opens its own."""
 
     def __init__(self, engine):
         self._engine = engine
-        self._local = threading.local()
-        self._all: list = []
-        self._guard = threading.Lock()
+        self._fairy = self._pid = self._conn = None
 
     def get(self):
-        """This thread's sqlite3 connection (taken on first use)."""
-        local = self._local
-        if getattr(local, "pid", None) != os.getpid():  # none yet, or inherited through fork()
+        """The sqlite3 connection (opened on first use in this process)."""
+        if self._pid != os.getpid():
             fairy = self._engine.raw_connection()
-            local.conn, local.pid = fairy.driver_connection, os.getpid()
+            self._conn = fairy.driver_connection
             fairy.detach()  # ours now: never returned to the pool, closed by close()
-            with self._guard:
-                self._all.append(fairy)
-        return local.conn
+            self._fairy, self._pid = fairy, os.getpid()
+        return self._conn
 
     def close(self) -> None:
-        """Close every thread's connection (the store is closing)."""
-        with self._guard:
-            fairies, self._all = self._all, []
-        self._local = threading.local()
-        for fairy in fairies:
-            fairy.close()
+        """Close the connection (the store is closing)."""
+        if self._fairy is not None and self._pid == os.getpid():
+            self._fairy.close()
+        self._fairy = self._pid = self._conn = None
 
 
 def open_lock_file(url: str) -> int | None:

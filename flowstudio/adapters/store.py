@@ -3,16 +3,17 @@
 SQLite (a file under the data folder) by default, PostgreSQL when
 `FLOWSTUDIO_DATABASE_URL` says so. The service uses it in a fixed pattern per event:
 
-    with store.locked(session), store.connection() as conn:   # one event per session at a time
+    with store.locked(session), store.turn() as conn:   # one event per session at a time
         answer, row = store.begin_turn(..., conn)   # a retried delivery's answer, or the execution
-        ... run the engine, perform I/O ...
+        ... run the engine, perform I/O (inside `with store.gate.opened():`) ...
         store.save_turn(record, conn)               # ONE write transaction, or nothing
 
 `locked` is a PostgreSQL advisory lock or, on SQLite, a thread lock plus a POSIX lock
 on a byte of `<db>.lock`: both hold across processes and are released if a process
 dies. `save_turn` also checks the row's `version`, so even if two processes ever ran
 the same event, only one would advance the execution: the other gets `Conflict` and
-the service retries with fresh state.
+the service retries with fresh state. On SQLite, `turn` also holds the process's
+TurnGate (database.py): one turn at a time per process, on one kept-open connection.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..engine import jsontext
 from . import schema as t
-from .database import Checkpointer, SessionLocks, ThreadConnections, make_engine
+from .database import Checkpointer, GatedConnection, SessionLocks, TurnGate, make_engine
 
 
 class Conflict(Exception):
@@ -156,19 +157,6 @@ _READS = {"active": _ACTIVE, "by_id": _BY_ID, "inbound": _INBOUND, "active_or_do
 _WRITES = {"advance": _ADVANCE, "advance_call": _ADVANCE_CALL}
 
 
-@dataclass(eq=False)
-class _Pending:
-    """One turn's write, converted and queued for the next group commit (_save_raw)."""
-
-    execution_id: str
-    sql: str                      # the execution's UPDATE (or INSERT)
-    params: list
-    turn: list
-    outbox: list
-    done: bool = False
-    error: BaseException | None = None
-
-
 class Store:
     """The database behind executions. `url` is an SQLAlchemy URL."""
 
@@ -178,13 +166,12 @@ class Store:
         self.engine = make_engine(url)
         self.locks = SessionLocks(url)
         self._write_guard = None if self.is_postgres else threading.Lock()
-        self._pending: list[_Pending] = []   # turns waiting to be written (SQLite: _save_raw)
-        self._pending_guard = threading.Lock()
         self._checkpointer = Checkpointer(self.engine) if self.locks.shared_file else None
-        # An SQLite file: each thread's turns run on its own kept-open connection. (An
+        self.gate = TurnGate(enabled=not self.is_postgres)
+        # An SQLite file: turns run on one kept-open connection, under the gate. (An
         # in-memory database is one connection, so it stays with the engine's.)
         path = self.engine.url.database if not self.is_postgres else None
-        self._threads = ThreadConnections(self.engine) if path and path != ":memory:" else None
+        self._gated = GatedConnection(self.engine) if path and path != ":memory:" else None
         self._raw = None if self.is_postgres else {
             name: _Raw(stmt, self.engine.dialect, keys) for name, stmt, keys in (
                 ("active", _ACTIVE, None), ("by_id", _BY_ID, None), ("inbound", _INBOUND, None),
@@ -205,8 +192,8 @@ class Store:
         if self._checkpointer is not None:
             self._checkpointer.stop()
             self._checkpointer = None
-        if self._threads is not None:
-            self._threads.close()
+        if self._gated is not None:
+            self._gated.close()
         self.engine.dispose()
         self.locks.close()
 
@@ -227,18 +214,20 @@ class Store:
                     yield conn
 
     @contextmanager
-    def connection(self):
-        """One connection for the reads and the write of one event: on an SQLite file,
-        this thread's own sqlite3 connection; else one from the pool."""
-        if self._threads is not None:
-            yield self._threads.get()
-            return
-        with self.engine.connect() as conn:
-            yield conn
+    def turn(self):
+        """One connection for the reads and the write of one event, while holding the
+        gate: on an SQLite file, the process's kept-open sqlite3 connection; else one
+        from the pool."""
+        with self.gate.held():
+            if self._gated is not None:
+                yield self._gated.get()
+                return
+            with self.engine.connect() as conn:
+                yield conn
 
     @staticmethod
     def _driver(conn):
-        """The sqlite3 connection behind what `connection()` gave."""
+        """The sqlite3 connection behind what `turn()` gave."""
         return conn if isinstance(conn, sqlite3.Connection) else conn.connection.driver_connection
 
     # ------------------------------------------------------------ revisions
@@ -288,7 +277,7 @@ class Store:
         """What an event needs before it runs, read in one go: the stored answer if this
         delivery was already processed, else the execution (by id, or the session's active one)."""
         if self._raw is not None:  # SQLite: the reads run in autocommit, to their end
-            with nullcontext(conn) if conn is not None else self.connection() as conn:
+            with nullcontext(conn) if conn is not None else self.turn() as conn:
                 raw, dbapi = self._raw, self._driver(conn)
                 return self._read_turn(lambda name, values: raw[name].first(dbapi, values),
                                        flow_id, session_key, execution_id, inbound_key)
@@ -433,64 +422,28 @@ class Store:
             raise Conflict(str(exc.orig)) from None
 
     def _save_raw(self, r: TurnRecord, first, turn: dict, outbox: list, conn) -> None:
-        """save_turn on SQLite, on the sqlite3 connection, committed together with the
-        turns other threads are saving at the same moment (group commit).
-
-        The values are converted (JSON text and all) before anything is locked. Then the
-        turn joins the queue of pending writes, and whichever thread gets the write lock
-        first writes every queued turn in one transaction, each in its own savepoint,
-        so one turn's conflict never undoes another's. A commit costs about as much as
-        all of a turn's statements together; under load it is shared. Every thread
-        returns only once its own turn is committed (or raises what stopped it)."""
-        add = self._raw["add_outbox"]
-        pending = _Pending(r.execution_id, self._raw[first[0]].sql, self._raw[first[0]].params(first[1]),
-                           self._raw["add_turn"].params(turn), [add.params(o) for o in outbox])
-        with self._pending_guard:
-            self._pending.append(pending)
-        with self._write_guard:
-            if not pending.done:
-                with self._pending_guard:
-                    batch, self._pending = self._pending, []
-                try:
-                    with nullcontext(conn) if conn is not None else self.connection() as conn:
-                        self._write_batch(self._driver(conn), batch)
-                except BaseException as exc:  # nothing of the batch was written
-                    for p in batch:
-                        if p is not pending:  # each waiting thread raises an error of its own
-                            p.error = sqlite3.OperationalError(f"the turn was not saved: {exc}")
-                    raise
-                finally:
-                    for p in batch:
-                        p.done = True
-        if pending.error is not None:
-            raise pending.error
-
-    def _write_batch(self, dbapi, batch: list["_Pending"]) -> None:
-        """One transaction for the queued turns (see _save_raw); holds the write lock.
-        A turn that conflicts gets its error and leaves no trace; a failure of the
-        transaction itself rolls everything back and is raised."""
-        add_turn, add_outbox = self._raw["add_turn"].sql, self._raw["add_outbox"].sql
-        try:
-            dbapi.execute("BEGIN IMMEDIATE")
-            for p in batch:
-                dbapi.execute("SAVEPOINT turn")
-                try:
-                    if dbapi.execute(p.sql, p.params).rowcount != 1:
-                        p.error = Conflict(f"execution {p.execution_id} changed while this event was processed")
-                    else:
-                        dbapi.execute(add_turn, p.turn)
-                        if p.outbox:
-                            dbapi.executemany(add_outbox, p.outbox)
-                except sqlite3.IntegrityError as exc:
-                    p.error = Conflict(str(exc))
-                if p.error is not None:
-                    dbapi.execute("ROLLBACK TO turn")
-                dbapi.execute("RELEASE turn")
-            dbapi.execute("COMMIT")
-        except BaseException:
-            if dbapi.in_transaction:
-                dbapi.rollback()
-            raise
+        """save_turn on SQLite: the statements run straight on the sqlite3 connection,
+        their values converted before the write lock is taken."""
+        raw = self._raw
+        sql, params = raw[first[0]].sql, raw[first[0]].params(first[1])
+        turn_params = raw["add_turn"].params(turn)
+        outbox_params = [raw["add_outbox"].params(o) for o in outbox]
+        with self._write_guard, nullcontext(conn) if conn is not None else self.turn() as conn:
+            dbapi = self._driver(conn)
+            try:
+                dbapi.execute("BEGIN IMMEDIATE")
+                if dbapi.execute(sql, params).rowcount != 1:
+                    raise Conflict(f"execution {r.execution_id} changed while this event was processed")
+                dbapi.execute(raw["add_turn"].sql, turn_params)
+                if outbox_params:
+                    dbapi.executemany(raw["add_outbox"].sql, outbox_params)
+                dbapi.execute("COMMIT")
+            except BaseException as exc:
+                if dbapi.in_transaction:
+                    dbapi.rollback()
+                if isinstance(exc, sqlite3.IntegrityError):
+                    raise Conflict(str(exc)) from None
+                raise
 
     def delete_all(self) -> None:
         """Empty every table (tests and the terminal console)."""
