@@ -311,6 +311,7 @@ class FlowService:
             execution_id=state.id, flow_id=state.flow_id, revision_id=state.revision, session_key=session_key,
             contact=state.contact, flow_address=state.flow_address, channel=state.channel, status=state.status,
             state=state.to_dict(), version=row.version if row is not None else None, now=now, expires_at=expires,
+            was_active=row is not None and row.status == ACTIVE,
             waiting_widget=state.waiting.widget if state.waiting else None,
             waiting_kind=state.waiting.kind if state.waiting else None,
             wait_due=datetime.fromisoformat(state.waiting.due) if state.waiting and state.waiting.due else None,

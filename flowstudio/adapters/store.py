@@ -63,6 +63,7 @@ class TurnRecord:
     response: dict | None = None
     outbox: list[dict] = field(default_factory=list)
     call_sid: str | None = None
+    was_active: bool = False       # the row read was active (it stays so unless status says otherwise)
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -95,6 +96,14 @@ _ADVANCE = update(t.executions).where(and_(
     t.executions.c.id == bindparam("b_id"), t.executions.c.version == bindparam("b_version"))).values(
     version=bindparam("b_new_version"), **{k: bindparam(k) for k in _CHANGING})
 _ADVANCE_CALL = _ADVANCE.values(call_sid=bindparam("b_call_sid"))
+# Most turns leave an active execution active: their UPDATE leaves `status` (and the
+# end columns) alone, and so the indexes on `status`, which the database would
+# otherwise rewrite with the row (two index pages less to write per turn).
+_STILL = ("waiting_widget", "waiting_kind", "due_at", "state", "updated_at")
+_KEEP = update(t.executions).where(and_(
+    t.executions.c.id == bindparam("b_id"), t.executions.c.version == bindparam("b_version"))).values(
+    version=bindparam("b_new_version"), **{k: bindparam(k) for k in _STILL})
+_KEEP_CALL = _KEEP.values(call_sid=bindparam("b_call_sid"))
 _ADD_TURN = insert(t.turns)
 _DUE_NOW = and_(_IS_ACTIVE, t.executions.c.due_at <= bindparam("now"))
 _ANY_DUE = select(t.executions.c.id).where(_DUE_NOW).limit(1)
@@ -154,7 +163,7 @@ class _Raw:
 _UNSET = object()
 _OUTBOX_KEYS = ("execution_id", "created_at", "effect", "status", "result")
 _READS = {"active": _ACTIVE, "by_id": _BY_ID, "inbound": _INBOUND, "active_or_done": _ACTIVE_OR_DONE}
-_WRITES = {"advance": _ADVANCE, "advance_call": _ADVANCE_CALL}
+_WRITES = {"advance": _ADVANCE, "advance_call": _ADVANCE_CALL, "keep": _KEEP, "keep_call": _KEEP_CALL}
 
 
 class Store:
@@ -176,7 +185,8 @@ class Store:
             name: _Raw(stmt, self.engine.dialect, keys) for name, stmt, keys in (
                 ("active", _ACTIVE, None), ("by_id", _BY_ID, None), ("inbound", _INBOUND, None),
                 ("active_or_done", _ACTIVE_OR_DONE, None), ("advance", _ADVANCE, None),
-                ("advance_call", _ADVANCE_CALL, None), ("add_turn", _ADD_TURN, _TURN_KEYS),
+                ("advance_call", _ADVANCE_CALL, None), ("keep", _KEEP, None), ("keep_call", _KEEP_CALL, None),
+                ("add_turn", _ADD_TURN, _TURN_KEYS),
                 ("new", insert(t.executions), _NEW_KEYS), ("add_outbox", _ADD_OUTBOX, _OUTBOX_KEYS))}
 
     def create_schema(self) -> None:
@@ -403,7 +413,8 @@ class Store:
                                  channel=r.channel, expires_at=r.expires_at, version=1, created_at=r.now,
                                  call_sid=r.call_sid, **values))
         else:
-            first = ("advance_call" if r.call_sid else "advance", {
+            name = "keep" if r.was_active and r.status == "active" else "advance"
+            first = (name + "_call" if r.call_sid else name, {
                 "b_id": r.execution_id, "b_version": r.version, "b_new_version": r.version + 1,
                 "b_call_sid": r.call_sid, **values})
         outbox = [{"execution_id": r.execution_id, "created_at": r.now, **o} for o in r.outbox]

@@ -1,6 +1,7 @@
 """On SQLite, one turn at a time per process works on the database (Store.turn holds
 the TurnGate): a turn waits at the gate for the one inside, the gate opens while a turn
 waits on I/O, and a turn that conflicts leaves no trace."""
+import re
 import threading
 
 import pytest
@@ -8,7 +9,7 @@ import pytest
 from flowstudio.adapters.store import Conflict, TurnRecord
 from flowstudio.conversation import MockHttp
 
-from ..test_durability import CONFIRM, LOOKUP, make_service, message
+from ..test_durability import CHAIN, CONFIRM, CONTACT, LOOKUP, make_service, message
 
 
 @pytest.fixture
@@ -17,6 +18,7 @@ def service(tmp_path):
     flows.mkdir()
     (flows / "confirm.yaml").write_text(CONFIRM)
     (flows / "lookup.yaml").write_text(LOOKUP)
+    (flows / "chain.yaml").write_text(CHAIN)
     service = make_service(f"sqlite:///{tmp_path / 'flowstudio.db'}", flows)
     yield service
     service.store.close()
@@ -99,3 +101,26 @@ def _record(service, row, stale: bool = False, key: str | None = None):
         state={**row.state, "status": "ended"}, version=row.version - 1 if stale else row.version, now=now,
         expires_at=row.expires_at, ended_reason="test", trace=[{"type": "note", "message": "ended by the test"}],
         inbound_key=key)
+
+
+def test_a_turn_that_keeps_an_execution_active_leaves_its_status_alone(service):
+    """Most turns leave an execution active: their UPDATE does not set `status`, so the
+    indexes on it are not rewritten; a turn that ends the execution does set it."""
+    service.inbound_message("chain", message("SM1", "a"))
+    service.inbound_message("confirm", message("SM2", "hi", contact="+15550000003"))
+    statements: list[str] = []
+    with service.store.turn() as conn:
+        conn.set_trace_callback(lambda sql: statements.append(" ".join(sql.split())))
+    try:
+        service.inbound_message("chain", message("SM3", "b"))                            # stays active
+        service.inbound_message("confirm", message("SM4", "yes", contact="+15550000003"))  # ends
+    finally:
+        with service.store.turn() as conn:
+            conn.set_trace_callback(None)
+    updates = [s for s in statements if s.startswith("UPDATE executions")]
+    assert len(updates) == 2
+    sets_status = re.compile(r"[ ,]status ?=")  # the column (the state's JSON says "status":...)
+    assert not sets_status.search(updates[0]) and re.search(r"[ ,]version ?=", updates[0])
+    assert sets_status.search(updates[1])
+    assert service.store.active_execution("chain", CONTACT).version == 2
+    assert service.store.active_execution("confirm", "+15550000003") is None
