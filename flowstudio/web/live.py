@@ -185,6 +185,9 @@ class Live:
         Contexts are left out (they can be large); the executions view fetches them."""
         if not result.execution_id:
             return
+        if not self.app.config["REDIS_URL"] and not self.socketio.server.manager.rooms.get("/", {}).get(
+                _room(flow_id)):
+            return  # nobody watches this flow here, and no other process could pass it on
         self.socketio.emit("run:turn", {
             "flow": flow_id, "execution_id": result.execution_id, "status": result.status,
             "source": "console" if is_console(session_key) else "phone", "waiting": result.waiting,
