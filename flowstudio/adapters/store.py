@@ -439,7 +439,8 @@ class Store:
         sql, params = raw[first[0]].sql, raw[first[0]].params(first[1])
         turn_params = raw["add_turn"].params(turn)
         outbox_params = [raw["add_outbox"].params(o) for o in outbox]
-        with self._write_guard, nullcontext(conn) if conn is not None else self.turn() as conn:
+        # the gate before the write lock, as in every turn (the other order could deadlock)
+        with nullcontext(conn) if conn is not None else self.turn() as conn, self._write_guard:
             dbapi = self._driver(conn)
             try:
                 dbapi.execute("BEGIN IMMEDIATE")
