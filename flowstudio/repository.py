@@ -37,6 +37,7 @@ from .spec.validate import validate_document
 log = logging.getLogger("flowstudio.flows")
 
 HEAD_TTL = 1.0          # seconds between looks at the newest revision in the database
+EXISTS_TTL = 1.0        # seconds a flow file seen is believed to exist (exists())
 DISK_AUTHOR = "file on disk"
 SNAPSHOT_MARK = "~"     # in a pinned id: a console snapshot (FlowStore.snapshot), not a revision
 
@@ -70,6 +71,7 @@ class FlowRepository:
         self.clock = clock
         self._entries: dict[str, _Entry] = {}
         self._programs: dict[str, Program] = {}
+        self._seen: dict[str, float] = {}   # flow id -> when exists() last saw its file
         self._lock = threading.Lock()
 
     def ids(self) -> list[str]:
@@ -77,9 +79,19 @@ class FlowRepository:
         return sorted(id_of(p) for p in flow_files([self.directory])) if self.directory.is_dir() else []
 
     def exists(self, flow_id: str) -> bool:
-        """Whether `flow_id` names a flow file (one stat, for every webhook)."""
-        return (bool(flow_id) and not flow_id.startswith(".") and not flow_id.endswith(".test")
-                and os.path.isfile(os.path.join(self.directory, f"{flow_id}.yaml")))
+        """Whether `flow_id` names a flow file. Asked for every webhook: a file seen is
+        believed to be there for EXISTS_TTL seconds (forget() drops that at once), so
+        most webhooks make no stat() call, which would also hand the GIL on."""
+        if not flow_id or flow_id.startswith(".") or flow_id.endswith(".test"):
+            return False
+        now = time.monotonic()
+        if now - self._seen.get(flow_id, -EXISTS_TTL) < EXISTS_TTL:
+            return True
+        if not os.path.isfile(os.path.join(self.directory, f"{flow_id}.yaml")):
+            self._seen.pop(flow_id, None)
+            return False
+        self._seen[flow_id] = now
+        return True
 
     def path(self, flow_id: str) -> Path:
         """The file of a flow."""
@@ -100,6 +112,7 @@ class FlowRepository:
         rename or a delete made by this process)."""
         with self._lock:
             self._entries.pop(flow_id, None)
+            self._seen.pop(flow_id, None)
 
     def problems(self, flow_id: str) -> list[Issue]:
         """Why the current file of a flow is not the one running (empty when it is)."""

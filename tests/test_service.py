@@ -259,3 +259,20 @@ def test_first_requests_after_start_all_find_the_flow(store_url, flows_dir):
         th.join()
     assert failures == []
     svc.store.close()
+
+
+def test_a_flow_file_seen_is_believed_for_a_second_and_forgotten_on_request(service, flows_dir, monkeypatch):
+    """exists() (asked for every webhook) stats a flow file at most once a second."""
+    from flowstudio import repository
+
+    flows = service.flows
+    assert flows.exists("confirm") and not flows.exists("nope") and not flows.exists(".hidden")
+    (flows_dir / "confirm.yaml").unlink()
+    assert flows.exists("confirm")          # seen less than a second ago
+    flows.forget("confirm")                 # what the editor calls after a delete or rename
+    assert not flows.exists("confirm")
+    (flows_dir / "confirm.yaml").write_text(CONFIRM)
+    assert flows.exists("confirm")
+    (flows_dir / "confirm.yaml").unlink()
+    monkeypatch.setattr(repository, "EXISTS_TTL", 0.0)  # a second later
+    assert not flows.exists("confirm")

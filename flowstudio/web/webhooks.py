@@ -73,7 +73,7 @@ class Webhooks:
             response = errors.response(500, "internal error; the server log has the details")
         return response(environ, start_response)
 
-    def dispatch(self, request: Request) -> Response:
+    def dispatch(self, request: Request):
         """Route, check and answer one webhook request."""
         parts = request.path[len(PREFIX):].split("/")
         if not parts[0] or len(parts) > 2 or (len(parts) == 2 and parts[1] != "status"):
@@ -117,7 +117,7 @@ class Webhooks:
         return public.rstrip("/") + request.path + (f"?{query}" if query else "")
 
 
-def webhook(request: Request, service, flow_id: str) -> Response:
+def webhook(request: Request, service, flow_id: str) -> Response | _Xml:
     """A message, a call, or a callback of a verb we printed."""
     params = _params(request)
     execution = request.args.get("execution")
@@ -201,7 +201,7 @@ def _token(request: Request) -> int | None:
         raise ApiError(400, "token must be a whole number", field="token") from None
 
 
-def _voice(request: Request, flow_id: str, result: TurnResult) -> Response:
+def _voice(request: Request, flow_id: str, result: TurnResult) -> _Xml:
     token = (result.waiting or {}).get("token")
     ended = result.status != "active"
 
@@ -219,5 +219,20 @@ def _url(request: Request, flow_id: str, suffix: str, **query) -> str:
     return f"{path}?{urlencode(pairs, safe=_QUERY_SAFE)}" if pairs else path
 
 
-def _xml(body: str) -> Response:
-    return Response(body, mimetype="text/xml")
+class _Xml:
+    """A TwiML answer (200, text/xml), written straight to WSGI: every SMS gets one,
+    and werkzeug's Response takes 8 µs to say the same."""
+
+    __slots__ = ("body",)
+
+    def __init__(self, text: str):
+        self.body = text.encode()
+
+    def __call__(self, environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"),
+                                  ("Content-Length", str(len(self.body)))])
+        return [self.body]
+
+
+def _xml(text: str) -> _Xml:
+    return _Xml(text)
