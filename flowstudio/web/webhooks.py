@@ -7,11 +7,12 @@ status callbacks: a finished call ends its execution, an undelivered message fol
 `deliveryFailure`. A flow that cannot run answers with an apology, never silence.
 
 The webhooks are a small WSGI app of their own, in front of Flask (`install`): every
-request under `/webhooks/` comes here, everything else goes on to Flask. They use
-werkzeug's request and response (what Flask's are built on) but none of Flask's
-per-request machinery (request and app contexts, routing, sessions, hooks, signals):
-that machinery cost more than the rest of an SMS answer outside the turn itself, and a
-webhook uses none of it. Errors are the same JSON as the API's (errors.py).
+request under `/webhooks/` comes here, everything else goes on to Flask. They read
+the request with werkzeug's Request (what Flask's is built on) and write TwiML straight
+to WSGI, without Flask's per-request machinery (request and app contexts, routing,
+sessions, hooks, signals): that machinery cost more than the rest of an SMS answer
+outside the turn itself, and a webhook uses none of it. Errors are the same JSON as
+the API's (errors.py).
 """
 from __future__ import annotations
 
@@ -117,7 +118,7 @@ class Webhooks:
         return public.rstrip("/") + request.path + (f"?{query}" if query else "")
 
 
-def webhook(request: Request, service, flow_id: str) -> Response | _Xml:
+def webhook(request: Request, service, flow_id: str) -> _Xml:
     """A message, a call, or a callback of a verb we printed."""
     params = _params(request)
     execution = request.args.get("execution")
@@ -133,13 +134,13 @@ def webhook(request: Request, service, flow_id: str) -> Response | _Xml:
             return _voice(request, flow_id, result)
         if "MessageSid" in params:
             result = service.inbound_message(flow_id, params)
-            return _xml(twiml.messaging(result.replies, lambda widget: _url(
+            return _Xml(twiml.messaging(result.replies, lambda widget: _url(
                 request, flow_id, "/status", execution=result.execution_id, widget=widget)))
         if "CallSid" in params:
             return _voice(request, flow_id, service.inbound_call(flow_id, params))
     except FlowUnavailable as exc:
         log.error("%s", exc)
-        return _xml(twiml.apology(is_call))
+        return _Xml(twiml.apology(is_call))
     except ExecutionNotFound as exc:
         raise ApiError(404, str(exc)) from None
     raise ApiError(400, "expected a Twilio webhook: MessageSid (a message) or CallSid (a call) is missing",
@@ -208,7 +209,7 @@ def _voice(request: Request, flow_id: str, result: TurnResult) -> _Xml:
     def callback(widget: str, token=None, **extra) -> str:
         return _url(request, flow_id, "", execution=result.execution_id, widget=widget, token=token, **extra)
 
-    return _xml(twiml.voice(result.voice, callback, token, ended))
+    return _Xml(twiml.voice(result.voice, callback, token, ended))
 
 
 def _url(request: Request, flow_id: str, suffix: str, **query) -> str:
@@ -232,7 +233,3 @@ class _Xml:
         start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"),
                                   ("Content-Length", str(len(self.body)))])
         return [self.body]
-
-
-def _xml(text: str) -> _Xml:
-    return _Xml(text)
