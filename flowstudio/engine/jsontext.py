@@ -12,8 +12,14 @@ _OPTIONS = orjson.OPT_NON_STR_KEYS
 def dumps(value) -> str:
     """Compact JSON text of `value`; anything not JSON is written as its str()."""
     try:
+        # Without OPT_NON_STR_KEYS first: orjson writes twice as fast when it need not
+        # check every key, and the keys are strings nearly always.
+        return orjson.dumps(value, default=str).decode()
+    except TypeError:  # orjson.JSONEncodeError: a key that is not a string, or a huge integer
+        pass
+    try:
         return orjson.dumps(value, default=str, option=_OPTIONS).decode()
-    except (orjson.JSONEncodeError, TypeError):
+    except TypeError:
         return json.dumps(value, default=str, separators=(",", ":"))
 
 

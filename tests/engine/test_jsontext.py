@@ -17,3 +17,7 @@ def test_values_orjson_refuses_fall_back_to_the_standard_library():
 
 def test_unknown_types_are_written_as_text():
     assert jsontext.dumps({"x": {1, 2}.__class__}) == '{"x":"<class \'set\'>"}'
+
+
+def test_keys_that_are_not_strings_are_written_as_strings():
+    assert jsontext.dumps({1: "a", "b": {2.5: True}}) == '{"1":"a","b":{"2.5":true}}'
