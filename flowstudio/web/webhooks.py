@@ -121,7 +121,7 @@ class Webhooks:
 def webhook(request: Request, service, flow_id: str) -> _Xml:
     """A message, a call, or a callback of a verb we printed."""
     params = _params(request)
-    execution = request.args.get("execution")
+    execution = _arg(request, "execution")
     is_call = "CallSid" in params and "MessageSid" not in params
     if execution is None and params.get("FlowEvent") == "return" and is_call:
         execution = service.execution_of_call(flow_id, params["CallSid"])  # back from Add TwiML Redirect
@@ -150,7 +150,7 @@ def webhook(request: Request, service, flow_id: str) -> _Xml:
 def status(request: Request, service, flow_id: str) -> Response:
     """Status callbacks: calls that end, messages that were not delivered."""
     params = _params(request)
-    execution, widget = request.args.get("execution"), request.args.get("widget")
+    execution, widget = _arg(request, "execution"), _arg(request, "widget")
     call_status, message_status = params.get("CallStatus"), params.get("MessageStatus")
     try:
         if message_status in NOT_DELIVERED and execution and widget:
@@ -192,8 +192,14 @@ def _params(request: Request) -> dict:
     return params
 
 
+def _arg(request: Request, name: str) -> str | None:
+    """A query parameter; most webhooks have no query, and werkzeug would parse the
+    empty one into a MultiDict to say so."""
+    return request.args.get(name) if request.query_string else None
+
+
 def _token(request: Request) -> int | None:
-    raw = request.args.get("token")
+    raw = _arg(request, "token")
     if raw is None:
         return None
     try:
