@@ -23,7 +23,8 @@ def decode(text: str) -> dict[str, str]:
         if not part:
             continue
         name, _, value = part.partition("=")
-        name, value = _unescape(name), _unescape(value)
+        if "%" in part or "+" in part:  # most fields are plain: no call for them
+            name, value = _unescape(name), _unescape(value)
         if name not in out:
             out[name] = value
     return out
