@@ -4,6 +4,8 @@
 checkpoints) and PostgreSQL pools. `SessionLocks.locked(key)` holds `key` across
 threads and processes: a PostgreSQL advisory lock, or on SQLite a thread lock plus a
 POSIX lock on one byte of `<db>.lock`. Both are released by the system if a process dies.
+On SQLite, `TurnGate` lets one turn of the process at a time work, on the one
+`GatedConnection`.
 """
 from __future__ import annotations
 
