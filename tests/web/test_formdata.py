@@ -47,3 +47,12 @@ def test_a_form_werkzeug_already_parsed_is_reused():
     request = Request(environ)
     assert request.form.getlist("a") == ["1", "2"]  # as the signature check reads it
     assert formdata.form_of(request) == {"a": "1"}
+
+
+def test_form_of_reads_the_body_once_and_leaves_it_readable():
+    body = b"Body=hi+there&From=%2B15550001&Body=again"
+    request = Request(EnvironBuilder(method="POST", data=body, content_type=formdata.URLENCODED + "; charset=utf-8")
+                      .get_environ())
+    assert formdata.form_of(request) == {"Body": "hi there", "From": "+15550001"}
+    assert request.get_data() == body  # werkzeug still sees the whole body
+    assert formdata.form_of(request) is formdata.form_of(request)  # decoded once
