@@ -91,18 +91,22 @@ _INBOUND = select(t.turns.c.response).where(t.turns.c.key == bindparam("key"))
 _ACTIVE_OR_DONE = select(t.executions, _INBOUND.scalar_subquery().label("done_response")).where(and_(
     t.executions.c.flow_id == bindparam("flow_id"), t.executions.c.session_key == bindparam("session_key"),
     _IS_ACTIVE))
+
+
+def _advance(columns: tuple[str, ...]):
+    """The UPDATE that moves an execution from the version read to the next, setting `columns`."""
+    return update(t.executions).where(and_(
+        t.executions.c.id == bindparam("b_id"), t.executions.c.version == bindparam("b_version"))).values(
+        version=bindparam("b_new_version"), **{k: bindparam(k) for k in columns})
+
+
 _CHANGING = ("status", "waiting_widget", "waiting_kind", "due_at", "state", "updated_at", "ended_at", "ended_reason")
-_ADVANCE = update(t.executions).where(and_(
-    t.executions.c.id == bindparam("b_id"), t.executions.c.version == bindparam("b_version"))).values(
-    version=bindparam("b_new_version"), **{k: bindparam(k) for k in _CHANGING})
+_ADVANCE = _advance(_CHANGING)
 _ADVANCE_CALL = _ADVANCE.values(call_sid=bindparam("b_call_sid"))
 # Most turns leave an active execution active: their UPDATE leaves `status` (and the
 # end columns) alone, and so the indexes on `status`, which the database would
 # otherwise rewrite with the row (two index pages less to write per turn).
-_STILL = ("waiting_widget", "waiting_kind", "due_at", "state", "updated_at")
-_KEEP = update(t.executions).where(and_(
-    t.executions.c.id == bindparam("b_id"), t.executions.c.version == bindparam("b_version"))).values(
-    version=bindparam("b_new_version"), **{k: bindparam(k) for k in _STILL})
+_KEEP = _advance(("waiting_widget", "waiting_kind", "due_at", "state", "updated_at"))
 _KEEP_CALL = _KEEP.values(call_sid=bindparam("b_call_sid"))
 _ADD_TURN = insert(t.turns)
 _DUE_NOW = and_(_IS_ACTIVE, t.executions.c.due_at <= bindparam("now"))
