@@ -266,7 +266,7 @@ class FlowEditor:
 
     def _draft_issues(self, flow_id: str, draft) -> list[Issue]:
         key = ("draft", flow_id, draft.version, draft.updated_at, frozenset(self.flows.ids()))
-        return self._cached(key, lambda: self.validate(draft.data))[1]
+        return self._cached(key, lambda: self.validate(draft.data))
 
     def _cached(self, key, compute):
         """`compute()` once per key; a few recent keys kept (results are never mutated)."""
@@ -274,7 +274,6 @@ class FlowEditor:
             if key in self._cache:
                 return self._cache[key]
         value = compute()
-        value = value if isinstance(value, tuple) else (None, value)
         with self._cache_lock:
             self._cache[key] = value
             while len(self._cache) > CACHE_SIZE:
