@@ -21,7 +21,7 @@ from ..engine.state import ACTIVE, ENDED, FAILED
 from ..repository import FlowUnavailable
 from ..service import ExecutionBusy, ExecutionNotFound
 from ..widgets import registry
-from . import serialize
+from . import errors, serialize
 from .app import runtime
 from .errors import ApiError
 
@@ -55,14 +55,15 @@ def start_execution(flow_id: str):
         active = service.store.active_execution(flow_id, to)
         if active is None:
             raise ApiError(409, str(exc)) from None
-        return _error(409, f"{to} already has an active execution of flow '{flow_id}': {active.id}; end it "
-                           f"first (POST {_url(active)}/end) or wait until it ends", execution_id=active.id)
+        return errors.response(409, f"{to} already has an active execution of flow '{flow_id}': {active.id}; end it "
+                               f"first (POST {_url(active)}/end) or wait until it ends",
+                               execution_id=active.id)
     except Conflict as exc:
         raise ApiError(503, f"the execution kept changing while it started; try again ({exc})") from None
     except FlowUnavailable as exc:
         log.error("%s", exc)
-        return _error(503, f"{exc}; fix the flow file (GET /api/flows lists its issues)",
-                      issues=[i.to_dict() for i in exc.issues])
+        return errors.response(503, f"{exc}; fix the flow file (GET /api/flows lists its issues)",
+                               issues=[i.to_dict() for i in exc.issues])
     row = service.store.execution(result.execution_id)
     response = jsonify({**serialize.execution(row, _url(row)), "result": result.to_dict()})
     response.status_code = 201
@@ -163,9 +164,6 @@ def _url(row) -> str:
     return _absolute(url_for("api.show_execution", flow_id=row.flow_id, execution_id=row.id))
 
 
-def _error(status: int, message: str, **extra):
-    """An error like errors.response, with more to say (the active execution, the issues)."""
-    return jsonify({"error": {"status": status, "message": message, **extra}}), status
 
 
 def _absolute(path: str) -> str:

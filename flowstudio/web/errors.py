@@ -21,11 +21,13 @@ class ApiError(Exception):
         self.field = field
 
 
-def response(status: int, message: str, field: str | None = None) -> Response:
-    """The JSON error response (a werkzeug response: the webhooks answer without Flask)."""
+def response(status: int, message: str, field: str | None = None, **extra) -> Response:
+    """The JSON error response (a werkzeug response: the webhooks answer without Flask);
+    `extra` says more inside the error (an execution id, a flow's issues)."""
     body = {"status": status, "message": message}
     if field:
         body["field"] = field
+    body.update(extra)
     return Response(json.dumps({"error": body}), status=status, mimetype="application/json")
 
 
