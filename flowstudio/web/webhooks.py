@@ -8,11 +8,11 @@ status callbacks: a finished call ends its execution, an undelivered message fol
 
 The webhooks are a small WSGI app of their own, in front of Flask (`install`): every
 request under `/webhooks/` comes here, everything else goes on to Flask. They read
-the request with werkzeug's Request (what Flask's is built on) and write TwiML straight
-to WSGI, without Flask's per-request machinery (request and app contexts, routing,
-sessions, hooks, signals): that machinery cost more than the rest of an SMS answer
-outside the turn itself, and a webhook uses none of it. Errors are the same JSON as
-the API's (errors.py).
+the request from the WSGI environ (`_Hook`; werkzeug's Request, what Flask's is built
+on, only for signatures and query arguments) and write TwiML straight to WSGI, without
+Flask's per-request machinery (request and app contexts, routing, sessions, hooks,
+signals): that machinery cost more than the rest of an SMS answer outside the turn
+itself, and a webhook uses none of it. Errors are the same JSON as the API's (errors.py).
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from urllib.parse import quote, urlencode
 from flask import Flask
 from twilio.request_validator import RequestValidator
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.sansio.utils import get_content_length
 from werkzeug.wrappers import Request, Response
 
 from ..adapters import twiml
@@ -66,7 +67,7 @@ class Webhooks:
             return self.fallback(environ, start_response)
         try:
             _bound_chunked_body(environ)
-            response = self.dispatch(Request(environ))
+            response = self.dispatch(_Hook(environ))
         except ApiError as exc:
             response = errors.response(exc.status, exc.message, exc.field)
         except RequestEntityTooLarge:
@@ -76,7 +77,7 @@ class Webhooks:
             response = errors.response(500, "internal error; the server log has the details")
         return response(environ, start_response)
 
-    def dispatch(self, request: Request):
+    def dispatch(self, request: _Hook):
         """Route, check and answer one webhook request."""
         parts = request.path[len(PREFIX):].split("/")
         if not parts[0] or len(parts) > 2 or (len(parts) == 2 and parts[1] != "status"):
@@ -97,7 +98,7 @@ class Webhooks:
         handle = status if len(parts) == 2 else webhook
         return handle(request, service, parts[0])
 
-    def refusal(self, request: Request) -> str | None:
+    def refusal(self, request: _Hook) -> str | None:
         """Why this webhook must be refused, or None (see README: security)."""
         token = self.config.get("TWILIO_AUTH_TOKEN")
         if token:
@@ -111,7 +112,7 @@ class Webhooks:
         return ("unsigned webhooks are accepted only on loopback: set TWILIO_AUTH_TOKEN "
                 "(or start the server with --insecure)")
 
-    def signed_url(self, request: Request) -> str:
+    def signed_url(self, request: _Hook) -> str:
         """The URL Twilio signed: our public address when behind a proxy."""
         public = self.config.get("PUBLIC_URL")
         if not public:
@@ -120,7 +121,7 @@ class Webhooks:
         return public.rstrip("/") + request.path + (f"?{query}" if query else "")
 
 
-def webhook(request: Request, service, flow_id: str) -> _Xml:
+def webhook(request: _Hook, service, flow_id: str) -> _Xml:
     """A message, a call, or a callback of a verb we printed."""
     params = _params(request)
     execution = _arg(request, "execution")
@@ -149,7 +150,7 @@ def webhook(request: Request, service, flow_id: str) -> _Xml:
                    field="MessageSid")
 
 
-def status(request: Request, service, flow_id: str) -> Response:
+def status(request: _Hook, service, flow_id: str) -> Response:
     """Status callbacks: calls that end, messages that were not delivered."""
     params = _params(request)
     execution, widget = _arg(request, "execution"), _arg(request, "widget")
@@ -171,6 +172,59 @@ def status(request: Request, service, flow_id: str) -> Response:
 # ---------------------------------------------------------------- helpers
 
 
+class _Hook:
+    """The request, as the webhooks read it: path, method, query string and length
+    straight from the WSGI environ, as werkzeug's Request gives them; that Request
+    (`full`) is built only for what needs it (a signature, query arguments), since it
+    costs more to build than the rest of reading an SMS."""
+
+    __slots__ = ("environ", "method", "path", "query_string", "script_root", "_full")
+
+    def __init__(self, environ: dict):
+        self.environ = environ
+        self.method = environ.get("REQUEST_METHOD", "GET").upper()
+        self.path = "/" + _wsgi_text(environ.get("PATH_INFO") or "").lstrip("/")
+        self.query_string = environ.get("QUERY_STRING", "").encode("latin1")
+        self.script_root = _wsgi_text(environ.get("SCRIPT_NAME") or "").rstrip("/")
+        self._full = None
+
+    @property
+    def full(self) -> Request:
+        """werkzeug's Request of this environ."""
+        if self._full is None:
+            self._full = Request(self.environ)
+        return self._full
+
+    @property
+    def content_length(self) -> int | None:
+        return get_content_length(self.environ.get("CONTENT_LENGTH"), self.environ.get("HTTP_TRANSFER_ENCODING"))
+
+    @property
+    def remote_addr(self) -> str | None:
+        return self.environ.get("REMOTE_ADDR")
+
+    @property
+    def args(self):
+        return self.full.args
+
+    @property
+    def headers(self):
+        return self.full.headers
+
+    @property
+    def form(self):
+        return self.full.form
+
+    @property
+    def url(self) -> str:
+        return self.full.url
+
+
+def _wsgi_text(value: str) -> str:
+    """A WSGI path string (UTF-8 bytes as latin-1) as text, as werkzeug decodes it."""
+    return value if value.isascii() else value.encode("latin1").decode(errors="replace")
+
+
 def _bound_chunked_body(environ) -> None:
     """A chunked body has no Content-Length to refuse up front: read it here, at most
     one byte over the limit, and hand it on as a body of known length. (werkzeug would
@@ -184,9 +238,9 @@ def _bound_chunked_body(environ) -> None:
     del environ["HTTP_TRANSFER_ENCODING"]
 
 
-def _params(request: Request) -> dict:
+def _params(request: _Hook) -> dict:
     """Twilio's parameters (form body, and GET query) without the ones we add."""
-    form = formdata.form_of(request)
+    form = formdata.form_of(request.environ)
     if not request.query_string:
         return dict(form)
     params = {k: v for k, v in request.args.items() if k not in OURS}
@@ -194,13 +248,13 @@ def _params(request: Request) -> dict:
     return params
 
 
-def _arg(request: Request, name: str) -> str | None:
+def _arg(request: _Hook, name: str) -> str | None:
     """A query parameter; most webhooks have no query, and werkzeug would parse the
     empty one into a MultiDict to say so."""
     return request.args.get(name) if request.query_string else None
 
 
-def _token(request: Request) -> int | None:
+def _token(request: _Hook) -> int | None:
     raw = _arg(request, "token")
     if raw is None:
         return None
@@ -210,7 +264,7 @@ def _token(request: Request) -> int | None:
         raise ApiError(400, "token must be a whole number", field="token") from None
 
 
-def _voice(request: Request, flow_id: str, result: TurnResult) -> _Xml:
+def _voice(request: _Hook, flow_id: str, result: TurnResult) -> _Xml:
     token = (result.waiting or {}).get("token")
     ended = result.status != "active"
 
@@ -220,7 +274,7 @@ def _voice(request: Request, flow_id: str, result: TurnResult) -> _Xml:
     return _Xml(twiml.voice(result.voice, callback, token, ended))
 
 
-def _url(request: Request, flow_id: str, suffix: str, **query) -> str:
+def _url(request: _Hook, flow_id: str, suffix: str, **query) -> str:
     """The path of this flow's webhook (`suffix` "" or "/status") with `query` (None
     values left out), quoted as Flask's url_for quotes it."""
     pairs = [(k, v if type(v) is str else str(v)) for k, v in query.items() if v is not None]

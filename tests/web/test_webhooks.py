@@ -2,6 +2,11 @@
 import io
 from urllib.parse import urlencode
 
+import pytest
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from flowstudio.web import webhooks
 from flowstudio.web.app import runtime
 
 from .conftest import action_of, assert_golden
@@ -192,3 +197,18 @@ def test_callback_urls_are_quoted_as_url_for_quoted_them():
         expected = "/webhooks/my%20flow/status?" + urlencode(query, safe=_QUERY_SAFE)
         assert _url(request, "my flow", "/status", execution=execution, widget=widget, token=token) == expected
     assert _url(request, "f", "") == "/webhooks/f"
+
+
+@pytest.mark.parametrize("path, script, query, headers", [
+    ("/webhooks/ivr-menu", "", "", {}),
+    ("/webhooks//caf\u00e9/status", "/app/", "execution=FN1&widget=a%20b", {"Content-Length": "12"}),
+    ("/webhooks/x", "", "", {"Transfer-Encoding": "chunked"}),
+    ("/webhooks/x", "", "", {"Content-Length": "-3"}),
+])
+def test_the_webhooks_read_a_request_as_werkzeug_does(path, script, query, headers):
+    environ = EnvironBuilder(path=path, base_url=f"http://example.com{script}", query_string=query, method="post",
+                             headers=headers).get_environ()
+    hook, full = webhooks._Hook(environ), Request(dict(environ))
+    for name in ("method", "path", "query_string", "script_root", "content_length", "remote_addr", "url"):
+        assert getattr(hook, name) == getattr(full, name), name
+    assert hook.args == full.args
