@@ -49,44 +49,87 @@ class SessionLocks:
             os.close(self._lock_file)
             self._lock_file = None
 
-    @contextmanager
     def locked(self, key: str):
         """Run the block while no other thread or process holds `key`."""
-        digest = hashlib.sha256(key.encode()).digest()
         if self.is_postgres:
-            number = int.from_bytes(digest[:8], "big", signed=True)
-            with self._lock_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(select(func.pg_advisory_lock(number)))
-                try:
-                    yield
-                finally:
-                    conn.execute(select(func.pg_advisory_unlock(number)))
-            return
-        with self._local_guard:
-            entry = self._local_locks.setdefault(key, [threading.Lock(), 0])
-            entry[1] += 1
-        try:
-            with entry[0], self.file_lock(int.from_bytes(digest[:7], "big")):
+            return self._advisory(key)
+        return _KeyLock(self, key)
+
+    @contextmanager
+    def _advisory(self, key: str):
+        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        with self._lock_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(select(func.pg_advisory_lock(number)))
+            try:
                 yield
-        finally:
-            with self._local_guard:
-                entry[1] -= 1
-                if entry[1] == 0:
-                    self._local_locks.pop(key, None)
+            finally:
+                conn.execute(select(func.pg_advisory_unlock(number)))
 
     @contextmanager
     def file_lock(self, offset: int):
         """Across processes sharing an SQLite file: a POSIX lock on one byte of
         `<db>.lock`, released by the system if the process dies. (These locks belong
-        to the process, so the thread lock above keeps threads apart.)"""
-        if self._lock_file is None:
-            yield
-            return
-        fcntl.lockf(self._lock_file, fcntl.LOCK_EX, 1, offset)
+        to the process, so the thread lock of `locked` keeps threads apart.)"""
+        self.lock_byte(offset)
         try:
             yield
         finally:
+            self.unlock_byte(offset)
+
+    def lock_byte(self, offset: int) -> None:
+        """Take the POSIX lock on byte `offset` of the lock file (see file_lock)."""
+        if self._lock_file is not None:
+            fcntl.lockf(self._lock_file, fcntl.LOCK_EX, 1, offset)
+
+    def unlock_byte(self, offset: int) -> None:
+        """Release what lock_byte took."""
+        if self._lock_file is not None:
             fcntl.lockf(self._lock_file, fcntl.LOCK_UN, 1, offset)
+
+
+class _KeyLock:
+    """`SessionLocks.locked(key)` on SQLite: a thread lock per key (shared by the threads
+    waiting for it, dropped when none is left), then the key's byte of the lock file.
+    A class rather than a generator: every event takes one."""
+
+    __slots__ = ("_locks", "_key", "_entry", "_offset")
+
+    def __init__(self, locks: SessionLocks, key: str):
+        self._locks, self._key = locks, key
+        self._offset = int.from_bytes(hashlib.sha256(key.encode()).digest()[:7], "big")
+
+    def __enter__(self) -> None:
+        locks = self._locks
+        with locks._local_guard:
+            entry = locks._local_locks.get(self._key)
+            if entry is None:
+                entry = locks._local_locks[self._key] = [threading.Lock(), 0]
+            entry[1] += 1
+        self._entry = entry
+        try:
+            entry[0].acquire()
+            try:
+                locks.lock_byte(self._offset)
+            except BaseException:
+                entry[0].release()
+                raise
+        except BaseException:
+            self._forget()
+            raise
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self._locks.unlock_byte(self._offset)
+        finally:
+            self._entry[0].release()
+            self._forget()
+
+    def _forget(self) -> None:
+        locks = self._locks
+        with locks._local_guard:
+            self._entry[1] -= 1
+            if self._entry[1] == 0:
+                locks._local_locks.pop(self._key, None)
 
 
 class Checkpointer:
@@ -137,18 +180,9 @@ class TurnGate:
         """Whether this thread holds the gate (always True when there is no gate)."""
         return self._lock is None or getattr(self._mine, "held", False)
 
-    @contextmanager
-    def held(self):
-        """Hold the gate for the block."""
-        if self.holding():
-            yield
-            return
-        with self._lock:
-            self._mine.held = True
-            try:
-                yield
-            finally:
-                self._mine.held = False
+    def held(self) -> "_Held":
+        """Hold the gate for the block (`with gate.held():`)."""
+        return _Held(self)
 
     @contextmanager
     def opened(self):
@@ -163,6 +197,27 @@ class TurnGate:
         finally:
             self._lock.acquire()
             self._mine.held = True
+
+
+class _Held:
+    """TurnGate.held(): a class rather than a generator, since every event takes it."""
+
+    __slots__ = ("_gate", "_took")
+
+    def __init__(self, gate: TurnGate):
+        self._gate, self._took = gate, False
+
+    def __enter__(self) -> None:
+        gate = self._gate
+        if gate.holding():
+            return
+        gate._lock.acquire()
+        gate._mine.held = self._took = True
+
+    def __exit__(self, *exc) -> None:
+        if self._took:
+            self._gate._mine.held = False
+            self._gate._lock.release()
 
 
 class GatedConnection:
@@ -180,18 +235,30 @@ class GatedConnection:
 
     def get(self):
         """The sqlite3 connection (opened on first use in this process)."""
-        if self._pid != os.getpid():
+        if self._pid != _pid:
             fairy = self._engine.raw_connection()
             self._conn = fairy.driver_connection
             fairy.detach()  # ours now: never returned to the pool, closed by close()
-            self._fairy, self._pid = fairy, os.getpid()
+            self._fairy, self._pid = fairy, _pid
         return self._conn
 
     def close(self) -> None:
         """Close the connection (the store is closing)."""
-        if self._fairy is not None and self._pid == os.getpid():
+        if self._fairy is not None and self._pid == _pid:
             self._fairy.close()
         self._fairy = self._pid = self._conn = None
+
+
+# This process's id, kept up to date across fork() (GatedConnection asks for every turn).
+_pid = os.getpid()
+
+
+def _forked() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 def open_lock_file(url: str) -> int | None:

@@ -227,17 +227,11 @@ class Store:
                 with conn.begin():
                     yield conn
 
-    @contextmanager
-    def turn(self):
+    def turn(self) -> "_Turn":
         """One connection for the reads and the write of one event, while holding the
-        gate: on an SQLite file, the process's kept-open sqlite3 connection; else one
-        from the pool."""
-        with self.gate.held():
-            if self._gated is not None:
-                yield self._gated.get()
-                return
-            with self.engine.connect() as conn:
-                yield conn
+        gate (`with store.turn() as conn:`): on an SQLite file, the process's kept-open
+        sqlite3 connection; else one from the pool."""
+        return _Turn(self)
 
     @staticmethod
     def _driver(conn):
@@ -466,6 +460,35 @@ class Store:
         with self._write() as conn:
             for table in reversed(t.metadata.sorted_tables):
                 conn.execute(delete(table))
+
+
+class _Turn:
+    """Store.turn(): a class rather than a generator, since every event takes one."""
+
+    __slots__ = ("_store", "_held", "_conn")
+
+    def __init__(self, store: Store):
+        self._store, self._conn = store, None
+        self._held = store.gate.held()
+
+    def __enter__(self):
+        self._held.__enter__()
+        try:
+            gated = self._store._gated
+            if gated is not None:
+                return gated.get()
+            self._conn = self._store.engine.connect()
+            return self._conn
+        except BaseException:
+            self._held.__exit__(None, None, None)
+            raise
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if self._conn is not None:
+                self._conn.close()
+        finally:
+            self._held.__exit__(*exc)
 
 
 def _steps_json(steps: list[dict]) -> str:

@@ -1,6 +1,7 @@
 """On SQLite, one turn at a time per process works on the database (Store.turn holds
 the TurnGate): a turn waits at the gate for the one inside, the gate opens while a turn
 waits on I/O, and a turn that conflicts leaves no trace."""
+import os
 import re
 import threading
 
@@ -124,3 +125,22 @@ def test_a_turn_that_keeps_an_execution_active_leaves_its_status_alone(service):
     assert sets_status.search(updates[1])
     assert service.store.active_execution("chain", CONTACT).version == 2
     assert service.store.active_execution("confirm", "+15550000003") is None
+
+
+def test_a_forked_child_opens_its_own_connection(service):
+    """A connection must not cross fork(): the child's turns run on one of its own."""
+    service.inbound_message("chain", message("SM1", "a"))
+    with service.store.turn() as parent:
+        pass
+    pid = os.fork()
+    if pid == 0:  # the child: answer in the exit code, never return into pytest
+        code = 3
+        try:
+            with service.store.turn() as conn:
+                code = 0 if conn is not parent and conn.execute("SELECT count(*) FROM executions").fetchone()[0] else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    with service.store.turn() as conn:
+        assert conn is parent  # the parent keeps its own
