@@ -24,3 +24,10 @@ def dumps(value) -> str:
 
 
 loads = orjson.loads
+
+
+def verbatim(text: str) -> orjson.Fragment:
+    """JSON `text` (serialised already) as a value that `dumps` writes as it is. For
+    values whose every other part is plain JSON: the standard library's fallback in
+    `dumps` would not know it."""
+    return orjson.Fragment(text)
