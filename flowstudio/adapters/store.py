@@ -172,7 +172,7 @@ def _bind_processor(impl, dialect):
     """SQLAlchemy's bind processor for a column type, except for SQLite's DATETIME in
     its default format, whose processor (a %-format of a dict) took three times as long
     as `isoformat` takes to write the same text: "YYYY-MM-DD HH:MM:SS.ffffff", the
-    time zone left out (tests/adapters/test_store.py compares the two)."""
+    time zone left out (tests/adapters/test_raw_statements.py compares the two)."""
     process = impl.bind_processor(dialect)
     if not isinstance(impl, SQLiteDateTime) or impl._storage_format != SQLiteDateTime._storage_format:
         return process
@@ -183,6 +183,8 @@ def _bind_processor(impl, dialect):
         return process(value)
 
     return datetime_text
+
+
 _OUTBOX_KEYS = ("execution_id", "created_at", "effect", "status", "result")
 _READS = {"active": _ACTIVE, "by_id": _BY_ID, "inbound": _INBOUND, "active_or_done": _ACTIVE_OR_DONE}
 _WRITES = {"advance": _ADVANCE, "advance_call": _ADVANCE_CALL, "keep": _KEEP, "keep_call": _KEEP_CALL}
