@@ -24,6 +24,7 @@ databases that the revisions make exactly the tables of schema.py.
 """
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -85,10 +86,16 @@ def current(store) -> str | None:
         return _state(conn)[0]
 
 
+# Stores of one process migrate one at a time: the lock file's POSIX locks belong to the
+# process, so they keep processes apart but not threads (two stores opening one new
+# SQLite file together raced to switch it to WAL, and one got "database is locked").
+_MIGRATING = threading.RLock()
+
+
 @contextmanager
 def migrating(store):
     """A connection in a write transaction that no other process is migrating in."""
-    with store.locks.file_lock(SCHEMA_LOCK):      # SQLite: processes starting on one new file
+    with _MIGRATING, store.locks.file_lock(SCHEMA_LOCK):  # SQLite: processes starting on one new file
         with store.engine.connect() as conn:
             conn.execution_options(flowstudio_write=True)  # SQLite: BEGIN IMMEDIATE
             with conn.begin():
