@@ -10,17 +10,12 @@ import pytest
 from flowstudio.adapters.store import Conflict, TurnRecord
 from flowstudio.conversation import MockHttp
 
-from ..test_durability import CHAIN, CONFIRM, CONTACT, LOOKUP, make_service, message
+from ..test_durability import CONTACT, flows_dir, make_service, message  # noqa: F401 - flows_dir: a fixture
 
 
 @pytest.fixture
-def service(tmp_path):
-    flows = tmp_path / "flows"
-    flows.mkdir()
-    (flows / "confirm.yaml").write_text(CONFIRM)
-    (flows / "lookup.yaml").write_text(LOOKUP)
-    (flows / "chain.yaml").write_text(CHAIN)
-    service = make_service(f"sqlite:///{tmp_path / 'flowstudio.db'}", flows)
+def service(tmp_path, flows_dir):
+    service = make_service(f"sqlite:///{tmp_path / 'flowstudio.db'}", flows_dir)
     yield service
     service.store.close()
 
