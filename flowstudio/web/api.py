@@ -164,8 +164,6 @@ def _url(row) -> str:
     return _absolute(url_for("api.show_execution", flow_id=row.flow_id, execution_id=row.id))
 
 
-
-
 def _absolute(path: str) -> str:
     public = current_app.config.get("PUBLIC_URL")
     return (public.rstrip("/") if public else request.host_url.rstrip("/")) + path

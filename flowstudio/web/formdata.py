@@ -72,7 +72,12 @@ def _body(environ: dict) -> bytes:
     """The body, read straight from the WSGI input, which is then replaced by a copy, so
     that werkzeug can still read it. (werkzeug's own `get_data` takes longer than the
     decoding.) Without a length, no body, as werkzeug reads it."""
-    length = get_content_length(environ.get("CONTENT_LENGTH"), environ.get("HTTP_TRANSFER_ENCODING"))
+    length = content_length(environ)
     data = environ["wsgi.input"].read(length) if length else b""
     environ["wsgi.input"] = io.BytesIO(data)
     return data
+
+
+def content_length(environ: dict) -> int | None:
+    """The body's length as werkzeug reads it: None when chunked or not given."""
+    return get_content_length(environ.get("CONTENT_LENGTH"), environ.get("HTTP_TRANSFER_ENCODING"))

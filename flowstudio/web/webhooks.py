@@ -25,7 +25,6 @@ from urllib.parse import quote, urlencode
 from flask import Flask
 from twilio.request_validator import RequestValidator
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.sansio.utils import get_content_length
 from werkzeug.wrappers import Request, Response
 
 from ..adapters import twiml
@@ -197,7 +196,7 @@ class _Hook:
 
     @property
     def content_length(self) -> int | None:
-        return get_content_length(self.environ.get("CONTENT_LENGTH"), self.environ.get("HTTP_TRANSFER_ENCODING"))
+        return formdata.content_length(self.environ)
 
     @property
     def remote_addr(self) -> str | None:
