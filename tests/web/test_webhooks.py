@@ -183,20 +183,14 @@ def test_the_webhook_app_answers_paths_methods_and_failures_in_json(app, phone, 
 
 def test_callback_urls_are_quoted_as_url_for_quoted_them():
     """_url writes plain values as they are and quotes the rest with urlencode."""
-    from urllib.parse import urlencode
-
-    from werkzeug.test import EnvironBuilder
-    from werkzeug.wrappers import Request
-
-    from flowstudio.web.webhooks import _QUERY_SAFE, _url
-
-    request = Request(EnvironBuilder(path="/webhooks/x").get_environ())
+    request = webhooks._Hook(EnvironBuilder(path="/webhooks/x").get_environ())
     for execution, widget, token in (("FN0a1b", "ask_1", 3), ("FN1", "say hello", None), ("FN2", "a&b=c/é", 12)):
         query = [(k, str(v)) for k, v in (("execution", execution), ("widget", widget), ("token", token))
                  if v is not None]
-        expected = "/webhooks/my%20flow/status?" + urlencode(query, safe=_QUERY_SAFE)
-        assert _url(request, "my flow", "/status", execution=execution, widget=widget, token=token) == expected
-    assert _url(request, "f", "") == "/webhooks/f"
+        expected = "/webhooks/my%20flow/status?" + urlencode(query, safe=webhooks._QUERY_SAFE)
+        assert webhooks._url(request, "my flow", "/status", execution=execution, widget=widget,
+                             token=token) == expected
+    assert webhooks._url(request, "f", "") == "/webhooks/f"
 
 
 @pytest.mark.parametrize("path, script, query, headers", [
