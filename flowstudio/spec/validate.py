@@ -100,8 +100,10 @@ def validate_flow(flow: Flow, known_flows: set[str] | None = None) -> list[Issue
 
 def _validate(data: dict, doc: FlowDocument | None, known_flows) -> list[Issue]:
     report = Report(data, doc)
-    deep = too_deep(data)
-    if deep is not None:   # before anything that recurses through the document
+    # Before anything that recurses through the document. (A file's nesting was measured
+    # when it was read: only data from elsewhere, a draft or a request, is measured here.)
+    deep = too_deep(data) if doc is None else None
+    if deep is not None:
         report.add("too_deep", f"nesting deeper than {MAX_DEPTH} levels (at {dotted(deep)}); flow documents "
                                "nest a few levels", None, deep)
         return report.issues
