@@ -231,3 +231,31 @@ def test_outgoing_call_and_twiml_redirect():
     assert step.state.waiting.due == "2026-11-21T15:31:00+00:00"
     step = resume(lib, step.state, ev.CallbackReceived("hand_off", {"FlowEvent": "return", "choice": "2"}), NOW)
     assert step.effects[0].text == "Thanks 2"
+
+
+class _ListingLibrary(Library):
+    """A library that can list its flows, as the flows folder can."""
+
+    def ids(self):
+        return sorted({flow_id for flow_id, _ in self.programs})
+
+
+def test_subflow_named_by_a_recorded_studio_sid_runs_and_flow_sid_is_the_sid():
+    sid = "FW" + "c" * 32
+    parent = program(PARENT.replace("flow_sid: child", f"flow_sid: {sid}"), "parent")
+    child = program(CHILD.replace("name: child\n", f"name: child\nsid: {sid}\n").replace(
+        "{{trigger.parent.parameters.prompt}}", "{{trigger.parent.parameters.prompt}} {{flow.flow_sid}}"), "child")
+    lib = _ListingLibrary(parent, child)
+    step = start(parent, ev.MessageReceived(sms("news")), NOW, "EX1", lib)
+    assert [f.flow_id for f in step.state.frames] == ["parent", "child"]
+    assert step.effects[0].body == f"Email for {CONTACT}? {sid}"
+    step = resume(lib, step.state, ev.MessageReceived(sms("ADA@EXAMPLE.COM")), NOW)
+    assert step.effects[0].body == "Got ada@example.com"
+
+
+def test_subflow_named_by_a_sid_nothing_records_follows_failed_and_says_why():
+    sid = "FW" + "d" * 32
+    parent = program(PARENT.replace("flow_sid: child", f"flow_sid: {sid}"), "parent")
+    step = start(parent, ev.MessageReceived(sms("news")), NOW, "EX1", _ListingLibrary(parent, program(CHILD, "child")))
+    assert step.effects[0].body == "Subflow failed"
+    assert any(t["type"] == "error" and f"no flow records the Studio SID {sid}" in t["message"] for t in step.trace)
