@@ -15,6 +15,7 @@ from collections import deque
 import networkx as nx
 
 from ..widgets import registry
+from ..widgets.trigger import RUNS
 from .model import MATCH, Flow
 
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -43,6 +44,7 @@ def check(report, flow: Flow, indexes: list[int]) -> None:
     if trigger is None:
         return
     _check_reachable(report, flow, indexes, g, trigger.name)
+    _check_starts(report, trigger, indexes[pos[trigger.name]], pos)
     _check_spin(report, flow, indexes, g, pos)
     _check_channels(report, flow, indexes, pos, trigger)
 
@@ -64,6 +66,21 @@ def _check_trigger(report, flow: Flow, indexes: list[int]):
         report.add("extra_trigger", f"a flow has exactly one trigger; '{flow.widgets[triggers[0]].name}' "
                    "is already the trigger", indexes[k], ("type",))
     return flow.widgets[triggers[0]]
+
+
+def _check_starts(report, trigger, index: int, pos: dict) -> None:
+    """A flow none of whose trigger events that this runtime runs leads to a widget
+    ends every execution at once, with nothing done."""
+    if any(trigger.next_for(event) in pos for event in RUNS):
+        return
+    others = [e.event for e in trigger.edges() if e.next in pos]
+    if others:
+        report.warn("never_starts", f"the flow starts only on {', '.join(others)}, which this runtime does not "
+                    "run yet, so every execution here ends at once; connect "
+                    f"{', '.join(RUNS)} to a widget to run it here", index, ("transitions",))
+    else:
+        report.warn("never_starts", "no trigger event leads to a widget, so every execution ends at once with "
+                    f"nothing done; connect one of {', '.join(RUNS)} to a widget", index, ("transitions",))
 
 
 def _check_reachable(report, flow: Flow, indexes, g: nx.DiGraph, start: str) -> None:

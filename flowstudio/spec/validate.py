@@ -8,6 +8,7 @@ a file, the line.
 """
 from __future__ import annotations
 
+import re
 from difflib import get_close_matches
 from functools import lru_cache
 
@@ -153,7 +154,27 @@ def _check_widget(report: Report, i: int, w: dict) -> None:
     if not spec.supported:  # declared (events, kept settings) but not run here yet
         report.warn("not_supported", f"{spec.title} ({wtype}) is {unsupported.MESSAGE}", i, ("type",))
     _check_properties(report, i, wtype, w.get("properties", {}))
+    _check_unknown_properties(report, i, spec, w.get("properties", {}))
     _check_transitions(report, i, spec, w.get("transitions"))
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+
+def _check_unknown_properties(report: Report, i: int, spec, properties: dict) -> None:
+    """Warn about properties the widget does not have (TwiML's `speechTimeout` for
+    Studio's `speech_timeout`...): Studio ignores them. They are kept as written."""
+    declared = spec.properties.get("properties", {})
+    if spec.properties.get("x-open"):
+        return  # a widget whose Studio settings are kept without being checked
+    for key in properties:
+        if key in declared or not isinstance(key, str):
+            continue
+        snake = _CAMEL.sub(r"_\1", key).lower()
+        hint = snake if snake in declared else next(iter(get_close_matches(key, list(declared), n=1)), None)
+        report.warn("unknown_property", f"{spec.title} has no property '{key}'"
+                    + (f" (Studio calls it '{hint}')" if hint else "")
+                    + "; it is kept, but Studio and this runtime ignore it", i, ("properties", key))
 
 
 def _check_transitions(report: Report, i: int, spec, transitions) -> None:
