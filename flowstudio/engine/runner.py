@@ -16,6 +16,7 @@ from typing import Protocol
 from ..spec.flowindex import is_flow_sid
 from ..spec.model import Flow, Widget
 from ..widgets import registry
+from . import context as ctx
 from . import events as ev
 from . import jsontext
 from .api import Outcome, WidgetError, WidgetRun
@@ -70,7 +71,7 @@ def start(program: Program, event: ev.Event, now: datetime, execution_id: str,
                            flow_address=address, channel=channel, started_at=now.isoformat())
     state.frames.append(Frame(program.flow_id, program.revision,
                               new_context(trigger, data, address, contact, execution_id,
-                                          program.flow.sid or program.flow_id)))
+                                          program.flow.sid or program.flow_id, ctx.channel_sid(trigger))))
     run = _Run(library or _Single(program), state, now)
     run.begin(event.kind)
     return run.step
@@ -88,12 +89,14 @@ def resume(library: Library, state: ExecutionState, event: ev.Event, now: dateti
     return run.step
 
 
-def new_context(trigger: dict, data: dict, address: str, contact: str, execution_id: str, flow_id: str) -> dict:
+def new_context(trigger: dict, data: dict, address: str, contact: str, execution_id: str, flow_id: str,
+                channel_sid: str = "") -> dict:
     """Studio's template context for a new execution or subflow (`flow_id`: the flow's
-    Studio SID when its file records one, else its id)."""
+    Studio SID when its file records one, else its id; see engine/context.py for
+    `trigger` and `channel_sid`)."""
     return {
         "trigger": trigger,
-        "flow": {"variables": {}, "data": data, "channel": {"address": address},
+        "flow": {"variables": {}, "data": data, "channel": {"address": address, "sid": channel_sid},
                  "sid": execution_id, "flow_sid": flow_id},
         "contact": {"channel": {"address": contact}},
         "widgets": {},
@@ -104,13 +107,13 @@ def _trigger_of(event: ev.Event) -> tuple[str, str, str, dict, dict]:
     """(contact, flow address, channel, trigger context, flow.data) for a trigger event."""
     if isinstance(event, ev.MessageReceived):
         p = dict(event.params)
-        return p.get("From", ""), p.get("To", ""), "sms", {"message": p}, {}
+        return p.get("From", ""), p.get("To", ""), "sms", ctx.message_trigger(p), {}
     if isinstance(event, ev.CallReceived):
         p = dict(event.params)
-        return p.get("From", ""), p.get("To", ""), "voice", {"call": p}, {}
+        return p.get("From", ""), p.get("To", ""), "voice", ctx.call_trigger(p), {}
     if isinstance(event, ev.RequestReceived):
         params = dict(event.parameters)
-        return event.to, event.from_, "rest", {"request": {"parameters": params}}, params
+        return event.to, event.from_, "rest", ctx.request_trigger(event.to, event.from_, params), params
     raise EngineError(f"{type(event).__name__} cannot start an execution")
 
 
@@ -254,8 +257,10 @@ class _Run:
                        else f"there is no flow '{flow_id}' to run")
             self._trace("error", widget.name, message=message)
             return self._continue(widget, Outcome(event="failed", outputs={"error": message}), entering=False)
-        context = new_context({"parent": {"parameters": dict(parameters)}}, {}, self.state.flow_address,
-                              self.state.contact, self.state.id, child.flow.sid or child.flow_id)
+        parent = self.state.frame.context
+        context = new_context(ctx.parent_trigger(parameters, parent), {}, self.state.flow_address,
+                              self.state.contact, self.state.id, child.flow.sid or child.flow_id,
+                              parent["flow"].get("channel", {}).get("sid", ""))
         self.state.waiting = Waiting(widget.name, WAIT_SUBFLOW, self.state.tokens)  # restored on return
         self.state.frames.append(Frame(child.flow_id, child.revision, context, parent_widget=widget.name))
         self._trace("subflow", widget.name, flow=child.flow_id, revision=child.revision)

@@ -4,18 +4,18 @@ import json
 from ..engine import effects as fx
 from ..engine.api import Outcome, Wait
 from ..engine.state import WAIT_IO
-from .base import MESSAGING, SMS, VOICE, Event, WidgetType, choice, key_values, obj, text
+from .base import MESSAGING, SMS, VOICE, Event, WidgetType, key_values, obj, text
 
 
 def outbound(run, to_default: str) -> fx.SendMessage:
     """The message a send widget sends, rendered; a reply when it goes to the contact
-    from the flow's own number. With `message_type: content` it is the content
+    from the flow's own number. With `message_type: content_template` it is the content
     template `content_sid` with its variables, which goes through the REST API (a
     TwiML reply cannot carry a template)."""
     to = run.text("to", to_default)
     from_ = run.text("from", "{{flow.channel.address}}")
     media = run.text("media_url")
-    content_sid = run.text("content_sid") if run.text("message_type").strip() == "content" else ""
+    content_sid = run.text("content_sid") if run.text("message_type").strip() == CONTENT else ""
     return fx.SendMessage(run.name, to=to, from_=from_, body="" if content_sid else run.text("body"),
                           media_urls=(media,) if media and not content_sid else (),
                           reply=not content_sid and to == run.state.contact and from_ == run.state.flow_address,
@@ -35,9 +35,12 @@ def _content_variables(run) -> str:
 
 
 # Studio's message settings shared by Send Message and Send & Wait For Reply.
+CONTENT = "content_template"
 MESSAGE_TYPE = {
-    "message_type": choice("Message type", ["custom", "content"], "custom: the body below; content: a "
-                           "content template (content_sid) with its variables.", default="custom"),
+    # Free text, not a closed list: a message type Studio adds later must not make a flow invalid.
+    "message_type": text("Message type", "custom: the body below; content_template: a content template "
+                         "(content_sid) with its variables.", liquid=False, default="custom",
+                         examples=["custom", CONTENT]),
     "content_sid": text("Content template", "The template's SID (HX…), sent as ContentSid.", liquid=False),
     "content_variables": {"title": "Template variables", "type": ["array", "object", "string"],
                           "description": "Values for the template's placeholders, sent as ContentVariables: "
@@ -45,7 +48,7 @@ MESSAGE_TYPE = {
                           "items": key_values("")["items"]},
 }
 # Body is required, except for a content template, which carries its own text.
-BODY_RULE = {"if": {"properties": {"message_type": {"const": "content"}}, "required": ["message_type"]},
+BODY_RULE = {"if": {"properties": {"message_type": {"const": CONTENT}}, "required": ["message_type"]},
              "then": {"required": ["content_sid"]}, "else": {"required": ["body"]}}
 
 

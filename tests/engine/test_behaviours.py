@@ -53,7 +53,7 @@ def test_keypress_dials_several_numbers_then_says_goodbye():
                                                                 "CallStatus": "in-progress"}), NOW)
     assert step.effects == [fx.Say("bye", text="Goodbye 1", voice="", language="", loop=2)]
     assert step.state.status == ENDED
-    assert step.state.frame.context["widgets"]["dial"] == {"DialCallStatus": "completed"}
+    assert step.state.frame.context["widgets"]["dial"] == {"DialCallStatus": "completed", "CallStatus": "in-progress"}
 
 
 def test_caller_hanging_up_during_dial_takes_hangup():
