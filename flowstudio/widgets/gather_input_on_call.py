@@ -79,7 +79,7 @@ WIDGET = WidgetType(
         Event("timeout", "Timeout", "No input before the timeout."),
     ),
     waits=True,
-    outputs=("Digits", "SpeechResult", "Confidence"),
+    outputs=("Digits", "SpeechResult", "Confidence", "FinishedOnKey", "CallStatus"),
     example={"name": "menu", "type": "gather-input-on-call",
              "properties": {"say": "Press 1 for sales or 2 for support.", "number_of_digits": 1,
                             "timeout": 5, "speech_timeout": "auto", "profanity_filter": "true"},
