@@ -48,7 +48,8 @@ MESSAGE_TYPE = {
                           "items": key_values("")["items"]},
 }
 # Body is required, except for a content template, which carries its own text.
-BODY_RULE = {"if": {"properties": {"message_type": {"const": CONTENT}}, "required": ["message_type"]},
+# (`required` first: most sends have no message_type, and the `if` then fails at once.)
+BODY_RULE = {"if": {"required": ["message_type"], "properties": {"message_type": {"const": CONTENT}}},
              "then": {"required": ["content_sid"]}, "else": {"required": ["body"]}}
 
 

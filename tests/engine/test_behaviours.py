@@ -1,8 +1,15 @@
 """Each widget's behaviour: the effect it asks for and the transition it takes."""
+from pathlib import Path
+
+import yaml
+
 from flowstudio.engine import effects as fx
 from flowstudio.engine import events as ev
 from flowstudio.engine.runner import resume, start
 from flowstudio.engine.state import ENDED, WAIT_CALL, WAIT_IO
+
+from flowstudio.spec.flowfile import load_flow_text
+from flowstudio.spec.validate import validate_document
 
 from .flows import CONTACT, NOW, NUMBER, Library, call, header, program, sms
 
@@ -259,3 +266,23 @@ def test_subflow_named_by_a_sid_nothing_records_follows_failed_and_says_why():
     step = start(parent, ev.MessageReceived(sms("news")), NOW, "EX1", _ListingLibrary(parent, program(CHILD, "child")))
     assert step.effects[0].body == "Subflow failed"
     assert any(t["type"] == "error" and f"no flow records the Studio SID {sid}" in t["message"] for t in step.trace)
+
+
+def test_the_bounded_retry_loop_the_validator_only_warns_about_leaves_after_three_tries():
+    """The retry case of tests/spec/cases/studio_false_errors.yaml, run: the validator
+    warns (it no longer refuses the flow), and the engine leaves the loop on the third
+    failure, as the warning says it should."""
+    cases = Path(__file__).parents[1] / "spec" / "cases" / "studio_false_errors.yaml"
+    case = next(c for c in yaml.safe_load(cases.read_text()) if c["description"].startswith("a bounded retry loop"))
+    issues = validate_document(load_flow_text(case["flow"]), None)
+    assert [(i.code, i.severity) for i in issues] == [("busy_loop", "warning")]
+    p = program(case["flow"].replace("{incomingRequest: call_api}", "{incomingMessage: call_api}"))
+    lib = Library(p)
+    step = start(p, ev.MessageReceived(sms("x")), NOW, "EX1", lib)
+    calls = 1
+    while step.state.waiting is not None and step.state.waiting.widget == "call_api":
+        step = resume(lib, step.state, ev.IoCompleted("call_api", {"status_code": 500, "body": "busy"}), NOW)
+        calls += step.state.waiting is not None and step.state.waiting.widget == "call_api"
+    assert calls == 3
+    assert step.state.waiting.widget == "give_up"
+    assert step.effects[0].body == "Sorry, try later"
