@@ -42,10 +42,8 @@ MESSAGE_TYPE = {
                          "(content_sid) with its variables.", liquid=False, default="custom",
                          examples=["custom", CONTENT]),
     "content_sid": text("Content template", "The template's SID (HX…), sent as ContentSid.", liquid=False),
-    "content_variables": {"title": "Template variables", "type": ["array", "object", "string"],
-                          "description": "Values for the template's placeholders, sent as ContentVariables: "
-                                         "a list of {key, value} (values may use Liquid) or a JSON object.",
-                          "items": key_values("")["items"]},
+    "content_variables": key_values("Template variables", "Values for the template's placeholders "
+                                    "({{1}}, {{2}}...), sent as ContentVariables."),
 }
 # Body is required, except for a content template, which carries its own text.
 # (`required` first: most sends have no message_type, and the `if` then fails at once.)
