@@ -101,6 +101,10 @@ def import_studio(sources: tuple[Path, ...], output: Path | None, name: str | No
     if several and (output is None or output.is_file()):
         raise click.UsageError("with several sources, -o must name a folder to write the flows to")
     folder = output if output is not None and (several or output.is_dir()) else None
+    stems = [s.stem for s in sources]
+    twice = sorted({stem for stem in stems if stems.count(stem) > 1})
+    if several and twice:
+        raise click.UsageError(f"two sources would both be written as {twice[0]}.yaml: rename one")
     converted = []  # every source is read before any file is written: all or nothing
     for k, source in enumerate(sources):
         definition = _read_json(source)

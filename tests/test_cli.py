@@ -197,3 +197,7 @@ def test_import_studio_refuses_bad_sids_and_mismatched_counts(tmp_path):
     assert result.exit_code == 2 and "give one --sid per source: 2 source(s), 1 --sid" in result.output
     result = run("import-studio", tmp_path / "main.json", tmp_path / "survey.json")
     assert result.exit_code == 2 and "-o must name a folder" in result.output
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "main.json").write_text((tmp_path / "main.json").read_text())
+    result = run("import-studio", tmp_path / "main.json", tmp_path / "other" / "main.json", "-o", tmp_path)
+    assert result.exit_code == 2 and "both be written as main.yaml" in result.output
