@@ -167,8 +167,8 @@ class _Waiting:
     def widget(self, widget) -> bool:
         """True when entering `widget` may hand control to the outside world."""
         spec = registry.get(widget.type)
-        if spec is None:
-            return True  # unknown types end the execution: no spin
+        if spec is None or spec.enter is None:
+            return True  # widgets this runtime does not run end the execution: no spin
         if widget.type == "run-subflow":
             child = self.child_of(widget)
             return True if child is None else self.flow(child)
