@@ -235,7 +235,14 @@ class FlowRepository:
             if entry.program is None:
                 entry.program = self._last_recorded(flow_id)
             return
-        raw = path.read_bytes()
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:   # gone since the stat, or not readable: reported, the last good one runs
+            entry.sha, entry.issues = None, [error("unreadable", f"cannot read file: {exc.strerror}",
+                                                   file=str(path))]
+            if entry.program is None:
+                entry.program = self._last_recorded(flow_id)
+            return
         sha = hashlib.sha256(raw).hexdigest()
         if sha == entry.sha:
             return
