@@ -124,3 +124,20 @@ def test_the_server_sees_a_loop_through_a_subflow_that_never_waits(client, app, 
     assert [i.code for i in runtime(app).service.flows.problems("spinner")] == ["spin_loop"]
     answer = phone.post("/webhooks/spinner", {**SMS, "Body": "a" * 40 + "!"})
     assert answer.status_code == 200 and APOLOGY in answer.text   # the flow never ran
+
+
+def test_a_file_that_cannot_be_read_is_reported_not_a_500(client, app, monkeypatch):
+    flows = runtime(app).service.flows.directory
+    (flows / "locked.yaml").write_text((REPO / "flows" / "sms-survey.yaml").read_text().replace("sms-survey", "locked"))
+    real = type(flows).read_bytes
+
+    def refusing(path):
+        if path.name == "locked.yaml":
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+    monkeypatch.setattr(type(flows), "read_bytes", refusing)
+    listing = client.get("/api/flows")
+    assert listing.status_code == 200
+    locked = next(f for f in listing.json["flows"] if f["id"] == "locked")
+    assert [(i["code"], i["message"]) for i in locked["issues"]] == [("unreadable", "cannot read file: Permission denied")]
+    assert client.get("/api/flows/locked").status_code == 200
