@@ -57,33 +57,35 @@ def _kb(n: int) -> str:
 # ---------------------------------------------------------------- weights
 
 def weight(value: Any, limit: int = MAX_TEXT) -> int:
-    """About how many characters `value` prints as; counting stops soon after `limit`
-    (so a huge list costs no more to weigh than a small one)."""
+    """About how many characters `value` prints as; counting stops as soon as it passes
+    `limit` (so a huge list costs no more to weigh than a small one)."""
     total = 0
-    stack = [value]
+    stack = [iter((value,))]  # iterators over the containers being weighed, innermost last
     while stack:
-        v = stack.pop()
-        kind = type(v)
-        if kind is str:
-            total += len(v)
-        elif kind is int:
-            total += v.bit_length() * 30103 // 100000 + 2
-        elif kind in (float, bool) or v is None:
-            total += 8
-        elif kind is range:
-            total += len(v) * (len(str(max(abs(v.start), abs(v.stop)))) + 2)
-        elif isinstance(v, dict):
-            total += 4 * len(v)
-            for k, item in v.items():
-                stack.append(k)
-                stack.append(item)
-        elif isinstance(v, (list, tuple)):
-            total += 2 * len(v)
-            stack.extend(v)
+        for v in stack[-1]:
+            kind = type(v)
+            inner = None
+            if kind is str:
+                total += len(v)
+            elif kind is int:
+                total += v.bit_length() * 30103 // 100000 + 2
+            elif kind is range:
+                total += len(v) * (len(str(max(abs(v.start), abs(v.stop)))) + 2)
+            elif isinstance(v, dict):
+                total += 4 * len(v)
+                inner = (item for pair in v.items() for item in pair)
+            elif isinstance(v, (list, tuple)):
+                total += 2 * len(v)
+                inner = iter(v)
+            else:
+                total += 8  # floats, booleans, nil, drops, undefined: small
+            if total > limit:
+                return total
+            if inner is not None:
+                stack.append(inner)
+                break  # weigh the inner container now; this one goes on after it
         else:
-            total += 16  # drops, undefined, decimals: small
-        if total > limit:
-            break
+            stack.pop()
     return total
 
 
