@@ -3,6 +3,8 @@
 Both take the flow (as a `Program`), the execution state, an event and the time, and
 return a `Step`: the new state, the effects to perform and the trace. Nothing here
 reads a clock, a file, the network or the database: the service does that around us.
+(The turn's budget measures the CPU time the walk takes: it decides only whether the
+walk may go on, never what a flow does.)
 
 Rules kept here (Studio's): at most 1,000 steps per execution and 10 runs of the same
 widget in a row; a template or property error follows the widget's failure transition
