@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Callable
 
-import regex
+from ..spec.patterns import PatternError, compile_pattern
 
 from .budget import YIELD_AFTER, BudgetExceeded
 from .budget import current as current_budget
@@ -79,8 +79,8 @@ def _date(s: str | None) -> date | None:
 def _regex(subject: str, pattern: str | None) -> bool:
     """Whole-string, case-insensitive match of a user's pattern, with a time limit."""
     try:
-        compiled = regex.compile((pattern or "").strip(), regex.IGNORECASE | regex.FULLCASE)
-    except (regex.error, OverflowError, RecursionError) as exc:
+        compiled = compile_pattern(pattern)
+    except PatternError as exc:
         raise ConditionError(f"the pattern {pattern!r} is not a valid regular expression ({exc})") from None
     subject = subject.strip()
     budget = current_budget()

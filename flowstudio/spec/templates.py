@@ -6,7 +6,6 @@ on that exact property. `regex` split conditions must compile.
 """
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 from liquid import Environment
@@ -14,6 +13,7 @@ from liquid.exceptions import LiquidError
 
 from ..widgets import registry
 from .model import MATCH, Flow
+from .patterns import pattern_error
 
 _ENV = Environment()
 
@@ -32,12 +32,8 @@ def liquid_error(source: str) -> str | None:
 
 
 def regex_error(pattern: str) -> str | None:
-    """Why `pattern` is not a valid regular expression, or None."""
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        return str(exc)
-    return None
+    """Why `pattern` cannot be a split's regex (compiled as the runtime compiles it), or None."""
+    return pattern_error(pattern)
 
 
 def check(report, flow: Flow, indexes: list[int]) -> None:

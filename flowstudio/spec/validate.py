@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from ..widgets import registry, unsupported
 from . import graph, templates
+from .depth import MAX_DEPTH, dotted, too_deep
 from .flowfile import FlowDocument
 from .issues import ERROR, WARNING, Issue
 from .model import MATCH, Flow
@@ -99,6 +100,11 @@ def validate_flow(flow: Flow, known_flows: set[str] | None = None) -> list[Issue
 
 def _validate(data: dict, doc: FlowDocument | None, known_flows) -> list[Issue]:
     report = Report(data, doc)
+    deep = too_deep(data)
+    if deep is not None:   # before anything that recurses through the document
+        report.add("too_deep", f"nesting deeper than {MAX_DEPTH} levels (at {dotted(deep)}); flow documents "
+                               "nest a few levels", None, deep)
+        return report.issues
     for path, message in located_errors(_ENVELOPE, data):
         report.add("envelope", message, None, path)
     widgets = data.get("widgets") if isinstance(data, dict) else None

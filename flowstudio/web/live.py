@@ -32,13 +32,13 @@ import os
 import threading
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, request
 from flask_socketio import SocketIO, join_room, leave_room
 
 from ..console import ConsoleError, ConsoleSession, is_console
 from ..service import TurnResult
 from .app import runtime
-from .auth import login_required, origin_ok, token_ok
+from .auth import login_required, origin_ok, signed_in_user, token_ok
 
 log = logging.getLogger("flowstudio.live")
 
@@ -99,7 +99,7 @@ class Live:
             log.info("refused a socket connection from another site's page (%s)", request.headers.get("Origin"))
             return False
         given = auth.get("token") if isinstance(auth, dict) else None
-        if token_ok(given) or not login_required() or _session().get("user"):
+        if token_ok(given) or not login_required() or _signed_in():
             self.allowed.add(request.sid)
             return True
         log.info("refused a socket connection without a login from %s", request.remote_addr)
@@ -221,12 +221,13 @@ class Live:
         return console
 
 
-def _session() -> dict:
-    """The Flask session of the connection (the cookie sent with the websocket handshake)."""
+def _signed_in() -> bool:
+    """Whether the connection carries a live login session (the cookie sent with the
+    websocket handshake; auth.py checks it against the session table)."""
     try:
-        return session
-    except RuntimeError:
-        return {}
+        return bool(signed_in_user())
+    except RuntimeError:   # no request context: no cookie
+        return False
 
 
 def _room(flow_id: str) -> str:
