@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Callable
 
 from ..spec.patterns import PatternError, compile_pattern
-
 from .budget import YIELD_AFTER, BudgetExceeded
 from .budget import current as current_budget
 
