@@ -28,6 +28,7 @@ from tests.web.test_server_process import FLOW_NUMBER, Server, Texter, clean_env
 
 STALL = 2.0          # seconds: an answer of the other flow slower than this means the server stalled
 ATTACK_WAIT = 8.0    # seconds: the attacked webhook itself must be answered within this
+SIEGE_WAIT = 15.0    # seconds: the same, when several attacks arrive together (Twilio waits 15 s)
 PINGS_FOR = 1.5      # seconds: the other flow is hit at least this long during an attack
 ADDRESS_SPACE = 4 * 1024**3  # bytes: the server's cap (an unstopped attack fails fast, the machine stays up)
 
@@ -83,26 +84,30 @@ class Attack:
         self.error: Exception | None = None
         self.took = 0.0
         self.pings: list[tuple[float, object]] = []  # (seconds, replies or the exception)
+        self.wait = ATTACK_WAIT
 
     def _send(self) -> None:
         start = time.monotonic()
         try:
-            self.response = requests.post(f"{self.server.base}/webhooks/{self.texter.flow}", timeout=ATTACK_WAIT,
+            self.response = requests.post(f"{self.server.base}/webhooks/{self.texter.flow}", timeout=self.wait,
                                           data={"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32,
                                                 "From": self.contact, "To": FLOW_NUMBER, "Body": self.body})
         except requests.RequestException as exc:
             self.error = exc
         self.took = time.monotonic() - start
 
-    def run(self) -> "Attack":
-        """Send the attack; hit the echo flow while it runs (at least PINGS_FOR s)."""
-        thread = threading.Thread(target=self._send, daemon=True)
-        thread.start()
+    def run(self, *others: "Attack", wait: float = ATTACK_WAIT) -> "Attack":
+        """Send the attack (and `others` at the same time); hit the echo flow while they
+        run (at least PINGS_FOR s, at most `wait`)."""
+        threads = [threading.Thread(target=a._send, daemon=True) for a in (self, *others)]
+        for thread in threads:
+            thread.start()
         time.sleep(0.2)  # the attack is in the engine by now
         other = Texter(self.server, "echo", "+1666" + str(uuid.uuid4().int)[:7])
         start = time.monotonic()
         n = 0
-        while (time.monotonic() - start < PINGS_FOR or thread.is_alive()) and time.monotonic() - start < ATTACK_WAIT:
+        while ((time.monotonic() - start < PINGS_FOR or any(t.is_alive() for t in threads))
+               and time.monotonic() - start < wait):
             n += 1
             sent = time.monotonic()
             try:
@@ -114,7 +119,8 @@ class Attack:
                 answer = exc
             self.pings.append((time.monotonic() - sent, answer))
             time.sleep(0.02)
-        thread.join(ATTACK_WAIT)
+        for thread in threads:
+            thread.join(wait)
         return self
 
     def assert_others_kept_answering(self) -> None:
@@ -196,3 +202,23 @@ def test_a_chain_of_heavy_widgets_within_every_template_limit_is_stopped_by_the_
     assert errors and errors[0]["widget"].startswith("work") and "CPU time" in errors[0]["message"], errors
     assert "done" not in [e.get("widget") for e in log if e.get("type") == "entered"]
     attack.assert_next_message_is_handled("ok")
+
+
+def test_several_runaway_messages_at_once_are_all_stopped_and_the_server_keeps_answering(server):
+    """Four contacts send the heavy message together: they take turns at computing (one
+    long turn at a time per process), each is stopped by its budget or by waiting too
+    long for its turn, and the other flow is answered all along."""
+    attacks = [Attack(server, "heavy", "heavy") for _ in range(4)]
+    for attack in attacks:
+        attack.wait = SIEGE_WAIT
+    attacks[0].run(*attacks[1:], wait=SIEGE_WAIT)
+    attacks[0].assert_others_kept_answering()
+    for attack in attacks:
+        attack.assert_answered()
+        detail, log = attack.log()
+        assert detail["status"] == "failed", detail
+        errors = [e for e in log if e.get("type") == "error"]
+        assert errors and ("CPU time" in errors[0]["message"] or "busy with another" in errors[0]["message"]), errors
+    assert any("CPU time" in attack.log()[0]["ended_reason"] for attack in attacks)
+    for attack in attacks:
+        attack.assert_next_message_is_handled("ok")

@@ -10,7 +10,7 @@ from flowstudio.engine import events as ev
 from flowstudio.engine.runner import start
 from flowstudio.engine.state import FAILED
 
-from .flows import NOW, header, program, sms
+from .flows import NOW, Library, header, program, sms
 
 SLOW_SPLIT = header("slow") + """\
   - name: Trigger
@@ -67,6 +67,48 @@ def test_forty_slow_regexes_share_one_budget_and_the_execution_fails_on_the_spli
     assert "stopped at 'slow'" in error["message"] and "more than its 0.3 s of CPU time" in error["message"]
     assert "^(a|aa)+$" in error["message"]  # the pattern it was checking when the budget ran out
     assert not step.effects  # neither branch ran
+
+
+LOOPER = header("looper") + """\
+  - name: Trigger
+    type: trigger
+    transitions: {incomingMessage: check}
+  - name: check
+    type: run-subflow
+    properties:
+      flow_sid: checker
+      parameters: [{key: text, value: "{{trigger.message.Body}}"}]
+    transitions: {completed: again, failed: null}
+  - name: again
+    type: set-variables
+    properties: {variables: [{key: n, value: "{{flow.variables.n | plus: 1}}"}]}
+    transitions: {next: check}
+"""
+CHECKER = header("checker") + """\
+  - name: Trigger
+    type: trigger
+    transitions: {incomingParent: slow}
+  - name: slow
+    type: split-based-on
+    properties: {input: "{{trigger.parent.parameters.text}}"}
+    transitions:
+      noMatch: null
+      match:
+        - next: null
+          conditions: [{type: regex, value: "^(a|aa)+$"}]
+"""
+
+
+def test_a_slow_regex_in_a_loop_through_a_subflow_is_stopped_by_the_budget():
+    """The issue's case: each pass gave the regex its 0.25 s, for up to 1,000 steps (84 s)."""
+    looper, checker = program(LOOPER, "looper"), program(CHECKER, "checker")
+    with budget.running(budget.Budget(cpu_seconds=0.6)):
+        step = start(looper, ev.MessageReceived(sms("a" * 40 + "!")), NOW, "EX1", Library(looper, checker))
+    assert step.state.status == FAILED
+    error = errors(step)[-1]
+    assert error["widget"] == "slow" and error["flow"] == "checker" and "CPU time" in error["message"]
+    passes = [s for s in step.steps if s["from"] == "slow"]
+    assert 1 <= len(passes) <= 3  # 0.25 s a pass: the budget ends it on the third at the latest
 
 
 def test_a_fast_pattern_is_unaffected_by_the_budget():
