@@ -19,6 +19,7 @@ from .repository import FLOW_ID, FlowRepository
 from .spec.flowfile import dump_flow, load_flow_file, load_flow_text, write_atomic
 from .spec.issues import FlowLoadError, Issue
 from .spec.migrations import CURRENT_VERSION
+from .spec.flowindex import FlowIndex
 from .spec.validate import validate_data, validate_document
 from .spec.yamlio import MAX_FILE_BYTES
 from .widgets import registry
@@ -94,7 +95,9 @@ class FlowEditor:
     def validate(self, document) -> list[Issue]:
         """The validator's issues for a document from the editor (nothing stored)."""
         _check_document(document)
-        return validate_data(document, set(self.flows.ids()))
+        # The folder's flows, read as needed: subflows are looked through, Studio SIDs resolve.
+        # The flows this server serves (not sub-folders or links leaving the folder).
+        return validate_data(document, FlowIndex.of_paths({i: self.flows.path(i) for i in self.flows.ids()}))
 
     def revisions(self, flow_id: str) -> list[dict]:
         """The flow's published revisions, newest first; the newest is live."""

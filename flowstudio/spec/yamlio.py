@@ -259,6 +259,8 @@ def _scalar(node: ScalarNode, path: Path, doc: Document, record: bool = True):
     if convert is None:
         _unsupported_tag(doc, node)
     value = convert(node.value)
+    if "\x00" in node.value:   # a "\0" escape: no flow holds one, and PostgreSQL cannot store it
+        _fail(doc.file, node.start_mark, "nul_character", "a NUL character (\\0) has no place in a flow file")
     if record and node.tag != "tag:yaml.org,2002:str":
         doc.raw_scalars[path] = node.value
     return value

@@ -58,6 +58,8 @@ def test_syntax_error_has_line_and_column():
     ("a: !!omap [b: 1]\n", "unsupported_tag", "unsupported YAML tag !!omap"),
     ("a: !mine {b: 1}\n", "unsupported_tag", "unsupported YAML tag !mine"),
     ("a: !!binary aGk=\n", "unsupported_tag", "unsupported YAML tag !!binary"),
+    ('a: "+1555\\0999"\n', "nul_character", "a NUL character"),   # stored as is on SQLite, a 500 on PostgreSQL
+    ('"k\\0": 1\n', "nul_character", "a NUL character"),
     ("a: &x\n  b: *x\n", "recursive_alias", "an alias refers to itself"),
     ("? [a, b]\n: c\n", "bad_key", "mapping keys must be plain values"),
 ])
