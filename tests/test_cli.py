@@ -1,6 +1,7 @@
 """The `flowstudio` command as a user runs it."""
 import json
 
+import pytest
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
@@ -126,6 +127,19 @@ def test_import_studio_reports_bad_json(tmp_path):
     result = run("import-studio", src)
     assert result.exit_code == 1
     assert f"{src}:1:13: invalid JSON" in result.output
+
+
+@pytest.mark.parametrize("text, said", [
+    ('{"states": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested deeper than a flow definition can be"),  # a traceback
+    ('{"states": ' + "[" * 100 + "]" * 100 + "}", "nested deeper than 64 levels (at states[0][0]"),
+    ('{"description": "a\\u0000b", "states": []}', "description holds a NUL character"),
+], ids=["deep-100k", "deep-100", "nul"])
+def test_import_studio_refuses_hostile_definitions_cleanly(tmp_path, text, said):
+    src = tmp_path / "hostile.json"
+    src.write_text(text)
+    result = run("import-studio", src)
+    assert result.exit_code == 1 and said in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
 MAIN_SID, SURVEY_SID = "FW" + "a" * 32, "FW" + "b" * 32

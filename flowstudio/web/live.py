@@ -39,6 +39,7 @@ from ..console import ConsoleError, ConsoleSession, is_console
 from ..service import TurnResult
 from .app import runtime
 from .auth import login_required, origin_ok, signed_in_user, token_ok
+from .jsonbody import SocketJSON
 
 log = logging.getLogger("flowstudio.live")
 
@@ -51,7 +52,7 @@ def setup(app: Flask) -> SocketIO:
     socketio = SocketIO(app, async_mode="threading", message_queue=app.config["REDIS_URL"],
                         channel=app.config["REDIS_CHANNEL"],
                         cors_allowed_origins=lambda origin, environ: _same_site(app, origin, environ),
-                        manage_session=False, json=app.json)
+                        manage_session=False, json=SocketJSON(app))
     live = Live(app, socketio)
     app.extensions["flowstudio.live"] = live
     runtime(app).service.listeners.append(live.broadcast)
