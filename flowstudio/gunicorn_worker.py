@@ -15,7 +15,8 @@ client. A client too slow or too large gets an answer saying so and is disconnec
 - `FLOWSTUDIO_BODY_TIMEOUT` (seconds, default 30): from the end of the headers to the
   end of the body; then 408.
 - `FLOWSTUDIO_SEND_TIMEOUT` (seconds, default 30): a send to a client that does not
-  read its answer (the socket's SO_SNDTIMEO); then the connection is closed.
+  read its answer (the socket's SO_SNDTIMEO); then the connection is closed. (So
+  files are not sent with sendfile(), which Python retries forever.)
 - headers larger than 64 KiB: 431; a body larger than the app accepts (10 MiB): 413.
 
 Kept-alive connections wait in the event loop as in gthread (gunicorn's `keepalive`).
@@ -137,6 +138,10 @@ class DeadlineWorker(ThreadWorker):
         self.read_ahead = not (cfg.is_ssl or getattr(cfg, "protocol", "http") != "http"
                                or "h2" in (getattr(cfg, "http_protocols", None) or ())
                                or getattr(cfg, "proxy_protocol", "off") not in ("off", False, None))
+        if self.read_ahead:
+            # Python's socket.sendfile waits, without end, whenever the send timeout
+            # strikes: answers go out through sendall, which gives up.
+            cfg.set("sendfile", False)
         self.reading: dict = {}   # connection -> _Reading
         self.ready: set = set()   # connections whose request is whole, on their way to a thread
 
@@ -240,6 +245,17 @@ class DeadlineWorker(ThreadWorker):
             self.log.info("%s %s: %s", r.conn.client[0] if r.conn.client else "-", status, why)
         self._drop(r)
         return True
+
+    def handle_request(self, req, conn):
+        """gthread's, with a clear log line when the client stopped reading its answer."""
+        try:
+            return super().handle_request(req, conn)
+        except BlockingIOError:  # a blocking socket says EAGAIN only when SO_SNDTIMEO strikes
+            if not self.read_ahead:
+                raise
+            self.log.info("%s: %s %s: the client read nothing of its answer for %g s: disconnected",
+                          conn.client[0] if conn.client else "-", req.method, req.path, self.send_timeout)
+            return False
 
     def murder_pending(self):
         """gthread's clean-up round (each second at most): also refuse the connections

@@ -20,6 +20,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -189,3 +190,106 @@ def test_server_keeps_answering_while_hundreds_of_slow_clients_hold_connections(
     # and the attacker opened new ones.
     assert attack.closed_by_server["headers"] >= SLOW * 0.9, dict(attack.closed_by_server)
     assert attack.closed_by_server["idle"] >= SLOW * 0.9, dict(attack.closed_by_server)
+
+
+# ---------------------------------------------------------------- each deadline and limit
+
+DEADLINE = 1.0  # seconds, for headers, body and sends alike
+GRACE = 4.0     # seconds more for the server (it checks deadlines once a second) and a busy machine
+
+
+def _answer(sock: socket.socket, wait: float) -> tuple:
+    """Everything the server sends until it closes the connection, and when it closed."""
+    sock.settimeout(wait)
+    chunks = []
+    started = time.monotonic()
+    while True:
+        try:
+            data = sock.recv(65536)
+        except ConnectionResetError:
+            data = b""
+        except socket.timeout:
+            pytest.fail(f"the server did not close the connection within {wait} s; it sent {b''.join(chunks)!r}")
+        if not data:
+            return b"".join(chunks), time.monotonic() - started
+        chunks.append(data)
+
+
+def _connect(server, data: bytes = b"") -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    sock.sendall(data)
+    return sock
+
+
+def test_each_slow_or_oversized_client_gets_a_clear_answer_and_is_disconnected(start):
+    server = start("serve", FLOWSTUDIO_HEADER_TIMEOUT=str(DEADLINE), FLOWSTUDIO_BODY_TIMEOUT=str(DEADLINE),
+                   FLOWSTUDIO_SEND_TIMEOUT=str(DEADLINE))
+
+    headers = _connect(server, HEAD + b"X-Slow: 1")
+    answer, _ = _answer(headers, DEADLINE + GRACE)
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), answer
+    assert answer.endswith(b"the request's headers did not arrive within 1 s\n"), answer
+
+    body = _connect(server, SCRIPTS["body"][0])
+    answer, _ = _answer(body, DEADLINE + GRACE)
+    assert answer.startswith(b"HTTP/1.1 408 "), answer
+    assert answer.endswith(b"the request's body did not arrive within 1 s\n"), answer
+
+    idle = _connect(server)
+    assert _answer(idle, DEADLINE + GRACE)[0] == b""  # it said nothing: nothing to answer
+
+    kept = _connect(server, SCRIPTS["keepalive"][0])
+    answer, took = _answer(kept, 2 + GRACE)  # gunicorn's keepalive: 2 s
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n") and b"Connection: close" not in answer, answer
+
+    huge = _connect(server, HEAD)
+    try:
+        for _ in range(10):
+            huge.sendall(b"X-Big: " + b"b" * 8000 + b"\r\n")
+    except OSError:
+        pass  # the server refused and closed while we were still sending
+    answer, _ = _answer(huge, GRACE)
+    assert answer.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"), answer
+    assert answer.endswith(b"the request's headers are larger than 64 KiB\n"), answer
+
+    large = _connect(server, HEAD + b"Content-Length: 20000000\r\n\r\n")
+    answer, took = _answer(large, GRACE)
+    assert answer.startswith(b"HTTP/1.1 413 Content Too Large\r\n"), answer
+    assert answer.endswith(b"request bodies are limited to 10 MiB\n"), answer
+    assert took < DEADLINE, "refused at once, without waiting for the body"
+
+    # Requests that take their time within the deadlines, in pieces, pipelined, chunked,
+    # are answered as usual.
+    pieces = _connect(server, b"GET /healthz HTTP/1.1\r\n")
+    time.sleep(DEADLINE / 3)
+    pieces.sendall(b"Host: localhost\r\n\r\nGET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    answer, _ = _answer(pieces, GRACE)
+    assert answer.count(b"HTTP/1.1 200 OK\r\n") == 2, answer
+    data = sms("SM" + "e" * 32, "+15555550160", "HELP")
+    signature = SignedPhone(server.base, TOKEN, PUBLIC).validator.compute_signature(PUBLIC + HOOK, data)
+    form = urlencode(data).encode()
+    chunked = requests.post(server.base + HOOK, data=iter([form[:20], form[20:]]), timeout=GRACE,
+                            headers={"X-Twilio-Signature": signature,
+                                     "Content-Type": "application/x-www-form-urlencoded"})
+    assert chunked.request.headers.get("Transfer-Encoding") == "chunked"
+    assert messages(chunked) == [HELP]
+    assert requests.get(server.base + "/healthz", timeout=GRACE).status_code == 200
+
+
+def test_a_client_that_never_reads_its_answer_is_disconnected(start):
+    """Answers bigger than the socket buffers, asked for and never read: the thread
+    writing them gives up after the send timeout instead of waiting forever."""
+    server = start("serve", FLOWSTUDIO_SEND_TIMEOUT=str(DEADLINE))
+    asset = max((REPO / "flowstudio/web/static/assets").glob("*.js"), key=lambda p: p.stat().st_size)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", server.port))
+    asks = 20
+    sock.sendall(f"GET /assets/{asset.name} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode() * asks)
+    deadline = time.monotonic() + 30  # the socket buffers grow for a while before sends stop
+    while "read nothing of its answer" not in server.output():
+        assert time.monotonic() < deadline, server.output()
+        time.sleep(0.2)
+    received, _ = _answer(sock, GRACE)
+    assert 0 < len(received) < asks * asset.stat().st_size  # what was buffered, then the end
+    assert requests.get(server.base + "/healthz", timeout=GRACE).status_code == 200
