@@ -37,6 +37,7 @@ from gunicorn import http
 from gunicorn.workers.gthread import ThreadWorker
 
 HEADER_LIMIT = 64 * 1024  # bytes of request line and headers together (nginx allows 32 KiB)
+READ_SIZE = 64 * 1024     # per recv(): larger buffers are mmap()ed and unmapped at each call
 _REASONS = {408: "Request Timeout", 413: "Content Too Large", 431: "Request Header Fields Too Large"}
 
 
@@ -113,13 +114,14 @@ def _chunked_end(buf: bytearray, start: int) -> int | None:
 class _Reading:
     """A connection whose request is arriving: its bytes so far and its deadline."""
 
-    __slots__ = ("conn", "buf", "deadline", "body_start", "body_end", "what")
+    __slots__ = ("conn", "buf", "deadline", "body_start", "body_end", "what", "registered")
 
     def __init__(self, conn, data: bytes, deadline: float):
         self.conn, self.buf, self.deadline = conn, bytearray(data), deadline
         self.body_start = None  # index after the headers, once they have arrived
         self.body_end = None    # index after the body, when its length is known
         self.what = "headers"
+        self.registered = False  # with the poller
 
 
 class DeadlineWorker(ThreadWorker):
@@ -144,6 +146,7 @@ class DeadlineWorker(ThreadWorker):
             cfg.set("sendfile", False)
         self.reading: dict = {}   # connection -> _Reading
         self.ready: set = set()   # connections whose request is whole, on their way to a thread
+        self.next_sweep = 0.0     # when murder_pending next looks for missed deadlines
 
     def enqueue_req(self, conn):
         """gthread calls this for a new connection, a kept-alive one that turned
@@ -163,21 +166,26 @@ class DeadlineWorker(ThreadWorker):
         self.reading[conn] = reading
         if leftover and self._advance(reading):
             return
-        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, reading))
-        self._on_readable(reading, conn.sock)  # the request is often there already: no wait for the poller
-
-    def _on_readable(self, reading: _Reading, sock) -> None:
-        try:
-            data = sock.recv(256 * 1024)
-        except (BlockingIOError, InterruptedError):
+        # The request is often there already (a kept-alive connection turned readable):
+        # read it before asking the poller.
+        if self._on_readable(reading, conn.sock):
             return
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, reading))
+        reading.registered = True
+
+    def _on_readable(self, reading: _Reading, sock) -> bool:
+        """Read what has arrived; returns whether the connection left the reading stage."""
+        try:
+            data = sock.recv(READ_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return False
         except OSError:
             data = b""
         if not data:  # the client went away
             self._drop(reading)
-            return
+            return True
         reading.buf += data
-        self._advance(reading)
+        return self._advance(reading)
 
     def _advance(self, r: _Reading) -> bool:
         """Look at what has arrived; hand the request to a thread when it is whole, or
@@ -224,10 +232,8 @@ class DeadlineWorker(ThreadWorker):
 
     def _leave(self, r: _Reading):
         del self.reading[r.conn]
-        try:
+        if r.registered:
             self.poller.unregister(r.conn.sock)
-        except (KeyError, ValueError, OSError):
-            pass  # was not registered (a pipelined request complete at once)
         return r.conn
 
     def _drop(self, r: _Reading) -> None:
@@ -262,6 +268,9 @@ class DeadlineWorker(ThreadWorker):
         whose headers or body missed their deadline."""
         super().murder_pending()
         now = time.monotonic()
+        if now < self.next_sweep:  # gthread calls this after every event: under load, thousands a second
+            return
+        self.next_sweep = now + 0.25
         for r in [r for r in self.reading.values() if r.deadline <= now]:
             limit = self.header_timeout if r.what == "headers" else self.body_timeout
             self._refuse(r, 408, f"the request's {r.what} did not arrive within {limit:g} s")

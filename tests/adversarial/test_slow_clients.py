@@ -293,3 +293,48 @@ def test_a_client_that_never_reads_its_answer_is_disconnected(start):
     received, _ = _answer(sock, GRACE)
     assert 0 < len(received) < asks * asset.stat().st_size  # what was buffered, then the end
     assert requests.get(server.base + "/healthz", timeout=GRACE).status_code == 200
+
+
+# ---------------------------------------------------------------- where a request ends
+
+WHOLE = [
+    b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"POST /w HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\n\r\nBody=hi",
+    b"POST /w HTTP/1.1\r\nHost: x\r\ncontent-length:0\r\n\r\n",
+    b"POST /w HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nBody=\r\n2\r\nhi\r\n0\r\n\r\n",
+    b"POST /w HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Trailer: 1\r\n\r\n",
+]
+
+
+def _end(buf: bytearray):
+    """Where the first request in `buf` ends, as the worker finds it; None until it has all arrived."""
+    from flowstudio.gunicorn_worker import _chunked_end, _framing, _header_end
+
+    head = _header_end(buf)
+    if head < 0:
+        return None
+    framing = _framing(bytes(buf[:head]))
+    if framing[0] == "length":
+        return head + framing[1] if len(buf) >= head + framing[1] else None
+    if framing[0] == "chunked":
+        return _chunked_end(buf, head)
+    return head
+
+
+@pytest.mark.parametrize("request_bytes", WHOLE)
+def test_the_worker_finds_where_a_request_ends_however_its_bytes_are_split(request_bytes):
+    for cut in range(len(request_bytes)):
+        assert _end(bytearray(request_bytes[:cut])) is None, request_bytes[:cut]
+    assert _end(bytearray(request_bytes)) == len(request_bytes)
+    pipelined = bytearray(request_bytes + b"GET / HTTP/1.1\r\n\r\n")
+    assert _end(pipelined) == len(request_bytes)
+
+
+def test_invalid_framing_goes_at_once_to_gunicorns_parser():
+    """Which answers 400 itself; the worker does not wait for a body it cannot measure."""
+    from flowstudio.gunicorn_worker import _chunked_end, _framing
+
+    assert _framing(b"POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n") == ("now",)
+    assert _framing(b"POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n") == ("now",)
+    assert _framing(b"POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n") == ("now",)
+    assert _chunked_end(bytearray(b"zz\r\nabc"), 0) == -1
