@@ -161,7 +161,8 @@ class DeadlineWorker(ThreadWorker):
             leftover = b""
         else:
             leftover = conn.parser.unreader.take_buffered()
-        conn.sock.setblocking(False)
+        if conn.sock.gettimeout() != 0.0:  # a kept-alive connection is non-blocking already
+            conn.sock.setblocking(False)
         reading = _Reading(conn, leftover, time.monotonic() + self.header_timeout)
         self.reading[conn] = reading
         if leftover and self._advance(reading):
