@@ -55,6 +55,13 @@ def _seconds(name: str, default: float) -> float:
     return value
 
 
+def deadlines() -> tuple[float, float, float]:
+    """The header, body and send timeouts in seconds, from the environment (ValueError,
+    naming the variable, for a value that is not a positive number)."""
+    return (_seconds("FLOWSTUDIO_HEADER_TIMEOUT", 10.0), _seconds("FLOWSTUDIO_BODY_TIMEOUT", 30.0),
+            _seconds("FLOWSTUDIO_SEND_TIMEOUT", 30.0))
+
+
 def _header_end(buf: bytearray) -> int:
     """Where the headers end (the index after their blank line), or -1 if not yet.
     Bare LF lines count too: gunicorn's parser then decides whether they are valid."""
@@ -132,9 +139,7 @@ class DeadlineWorker(ThreadWorker):
         super().__init__(*args, **kwargs)
         from .web.app import MAX_BODY
 
-        self.header_timeout = _seconds("FLOWSTUDIO_HEADER_TIMEOUT", 10.0)
-        self.body_timeout = _seconds("FLOWSTUDIO_BODY_TIMEOUT", 30.0)
-        self.send_timeout = _seconds("FLOWSTUDIO_SEND_TIMEOUT", 30.0)
+        self.header_timeout, self.body_timeout, self.send_timeout = deadlines()
         self.max_body = MAX_BODY
         cfg = self.cfg
         self.read_ahead = not (cfg.is_ssl or getattr(cfg, "protocol", "http") != "http"

@@ -126,3 +126,19 @@ def test_import_studio_reports_bad_json(tmp_path):
     result = run("import-studio", src)
     assert result.exit_code == 1
     assert f"{src}:1:13: invalid JSON" in result.output
+
+
+def test_serve_refuses_a_deadline_that_is_not_a_positive_number(tmp_path, monkeypatch):
+    # serve sets these two itself: monkeypatch puts them back as they were afterwards
+    for name in ("FLOWSTUDIO_FLOWS_DIR", "FLOWSTUDIO_LISTEN_HOST"):
+        monkeypatch.setenv(name, "")
+    monkeypatch.setenv("FLOWSTUDIO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("FLOWSTUDIO_BODY_TIMEOUT", "ten")
+    result = CliRunner().invoke(main, ["serve", "--flows", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "FLOWSTUDIO_BODY_TIMEOUT must be a positive number of seconds, not 'ten'" in result.output
+    monkeypatch.setenv("FLOWSTUDIO_BODY_TIMEOUT", "30")
+    monkeypatch.setenv("FLOWSTUDIO_HEADER_TIMEOUT", "0")
+    result = CliRunner().invoke(main, ["serve", "--flows", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "FLOWSTUDIO_HEADER_TIMEOUT must be a positive number of seconds, not '0'" in result.output
