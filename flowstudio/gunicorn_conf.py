@@ -11,7 +11,9 @@ threads = 64
 worker_class = "flowstudio.gunicorn_worker.DeadlineWorker"
 worker_connections = 1000   # open connections per worker, slow or not (gunicorn's default)
 keepalive = 2               # seconds an idle kept-alive connection stays open (gunicorn's default)
-limit_request_line = 4094   # bytes of method, path and query (gunicorn's default)
+# bytes of method, path and query: gunicorn's largest (its default, 4094, refuses a GET
+# webhook carrying a long SMS: 1,600 characters, up to 12 bytes each once URL-encoded)
+limit_request_line = 8190
 limit_request_fields = 100  # header fields per request (gunicorn's default)
 limit_request_field_size = 8190  # bytes per header field; all headers together: 64 KiB (the worker's limit)
 timeout = 60                # seconds a worker may stay silent before the master restarts it

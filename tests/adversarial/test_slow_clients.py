@@ -266,7 +266,9 @@ def test_each_slow_or_oversized_client_gets_a_clear_answer_and_is_disconnected(s
     assert took < DEADLINE, "refused at once, without waiting for the body"
 
     # Requests that take their time within the deadlines, in pieces, pipelined, chunked,
-    # are answered as usual.
+    # or with a long request line (a GET webhook with a long SMS), are answered as usual.
+    long_line = requests.get(server.base + "/healthz?Body=" + "%F0%9F%99%82" * 600, timeout=GRACE)
+    assert long_line.status_code == 200, long_line.text
     pieces = _connect(server, b"GET /healthz HTTP/1.1\r\n")
     time.sleep(DEADLINE / 3)
     pieces.sendall(b"Host: localhost\r\n\r\nGET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
