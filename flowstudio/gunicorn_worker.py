@@ -14,9 +14,10 @@ client. A client too slow or too large gets an answer saying so and is disconnec
   then 408 (a connection that sent nothing is closed without an answer).
 - `FLOWSTUDIO_BODY_TIMEOUT` (seconds, default 30): from the end of the headers to the
   end of the body; then 408.
-- `FLOWSTUDIO_SEND_TIMEOUT` (seconds, default 30): a send to a client that does not
-  read its answer (the socket's SO_SNDTIMEO); then the connection is closed. (So
-  files are not sent with sendfile(), which Python retries forever.)
+- `FLOWSTUDIO_SEND_TIMEOUT` (seconds, default 30): to take an answer whole; then the
+  connection is closed. A websocket, which lives on, is closed when its client takes
+  nothing for that long (the socket's SO_SNDTIMEO). (So files are not sent with
+  sendfile(), which would wait past both.)
 - headers larger than 64 KiB: 431; a body larger than the app accepts (10 MiB): 413.
 
 Kept-alive connections wait in the event loop as in gthread (gunicorn's `keepalive`).
@@ -259,15 +260,25 @@ class DeadlineWorker(ThreadWorker):
         return True
 
     def handle_request(self, req, conn):
-        """gthread's, with a clear log line when the client stopped reading its answer."""
+        """gthread's, with the answer's sends under one deadline (a websocket, which
+        lives on, has the socket's SO_SNDTIMEO only), and a clear log line when the
+        client did not take its answer in time."""
+        if not self.read_ahead:
+            return super().handle_request(req, conn)
+        websocket = any(name == "UPGRADE" and value.strip().lower() == "websocket" for name, value in req.headers)
+        sock = conn.sock
+        if not websocket:
+            conn.sock = _SendDeadline(sock, self.send_timeout)
         try:
             return super().handle_request(req, conn)
-        except BlockingIOError:  # a blocking socket says EAGAIN only when SO_SNDTIMEO strikes
-            if not self.read_ahead:
-                raise
-            self.log.info("%s: %s %s: the client read nothing of its answer for %g s: disconnected",
+        except (BlockingIOError, TimeoutError):  # BlockingIOError: SO_SNDTIMEO struck
+            self.log.info("%s: %s %s: the client did not take its answer within %g s: disconnected",
                           conn.client[0] if conn.client else "-", req.method, req.path, self.send_timeout)
             return False
+        finally:
+            if conn.sock is not sock:
+                conn.sock.done()
+                conn.sock = sock
 
     def murder_pending(self):
         """gthread's clean-up round (each second at most): also refuse the connections
@@ -280,6 +291,38 @@ class DeadlineWorker(ThreadWorker):
         for r in [r for r in self.reading.values() if r.deadline <= now]:
             limit = self.header_timeout if r.what == "headers" else self.body_timeout
             self._refuse(r, 408, f"the request's {r.what} did not arrive within {limit:g} s")
+
+
+class _SendDeadline:
+    """The socket an answer is written to, as gunicorn sees it: its sends, all together,
+    end within `seconds` of the first (TimeoutError after), so a client reading a few
+    bytes at a time does not hold a thread; everything else is the socket's own."""
+
+    def __init__(self, sock, seconds: float):
+        self._sock, self._seconds, self._deadline = sock, seconds, None
+
+    def sendall(self, data) -> None:
+        """Send `data` whole before the deadline."""
+        if self._deadline is None:  # the app's own time (a slow HTTP widget) does not count
+            self._deadline = time.monotonic() + self._seconds
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("send deadline passed")
+        self._sock.settimeout(left)  # sendall's whole duration (Python 3.5+); blocking again in done()
+        self._sock.sendall(data)
+
+    def done(self) -> None:
+        """The answer is written (or abandoned): the socket blocks again, with no timeout."""
+        if self._deadline is not None:
+            self._sock.settimeout(None)
+
+    def send(self, data) -> int:
+        """The socket's own (gunicorn sends its "100 Continue" with it, before the app
+        runs): no deadline starts."""
+        return self._sock.send(data)
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
 
 
 def _timeval(seconds: float) -> bytes:
