@@ -14,8 +14,8 @@ client. A client too slow or too large gets an answer saying so and is disconnec
   then 408 (a connection that sent nothing is closed without an answer).
 - `FLOWSTUDIO_BODY_TIMEOUT` (seconds, default 30): from the end of the headers to the
   end of the body; then 408.
-- `FLOWSTUDIO_SEND_TIMEOUT` (seconds, default 30): to take an answer whole; then the
-  connection is closed. A websocket, which lives on, is closed when its client takes
+- `FLOWSTUDIO_SEND_TIMEOUT` (seconds, default 30): to take an answer whole, from its
+  first byte; then the connection is closed. A websocket, which lives on, is closed when its client takes
   nothing for that long (the socket's SO_SNDTIMEO). (So files are not sent with
   sendfile(), which would wait past both.)
 - headers larger than 64 KiB: 431; a body larger than the app accepts (10 MiB): 413.
@@ -27,12 +27,13 @@ read ahead: with any of them configured the worker behaves exactly like gthread.
 """
 from __future__ import annotations
 
+import math
 import os
+import selectors
 import socket
 import struct
 import time
 from functools import partial
-import selectors
 
 from gunicorn import http
 from gunicorn.workers.gthread import ThreadWorker
@@ -51,7 +52,7 @@ def _seconds(name: str, default: float) -> float:
         value = float(text)
     except ValueError:
         value = 0
-    if not value > 0:
+    if not (value > 0 and math.isfinite(value)):
         raise ValueError(f"{name} must be a positive number of seconds, not {text!r}")
     return value
 
