@@ -27,14 +27,15 @@ def validate(paths: tuple[Path, ...], fmt: str) -> None:
 
     Exits 1 when any flow has an error, 0 when there are only warnings.
     """
+    from .spec.flowindex import FlowIndex
     from .spec.validate import validate_document
 
     files = flow_files(paths)
     results: dict[str, list[Issue]] = {}
-    siblings: dict[Path, set[str]] = {}  # flow ids per folder, for run-subflow checks
+    siblings: dict[Path, FlowIndex] = {}  # the flows per folder, for run-subflow checks
     for f in files:
         if f.parent not in siblings:
-            siblings[f.parent] = {flow_id(p) for p in flow_files([f.parent])}
+            siblings[f.parent] = FlowIndex.of_folder(f.parent)
         known = siblings[f.parent]
         try:
             results[str(f)] = validate_document(load_flow_file(f), known)
@@ -69,21 +70,53 @@ def schema(output: Path | None) -> None:
 
 
 @main.command("import-studio")
-@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="The flow file to write (default: standard output).")
-@click.option("--name", help="The flow's name (default: the file name).")
-def import_studio(source: Path, output: Path | None, name: str | None) -> None:
-    """Convert a Twilio Studio flow definition (JSON) into a FlowStudio YAML flow."""
+@click.argument("sources", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="The flow file to write (default: standard output); with several sources, "
+                   "the folder to write them to (each as <source name>.yaml).")
+@click.option("--name", help="The flow's name (default: the file name); one source only.")
+@click.option("--sid", "sids", multiple=True, metavar="FW…",
+              help="The flow's Studio SID, recorded as `sid:` so Run Subflow widgets that name it "
+                   "resolve; once per source, in the same order.")
+def import_studio(sources: tuple[Path, ...], output: Path | None, name: str | None, sids: tuple[str, ...]) -> None:
+    """Convert Twilio Studio flow definitions (JSON) into FlowStudio YAML flows.
+
+    A Studio definition does not carry its own SID, but Run Subflow names its child by
+    it: give each flow's SID with --sid so subflows resolve, e.g.
+    `flowstudio import-studio main.json survey.json --sid FW… --sid FW… -o flows/`.
+    """
     from .spec.flowfile import dump_flow
+    from .spec.flowindex import is_flow_sid
     from .spec.studio import StudioFormatError, from_studio
 
-    definition = _read_json(source)
-    try:
-        flow = from_studio(definition, name or (output.stem if output else source.stem))
-    except StudioFormatError as exc:
-        raise click.ClickException(f"{source}: {exc}") from None
-    _emit(dump_flow(flow), output, f"({len(flow.widgets)} widgets)")
+    if sids and len(sids) != len(sources):
+        raise click.UsageError(f"give one --sid per source: {len(sources)} source(s), {len(sids)} --sid")
+    for sid in sids:
+        if not is_flow_sid(sid):
+            raise click.UsageError(f"--sid {sid!r} is not a Studio flow SID (FW followed by 32 hexadecimal digits)")
+    several = len(sources) > 1
+    if several and name:
+        raise click.UsageError("--name names one flow: give one source with it")
+    if several and (output is None or output.is_file()):
+        raise click.UsageError("with several sources, -o must name a folder to write the flows to")
+    folder = output if output is not None and (several or output.is_dir()) else None
+    stems = [s.stem for s in sources]
+    twice = sorted({stem for stem in stems if stems.count(stem) > 1})
+    if several and twice:
+        raise click.UsageError(f"two sources would both be written as {twice[0]}.yaml: rename one")
+    converted = []  # every source is read before any file is written: all or nothing
+    for k, source in enumerate(sources):
+        definition = _read_json(source)
+        target = folder / f"{source.stem}.yaml" if folder is not None else output
+        try:
+            flow = from_studio(definition, name or (target.stem if target else source.stem))
+        except StudioFormatError as exc:
+            raise click.ClickException(f"{source}: {exc}") from None
+        flow.sid = sids[k] if sids else None
+        converted.append((flow, target))
+    for flow, target in converted:
+        _emit(dump_flow(flow), target, f"({len(flow.widgets)} widgets)")
 
 
 @main.command("export-studio")
@@ -91,7 +124,11 @@ def import_studio(source: Path, output: Path | None, name: str | None) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="The JSON file to write (default: standard output).")
 def export_studio(source: Path, output: Path | None) -> None:
-    """Convert a FlowStudio YAML flow into a Twilio Studio flow definition (JSON)."""
+    """Convert a FlowStudio YAML flow into a Twilio Studio flow definition (JSON).
+
+    Run Subflow widgets that name a flow of this folder by id are written with the
+    Studio SID that flow records (`sid:`), as Studio names subflows."""
+    from .spec.flowindex import FlowIndex
     from .spec.model import Flow
     from .spec.studio import to_studio
     from .spec.validate import validate_document
@@ -103,7 +140,9 @@ def export_studio(source: Path, output: Path | None) -> None:
     shape_errors = [i for i in validate_document(doc) if i.code == "envelope"]
     if shape_errors:
         raise click.ClickException("\n".join(i.format() for i in shape_errors))
-    _emit(json.dumps(to_studio(Flow.from_data(doc.data)), indent=2, ensure_ascii=False) + "\n", output)
+    # Run Subflow names a flow here by id; Studio names it by the SID its file records.
+    sids = {flow_id: sid for sid, flow_id in FlowIndex.of_folder(source.parent).sids().items()}
+    _emit(json.dumps(to_studio(Flow.from_data(doc.data), sids), indent=2, ensure_ascii=False) + "\n", output)
 
 
 @main.command("test")

@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import re
 import threading
 from datetime import datetime
 from pathlib import Path
 
 from .adapters.flowstore import FlowStore, Stale
-from .repository import FlowRepository
-from .spec.flowfile import dump_flow, load_flow_file, write_atomic
+from .repository import FLOW_ID, FlowRepository
+from .spec.flowfile import dump_flow, load_flow_file, load_flow_text, write_atomic
 from .spec.issues import FlowLoadError, Issue
 from .spec.migrations import CURRENT_VERSION
 from .spec.validate import validate_data, validate_document
+from .spec.yamlio import MAX_FILE_BYTES
 from .widgets import registry
 
-FLOW_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 CACHE_SIZE = 16
 STALE = "this flow changed elsewhere (published from another window, or its file changed on disk)"
@@ -54,6 +53,7 @@ class FlowEditor:
         self.history = FlowStore(repository.store)
         self.clock = clock
         self._cache: dict = {}
+        self._documents: dict = {}   # flow id -> (what it was read from, (document, issues))
         self._cache_lock = threading.Lock()
 
     # ------------------------------------------------------------ reading
@@ -94,7 +94,8 @@ class FlowEditor:
     def validate(self, document) -> list[Issue]:
         """The validator's issues for a document from the editor (nothing stored)."""
         _check_document(document)
-        return validate_data(document, set(self.flows.ids()))
+        # The folder's flows, read as needed: subflows are looked through, Studio SIDs resolve.
+        return validate_data(document, self.flows.index())   # the flows this server serves
 
     def revisions(self, flow_id: str) -> list[dict]:
         """The flow's published revisions, newest first; the newest is live."""
@@ -240,29 +241,38 @@ class FlowEditor:
     def _published_document(self, flow_id: str) -> tuple[dict | None, list[Issue], object]:
         """The document the flow's file holds (or the newest revision when the file is
         behind or unreadable), its problems, and the newest revision's row (or None).
-        Cached by content: opening a big flow again costs a file read and a hash, not a
-        parse and a validation."""
+        Kept per flow until the file (its stat), the newest revision or the set of flows
+        changes: listing a hundred flows, some of them huge, reads none of them again."""
         self.flows.problems(flow_id)   # brings the database up to date with the file
         path = self.flows.path(flow_id)
         try:
-            raw = path.read_bytes()
+            st = path.stat()
+            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
         except OSError:
-            raw = b""
+            stamp = None
         latest = self._latest(flow_id)
-        key = ("file", flow_id, hashlib.sha256(raw).hexdigest(), latest.id if latest else None,
-               frozenset(self.flows.ids()))
-        document, issues = self._cached(key, lambda: self._read_published(flow_id, path, latest, key[2], key[4]))
-        return document, issues, latest
+        ids = self.flows.ids()
+        key = (stamp, latest.id if latest else None, tuple(ids))
+        with self._cache_lock:
+            slot = self._documents.get(flow_id)
+        if slot is not None and slot[0] == key:
+            return slot[1][0], slot[1][1], latest
+        value = self._read_published(flow_id, path, latest)
+        with self._cache_lock:
+            self._documents[flow_id] = (key, value)
+        return value[0], value[1], latest
 
-    def _read_published(self, flow_id, path, latest, sha, ids) -> tuple[dict | None, list[Issue]]:
+    def _read_published(self, flow_id, path, latest) -> tuple[dict | None, list[Issue]]:
         try:
-            doc = load_flow_file(path)
+            raw = _read_flow_bytes(path)
+            doc = load_flow_text(raw, str(path))
         except FlowLoadError as exc:
             return (self.flows.store.revision(latest.id).data if latest else None), exc.issues
+        sha = hashlib.sha256(raw).hexdigest()
         if latest is not None and latest.sha256 != sha and self.history.known_sha(flow_id, sha):
             data = self.flows.store.revision(latest.id).data   # the file may be behind another machine's publish
-            return data, validate_data(data, set(ids))
-        return doc.data, validate_document(doc, set(ids))   # with the file's line numbers
+            return data, validate_data(data, self.flows.index())
+        return doc.data, validate_document(doc, self.flows.index())   # with the file's line numbers
 
     def _draft_issues(self, flow_id: str, draft) -> list[Issue]:
         key = ("draft", flow_id, draft.version, draft.updated_at, frozenset(self.flows.ids()))
@@ -285,7 +295,11 @@ class FlowEditor:
             draft = self.history.draft(flow_id)
             if draft is None:
                 raise EditError(404, "this flow has no draft", field)
-            return _yaml(draft.data).splitlines()
+            text = _yaml(draft.data)
+            if text is None:
+                raise EditError(422, "the draft cannot be written as a flow file yet (a widget's name or type is not "
+                                     "text): fix the problems it lists, then compare again", field)
+            return text.splitlines()
         try:
             number = int(which)
         except ValueError:
@@ -312,6 +326,20 @@ class FlowEditor:
 
     def _stale(self, flow_id: str) -> EditError:
         return EditError(409, STALE, "version", current=_jsonable(self.get(flow_id)))
+
+
+def _read_flow_bytes(path: Path) -> bytes:
+    """A flow file's bytes; FlowLoadError when it cannot be read or is over the size
+    limit (checked before reading: a 50 MB file is not read to be refused)."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise FlowLoadError([Issue("too_large", "error", f"file is {size:,} bytes; flow files are limited "
+                                                             f"to {MAX_FILE_BYTES:,}", file=str(path))])
+        return path.read_bytes()
+    except OSError as exc:
+        raise FlowLoadError([Issue("unreadable", "error", f"cannot read file: {exc.strerror}",
+                                   file=str(path))]) from None
 
 
 def _check_document(document) -> None:

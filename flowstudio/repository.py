@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,8 +30,10 @@ from pathlib import Path
 from .adapters.flowstore import FlowStore
 from .adapters.store import Store
 from .engine.runner import Program
-from .spec.flowfile import dump_flow, flow_files, flow_id as id_of, load_flow_text, write_atomic
-from .spec.issues import FlowLoadError, Issue
+from .spec.flowindex import FlowIndex
+from .spec.flowfile import SUFFIXES, dump_flow, is_test_file, load_flow_text, write_atomic
+from .spec.issues import FlowLoadError, Issue, error
+from .spec.yamlio import MAX_FILE_BYTES
 from .spec.model import Flow
 from .spec.validate import validate_document
 
@@ -39,7 +42,9 @@ log = logging.getLogger("flowstudio.flows")
 HEAD_TTL = 1.0          # seconds between looks at the newest revision in the database
 EXISTS_TTL = 1.0        # seconds a flow file seen is believed to exist (exists())
 DISK_AUTHOR = "file on disk"
-SNAPSHOT_MARK = "~"     # in a pinned id: a console snapshot (FlowStore.snapshot), not a revision
+SNAPSHOT_MARK = "~"
+# A flow's id: its file name, its webhook URL, its editor address.
+FLOW_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")     # in a pinned id: a console snapshot (FlowStore.snapshot), not a revision
 
 
 class FlowUnavailable(Exception):
@@ -73,21 +78,80 @@ class FlowRepository:
         self._programs: dict[str, Program] = {}
         self._seen: dict[str, float] = {}   # flow id -> when exists() last saw its file
         self._lock = threading.Lock()
+        self._list_cache: tuple | None = None   # (folder mtime, ids, ignored)
 
     def ids(self) -> list[str]:
-        """The ids of every flow file in the folder."""
-        return sorted(id_of(p) for p in flow_files([self.directory])) if self.directory.is_dir() else []
+        """The ids of the flows this server serves: `<id>.yaml` files directly in the
+        folder, with ids people can use in a URL (see `_listing`)."""
+        return self._listing()[0]
+
+    def ignored(self) -> list[dict]:
+        """The other files that look like flows, each with why it is not served
+        (`{"file", "reason"}`, the file relative to the folder), so the editor can say so."""
+        return self._listing()[1]
+
+    def index(self) -> FlowIndex:
+        """The served flows as the validator's index: subflows named by id or by a
+        recorded Studio SID resolve, and the checks can look through them."""
+        return FlowIndex.of_paths({flow_id: self.path(flow_id) for flow_id in self.ids()})
+
+    def _listing(self) -> tuple[list[str], list[dict]]:
+        """Served ids and ignored files, read again only when the folder changes (its
+        modification time moves whenever a file is added, removed or renamed in it)."""
+        try:
+            stamp = self.directory.stat().st_mtime_ns
+        except OSError:
+            return [], []
+        cached = self._list_cache
+        if cached is not None and cached[0] == stamp:
+            return cached[1], cached[2]
+        ids, ignored = [], []
+        for path in sorted(self.directory.rglob("*")):
+            relative = path.relative_to(self.directory)
+            if (path.suffix not in SUFFIXES or is_test_file(path) or any(p.startswith(".") for p in relative.parts)
+                    or not path.is_file()):
+                continue
+            reason = self._refusal(path, relative)
+            if reason:
+                ignored.append({"file": str(relative), "reason": reason})
+            else:
+                ids.append(path.stem)
+        self._list_cache = (stamp, ids, ignored)
+        return ids, ignored
+
+    def _refusal(self, path: Path, relative: Path) -> str | None:
+        """Why a flow-looking file is not served, or None when it is."""
+        if len(relative.parts) > 1:
+            return "flows in sub-folders are not served: move it into the flows folder itself"
+        if path.suffix != ".yaml":
+            return f"flow files end in .yaml: rename it to {path.stem}.yaml"
+        if not FLOW_ID.fullmatch(path.stem):
+            return ("a flow's file name becomes its webhook URL: use 1 to 100 letters, digits, '-' or '_', "
+                    "starting with a letter or digit")
+        if not self._inside(path):
+            return "it is a link to a file outside the flows folder, which this server does not serve"
+        return None
+
+    def _inside(self, path: Path) -> bool:
+        """Whether `path`, links followed, stays inside the flows folder."""
+        if not path.is_symlink():
+            return True
+        try:
+            return path.resolve(strict=True).is_relative_to(self.directory.resolve(strict=True))
+        except OSError:
+            return False
 
     def exists(self, flow_id: str) -> bool:
-        """Whether `flow_id` names a flow file. Asked for every webhook: a file seen is
-        believed to be there for EXISTS_TTL seconds (forget() drops that at once), so
-        most webhooks make no stat() call, which would also hand the GIL on."""
-        if not flow_id or flow_id.startswith(".") or flow_id.endswith(".test"):
-            return False
+        """Whether `flow_id` names a flow this server serves. Asked for every webhook: a
+        file seen is believed to be there for EXISTS_TTL seconds (forget() drops that at
+        once), so most webhooks make no stat() call, which would also hand the GIL on."""
         now = time.monotonic()
         if now - self._seen.get(flow_id, -EXISTS_TTL) < EXISTS_TTL:
             return True
-        if not os.path.isfile(os.path.join(self.directory, f"{flow_id}.yaml")):
+        if not flow_id or not FLOW_ID.fullmatch(flow_id):
+            return False
+        path = os.path.join(self.directory, f"{flow_id}.yaml")
+        if not os.path.isfile(path) or not self._inside(Path(path)):
             self._seen.pop(flow_id, None)
             return False
         self._seen[flow_id] = now
@@ -113,6 +177,7 @@ class FlowRepository:
         with self._lock:
             self._entries.pop(flow_id, None)
             self._seen.pop(flow_id, None)
+            self._list_cache = None
 
     def problems(self, flow_id: str) -> list[Issue]:
         """Why the current file of a flow is not the one running (empty when it is)."""
@@ -158,12 +223,18 @@ class FlowRepository:
             self._load(flow_id, path, entry, stat)
 
     def _load(self, flow_id: str, path: Path, entry: _Entry, stat: tuple) -> None:
-        self._parse(flow_id, path, entry)
+        self._parse(flow_id, path, entry, stat[1])
         # Last, and only on success: other threads take the unlocked fast path only once
         # the work is done, and a failure (say, the database) is tried again next time.
         entry.stat = stat
 
-    def _parse(self, flow_id: str, path: Path, entry: _Entry) -> None:
+    def _parse(self, flow_id: str, path: Path, entry: _Entry, size: int) -> None:
+        if size > MAX_FILE_BYTES:   # reported once per change of the file, never read
+            entry.sha, entry.issues = None, [error("too_large", f"file is {size:,} bytes; flow files are limited "
+                                                                f"to {MAX_FILE_BYTES:,}", file=str(path))]
+            if entry.program is None:
+                entry.program = self._last_recorded(flow_id)
+            return
         raw = path.read_bytes()
         sha = hashlib.sha256(raw).hexdigest()
         if sha == entry.sha:
@@ -171,7 +242,7 @@ class FlowRepository:
         first_sight, entry.sha = entry.sha is None, sha
         try:
             doc = load_flow_text(raw, str(path))
-            issues = validate_document(doc, set(self.ids()))
+            issues = validate_document(doc, self.index())
         except FlowLoadError as exc:
             doc, issues = None, exc.issues
         errors = [i for i in issues if i.is_error]

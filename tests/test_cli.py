@@ -128,6 +128,81 @@ def test_import_studio_reports_bad_json(tmp_path):
     assert f"{src}:1:13: invalid JSON" in result.output
 
 
+MAIN_SID, SURVEY_SID = "FW" + "a" * 32, "FW" + "b" * 32
+
+
+def _studio_pair(tmp_path):
+    """A Studio parent flow whose Run Subflow names its child by SID, and the child."""
+    main_flow = {"description": "main", "initial_state": "Trigger", "states": [
+        {"name": "Trigger", "type": "trigger", "properties": {"offset": {"x": 0, "y": 0}},
+         "transitions": [{"event": "incomingMessage", "next": "survey"}]},
+        {"name": "survey", "type": "run-subflow",
+         "properties": {"flow_sid": SURVEY_SID, "flow_revision": "LatestPublished", "parameters": []},
+         "transitions": [{"event": "completed"}, {"event": "failed"}]}]}
+    survey = {"description": "survey", "initial_state": "Trigger", "states": [
+        {"name": "Trigger", "type": "trigger", "properties": {},
+         "transitions": [{"event": "incomingParent", "next": "ask"}]},
+        {"name": "ask", "type": "send-and-wait-for-reply", "properties": {"body": "Rate us"},
+         "transitions": [{"event": "incomingMessage"}, {"event": "timeout"}, {"event": "deliveryFailure"}]}]}
+    (tmp_path / "main.json").write_text(json.dumps(main_flow))
+    (tmp_path / "survey.json").write_text(json.dumps(survey))
+    return main_flow, survey
+
+
+def test_import_studio_records_sids_and_subflows_named_by_sid_resolve(tmp_path):
+    main_flow, survey = _studio_pair(tmp_path)
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    result = run("import-studio", tmp_path / "main.json", tmp_path / "survey.json",
+                 "--sid", MAIN_SID, "--sid", SURVEY_SID, "-o", flows)
+    assert result.exit_code == 0, result.output
+    assert load_flow_text((flows / "survey.yaml").read_text()).data["sid"] == SURVEY_SID
+    assert load_flow_text((flows / "main.yaml").read_text()).data["sid"] == MAIN_SID
+    result = run("validate", flows)
+    assert result.exit_code == 0 and "0 errors, 0 warnings" in result.output, result.output
+    for name, original in (("main", main_flow), ("survey", survey)):
+        result = run("export-studio", flows / f"{name}.yaml", "-o", tmp_path / f"{name}.back.json")
+        assert result.exit_code == 0, result.output
+        assert json.loads((tmp_path / f"{name}.back.json").read_text()) == original
+
+
+def test_a_subflow_sid_nothing_records_is_a_warning_that_says_how_to_record_it(tmp_path):
+    _studio_pair(tmp_path)
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    assert run("import-studio", tmp_path / "main.json", "-o", flows / "main.yaml").exit_code == 0
+    result = run("validate", flows)
+    assert result.exit_code == 0, result.output
+    assert f"warning: runs Studio flow {SURVEY_SID}, which no flow here records" in result.output
+    assert f"flowstudio import-studio FILE.json --sid {SURVEY_SID}" in result.output
+
+
+def test_export_studio_names_a_local_subflow_by_the_sid_its_file_records(tmp_path):
+    (tmp_path / "child.yaml").write_text(f"sid: {SURVEY_SID}\n" + GOOD.replace("incomingMessage", "incomingParent"))
+    parent = GOOD.replace("body: Hi}", "body: Hi}\n    transitions: {sent: sub}") + \
+        "  - name: sub\n    type: run-subflow\n    properties: {flow_sid: child}\n"
+    (tmp_path / "parent.yaml").write_text(parent)
+    result = run("export-studio", tmp_path / "parent.yaml")
+    assert result.exit_code == 0, result.output
+    states = {s["name"]: s for s in json.loads(result.output)["states"]}
+    assert states["sub"]["properties"]["flow_sid"] == SURVEY_SID
+
+
+def test_import_studio_refuses_bad_sids_and_mismatched_counts(tmp_path):
+    _studio_pair(tmp_path)
+    result = run("import-studio", tmp_path / "main.json", "--sid", "FW12")
+    assert result.exit_code == 2 and "'FW12' is not a Studio flow SID" in result.output
+    result = run("import-studio", tmp_path / "main.json", tmp_path / "survey.json", "--sid", MAIN_SID,
+                 "-o", tmp_path)
+    assert result.exit_code == 2 and "give one --sid per source: 2 source(s), 1 --sid" in result.output
+    result = run("import-studio", tmp_path / "main.json", tmp_path / "survey.json")
+    assert result.exit_code == 2 and "-o must name a folder" in result.output
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "main.json").write_text((tmp_path / "main.json").read_text())
+    result = run("import-studio", tmp_path / "main.json", tmp_path / "other" / "main.json", "-o", tmp_path)
+    assert result.exit_code == 2 and "both be written as main.yaml" in result.output
+
+
 def test_serve_refuses_a_deadline_that_is_not_a_positive_number(tmp_path, monkeypatch):
     # serve sets these two itself: monkeypatch puts them back as they were afterwards
     for name in ("FLOWSTUDIO_FLOWS_DIR", "FLOWSTUDIO_LISTEN_HOST"):

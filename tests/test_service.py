@@ -276,3 +276,32 @@ def test_a_flow_file_seen_is_believed_for_a_second_and_forgotten_on_request(serv
     (flows_dir / "confirm.yaml").unlink()
     monkeypatch.setattr(repository, "EXISTS_TTL", 0.0)  # a second later
     assert not flows.exists("confirm")
+
+
+def test_a_subflow_named_by_the_studio_sid_its_file_records_runs_through_the_flows_folder(store_url, flows_dir):
+    sid = "FW" + "7" * 32
+    child = CONFIRM.replace("name: confirm\n", f"name: confirm\nsid: {sid}\n").replace(
+        "incomingRequest: ask}", "incomingRequest: ask, incomingParent: ask}")
+    (flows_dir / "confirm.yaml").write_text(child)
+    (flows_dir / "main.yaml").write_text(f"""\
+spec_version: 1
+name: main
+widgets:
+  - name: Trigger
+    type: trigger
+    transitions: {{incomingMessage: confirm_it}}
+  - name: confirm_it
+    type: run-subflow
+    properties: {{flow_sid: {sid}}}
+    transitions: {{completed: done}}
+  - name: done
+    type: send-message
+    properties: {{body: "Done in {{{{flow.flow_sid}}}}"}}
+""")
+    svc = make_service(store_url, flows_dir)
+    try:
+        talk = Conversation(svc, "main")
+        assert bodies(talk.send("hi")) == ["Reply YES to confirm"]
+        assert bodies(talk.send("yes")) == ["Confirmed", "Done in main"]
+    finally:
+        svc.store.close()

@@ -20,6 +20,9 @@ from . import schema as t
 from .store import Store
 
 
+MAX_NUMBER = 2**31 - 1   # revision numbers are 32-bit integers in the database
+
+
 class Stale(Exception):
     """The draft or the published revision changed since the caller last read them."""
 
@@ -43,6 +46,8 @@ class FlowStore:
 
     def revision_number(self, flow_id: str, number: int):
         """One revision (with its document) by its number, or None."""
+        if not 0 < number <= MAX_NUMBER:
+            return None   # no such revision; and the databases refuse a number this big (500s)
         c = t.revisions.c
         with self.engine.connect() as conn:
             return conn.execute(select(t.revisions).where(c.flow_id == flow_id, c.number == number)).first()

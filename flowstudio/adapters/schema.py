@@ -16,6 +16,8 @@
 - `snapshots`: documents the browser's test-run console ran (a draft as it was then),
   by content; executions started there pin one (`<flow>~<sha12>`). Kept apart from
   `revisions`, whose newest row is what webhooks run.
+- `web_sessions`: the editor's signed-in sessions (the cookie carries only the id), so
+  logging out or changing the password ends them on every process, and idle ones expire.
 """
 from __future__ import annotations
 
@@ -110,4 +112,13 @@ snapshots = Table(
     Column("sha256", String(64), nullable=False),
     Column("data", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("id", String(64), primary_key=True),    # sha256 of the secret the cookie carries
+    Column("user", String(200), nullable=False),
+    Column("password", String(64), nullable=False),  # fingerprint of the password it signed in with
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
 )

@@ -42,11 +42,15 @@ class TwilioChannel:
     def send_message(self, message: fx.SendMessage, execution: ExecutionState | None = None) -> dict:
         """Send an SMS/MMS; with `execution` (and a public URL) ask for delivery callbacks."""
         extra = {"media_url": list(message.media_urls)} if message.media_urls else {}
+        if message.content_sid:  # a content template: Twilio renders it, the body is not sent
+            extra["content_sid"] = message.content_sid
+            if message.content_variables:
+                extra["content_variables"] = message.content_variables
         if self.public_url and execution is not None:
             ours = {"execution": execution.id, "widget": message.widget}
             extra["status_callback"] = self._url(execution, "/status", ours)
         sent, error = self._attempt(lambda: self.client.messages.create(
-            to=message.to, from_=message.from_, body=message.body, **extra))
+            to=message.to, from_=message.from_, **({} if message.content_sid else {"body": message.body}), **extra))
         return {"status": "sent", "sid": sent.sid} if error is None else _failed(error)
 
     def place_call(self, call: fx.PlaceCall, execution: ExecutionState) -> dict:

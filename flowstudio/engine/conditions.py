@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Callable
 
-import regex
+from ..spec.patterns import PatternError, compile_pattern
 
 REGEX_TIMEOUT = 0.25  # seconds one user pattern may take before we give up on it
 
@@ -71,8 +71,8 @@ def _date(s: str | None) -> date | None:
 def _regex(subject: str, pattern: str | None) -> bool:
     """Whole-string, case-insensitive match of a user's pattern, with a time limit."""
     try:
-        compiled = regex.compile((pattern or "").strip(), regex.IGNORECASE | regex.FULLCASE)
-    except (regex.error, OverflowError, RecursionError) as exc:
+        compiled = compile_pattern(pattern)
+    except PatternError as exc:
         raise ConditionError(f"the pattern {pattern!r} is not a valid regular expression ({exc})") from None
     try:
         return compiled.fullmatch(subject.strip(), timeout=REGEX_TIMEOUT) is not None

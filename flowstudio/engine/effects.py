@@ -26,13 +26,17 @@ class Effect:
 @dataclass(frozen=True)
 class SendMessage(Effect):
     """Send a text message. `reply` is True when it goes to the contact from the
-    flow's number, so a webhook can answer it with TwiML `<Message>`."""
+    flow's number, so a webhook can answer it with TwiML `<Message>`. A content
+    template is sent as `content_sid` with `content_variables` (JSON text), Twilio's
+    ContentSid and ContentVariables."""
 
     to: str = ""
     from_: str = ""
     body: str = ""
     media_urls: tuple[str, ...] = ()
     reply: bool = True
+    content_sid: str = ""
+    content_variables: str = ""
     type = "message"
 
 

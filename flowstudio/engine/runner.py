@@ -13,8 +13,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from ..spec.flowindex import is_flow_sid
 from ..spec.model import Flow, Widget
 from ..widgets import registry
+from . import context as ctx
 from . import events as ev
 from . import jsontext
 from .api import Outcome, WidgetError, WidgetRun
@@ -68,7 +70,8 @@ def start(program: Program, event: ev.Event, now: datetime, execution_id: str,
     state = ExecutionState(id=execution_id, flow_id=program.flow_id, revision=program.revision, contact=contact,
                            flow_address=address, channel=channel, started_at=now.isoformat())
     state.frames.append(Frame(program.flow_id, program.revision,
-                              new_context(trigger, data, address, contact, execution_id, program.flow_id)))
+                              new_context(trigger, data, address, contact, execution_id,
+                                          program.flow.sid or program.flow_id, ctx.channel_sid(trigger))))
     run = _Run(library or _Single(program), state, now)
     run.begin(event.kind)
     return run.step
@@ -86,11 +89,14 @@ def resume(library: Library, state: ExecutionState, event: ev.Event, now: dateti
     return run.step
 
 
-def new_context(trigger: dict, data: dict, address: str, contact: str, execution_id: str, flow_id: str) -> dict:
-    """Studio's template context for a new execution or subflow."""
+def new_context(trigger: dict, data: dict, address: str, contact: str, execution_id: str, flow_id: str,
+                channel_sid: str = "") -> dict:
+    """Studio's template context for a new execution or subflow (`flow_id`: the flow's
+    Studio SID when its file records one, else its id; see engine/context.py for
+    `trigger` and `channel_sid`)."""
     return {
         "trigger": trigger,
-        "flow": {"variables": {}, "data": data, "channel": {"address": address},
+        "flow": {"variables": {}, "data": data, "channel": {"address": address, "sid": channel_sid},
                  "sid": execution_id, "flow_sid": flow_id},
         "contact": {"channel": {"address": contact}},
         "widgets": {},
@@ -101,13 +107,13 @@ def _trigger_of(event: ev.Event) -> tuple[str, str, str, dict, dict]:
     """(contact, flow address, channel, trigger context, flow.data) for a trigger event."""
     if isinstance(event, ev.MessageReceived):
         p = dict(event.params)
-        return p.get("From", ""), p.get("To", ""), "sms", {"message": p}, {}
+        return p.get("From", ""), p.get("To", ""), "sms", ctx.message_trigger(p), {}
     if isinstance(event, ev.CallReceived):
         p = dict(event.params)
-        return p.get("From", ""), p.get("To", ""), "voice", {"call": p}, {}
+        return p.get("From", ""), p.get("To", ""), "voice", ctx.call_trigger(p), {}
     if isinstance(event, ev.RequestReceived):
         params = dict(event.parameters)
-        return event.to, event.from_, "rest", {"request": {"parameters": params}}, params
+        return event.to, event.from_, "rest", ctx.request_trigger(event.to, event.from_, params), params
     raise EngineError(f"{type(event).__name__} cannot start an execution")
 
 
@@ -243,14 +249,18 @@ class _Run:
 
     def _enter_subflow(self, widget: Widget, flow_id: str, parameters: dict):
         """Push a frame for the subflow; the child sees only its parameters, as in Studio."""
-        child = self.library.program(flow_id)
+        child = self.library.program(flow_id) or _by_sid(self.library, flow_id)
         trigger = child.flow.trigger if child else None
         if trigger is None:
-            message = f"there is no flow '{flow_id}' to run" if child is None else f"'{flow_id}' has no trigger"
+            message = (f"'{flow_id}' has no trigger" if child is not None
+                       else f"no flow records the Studio SID {flow_id} (sid: in its file)" if is_flow_sid(flow_id)
+                       else f"there is no flow '{flow_id}' to run")
             self._trace("error", widget.name, message=message)
             return self._continue(widget, Outcome(event="failed", outputs={"error": message}), entering=False)
-        context = new_context({"parent": {"parameters": dict(parameters)}}, {}, self.state.flow_address,
-                              self.state.contact, self.state.id, child.flow_id)
+        parent = self.state.frame.context
+        context = new_context(ctx.parent_trigger(parameters, parent), {}, self.state.flow_address,
+                              self.state.contact, self.state.id, child.flow.sid or child.flow_id,
+                              parent["flow"].get("channel", {}).get("sid", ""))
         self.state.waiting = Waiting(widget.name, WAIT_SUBFLOW, self.state.tokens)  # restored on return
         self.state.frames.append(Frame(child.flow_id, child.revision, context, parent_widget=widget.name))
         self._trace("subflow", widget.name, flow=child.flow_id, revision=child.revision)
@@ -324,6 +334,27 @@ class _Waiting:
 
 
 _WAITING = _Waiting()
+
+
+_SID_IDS: dict[str, str] = {}  # Studio flow SID -> the flow id last found recording it
+
+
+def _by_sid(library: Library, ref: str) -> Program | None:
+    """The newest program of the flow that records Studio SID `ref` (`sid:` in its
+    file): Studio's Run Subflow names its child by SID. A library that can list its
+    flows (`ids()`) is searched once per SID; the answer is checked on every use."""
+    if not is_flow_sid(ref):
+        return None
+    known = _SID_IDS.get(ref)
+    program = library.program(known) if known else None
+    if program is not None and program.flow.sid == ref:
+        return program
+    for flow_id in (library.ids() if hasattr(library, "ids") else ()):
+        program = library.program(flow_id)
+        if program is not None and program.flow.sid == ref:
+            _SID_IDS[ref] = flow_id
+            return program
+    return None
 
 
 def _target(widget: Widget, outcome: Outcome) -> str | None:

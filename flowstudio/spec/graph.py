@@ -2,7 +2,8 @@
 
 Widgets are nodes and transitions edges. Checked: names (valid, unique), exactly one
 trigger, transitions to missing widgets, widgets the trigger never reaches (warning),
-loops with no widget that waits for input (they would spin until the step limit), and
+loops with no widget that waits for input (an error when nothing but a failure leaves
+them, else a warning naming the ways out; Run Subflow is looked through), and
 channel mistakes: voice-only widgets reachable from an incoming message, and SMS waits
 reachable from an incoming call. Every check is linear in the size of the flow.
 """
@@ -14,7 +15,8 @@ from collections import deque
 import networkx as nx
 
 from ..widgets import registry
-from .model import Flow
+from ..widgets.trigger import RUNS
+from .model import MATCH, Flow
 
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 MAX_SHOWN_PATH = 6
@@ -42,6 +44,7 @@ def check(report, flow: Flow, indexes: list[int]) -> None:
     if trigger is None:
         return
     _check_reachable(report, flow, indexes, g, trigger.name)
+    _check_starts(report, trigger, indexes[pos[trigger.name]], pos)
     _check_spin(report, flow, indexes, g, pos)
     _check_channels(report, flow, indexes, pos, trigger)
 
@@ -65,6 +68,21 @@ def _check_trigger(report, flow: Flow, indexes: list[int]):
     return flow.widgets[triggers[0]]
 
 
+def _check_starts(report, trigger, index: int, pos: dict) -> None:
+    """A flow none of whose trigger events that this runtime runs leads to a widget
+    ends every execution at once, with nothing done."""
+    if any(trigger.next_for(event) in pos for event in RUNS):
+        return
+    others = [e.event for e in trigger.edges() if e.next in pos]
+    if others:
+        report.warn("never_starts", f"the flow starts only on {', '.join(others)}, which this runtime does not "
+                    "run yet, so every execution here ends at once; connect "
+                    f"{', '.join(RUNS)} to a widget to run it here", index, ("transitions",))
+    else:
+        report.warn("never_starts", "no trigger event leads to a widget, so every execution ends at once with "
+                    f"nothing done; connect one of {', '.join(RUNS)} to a widget", index, ("transitions",))
+
+
 def _check_reachable(report, flow: Flow, indexes, g: nx.DiGraph, start: str) -> None:
     reached = nx.descendants(g, start) | {start}
     for k, w in enumerate(flow.widgets):
@@ -72,15 +90,18 @@ def _check_reachable(report, flow: Flow, indexes, g: nx.DiGraph, start: str) -> 
             report.warn("unreachable", "no transition leads here from the trigger, so it never runs", indexes[k])
 
 
-def _waits(widget) -> bool:
-    spec = registry.get(widget.type)
-    return spec.waits if spec else True  # unknown types end the execution: no spin
+FAILURE_EVENTS = ("failed", "fail", "failedToEnqueue", "deliveryFailure")  # the engine's failure events
+MAX_SHOWN_EXITS = 3
 
 
 def _check_spin(report, flow: Flow, indexes, g: nx.DiGraph, pos: dict) -> None:
+    """Loops of widgets that never wait. One that nothing can leave except by failing
+    spins until the step limit (an error); one that a split or another non-failure
+    transition can leave (a bounded retry, a counter) gets a warning naming the exits."""
+    waiting = _Waiting(getattr(report, "flows", None))
     # A plain graph of the widgets that do not wait (a subgraph *view* filters every
     # access and makes the search several times slower on big flows).
-    busy_names = {w.name for w in flow.widgets if not _waits(w)}
+    busy_names = {w.name for w in flow.widgets if not waiting.widget(w)}
     busy = nx.DiGraph()
     busy.add_nodes_from(busy_names)
     busy.add_edges_from((a, b) for a, b in g.edges if a in busy_names and b in busy_names)
@@ -92,9 +113,98 @@ def _check_spin(report, flow: Flow, indexes, g: nx.DiGraph, pos: dict) -> None:
         ordered = sorted(component, key=pos.__getitem__)
         loop = " → ".join(ordered[:MAX_SHOWN_PATH] + (["…"] if len(ordered) > MAX_SHOWN_PATH else []))
         first = pos[ordered[0]]
-        report.add("spin_loop", f"loop with no widget that waits for input ({loop} → {ordered[0]}); "
-                   "it would run until the step limit. Add a Send & Wait or Gather in the loop",
-                   indexes[first], ("transitions",))
+        through = [f"'{n}' runs '{waiting.child_of(flow.widgets[pos[n]])}', which never waits"
+                   for n in ordered if flow.widgets[pos[n]].type == "run-subflow"]
+        note = f" ({'; '.join(through)})" if through else ""
+        exits = [e for n in ordered for e in _exits(flow.widgets[pos[n]], component)]
+        if not exits:
+            report.add("spin_loop", f"loop with no widget that waits for input ({loop} → {ordered[0]}){note}; "
+                       "it would run until the step limit. Add a Send & Wait or Gather in the loop",
+                       indexes[first], ("transitions",))
+            continue
+        shown = "; ".join(exits[:MAX_SHOWN_EXITS]) + ("; …" if len(exits) > MAX_SHOWN_EXITS else "")
+        report.warn("busy_loop", f"loop with no widget that waits for input ({loop} → {ordered[0]}){note}; "
+                    f"it leaves only by {shown}, so make sure that happens: an execution stops after "
+                    f"{MAX_STEPS:,} steps", indexes[first], ("transitions",))
+
+
+MAX_STEPS = 1000  # the engine's limit (engine/runner.py), named in messages
+
+
+def _exits(widget, component: set) -> list[str]:
+    """The non-failure transitions of `widget` that leave `component` (to another
+    widget, or ending the flow), as `name.event → target` texts."""
+    spec = registry.get(widget.type)
+    if spec is None:
+        return []
+    out = []
+    if spec.condition_schema is not None:  # a split: its match transitions, then noMatch
+        for j, m in enumerate(widget.matches()):
+            target = m.get("next")
+            if target not in component and m.get("conditions"):
+                out.append(f"{widget.name}.match.{j} → {target or 'the end'}")
+        events = [e for e in spec.event_names if e != MATCH]
+    else:
+        events = [e for e in spec.event_names if e not in FAILURE_EVENTS]
+    for event in events:
+        target = widget.next_for(event)
+        if target not in component:
+            out.append(f"{widget.name}.{event} → {target or 'the end'}")
+    return out
+
+
+class _Waiting:
+    """Which widgets wait for the outside world. Run Subflow waits only when its child
+    can: a subflow whose widgets never wait (looked through, recursively) is as busy as
+    a Set Variables. A child that cannot be found or read counts as waiting (its
+    problems are reported elsewhere)."""
+
+    def __init__(self, flows):
+        self.flows = flows
+        self._memo: dict[str, bool] = {}
+        self._open: set[str] = set()  # flows being looked through (a subflow may run itself)
+
+    def widget(self, widget) -> bool:
+        """True when entering `widget` may hand control to the outside world."""
+        spec = registry.get(widget.type)
+        if spec is None or spec.enter is None:
+            return True  # widgets this runtime does not run end the execution: no spin
+        if widget.type == "run-subflow":
+            child = self.child_of(widget)
+            return True if child is None else self.flow(child)
+        return spec.waits
+
+    def child_of(self, widget) -> str | None:
+        """The id of the flow a Run Subflow runs, when it can be read."""
+        ref = widget.properties.get("flow_sid")
+        if self.flows is None or not isinstance(ref, str) or "{" in ref:
+            return None
+        child = self.flows.resolve(ref)
+        return child if child is not None and self.flows.flow(child) is not None else None
+
+    def flow(self, flow_id: str) -> bool:
+        """True when a run of `flow_id` as a subflow can wait somewhere."""
+        if flow_id in self._memo:
+            return self._memo[flow_id]
+        if flow_id in self._open:
+            return False  # running itself again waits only if something else in it does
+        self._open.add(flow_id)
+        child = self.flows.flow(flow_id)
+        trigger = child.trigger if child else None
+        start = trigger.next_for("incomingParent") if trigger else None
+        seen, todo, waits = set(), [start] if start else [], False
+        while todo and not waits:
+            name = todo.pop()
+            w = child.widget(name)
+            if name in seen or w is None:
+                continue
+            seen.add(name)
+            waits = self.widget(w)
+            todo.extend(e.next for e in w.edges() if e.next)
+        self._open.discard(flow_id)
+        if not self._open:  # an answer found inside a recursion may rest on an open flow's guess
+            self._memo[flow_id] = waits
+        return waits
 
 
 def _check_channels(report, flow: Flow, indexes, pos: dict, trigger) -> None:

@@ -2,8 +2,12 @@
 
 The data shape is the flow file's (see the README's "Flow file" section):
 
-    spec_version, name, description, [flags], widgets: [{name, type, properties,
+    spec_version, name, [sid], description, [flags], widgets: [{name, type, properties,
     transitions}], ui: {widget name: {x, y}}
+
+`sid` is the flow's Twilio Studio SID (`FW…`) when it was imported from Studio with one
+(a Studio definition does not carry its own SID); Run Subflow widgets may name the flow
+by it.
 
 `transitions` is normally a mapping from event to the next widget's name (`null` when
 the event is listed but goes nowhere, which ends that branch); for split-based-on, the
@@ -88,6 +92,7 @@ class Flow:
     ui: dict = field(default_factory=dict)
     flags: dict | None = None
     spec_version: int = 1
+    sid: str | None = None
 
     def __post_init__(self):
         self._by_name: dict[str, Widget] | None = None
@@ -111,11 +116,14 @@ class Flow:
                           _transitions_from(w)) for w in data.get("widgets") or []]
         return cls(name=data["name"], widgets=widgets, description=data.get("description") or "",
                    ui=dict(data.get("ui") or {}), flags=data.get("flags"),
-                   spec_version=data.get("spec_version", 1))
+                   spec_version=data.get("spec_version", 1),
+                   sid=data["sid"] if isinstance(data.get("sid"), str) else None)
 
     def to_data(self) -> dict:
         """Plain data in canonical key order (logic first, layout last)."""
         out: dict = {"spec_version": self.spec_version, "name": self.name}
+        if self.sid:
+            out["sid"] = self.sid
         if self.description:
             out["description"] = self.description
         if self.flags is not None:

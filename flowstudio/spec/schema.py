@@ -38,6 +38,10 @@ ENVELOPE = {
     "properties": {
         "spec_version": {"type": "integer", "minimum": 1, "maximum": CURRENT_VERSION},
         "name": {"type": "string", "minLength": 1},
+        "sid": {"type": "string", "title": "Studio flow SID", "pattern": "^FW[0-9a-fA-F]{32}$",
+                "description": "The flow's Twilio Studio SID, when it came from Studio; Run Subflow "
+                               "widgets of other flows may name this flow by it.",
+                "x-message": "must be a Studio flow SID: FW followed by 32 hexadecimal digits"},
         "description": {"type": "string"},
         "flags": {"type": "object"},
         "widgets": {"type": "array", "items": WIDGET_ENVELOPE},

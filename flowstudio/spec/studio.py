@@ -4,6 +4,8 @@
 into a `Flow`; `to_studio` writes one back. The two are inverse on real exports:
 `to_studio(from_studio(d))` equals `d` (JSON equality) for `description`,
 `initial_state`, `flags` and `states`, also when the Flow goes through a YAML file.
+A definition does not carry the flow's own SID: the flow file records it as `sid:`
+(see flowindex.py), and Run Subflow's `flow_sid` stays the SID Studio wrote.
 
 On import each state becomes a Widget: its `offset` moves to `flow.ui`, property values
 are kept exactly (a string "3600" stays a string), and the transition list becomes the
@@ -159,11 +161,15 @@ def _short_condition(condition, properties: dict):
 # ---------------------------------------------------------------- export
 
 
-def to_studio(flow: Flow) -> dict:
+def to_studio(flow: Flow, flow_sids: dict[str, str] | None = None) -> dict:
     """The Studio flow definition of `flow`: `description`, `states` (offsets from
-    `flow.ui`), `initial_state` (the trigger, else the first widget) and `flags`."""
+    `flow.ui`), `initial_state` (the trigger, else the first widget) and `flags`.
+
+    `flow_sids` maps flow ids to the Studio SIDs their files record: a Run Subflow that
+    names a flow here by id is written with that flow's SID, which is how Studio names
+    it (one imported with a SID keeps it as it is, so the round trip is exact)."""
     out: dict = {"description": flow.description,
-                 "states": [_state(w, flow.ui) for w in flow.widgets]}
+                 "states": [_state(w, flow.ui, flow_sids or {}) for w in flow.widgets]}
     start = flow.trigger or (flow.widgets[0] if flow.widgets else None)
     if start is not None:
         out["initial_state"] = start.name
@@ -172,8 +178,11 @@ def to_studio(flow: Flow) -> dict:
     return out
 
 
-def _state(widget: Widget, ui: dict) -> dict:
+def _state(widget: Widget, ui: dict, flow_sids: dict[str, str]) -> dict:
     properties = copy.deepcopy(widget.properties or {})
+    child = properties.get("flow_sid")
+    if widget.type == "run-subflow" and isinstance(child, str) and child in flow_sids:
+        properties["flow_sid"] = flow_sids[child]
     if isinstance(ui.get(widget.name), dict):
         properties.pop("offset", None)
         properties = {"offset": copy.deepcopy(ui[widget.name]), **properties}

@@ -3,10 +3,18 @@
 Every string property of a supported widget may hold Liquid (as in Studio); strings
 that contain `{{` or `{%` are parsed with python-liquid and a syntax error is reported
 on that exact property. `regex` split conditions must compile.
+
+The variables a template reads are checked too (warnings: a wrong name renders as
+empty text in Studio, it does not stop the flow): `widgets.<name>` must name a widget
+of this flow, exactly (Studio's names are case-sensitive), and a template's variables
+start with one of Studio's namespaces (`trigger`, `flow`, `contact`, `widgets`), not
+a bare `{{SpeechResult}}` or `{{Body}}`. Variables a template sets itself (`assign`,
+`capture`, `for`) are its own.
 """
 from __future__ import annotations
 
 import re
+from difflib import get_close_matches
 from functools import lru_cache
 
 from liquid import Environment
@@ -14,51 +22,154 @@ from liquid.exceptions import LiquidError
 
 from ..widgets import registry
 from .model import MATCH, Flow
+from .patterns import pattern_error
 
 _ENV = Environment()
 
 
+NAMESPACES = ("trigger", "flow", "contact", "widgets")  # the roots of Studio's context
+# What widgets store from a callback or a reply, under widgets.<name>: read bare, they
+# are empty in Studio. The type named is where a flow usually meant to read it from.
+_OUTPUT_HOMES = {
+    "SpeechResult": "gather-input-on-call", "Digits": "gather-input-on-call", "Confidence": "gather-input-on-call",
+    "FinishedOnKey": "gather-input-on-call", "UnstableSpeechResult": "gather-input-on-call",
+    "RecordingUrl": "record-voicemail", "RecordingDuration": "record-voicemail",
+    "TranscriptionText": "record-voicemail", "DialCallStatus": "connect-call-to",
+    "DialCallSid": "connect-call-to", "DialCallDuration": "connect-call-to",
+}
+_TRIGGER_FIELDS = {"Body": "message", "From": "message", "To": "message", "MessageSid": "message",
+                   "NumMedia": "message", "MediaUrl0": "message", "CallSid": "call", "CallStatus": "call",
+                   "Caller": "call", "Called": "call"}
+
+
 # Large enough for the biggest flows (Studio allows 2,000 widgets): entries are short strings.
 @lru_cache(maxsize=65536)
+def _analysed(source: str) -> tuple[str | None, tuple[tuple, ...]]:
+    """(the Liquid syntax error of `source` or None, the paths of the global variables
+    it reads as tuples of segments)."""
+    if "{{" not in source and "{%" not in source:
+        return None, ()
+    problem = markup_problem(source)
+    if problem:
+        return problem, ()
+    try:
+        template = _ENV.from_string(source)
+    except LiquidError as exc:
+        return str(exc).splitlines()[0], ()
+    paths = _simple_paths(source)
+    if paths is not None:
+        return None, paths
+    try:
+        found = [v for uses in template.analyze().globals.values() for v in uses]
+        found.sort(key=lambda v: v.span.index)  # in the order they are written
+        paths = tuple(tuple(v.segments) for v in found)
+    except LiquidError:  # analysis is a help, never a reason to fail
+        paths = ()
+    return None, paths
+
+
+# python-liquid's lexer takes time proportional to (tags x length) when a `{{` is not
+# closed: 1,000 unclosed `{{` before 20 KB of text took 14 s, `"{{" * 100_000` more than a
+# minute, and even well-formed tags grow faster than linearly (1,000 `{{ a }}`: 48 ms).
+# So every value is scanned first, in one pass: an opener whose closer never comes is
+# reported here (the error Liquid would give, without the wait), and a value may hold at
+# most MAX_TAGS tags (a message needs a handful; the biggest real templates, tens), each
+# at most MAX_TAG_LENGTH characters.
+MAX_TAGS = 200
+# One tag's expression is parsed in time that grows faster than its length (5,000 nested
+# parentheses: 0.6 s); real tags are a line or two.
+MAX_TAG_LENGTH = 2_000
+_OPENER = re.compile(r"\{[{%]")
+_RAW = re.compile(r"\{%-?\s*raw\s*-?%\}")
+_END_RAW = re.compile(r"\{%-?\s*endraw\s*-?%\}")
+
+
+def markup_problem(source: str) -> str | None:
+    """Why `source` is refused before Liquid parses it (an unclosed `{{` or `{%`, or
+    too many tags), or None."""
+    pos, tags = 0, 0
+    while (opener := _OPENER.search(source, pos)) is not None:
+        tags += 1
+        if tags > MAX_TAGS:
+            return f"more than {MAX_TAGS} Liquid tags in one value; split it into several"
+        closer = "}}" if opener.group() == "{{" else "%}"
+        end = source.find(closer, opener.end())
+        if end < 0:
+            return (f"'{opener.group()}' at character {opener.start() + 1} is never closed with '{closer}'")
+        if end - opener.start() > MAX_TAG_LENGTH:
+            return (f"the Liquid tag at character {opener.start() + 1} is {end - opener.start():,} characters long; "
+                    f"at most {MAX_TAG_LENGTH:,}")
+        pos = end + 2
+        if closer == "%}" and _RAW.fullmatch(source, opener.start(), pos):
+            raw_end = _END_RAW.search(source, pos)   # inside raw, {{ and {% are plain text
+            if raw_end is None:
+                return f"'{{% raw %}}' at character {opener.start() + 1} is never closed with '{{% endraw %}}'"
+            pos = raw_end.end()
+    return None
+
+
+# Most Studio templates are outputs of one variable path with filters whose arguments
+# are literals (`{{widgets.ask.inbound.Body | downcase}}`): their variables are read
+# here directly, which costs a fraction of python-liquid's static analysis (used for
+# everything else: tags, variables as filter arguments...).
+_LITERAL = r"""(?:'[^']*'|"[^"]*"|-?\d+(?:\.\d+)?)"""
+_FILTER = rf"\|\s*[A-Za-z_][\w-]*\s*(?::\s*{_LITERAL}(?:\s*,\s*{_LITERAL})*)?\s*"
+_SIMPLE_OUTPUT = re.compile(rf"\s*(?P<path>[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[\d+\])*)\s*(?:{_FILTER})*")
+_OUTPUT = re.compile(r"\{\{-?(.*?)-?\}\}", re.S)
+_KEYWORDS = {"true", "false", "nil", "null", "empty", "blank"}  # literals, not variables
+_SEGMENT = re.compile(r"[A-Za-z_][\w-]*|\[(\d+)\]")
+
+
+def _simple_paths(source: str) -> tuple[tuple, ...] | None:
+    """The variable paths of a template made only of simple outputs, or None."""
+    if "{%" in source:
+        return None
+    paths = []
+    for block in _OUTPUT.findall(source):
+        match = _SIMPLE_OUTPUT.fullmatch(block)
+        if match is None or match["path"].split(".", 1)[0] in _KEYWORDS:
+            return None
+        paths.append(tuple(int(m.group(1)) if m.group(1) else m.group(0)
+                           for m in _SEGMENT.finditer(match["path"])))
+    return tuple(paths)
+
+
 def liquid_error(source: str) -> str | None:
     """The Liquid syntax error of `source` as one line, or None when it parses."""
-    if "{{" not in source and "{%" not in source:
-        return None
-    try:
-        _ENV.parse(source)
-    except LiquidError as exc:
-        return str(exc).splitlines()[0]
-    return None
+    return _analysed(source)[0]
+
+
+def references(source: str) -> tuple[tuple, ...]:
+    """The variables a template reads, e.g. `(("widgets", "ask", "inbound", "Body"),)`."""
+    return _analysed(source)[1]
 
 
 def regex_error(pattern: str) -> str | None:
-    """Why `pattern` is not a valid regular expression, or None."""
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        return str(exc)
-    return None
+    """Why `pattern` cannot be a split's regex (compiled as the runtime compiles it), or None."""
+    return pattern_error(pattern)
 
 
 def check(report, flow: Flow, indexes: list[int]) -> None:
-    """Report Liquid syntax errors in properties and conditions, and invalid regexes."""
+    """Report Liquid syntax errors in properties and conditions, invalid regexes, and
+    variables Studio does not provide (warnings)."""
+    names = _Names(flow)
     for w, i in zip(flow.widgets, indexes):
         if registry.get(w.type) is None:
             continue  # unsupported widgets are kept verbatim, never run
         for path, text in _strings(w.properties, ("properties",)):
-            _report_liquid(report, i, path, text)
+            _report_liquid(report, i, path, text, names)
         transitions = w.transitions if isinstance(w.transitions, dict) else {}
         matches = transitions.get(MATCH)
         for j, match in enumerate(matches if isinstance(matches, list) else []):
             conditions = match.get("conditions") if isinstance(match, dict) else None
             for k, cond in enumerate(conditions if isinstance(conditions, list) else []):
                 if isinstance(cond, dict):
-                    _check_condition(report, i, ("transitions", MATCH, j, "conditions", k), cond)
+                    _check_condition(report, i, ("transitions", MATCH, j, "conditions", k), cond, names)
 
 
-def _check_condition(report, i: int, where: tuple, cond: dict) -> None:
+def _check_condition(report, i: int, where: tuple, cond: dict, names) -> None:
     for path, text in _strings(cond.get("arguments"), where + ("arguments",)):
-        _report_liquid(report, i, path, text)
+        _report_liquid(report, i, path, text, names)
     value = cond.get("value")
     if cond.get("type") == "regex" and isinstance(value, str):
         problem = regex_error(value)
@@ -66,10 +177,64 @@ def _check_condition(report, i: int, where: tuple, cond: dict) -> None:
             report.add("invalid_regex", f"invalid regular expression: {problem}", i, where + ("value",))
 
 
-def _report_liquid(report, i: int, path: tuple, text: str) -> None:
-    problem = liquid_error(text)
+def _report_liquid(report, i: int, path: tuple, text: str, names: "_Names") -> None:
+    problem, paths = _analysed(text)
     if problem:
         report.add("liquid_syntax", f"Liquid syntax error: {problem}", i, path)
+    seen = set()
+    for segments in paths:
+        message = names.problem(segments)
+        if message and message[1] not in seen:
+            seen.add(message[1])
+            report.warn(*message, i, path)
+
+
+class _Names:
+    """The widget names of a flow, to check `widgets.<name>` and bare variables."""
+
+    def __init__(self, flow: Flow):
+        self.flow = flow
+        self.exact = {w.name for w in flow.widgets}
+        self.folded: dict[str, str] = {}
+        for w in flow.widgets:
+            self.folded.setdefault(w.name.lower(), w.name)
+
+    def problem(self, segments: tuple) -> tuple[str, str] | None:
+        """(code, message) when a variable path reads something Studio does not provide."""
+        root = segments[0] if segments else None
+        if not isinstance(root, str):
+            return None
+        if root == "widgets":
+            name = segments[1] if len(segments) > 1 else None
+            return self._widget(name) if isinstance(name, str) else None
+        if root in NAMESPACES:
+            return None
+        return "unknown_variable", f"'{{{{{root}}}}}' is not a variable Studio provides, so it renders as " \
+            f"empty text; {self._home(root)}"
+
+    def _widget(self, name: str) -> tuple[str, str] | None:
+        if name in self.exact:
+            return None
+        same = self.folded.get(name.lower())
+        if same is not None:
+            return "unknown_widget_ref", f"'widgets.{name}' names no widget: Studio's names are case-sensitive " \
+                f"(did you mean 'widgets.{same}'?)"
+        hint = get_close_matches(name, sorted(self.exact), n=1)
+        return "unknown_widget_ref", f"'widgets.{name}' names no widget of this flow, so it renders as empty " \
+            "text" + (f" (did you mean 'widgets.{hint[0]}'?)" if hint else "")
+
+    def _home(self, root: str) -> str:
+        """Where the value a bare variable names lives in Studio's context."""
+        wtype = _OUTPUT_HOMES.get(root)
+        if wtype is not None:
+            owners = [w.name for w in self.flow.widgets if w.type == wtype]
+            return f"use widgets.{owners[0] if owners else '<name>'}.{root}"
+        if root in _TRIGGER_FIELDS:
+            return f"use trigger.{_TRIGGER_FIELDS[root]}.{root} (or widgets.<name>.inbound.{root} after a reply)"
+        close = get_close_matches(root, NAMESPACES, n=1)
+        if close:
+            return f"did you mean '{close[0]}'?"
+        return "Studio's variables start with " + ", ".join(f"{n}." for n in NAMESPACES)
 
 
 def _strings(value, path: tuple):

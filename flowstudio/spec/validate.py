@@ -8,12 +8,15 @@ a file, the line.
 """
 from __future__ import annotations
 
+import re
 from difflib import get_close_matches
 from functools import lru_cache
 
 from ..widgets import registry, unsupported
 from . import graph, templates
+from .depth import MAX_DEPTH, dotted, too_deep
 from .flowfile import FlowDocument
+from .flowindex import FlowIndex, is_flow_sid
 from .issues import ERROR, WARNING, Issue
 from .model import MATCH, Flow
 from .schema import ENVELOPE, FlowValidator
@@ -27,6 +30,7 @@ class Report:
         self.data = data
         self.doc = doc
         self.issues: list[Issue] = []
+        self.flows: FlowIndex | None = None  # the other flows, for subflow checks
         widgets = data.get("widgets")
         self._widgets = widgets if isinstance(widgets, list) else []
 
@@ -82,23 +86,33 @@ def _check_properties(report: Report, index, widget_type: str, properties) -> No
         report.add("property", message, index, ("properties",) + path)
 
 
-def validate_document(doc: FlowDocument, known_flows: set[str] | None = None) -> list[Issue]:
-    """Every problem of a loaded flow file, with file lines."""
+def validate_document(doc: FlowDocument, known_flows: set[str] | FlowIndex | None = None) -> list[Issue]:
+    """Every problem of a loaded flow file, with file lines. `known_flows` are the other
+    flows (ids, or a FlowIndex that can also read them and their Studio SIDs); None
+    skips the subflow checks."""
     return _validate(doc.data, doc, known_flows)
 
 
-def validate_data(data: dict, known_flows: set[str] | None = None) -> list[Issue]:
+def validate_data(data: dict, known_flows: set[str] | FlowIndex | None = None) -> list[Issue]:
     """Every problem of a flow given as plain data (no file lines)."""
     return _validate(data, None, known_flows)
 
 
-def validate_flow(flow: Flow, known_flows: set[str] | None = None) -> list[Issue]:
+def validate_flow(flow: Flow, known_flows: set[str] | FlowIndex | None = None) -> list[Issue]:
     """Every problem of a Flow object."""
     return _validate(flow.to_data(), None, known_flows)
 
 
 def _validate(data: dict, doc: FlowDocument | None, known_flows) -> list[Issue]:
     report = Report(data, doc)
+    # Before anything that recurses through the document. (A file's nesting was measured
+    # when it was read: only data from elsewhere, a draft or a request, is measured here.)
+    deep = too_deep(data) if doc is None else None
+    if deep is not None:
+        report.add("too_deep", f"nesting deeper than {MAX_DEPTH} levels (at {dotted(deep)}); flow documents "
+                               "nest a few levels", None, deep)
+        return report.issues
+    report.flows = FlowIndex.of(known_flows)
     for path, message in located_errors(_ENVELOPE, data):
         report.add("envelope", message, None, path)
     widgets = data.get("widgets") if isinstance(data, dict) else None
@@ -117,8 +131,8 @@ def _validate(data: dict, doc: FlowDocument | None, known_flows) -> list[Issue]:
     indexes = good  # flow.widgets[k] is data widget number indexes[k]
     graph.check(report, flow, indexes)
     templates.check(report, flow, indexes)
-    if known_flows is not None:
-        _check_subflows(report, flow, indexes, known_flows)
+    if report.flows is not None:
+        _check_subflows(report, flow, indexes, report.flows)
     # Stable sort: file order for people reading along the file; pass order otherwise.
     return sorted(report.issues, key=lambda issue: issue.line or 0)
 
@@ -145,8 +159,30 @@ def _check_widget(report: Report, i: int, w: dict) -> None:
                        + (f" (did you mean '{hint[0]}'?)" if hint else "")
                        + "; kept as is, but not supported by this runtime", i, ("type",))
         return
+    if not spec.supported:  # declared (events, kept settings) but not run here yet
+        report.warn("not_supported", f"{spec.title} ({wtype}) is {unsupported.MESSAGE}", i, ("type",))
     _check_properties(report, i, wtype, w.get("properties", {}))
+    _check_unknown_properties(report, i, spec, w.get("properties", {}))
     _check_transitions(report, i, spec, w.get("transitions"))
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+
+def _check_unknown_properties(report: Report, i: int, spec, properties: dict) -> None:
+    """Warn about properties the widget does not have (TwiML's `speechTimeout` for
+    Studio's `speech_timeout`...): Studio ignores them. They are kept as written."""
+    declared = spec.properties.get("properties", {})
+    if spec.properties.get("x-open"):
+        return  # a widget whose Studio settings are kept without being checked
+    for key in properties:
+        if key in declared or not isinstance(key, str):
+            continue
+        snake = _CAMEL.sub(r"_\1", key).lower()
+        hint = snake if snake in declared else next(iter(get_close_matches(key, list(declared), n=1)), None)
+        report.warn("unknown_property", f"{spec.title} has no property '{key}'"
+                    + (f" (Studio calls it '{hint}')" if hint else "")
+                    + "; it is kept, but Studio and this runtime ignore it", i, ("properties", key))
 
 
 def _check_transitions(report: Report, i: int, spec, transitions) -> None:
@@ -190,11 +226,19 @@ def _check_matches(report: Report, i: int, spec, matches) -> None:
                 report.add("condition", message, i, where + ("conditions", k) + path)
 
 
-def _check_subflows(report: Report, flow: Flow, indexes: list[int], known_flows: set[str]) -> None:
+def _check_subflows(report: Report, flow: Flow, indexes: list[int], flows: FlowIndex) -> None:
     for w, i in zip(flow.widgets, indexes):
         if w.type != "run-subflow":
             continue
         target = w.properties.get("flow_sid")
-        if isinstance(target, str) and target and "{" not in target and target not in known_flows:
+        if not isinstance(target, str) or not target or "{" in target or flows.resolve(target) is not None:
+            continue
+        where = ("properties", "flow_sid")
+        if is_flow_sid(target):
+            # Studio names subflows by SID, which a definition does not carry: record it.
+            report.warn("unknown_subflow_sid", f"runs Studio flow {target}, which no flow here records, so "
+                        "the subflow fails when it runs; import that flow with `flowstudio import-studio "
+                        f"FILE.json --sid {target}` (or add `sid: {target}` to its file)", i, where)
+        else:
             report.add("unknown_subflow", f"runs subflow '{target}', but there is no flow with that id "
-                       f"(a file {target}.yaml beside this one)", i, ("properties", "flow_sid"))
+                       f"(a file {target}.yaml beside this one)", i, where)

@@ -23,10 +23,15 @@ import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from yaml.resolver import BaseResolver
 
+from .depth import MAX_DEPTH
 from .issues import FlowLoadError, error
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
-MAX_DEPTH = 64
+# libyaml's composer (C) recurses once per level of nesting and crashed the process
+# (SIGSEGV) at 20,000-40,000 levels on an 8 MB stack; a thread with glibc's 2 MB
+# stack would crash at a quarter of that. Documents that might nest deeper than this
+# are measured from the parser's events (no recursion) before they are composed.
+SAFE_COMPOSE_DEPTH = 2_000
 # An alias may repeat a subtree, but a document that expands to many times its own
 # size is a "billion laughs" bomb: refuse it before building it.
 ALIAS_EXPANSION_FACTOR = 10
@@ -110,6 +115,8 @@ def load_yaml(source: bytes | str, file: str | None = None) -> Document:
             _fail(file, None, "encoding", f"file is not valid UTF-8 (byte {exc.start})")
     elif len(source) > MAX_FILE_BYTES:
         _fail(file, None, "too_large", f"file is larger than {MAX_FILE_BYTES:,} bytes")
+    if _nesting_bound(source) > SAFE_COMPOSE_DEPTH:
+        _check_depth_from_events(source, file)
     loader = _Loader(source)
     try:
         root = loader.get_single_node()
@@ -130,6 +137,44 @@ def load_yaml(source: bytes | str, file: str | None = None) -> Document:
     budget = _Budget(ALIAS_EXPANSION_FACTOR * _count_distinct(root) + ALIAS_EXPANSION_SLACK)
     doc.data = _convert(root, (), doc, budget, set())
     return doc
+
+
+def _nesting_bound(text: str) -> int:
+    """An upper bound on how deeply `text` can nest: block collections nest only by
+    indenting (a block sequence may share its mapping's column, and `- - x` nests on one
+    line, but every two levels take at least one more column), so their depth is at most
+    the longest line's length plus two; flow collections (`[`, `{`) at most as many as
+    there are opening brackets. Cheap, and far above the truth for big flows (each
+    canvas position is a `{x: .., y: ..}`), which then pay for the exact measure."""
+    longest = max(map(len, text.splitlines()), default=0)
+    return longest + 2 + text.count("[") + text.count("{")
+
+
+_OPEN = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_CLOSE = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+def _check_depth_from_events(text: str, file: str | None) -> None:
+    """Refuse a document nested deeper than MAX_DEPTH, found from the parser's events
+    (libyaml's parser keeps its own stack on the heap: it never recurses)."""
+    parser = _Loader(text)
+    depth = 0
+    try:
+        while (event := parser.get_event()) is not None:
+            if isinstance(event, _OPEN):
+                depth += 1
+                if depth > MAX_DEPTH + 1:   # the root mapping is level 1 here, 0 in paths
+                    _fail(file, event.start_mark, "too_deep",
+                          f"nesting deeper than {MAX_DEPTH} levels; flow files nest a few levels")
+            elif isinstance(event, _CLOSE):
+                depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        _fail(file, mark, "yaml_syntax", f"YAML syntax error: {exc.problem or exc.context or 'invalid YAML'}")
+    except yaml.YAMLError as exc:
+        _fail(file, None, "yaml_syntax", f"YAML error: {exc}")
+    finally:
+        parser.dispose()
 
 
 @dataclass
@@ -159,9 +204,12 @@ def _convert(node, path: Path, doc: Document, budget: _Budget, stack: set):
         _fail(doc.file, node.start_mark, "alias_bomb",
               "aliases expand this document far beyond its size; refusing to load it")
     if len(path) > MAX_DEPTH:
-        _fail(doc.file, node.start_mark, "too_deep", f"nesting deeper than {MAX_DEPTH} levels")
+        _fail(doc.file, node.start_mark, "too_deep",
+              f"nesting deeper than {MAX_DEPTH} levels; flow files nest a few levels")
     if isinstance(node, ScalarNode):
         return _scalar(node, path, doc)
+    if node.tag not in _COLLECTIONS:
+        _unsupported_tag(doc, node)
     if id(node) in stack:
         _fail(doc.file, node.start_mark, "recursive_alias", "an alias refers to itself")
     stack.add(id(node))
@@ -195,6 +243,7 @@ def _mapping(node: MappingNode, path: Path, doc: Document, budget: _Budget, stac
     return out
 
 
+_COLLECTIONS = ("tag:yaml.org,2002:seq", "tag:yaml.org,2002:map")
 _SCALARS = {
     "tag:yaml.org,2002:str": lambda s: s,
     "tag:yaml.org,2002:null": lambda s: None,
@@ -208,12 +257,22 @@ _SCALARS = {
 def _scalar(node: ScalarNode, path: Path, doc: Document, record: bool = True):
     convert = _SCALARS.get(node.tag)
     if convert is None:
-        _fail(doc.file, node.start_mark, "unsupported_tag",
-              f"unsupported YAML tag {node.tag}; flow files hold plain strings, numbers, booleans and null")
+        _unsupported_tag(doc, node)
     value = convert(node.value)
+    if "\x00" in node.value:   # a "\0" escape: no flow holds one, and PostgreSQL cannot store it
+        _fail(doc.file, node.start_mark, "nul_character", "a NUL character (\\0) has no place in a flow file")
     if record and node.tag != "tag:yaml.org,2002:str":
         doc.raw_scalars[path] = node.value
     return value
+
+
+def _unsupported_tag(doc: Document, node) -> None:
+    """Refuse a tag we do not read (`!!python/object`, `!!set`, `!custom`...): never
+    ignore it silently, since the writer meant something by it."""
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+    _fail(doc.file, node.start_mark, "unsupported_tag",
+          f"unsupported YAML tag {tag}; flow files hold plain mappings, lists, strings, numbers, "
+          "true/false and null, without tags")
 
 
 def _pos(mark) -> tuple[int, int]:

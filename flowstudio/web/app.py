@@ -7,7 +7,9 @@ PUBLIC_URL (FLOWSTUDIO_PUBLIC_URL, the address Twilio uses, for signatures behin
 proxy), LISTEN_HOST (FLOWSTUDIO_LISTEN_HOST, set by `flowstudio serve`), INSECURE
 (FLOWSTUDIO_INSECURE=1: accept unsigned webhooks off loopback), SCHEDULER (fire timers
 in this process; default True), PASSWORD (FLOWSTUDIO_PASSWORD) and API_TOKEN
-(FLOWSTUDIO_API_TOKEN) for the editor and API off loopback, SECRET_KEY
+(FLOWSTUDIO_API_TOKEN) for the editor and API off loopback, ALLOWED_HOSTS
+(FLOWSTUDIO_ALLOWED_HOSTS: host names answered besides loopback names and PUBLIC_URL's;
+web/edge.py), SECRET_KEY
 (FLOWSTUDIO_SECRET_KEY; else one kept in the data folder), REDIS_URL (FLOWSTUDIO_REDIS_URL:
 socket.io's message queue, so live events cross processes; web/live.py) and REDIS_CHANNEL
 (FLOWSTUDIO_REDIS_CHANNEL, its pub/sub channel), CLOCK, HTTP,
@@ -51,7 +53,8 @@ def create_app(config: dict | None = None) -> Flask:
         DATABASE_URL=env.get("FLOWSTUDIO_DATABASE_URL"), TWILIO_ACCOUNT_SID=env.get("TWILIO_ACCOUNT_SID"),
         TWILIO_AUTH_TOKEN=env.get("TWILIO_AUTH_TOKEN"), PUBLIC_URL=env.get("FLOWSTUDIO_PUBLIC_URL"),
         LISTEN_HOST=env.get("FLOWSTUDIO_LISTEN_HOST"), INSECURE=env.get("FLOWSTUDIO_INSECURE") == "1",
-        SCHEDULER=True, MAX_CONTENT_LENGTH=MAX_BODY, CLOCK=None, HTTP=None, CHANNEL=None, NEW_ID=None)
+        ALLOWED_HOSTS=env.get("FLOWSTUDIO_ALLOWED_HOSTS"), SCHEDULER=True, MAX_CONTENT_LENGTH=MAX_BODY,
+        CLOCK=None, HTTP=None, CHANNEL=None, NEW_ID=None)
     app.config.update(config or {})
     settings = Settings.from_env(env, flows_dir=app.config["FLOWS_DIR"], data_dir=app.config["DATA_DIR"],
                                  database_url=app.config["DATABASE_URL"])
@@ -67,15 +70,17 @@ def create_app(config: dict | None = None) -> Flask:
         atexit.register(scheduler.stop)
     app.extensions["flowstudio"] = Runtime(service, settings, scheduler)
 
-    from . import api, auth, editor_api, errors, home, webhooks
+    from . import api, auth, edge, editor_api, errors, home, jsonbody, webhooks
     errors.register(app)
+    jsonbody.install(app)
     auth.setup(app, settings.data_dir)
     app.register_blueprint(editor_api.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(home.blueprint)
     from . import live   # after the blueprints: it reads the runtime and the auth settings
     live.setup(app)
-    webhooks.install(app)  # last: the webhooks' WSGI app comes before socket.io's and Flask's
+    webhooks.install(app)  # the webhooks' WSGI app comes before socket.io's and Flask's
+    edge.install(app)      # last: host names, NUL bytes and chunked bodies are checked before anything
     return app
 
 

@@ -8,22 +8,35 @@
 - A state-changing request that a browser marks as cross-site (`Sec-Fetch-Site`, or an
   `Origin` that is not this server) is refused, and one that rides on the session
   cookie must carry the session's CSRF token in `X-CSRF-Token`.
+- A login is a session kept in the database (adapters/websessions.py): the cookie
+  carries only its secret. Logging out ends it everywhere, a new password ends them
+  all, and one unused for `FLOWSTUDIO_SESSION_IDLE_MINUTES` (default 720) expires.
+  Failed logins are limited (throttle.py) and logged.
 
 Webhooks are not covered here: Twilio's signature protects them (webhooks.py).
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
+import logging
 import os
 import secrets
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from ipaddress import ip_address
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, jsonify, request, session
+from flask import Blueprint, Flask, current_app, g, jsonify, request, session
 
+from ..adapters.websessions import WebSessions
 from .errors import ApiError
+from .throttle import LoginThrottle
+
+log = logging.getLogger("flowstudio.auth")
+IDLE_SETTING = "FLOWSTUDIO_SESSION_IDLE_MINUTES"
+DEFAULT_IDLE_MINUTES = 720
 
 blueprint = Blueprint("auth", __name__, url_prefix="/api")
 
@@ -48,6 +61,8 @@ def setup(app: Flask, data_dir: Path) -> None:
     check every API request."""
     app.config.setdefault("PASSWORD", os.environ.get("FLOWSTUDIO_PASSWORD"))
     app.config.setdefault("API_TOKEN", os.environ.get("FLOWSTUDIO_API_TOKEN"))
+    app.config.setdefault("SESSION_IDLE_MINUTES", os.environ.get(IDLE_SETTING) or DEFAULT_IDLE_MINUTES)
+    app.extensions["flowstudio.sessions"] = _Sessions(app, _idle(app.config["SESSION_IDLE_MINUTES"]))
     app.secret_key = app.config.get("SECRET_KEY") or os.environ.get("FLOWSTUDIO_SECRET_KEY") or _stored_secret(data_dir)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_NAME="flowstudio_session")
@@ -67,39 +82,75 @@ def session_info():
     if "csrf" not in session:
         session["csrf"] = secrets.token_urlsafe(24)
     required = login_required()
-    return jsonify({"login_required": required, "authenticated": (not required) or bool(session.get("user")),
-                    "csrf": session["csrf"], "user": session.get("user"),
+    user = signed_in_user()
+    return jsonify({"login_required": required, "authenticated": (not required) or bool(user),
+                    "csrf": session["csrf"], "user": user,
                     "login_possible": bool(current_app.config.get("PASSWORD"))})
 
 
 @blueprint.post("/login")
 def login():
-    """Check the password; on success the session cookie carries the user's name."""
-    body = request.get_json(silent=True) or {}
+    """Check the password; on success the session cookie carries a new session's secret.
+    Failed logins are counted per client and overall: past the limit, 429."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, 'send a JSON object: {"password": "...", "name": "your name"}', "body")
     password = current_app.config.get("PASSWORD")
     if not password:
         raise ApiError(403, "no FLOWSTUDIO_PASSWORD is configured on this server, so nobody can log in")
+    sessions = _sessions()
+    client = request.remote_addr or "unknown"
+    wait = sessions.throttle.wait(client)
+    if wait > 0:
+        log.warning("login refused for %s: too many failed logins, retry in %d s", client, wait)
+        response = jsonify({"error": {"status": 429, "message": f"too many failed logins: try again in "
+                                                                f"{int(wait) + 1} seconds"}})
+        response.status_code = 429
+        response.headers["Retry-After"] = str(int(wait) + 1)
+        return response
     given = body.get("password")
     if not isinstance(given, str) or not hmac.compare_digest(given.encode(), password.encode()):
+        sessions.throttle.failed(client)
+        log.warning("failed login from %s", client)
         raise ApiError(401, "wrong password", "password")
     name = body.get("name")
+    user = name.strip()[:100] if isinstance(name, str) and name.strip() else "editor"
+    old = session.get("sid")
+    if old:
+        sessions.store.end(old)
     session.clear()
-    session.update(user=(name.strip()[:100] if isinstance(name, str) and name.strip() else "editor"),
+    session.update(sid=sessions.store.create(user, sessions.fingerprint(), _now(), sessions.idle),
                    csrf=secrets.token_urlsafe(24))
     session.permanent = True
-    return jsonify({"authenticated": True, "user": session["user"], "csrf": session["csrf"]})
+    g.flowstudio_user = user
+    log.info("%s logged in from %s", user, client)
+    return jsonify({"authenticated": True, "user": user, "csrf": session["csrf"]})
 
 
 @blueprint.post("/logout")
 def logout():
-    """Forget the session."""
+    """End the session, on the server too: its cookie no longer works anywhere."""
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        _sessions().store.end(sid)
     session.clear()
     return jsonify({"authenticated": False})
 
 
+def signed_in_user() -> str | None:
+    """The name of the person signed in with this request's session, or None (no
+    session, logged out, expired, or the password changed since)."""
+    if "flowstudio_user" not in g:
+        sid = session.get("sid")
+        sessions = _sessions()
+        g.flowstudio_user = (sessions.store.user(sid, sessions.fingerprint(), _now(), sessions.idle)
+                             if isinstance(sid, str) and current_app.config.get("PASSWORD") else None)
+    return g.flowstudio_user
+
+
 def current_user(default: str = "editor") -> str:
     """The logged-in person's name, for revision history."""
-    return session.get("user") or default
+    return signed_in_user() or default
 
 
 def _guard():
@@ -115,7 +166,7 @@ def _guard():
     if not current_app.config.get("PASSWORD") and not current_app.config.get("API_TOKEN"):
         raise ApiError(403, "this server listens beyond loopback: set FLOWSTUDIO_PASSWORD (for the editor) or "
                             "FLOWSTUDIO_API_TOKEN (for scripts) to use the API")
-    if not session.get("user"):
+    if not signed_in_user():
         raise ApiError(401, "log in first")
     if changing and not request.headers.get("X-CSRF-Token"):
         raise ApiError(403, "missing X-CSRF-Token header (reload the page)")
@@ -151,6 +202,47 @@ def _check_same_origin() -> None:
     if token is not None and session.get("csrf") and request.cookies:
         if not hmac.compare_digest(token, session["csrf"]):
             raise ApiError(403, "wrong X-CSRF-Token header (reload the page)")
+
+
+class _Sessions:
+    """What the login needs, one per app: the session table, the failed-login counts,
+    the idle time."""
+
+    def __init__(self, app: Flask, idle: timedelta):
+        self.app, self.idle = app, idle
+        self.throttle = LoginThrottle()
+        self._store: WebSessions | None = None
+
+    @property
+    def store(self) -> WebSessions:
+        if self._store is None:
+            from .app import runtime   # the runtime is made after auth.setup runs
+            self._store = WebSessions(runtime(self.app).service.store)
+        return self._store
+
+    def fingerprint(self) -> str:
+        """Sessions remember which password they signed in with, as an HMAC keyed by the
+        secret key (the password itself is stored nowhere)."""
+        password = self.app.config.get("PASSWORD") or ""
+        return hmac.new(str(self.app.secret_key).encode(), password.encode(), hashlib.sha256).hexdigest()
+
+
+def _sessions() -> _Sessions:
+    return current_app.extensions["flowstudio.sessions"]
+
+
+def _idle(minutes) -> timedelta:
+    try:
+        value = float(minutes)
+    except (TypeError, ValueError):
+        value = 0
+    if not value > 0:
+        raise ValueError(f"{IDLE_SETTING} must be a number of minutes above 0, not {minutes!r}")
+    return timedelta(minutes=value)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 def _stored_secret(data_dir: Path) -> str:

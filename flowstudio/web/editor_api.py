@@ -33,9 +33,11 @@ def _edit_error(exc: EditError):
 
 @blueprint.get("/flows")
 def list_flows():
-    """Every flow with its validity, problems, webhook URL, published revision and draft."""
+    """Every flow with its validity, problems, webhook URL, published revision and draft;
+    and `ignored`: files in the folder that look like flows but are not served, and why."""
     ed = editor()
-    return jsonify({"flows": [_flow(ed.summary(flow_id)) for flow_id in ed.flows.ids()]})
+    return jsonify({"flows": [_flow(ed.summary(flow_id)) for flow_id in ed.flows.ids()],
+                    "ignored": ed.flows.ignored()})
 
 
 @blueprint.get("/examples")

@@ -17,6 +17,8 @@ import werkzeug.urls  # noqa: F401 - registers the "werkzeug.url_quote" codec er
 from werkzeug.sansio.utils import get_content_length
 from werkzeug.wrappers import Request
 
+from .errors import ApiError
+
 URLENCODED = "application/x-www-form-urlencoded"
 _ESCAPED_SEPARATOR = re.compile("%(?:26|3[dD])").search   # an escaped "&" or "="
 
@@ -58,14 +60,25 @@ def form_of(environ: dict) -> dict[str, str]:
         mimetype = environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
         parsed = environ.get("werkzeug.request")  # set by a werkzeug Request of this environ
         if mimetype == URLENCODED and (parsed is None or "form" not in parsed.__dict__):
+            body = _body(environ)
+            if b"%00" in body or b"\x00" in body:
+                _refuse_nul()
             try:
-                cached = decode(_body(environ).decode())
+                cached = decode(body.decode())
             except UnicodeDecodeError:
                 cached = {}  # werkzeug's form is empty then too (its parser is silent)
         else:
             cached = (parsed or Request(environ)).form.to_dict()
+            if any("\x00" in k or "\x00" in v for k, v in cached.items()):
+                _refuse_nul()
         environ["flowstudio.form"] = cached
     return cached
+
+
+def _refuse_nul():
+    """NUL characters are refused at the edge, the same on every database: PostgreSQL
+    cannot store them and SQLite would keep `+1555\x00999` as a contact's number."""
+    raise ApiError(400, "the form holds a NUL character (%00), which no Twilio parameter contains", "body")
 
 
 def _body(environ: dict) -> bytes:

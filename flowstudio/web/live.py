@@ -32,13 +32,14 @@ import os
 import threading
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, request
 from flask_socketio import SocketIO, join_room, leave_room
 
 from ..console import ConsoleError, ConsoleSession, is_console
 from ..service import TurnResult
 from .app import runtime
-from .auth import login_required, origin_ok, token_ok
+from .auth import login_required, origin_ok, signed_in_user, token_ok
+from .jsonbody import SocketJSON
 
 log = logging.getLogger("flowstudio.live")
 
@@ -51,7 +52,7 @@ def setup(app: Flask) -> SocketIO:
     socketio = SocketIO(app, async_mode="threading", message_queue=app.config["REDIS_URL"],
                         channel=app.config["REDIS_CHANNEL"],
                         cors_allowed_origins=lambda origin, environ: _same_site(app, origin, environ),
-                        manage_session=False, json=app.json)
+                        manage_session=False, json=SocketJSON(app))
     live = Live(app, socketio)
     app.extensions["flowstudio.live"] = live
     runtime(app).service.listeners.append(live.broadcast)
@@ -99,7 +100,7 @@ class Live:
             log.info("refused a socket connection from another site's page (%s)", request.headers.get("Origin"))
             return False
         given = auth.get("token") if isinstance(auth, dict) else None
-        if token_ok(given) or not login_required() or _session().get("user"):
+        if token_ok(given) or not login_required() or _signed_in():
             self.allowed.add(request.sid)
             return True
         log.info("refused a socket connection without a login from %s", request.remote_addr)
@@ -221,12 +222,13 @@ class Live:
         return console
 
 
-def _session() -> dict:
-    """The Flask session of the connection (the cookie sent with the websocket handshake)."""
+def _signed_in() -> bool:
+    """Whether the connection carries a live login session (the cookie sent with the
+    websocket handshake; auth.py checks it against the session table)."""
     try:
-        return session
-    except RuntimeError:
-        return {}
+        return bool(signed_in_user())
+    except RuntimeError:   # no request context: no cookie
+        return False
 
 
 def _room(flow_id: str) -> str:

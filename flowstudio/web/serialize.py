@@ -7,11 +7,11 @@ end up alike).
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 
 from ..adapters.store import utc
 from ..console import is_console
+from . import jsonbody
 from .errors import ApiError
 
 MAX_ADDRESS = 200  # the executions.contact / flow_address columns
@@ -80,6 +80,8 @@ def start_input(body: bytes | dict) -> tuple[str, str, dict]:
     string). Bad input raises ApiError(400) naming the field as the client spelled it."""
     as_json = isinstance(body, bytes)
     data = _json_body(body) if as_json else body
+    if not as_json:
+        jsonbody.check(data)   # NUL characters in form fields
 
     def field(name: str):
         keys = (name, name.capitalize()) if as_json else (name.capitalize(), name)
@@ -95,8 +97,8 @@ def _json_body(raw: bytes) -> dict:
     if not raw.strip():
         raise ApiError(400, "the body is empty: expected a JSON object with to, from and parameters", field="body")
     try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError too
+        data = jsonbody.loads(raw)
+    except ValueError as exc:  # UnicodeDecodeError is a ValueError too
         raise ApiError(400, f"the body is not valid JSON: {exc}", field="body") from None
     if not isinstance(data, dict):
         raise ApiError(400, f"the body must be a JSON object with to, from and parameters, not {_kind(data)}",
@@ -118,7 +120,7 @@ def _parameters(key: str, value) -> dict:
     """The parameters (`flow.data`): an object, or a JSON string of one (Twilio's form field)."""
     if isinstance(value, str):
         try:
-            value = json.loads(value) if value.strip() else None
+            value = jsonbody.loads(value) if value.strip() else None
         except ValueError as exc:
             raise ApiError(400, f"{key} must be a JSON object, like {{\"first_name\": \"Ada\"}}: {exc}",
                            field=key) from None

@@ -16,7 +16,6 @@ itself, and a webhook uses none of it. Errors are the same JSON as the API's (er
 """
 from __future__ import annotations
 
-import io
 import logging
 import re
 from functools import lru_cache
@@ -65,7 +64,6 @@ class Webhooks:
         if not environ.get("PATH_INFO", "").startswith(PREFIX):
             return self.fallback(environ, start_response)
         try:
-            _bound_chunked_body(environ)
             response = self.dispatch(_Hook(environ))
         except ApiError as exc:
             response = errors.response(exc.status, exc.message, exc.field)
@@ -222,19 +220,6 @@ class _Hook:
 def _wsgi_text(value: str) -> str:
     """A WSGI path string (UTF-8 bytes as latin-1) as text, as werkzeug decodes it."""
     return value if value.isascii() else value.encode("latin1").decode(errors="replace")
-
-
-def _bound_chunked_body(environ) -> None:
-    """A chunked body has no Content-Length to refuse up front: read it here, at most
-    one byte over the limit, and hand it on as a body of known length. (werkzeug would
-    read such a body only up to a limit, and quietly cut it there.)"""
-    if environ.get("HTTP_TRANSFER_ENCODING", "").lower() != "chunked" or not environ.get("wsgi.input_terminated"):
-        return
-    body = environ["wsgi.input"].read(MAX_WEBHOOK_BODY + 1)
-    if len(body) > MAX_WEBHOOK_BODY:
-        raise RequestEntityTooLarge()
-    environ.update({"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))})
-    del environ["HTTP_TRANSFER_ENCODING"]
 
 
 def _params(request: _Hook) -> dict:

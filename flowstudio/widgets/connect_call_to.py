@@ -33,7 +33,7 @@ def enter(run) -> Outcome:
 def resume(run, event) -> Outcome:
     """`callCompleted` with the Dial* results, or `hangup` when the caller hung up."""
     params = dict(getattr(event, "params", {}))
-    outputs = {k: v for k, v in params.items() if k.startswith("Dial")}
+    outputs = params  # as in Studio: everything the callback posts (DialCallStatus, CallStatus, ...)
     hung_up = isinstance(event, ev.CallEnded) or params.get("CallStatus") in ("completed", "canceled")
     return Outcome(event="hangup" if hung_up else "callCompleted", outputs=outputs)
 

@@ -27,7 +27,7 @@ def resume(run, event) -> Outcome:
     """By QueueResult: `callComplete`, `failedToEnqueue`, or `callFailure`."""
     params = dict(getattr(event, "params", {}))
     result = params.get("QueueResult", "")
-    outputs = {k: v for k, v in params.items() if k.startswith("Queue")}
+    outputs = params  # as in Studio: everything the callback posts (QueueResult, QueueTime, ...)
     if result in _FAILED_TO_ENQUEUE:
         return Outcome(event="failedToEnqueue", outputs=outputs)
     return Outcome(event="callComplete" if result in _COMPLETE else "callFailure", outputs=outputs)

@@ -30,14 +30,15 @@ def enter(run) -> Outcome:
 
 
 def resume(run, event) -> Outcome:
-    """`keypress` with Digits, `speech` with SpeechResult and Confidence, else `timeout`."""
-    params = getattr(event, "params", {}) if isinstance(event, ev.CallbackReceived) else {}
+    """`keypress` with Digits, `speech` with SpeechResult and Confidence, else `timeout`;
+    the callback's other fields are stored beside them."""
+    params = dict(getattr(event, "params", {})) if isinstance(event, ev.CallbackReceived) else {}
+    # As in Studio, everything the callback posts (CallStatus, FinishedOnKey, ...) is kept.
     if params.get("Digits"):
-        return Outcome(event="keypress", outputs={"Digits": params["Digits"]})
+        return Outcome(event="keypress", outputs=params)
     if params.get("SpeechResult"):
-        return Outcome(event="speech", outputs={"SpeechResult": params["SpeechResult"],
-                                                "Confidence": params.get("Confidence", "")})
-    return Outcome(event="timeout")
+        return Outcome(event="speech", outputs={"Confidence": "", **params})
+    return Outcome(event="timeout", outputs=params)
 
 
 WIDGET = WidgetType(
@@ -78,7 +79,7 @@ WIDGET = WidgetType(
         Event("timeout", "Timeout", "No input before the timeout."),
     ),
     waits=True,
-    outputs=("Digits", "SpeechResult", "Confidence"),
+    outputs=("Digits", "SpeechResult", "Confidence", "FinishedOnKey", "CallStatus"),
     example={"name": "menu", "type": "gather-input-on-call",
              "properties": {"say": "Press 1 for sales or 2 for support.", "number_of_digits": 1,
                             "timeout": 5, "speech_timeout": "auto", "profanity_filter": "true"},

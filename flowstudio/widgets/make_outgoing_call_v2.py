@@ -27,7 +27,7 @@ def enter(run) -> Outcome:
 def resume(run, event) -> Outcome:
     """`answered`, `busy`, `noAnswer`, or `failed`, by the call's status."""
     params = dict(getattr(event, "params", {}))
-    outputs = {k: v for k, v in params.items() if k in ("CallSid", "CallStatus", "AnsweredBy", "To", "From")}
+    outputs = params  # as in Studio: everything the status callback posts (CallSid, CallStatus, ...)
     return Outcome(event=_EVENTS.get(params.get("CallStatus", ""), "failed"), outputs=outputs)
 
 

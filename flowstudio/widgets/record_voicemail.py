@@ -25,7 +25,7 @@ def enter(run) -> Outcome:
 def resume(run, event) -> Outcome:
     """`recordingComplete` with RecordingUrl and RecordingDuration, `noAudio`, or `hangup`."""
     params = dict(getattr(event, "params", {}))
-    outputs = {k: v for k, v in params.items() if k.startswith(("Recording", "Transcription"))}
+    outputs = params  # as in Studio: everything the callback posts (RecordingUrl, CallStatus, ...)
     duration = str(params.get("RecordingDuration", "0")).strip()
     if params.get("RecordingUrl") and duration.isdigit() and int(duration) > 0:
         return Outcome(event="recordingComplete", outputs=outputs)

@@ -34,13 +34,14 @@ def all_widgets() -> dict[str, WidgetType]:
 
 
 def get(widget_type: str) -> WidgetType | None:
-    """The supported widget type called `widget_type`, or None."""
-    return all_widgets().get(widget_type)
+    """The supported widget type called `widget_type`, or None (also for a value that
+    is not a string at all: a document from the outside may hold a list there)."""
+    return all_widgets().get(widget_type) if isinstance(widget_type, str) else None
 
 
 def is_known_unsupported(widget_type: str) -> bool:
     """True for Studio widget types that exist but that this runtime does not run."""
-    return widget_type in unsupported.TYPES
+    return isinstance(widget_type, str) and widget_type in unsupported.TYPES
 
 
 def catalog() -> list[dict]:

@@ -5,13 +5,20 @@ its file id (`survey` for flows/survey.yaml). The subflow reads the parameters a
 `trigger.parent.parameters.*`; the variables it sets come back as `widgets.<name>.*`.
 """
 from ..engine.api import Outcome
+from .set_variables import parsed, wants_json
 from .base import SMS, TOOLS, VOICE, Event, WidgetType, key_values, obj, text
 
 
 def enter(run) -> Outcome:
     """Run the other flow with the parameters; it continues here with `completed`
     (its variables as this widget's outputs) or `failed`."""
-    return Outcome(subflow=(run.text("flow_sid"), dict(run.pairs("parameters"))))
+    parameters = {}
+    for item in run.properties.get("parameters") or []:
+        if isinstance(item, dict) and item.get("key"):
+            value = run.render(item.get("value", ""))
+            # A parameter whose `type` asks for JSON ("Parse as JSON object") reaches the subflow as data.
+            parameters[str(item["key"])] = parsed(value) if wants_json(item) else value
+    return Outcome(subflow=(run.text("flow_sid"), parameters))
 
 
 WIDGET = WidgetType(

@@ -2,7 +2,7 @@
 from ..engine import events as ev
 from ..engine.api import Outcome, Wait
 from ..engine.state import WAIT_MESSAGE
-from .send_message import outbound, outbound_outputs
+from .send_message import BODY_RULE, MESSAGE_TYPE, outbound, outbound_outputs
 from .base import MESSAGING, SMS, Event, WidgetType, integer, obj, text
 
 
@@ -40,7 +40,8 @@ WIDGET = WidgetType(
         "service": text("Messaging service", liquid=False),
         "channel": text("Channel", liquid=False),
         "attributes": text("Attributes", "JSON attributes (Conversations).", multiline=True),
-    }, required=("body",)),
+        **MESSAGE_TYPE,
+    }, **BODY_RULE),
     events=(
         Event("incomingMessage", "Reply", "The contact replied; the reply is in widgets.<name>.inbound."),
         Event("timeout", "No Reply", "No reply arrived before the timeout."),

@@ -1,18 +1,54 @@
 """Send Message: sends one SMS (or other channel message) and moves on without waiting."""
+import json
+
 from ..engine import effects as fx
 from ..engine.api import Outcome, Wait
 from ..engine.state import WAIT_IO
-from .base import MESSAGING, SMS, VOICE, Event, WidgetType, obj, text
+from .base import MESSAGING, SMS, VOICE, Event, WidgetType, key_values, obj, text
 
 
 def outbound(run, to_default: str) -> fx.SendMessage:
     """The message a send widget sends, rendered; a reply when it goes to the contact
-    from the flow's own number."""
+    from the flow's own number. With `message_type: content_template` it is the content
+    template `content_sid` with its variables, which goes through the REST API (a
+    TwiML reply cannot carry a template)."""
     to = run.text("to", to_default)
     from_ = run.text("from", "{{flow.channel.address}}")
     media = run.text("media_url")
-    return fx.SendMessage(run.name, to=to, from_=from_, body=run.text("body"), media_urls=(media,) if media else (),
-                          reply=to == run.state.contact and from_ == run.state.flow_address)
+    content_sid = run.text("content_sid") if run.text("message_type").strip() == CONTENT else ""
+    return fx.SendMessage(run.name, to=to, from_=from_, body="" if content_sid else run.text("body"),
+                          media_urls=(media,) if media and not content_sid else (),
+                          reply=not content_sid and to == run.state.contact and from_ == run.state.flow_address,
+                          content_sid=content_sid, content_variables=_content_variables(run) if content_sid else "")
+
+
+def _content_variables(run) -> str:
+    """The template's variables as the JSON text Twilio takes: Studio's list of
+    `{key, value}` (each value Liquid), or one JSON object written as text."""
+    value = run.properties.get("content_variables")
+    if isinstance(value, list):
+        return json.dumps(dict(run.pairs("content_variables")), ensure_ascii=False)
+    if isinstance(value, dict):
+        return json.dumps({str(k): run.render(v) if isinstance(v, str) else v for k, v in value.items()},
+                          ensure_ascii=False)
+    return run.text("content_variables")
+
+
+# Studio's message settings shared by Send Message and Send & Wait For Reply.
+CONTENT = "content_template"
+MESSAGE_TYPE = {
+    # Free text, not a closed list: a message type Studio adds later must not make a flow invalid.
+    "message_type": text("Message type", "custom: the body below; content_template: a content template "
+                         "(content_sid) with its variables.", liquid=False, default="custom",
+                         examples=["custom", CONTENT]),
+    "content_sid": text("Content template", "The template's SID (HX…), sent as ContentSid.", liquid=False),
+    "content_variables": key_values("Template variables", "Values for the template's placeholders "
+                                    "({{1}}, {{2}}...), sent as ContentVariables."),
+}
+# Body is required, except for a content template, which carries its own text.
+# (`required` first: most sends have no message_type, and the `if` then fails at once.)
+BODY_RULE = {"if": {"required": ["message_type"], "properties": {"message_type": {"const": CONTENT}}},
+             "then": {"required": ["content_sid"]}, "else": {"required": ["body"]}}
 
 
 def outbound_outputs(msg: fx.SendMessage, result: dict | None = None) -> dict:
@@ -55,7 +91,8 @@ WIDGET = WidgetType(
         "service": text("Messaging service", liquid=False),
         "channel": text("Channel", liquid=False),
         "attributes": text("Attributes", "JSON attributes (Conversations).", multiline=True),
-    }, required=("body",)),
+        **MESSAGE_TYPE,
+    }, **BODY_RULE),
     events=(
         Event("sent", "Sent", "The message was handed to the carrier."),
         Event("failed", "Failed", "The message could not be sent."),

@@ -11,7 +11,8 @@ from .base import FLOW_CONTROL, SMS, VOICE, Event, WidgetType, boolean, key_valu
 
 def enter(run) -> Outcome:
     """Render each value in order (a value may use the ones set before it) and store
-    them under flow.variables; with parse_json, JSON objects and lists are kept as data."""
+    them under flow.variables; with parse_json, or an item whose `type` asks for JSON
+    ("Parse as JSON object"), JSON objects and lists are kept as data."""
     variables = run.context["flow"]["variables"]
     parse = run.flag("parse_json", False)
     values = {}
@@ -19,11 +20,22 @@ def enter(run) -> Outcome:
         if not isinstance(item, dict) or not item.get("key"):
             continue
         value = run.render(item.get("value", ""))
-        values[item["key"]] = variables[item["key"]] = _parsed(value) if parse else value
+        values[item["key"]] = variables[item["key"]] = parsed(value) if parse or wants_json(item) else value
     return Outcome(event="next", variables=values)
 
 
-def _parsed(text: str):
+# Studio's per-item `type` ("string", or "Parse as JSON object"), as exports write it.
+JSON_TYPES = ("json", "json_object", "object")
+
+
+def wants_json(item: dict) -> bool:
+    """True when a `{key, value, type}` item asks for its value parsed as JSON."""
+    kind = item.get("type")
+    return isinstance(kind, str) and kind.strip().lower() in JSON_TYPES
+
+
+def parsed(text: str):
+    """`text` as a JSON object or list when it is one, else as it is."""
     stripped = text.strip()
     if stripped[:1] in ("{", "["):
         try:

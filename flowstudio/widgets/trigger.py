@@ -1,6 +1,10 @@
 """Trigger: where every flow starts. Each of its events is one way an execution begins."""
 from .base import SMS, TRIGGER, VOICE, Event, WidgetType, obj
 
+# The trigger events this runtime starts executions on (the validator warns about a flow
+# that starts on none of them).
+RUNS = ("incomingMessage", "incomingCall", "incomingRequest", "incomingParent")
+
 WIDGET = WidgetType(
     type="trigger",
     title="Trigger",

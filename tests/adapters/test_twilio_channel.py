@@ -55,7 +55,7 @@ class FakeTwilio:
         path = request.path
         if path.endswith("/Messages.json"):
             return _json({"sid": "SM" + "1" * 32, "account_sid": AC, "status": "queued",
-                          "to": request.form["To"], "from": request.form["From"], "body": request.form["Body"]}, 201)
+                          "to": request.form["To"], "from": request.form["From"], "body": request.form.get("Body", "")}, 201)
         if path.endswith("/Calls.json"):
             return _json({"sid": "CA" + "2" * 32, "account_sid": AC, "status": "queued",
                           "to": request.form["To"], "from": request.form["From"]}, 201)
@@ -261,3 +261,12 @@ def test_default_client_has_a_timeout():
     channel = TwilioChannel(AC, TOKEN, PUBLIC + "/")
     assert channel.client.http_client.timeout == 10.0
     assert channel.public_url == PUBLIC
+
+
+def test_a_content_template_is_sent_as_content_sid_and_variables_without_a_body(channel, twilio):
+    template = fx.SendMessage("offer", to="+15555550123", from_="+15555550100", body="",
+                              content_sid="HX" + "0" * 32, content_variables='{"1": "Ada"}', reply=False)
+    assert channel.send_message(template)["status"] == "sent"
+    [sent] = twilio.requests
+    assert (sent.form["ContentSid"], sent.form["ContentVariables"]) == ("HX" + "0" * 32, '{"1": "Ada"}')
+    assert "Body" not in sent.form

@@ -1,8 +1,15 @@
 """Each widget's behaviour: the effect it asks for and the transition it takes."""
+from pathlib import Path
+
+import yaml
+
 from flowstudio.engine import effects as fx
 from flowstudio.engine import events as ev
 from flowstudio.engine.runner import resume, start
 from flowstudio.engine.state import ENDED, WAIT_CALL, WAIT_IO
+
+from flowstudio.spec.flowfile import load_flow_text
+from flowstudio.spec.validate import validate_document
 
 from .flows import CONTACT, NOW, NUMBER, Library, call, header, program, sms
 
@@ -53,7 +60,7 @@ def test_keypress_dials_several_numbers_then_says_goodbye():
                                                                 "CallStatus": "in-progress"}), NOW)
     assert step.effects == [fx.Say("bye", text="Goodbye 1", voice="", language="", loop=2)]
     assert step.state.status == ENDED
-    assert step.state.frame.context["widgets"]["dial"] == {"DialCallStatus": "completed"}
+    assert step.state.frame.context["widgets"]["dial"] == {"DialCallStatus": "completed", "CallStatus": "in-progress"}
 
 
 def test_caller_hanging_up_during_dial_takes_hangup():
@@ -231,3 +238,51 @@ def test_outgoing_call_and_twiml_redirect():
     assert step.state.waiting.due == "2026-11-21T15:31:00+00:00"
     step = resume(lib, step.state, ev.CallbackReceived("hand_off", {"FlowEvent": "return", "choice": "2"}), NOW)
     assert step.effects[0].text == "Thanks 2"
+
+
+class _ListingLibrary(Library):
+    """A library that can list its flows, as the flows folder can."""
+
+    def ids(self):
+        return sorted({flow_id for flow_id, _ in self.programs})
+
+
+def test_subflow_named_by_a_recorded_studio_sid_runs_and_flow_sid_is_the_sid():
+    sid = "FW" + "c" * 32
+    parent = program(PARENT.replace("flow_sid: child", f"flow_sid: {sid}"), "parent")
+    child = program(CHILD.replace("name: child\n", f"name: child\nsid: {sid}\n").replace(
+        "{{trigger.parent.parameters.prompt}}", "{{trigger.parent.parameters.prompt}} {{flow.flow_sid}}"), "child")
+    lib = _ListingLibrary(parent, child)
+    step = start(parent, ev.MessageReceived(sms("news")), NOW, "EX1", lib)
+    assert [f.flow_id for f in step.state.frames] == ["parent", "child"]
+    assert step.effects[0].body == f"Email for {CONTACT}? {sid}"
+    step = resume(lib, step.state, ev.MessageReceived(sms("ADA@EXAMPLE.COM")), NOW)
+    assert step.effects[0].body == "Got ada@example.com"
+
+
+def test_subflow_named_by_a_sid_nothing_records_follows_failed_and_says_why():
+    sid = "FW" + "d" * 32
+    parent = program(PARENT.replace("flow_sid: child", f"flow_sid: {sid}"), "parent")
+    step = start(parent, ev.MessageReceived(sms("news")), NOW, "EX1", _ListingLibrary(parent, program(CHILD, "child")))
+    assert step.effects[0].body == "Subflow failed"
+    assert any(t["type"] == "error" and f"no flow records the Studio SID {sid}" in t["message"] for t in step.trace)
+
+
+def test_the_bounded_retry_loop_the_validator_only_warns_about_leaves_after_three_tries():
+    """The retry case of tests/spec/cases/studio_false_errors.yaml, run: the validator
+    warns (it no longer refuses the flow), and the engine leaves the loop on the third
+    failure, as the warning says it should."""
+    cases = Path(__file__).parents[1] / "spec" / "cases" / "studio_false_errors.yaml"
+    case = next(c for c in yaml.safe_load(cases.read_text()) if c["description"].startswith("a bounded retry loop"))
+    issues = validate_document(load_flow_text(case["flow"]), None)
+    assert [(i.code, i.severity) for i in issues] == [("busy_loop", "warning")]
+    p = program(case["flow"].replace("{incomingRequest: call_api}", "{incomingMessage: call_api}"))
+    lib = Library(p)
+    step = start(p, ev.MessageReceived(sms("x")), NOW, "EX1", lib)
+    calls = 1
+    while step.state.waiting is not None and step.state.waiting.widget == "call_api":
+        step = resume(lib, step.state, ev.IoCompleted("call_api", {"status_code": 500, "body": "busy"}), NOW)
+        calls += step.state.waiting is not None and step.state.waiting.widget == "call_api"
+    assert calls == 3
+    assert step.state.waiting.widget == "give_up"
+    assert step.effects[0].body == "Sorry, try later"

@@ -51,6 +51,15 @@ def test_syntax_error_has_line_and_column():
     ("- a\n- b\n", "not_mapping", "a flow file must be a mapping of keys, found a list"),
     ("just text\n", "not_mapping", "a flow file must be a mapping of keys, found a single value"),
     ("a: !!python/object:os.system x\n", "unsupported_tag", "unsupported YAML tag"),
+    # Tags on lists and mappings were silently dropped: the data loaded as if untagged.
+    ("a: !!python/object:os.system {b: 1}\n", "unsupported_tag", "unsupported YAML tag !!python/object:os.system"),
+    ("a: !!python/object/apply:os.system [ls]\n", "unsupported_tag", "unsupported YAML tag !!python/object/apply"),
+    ("a: !!set {x, y}\n", "unsupported_tag", "unsupported YAML tag !!set"),
+    ("a: !!omap [b: 1]\n", "unsupported_tag", "unsupported YAML tag !!omap"),
+    ("a: !mine {b: 1}\n", "unsupported_tag", "unsupported YAML tag !mine"),
+    ("a: !!binary aGk=\n", "unsupported_tag", "unsupported YAML tag !!binary"),
+    ('a: "+1555\\0999"\n', "nul_character", "a NUL character"),   # stored as is on SQLite, a 500 on PostgreSQL
+    ('"k\\0": 1\n', "nul_character", "a NUL character"),
     ("a: &x\n  b: *x\n", "recursive_alias", "an alias refers to itself"),
     ("? [a, b]\n: c\n", "bad_key", "mapping keys must be plain values"),
 ])
@@ -104,3 +113,24 @@ def test_dump_keeps_other_types():
 def test_dump_style_is_block_with_indented_lists_and_literal_multiline():
     text = dump_yaml({"widgets": [{"name": "a", "body": "line 1\nline 2"}], "k": "yes"})
     assert text == "widgets:\n  - name: a\n    body: |-\n      line 1\n      line 2\nk: 'yes'\n"
+
+
+@pytest.mark.parametrize("text", [
+    "widgets: " + "[" * 100_000 + "]" * 100_000,        # crashed the process (SIGSEGV) in libyaml's composer
+    "widgets: " + "[" * 40_000 + "]" * 40_000,          # about 80 KB
+    "widgets: " + "{a: " * 30_000 + "1" + "}" * 30_000,
+    "widgets:\n" + " ".join(["-"] * 30_000) + " x\n",   # block sequences nest two characters a level
+    "a: " + "[" * 70 + "]" * 70,                         # within what libyaml survives, beyond what flows need
+], ids=["flow-100k", "flow-40k", "mapping-30k", "block-30k", "flow-70"])
+def test_deep_nesting_is_refused_with_its_line(text):
+    issue = load_error(text)
+    assert issue.code == "too_deep"
+    assert issue.message.startswith("nesting deeper than 64 levels")
+    assert issue.file == "f.yaml" and issue.line is not None and issue.column is not None
+
+
+def test_nesting_a_flow_needs_loads_in_a_big_file():
+    # Many brackets and long lines (which make the cheap bound look deep) but no real depth.
+    text = "ui:\n" + "".join(f"  w{i}: {{x: {i}, y: [{i}, [{i}]]}}\n" for i in range(3000)) + "body: " + "x" * 5000 + "\n"
+    doc = load_yaml(text, "f.yaml")
+    assert doc.data["ui"]["w2999"] == {"x": 2999, "y": [2999, [2999]]}

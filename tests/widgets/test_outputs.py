@@ -49,7 +49,8 @@ RUNS = {
     "send-and-wait-for-reply": [("incomingMessage", "{body: 'Send a photo'}", ev.MessageReceived(sms("x")),
                                  [lambda: ev.MessageReceived(MMS)])],
     "gather-input-on-call": [
-        ("incomingCall", "{say: Press 1}", ev.CallReceived(call()), [_callback({"Digits": "1"})]),
+        ("incomingCall", "{say: Press 1}", ev.CallReceived(call()),
+         [_callback({"Digits": "1", "FinishedOnKey": "", "CallStatus": "in-progress"})]),
         ("incomingCall", "{say: Say yes}", ev.CallReceived(call()),
          [_callback({"SpeechResult": "Yes.", "Confidence": "0.92"})]),
     ],
@@ -108,6 +109,7 @@ def test_every_widget_with_outputs_is_run_here():
 
 def test_catalog_entries_carry_outputs():
     entries = {e["type"]: e for e in catalog()}
-    assert entries["gather-input-on-call"]["outputs"] == ["Digits", "SpeechResult", "Confidence"]
+    assert entries["gather-input-on-call"]["outputs"] == ["Digits", "SpeechResult", "Confidence", "FinishedOnKey",
+                                                          "CallStatus"]
     assert "inbound.Body" in entries["send-and-wait-for-reply"]["outputs"]
     assert all(isinstance(e["outputs"], list) for e in entries.values())

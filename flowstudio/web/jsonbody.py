@@ -1,0 +1,82 @@
+"""JSON request bodies, read safely: every JSON body of the API and the editor comes
+through `loads` (Flask's `request.get_json` through `install`'s provider).
+
+Python's JSON decoder recurses once per level and gives up with RecursionError past
+about a thousand; what it does accept may still be too deep for the code after it
+(the schema validator, orjson's writer, a flow file that must load again). So a body
+is refused with 400, saying where, when it nests deeper than MAX_JSON_DEPTH or holds a
+NUL character (PostgreSQL cannot store one, SQLite would keep it silently: refusing
+it here makes both the same).
+"""
+from __future__ import annotations
+
+import json
+
+from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+
+from ..spec.depth import MAX_DEPTH, dotted, nul_path, too_deep
+from .errors import ApiError
+
+# A flow document may nest MAX_DEPTH levels (the validator says where it goes deeper);
+# the bodies that carry one wrap it in a few more (`{"document": ...}`).
+MAX_JSON_DEPTH = MAX_DEPTH + 16
+
+
+def loads(raw: str | bytes):
+    """The JSON value of a request body; ValueError when it is not JSON (callers say
+    what they expected), ApiError(400) when it is too deep or holds a NUL character."""
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise ApiError(400, f"the JSON body nests too deeply (more than {MAX_JSON_DEPTH} levels)",
+                       "body") from None
+    check(data)
+    return data
+
+
+def check(data) -> None:
+    """Refuse (ApiError 400) parsed input that nests too deeply or holds a NUL."""
+    deep = too_deep(data, MAX_JSON_DEPTH)
+    if deep is not None:
+        where = dotted(deep)
+        where = where if len(where) <= 120 else where[:120] + "..."
+        raise ApiError(400, f"the JSON body nests too deeply (more than {MAX_JSON_DEPTH} levels, at "
+                            f"{where or 'the top'})", str(deep[0]) if deep else "body")
+    nul = nul_path(data)
+    if nul is not None:
+        raise ApiError(400, f"{dotted(nul) or 'the body'} holds a NUL character (\\u0000), which no flow or "
+                            "message may contain", dotted(nul) or "body")
+
+
+class _Provider(DefaultJSONProvider):
+    """Flask's JSON, reading bodies with `loads` above."""
+
+    def loads(self, s, **kwargs):
+        return loads(s)
+
+
+def install(app: Flask) -> None:
+    """Read every `request.get_json()` of `app` through `loads` (keeps the app's
+    other JSON settings)."""
+    sort_keys = app.json.sort_keys
+    app.json = _Provider(app)
+    app.json.sort_keys = sort_keys
+
+
+class SocketJSON:
+    """socket.io's JSON (`SocketIO(json=...)`): Flask's, with a packet that is too deep
+    or holds a NUL refused as a ValueError, which python-socketio treats as a bad packet
+    and drops (the API's 400 means nothing on a websocket)."""
+
+    def __init__(self, app: Flask):
+        self.provider = app.json
+
+    def dumps(self, obj, **kwargs) -> str:
+        return self.provider.dumps(obj, **kwargs)
+
+    def loads(self, s, **kwargs):
+        try:
+            return loads(s)
+        except ApiError as exc:
+            raise ValueError(exc.message) from None
