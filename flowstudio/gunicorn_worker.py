@@ -36,6 +36,7 @@ import time
 from functools import partial
 
 from gunicorn import http
+from gunicorn.http.body import CHUNK_EXT_RE
 from gunicorn.workers.gthread import ThreadWorker
 
 HEADER_LIMIT = 64 * 1024  # bytes of request line and headers together (nginx allows 32 KiB)
@@ -91,33 +92,48 @@ def _framing(head: bytes) -> tuple:
     return ("now",)
 
 
-def _chunked_end(buf: bytearray, start: int) -> int | None:
+MALFORMED, TOO_LARGE = -1, -2  # what _chunked_end finds besides an end
+_HEXDIGITS = frozenset(b"0123456789abcdefABCDEF")
+
+
+def _chunked_end(buf: bytearray, start: int, limit: int) -> int | None:
     """The index after the end of a chunked body that starts at `start` (its last chunk
-    and trailers), None if it has not all arrived, -1 if it is malformed."""
-    pos = start
+    and trailers); None if it has not all arrived; TOO_LARGE once its chunks announce
+    more than `limit` bytes; MALFORMED for framing that gunicorn's parser (http/body.py,
+    whose rules this follows) refuses from the bytes already here, without reading
+    more: a thread must never get a body that makes it wait on the client."""
+    pos, total = start, 0
     while True:
-        eol = buf.find(b"\n", pos)
+        eol = buf.find(b"\r\n", pos)
         if eol < 0:
             return None
-        try:
-            size = int(bytes(buf[pos:eol]).split(b";")[0].strip(), 16)
-        except ValueError:
-            return -1
-        pos = eol + 1
-        if size == 0:  # trailers (none, usually), then a blank line
+        size, semicolon, extension = bytes(buf[pos:eol]).partition(b";")
+        if semicolon:
+            if b"\r" in extension:
+                return MALFORMED
+            size = size.rstrip(b" \t")
+        if not size or not _HEXDIGITS.issuperset(size):
+            return MALFORMED
+        if semicolon and not CHUNK_EXT_RE.fullmatch(b";" + extension):
+            return MALFORMED
+        total += int(size, 16)
+        if total > limit:
+            return TOO_LARGE
+        pos = eol + 2
+        if int(size, 16) == 0:  # the last chunk: trailers (none, usually), then a blank line
             if buf.startswith(b"\r\n", pos):
                 return pos + 2
-            if buf.startswith(b"\n", pos):
-                return pos + 1
-            end = _header_end(buf[pos:])
-            return None if end < 0 else pos + end
-        pos += size
-        if len(buf) < pos + 1:
+            end = buf.find(b"\r\n\r\n", pos)
+            if end >= 0:
+                return end + 4
+            rest = buf[pos:]
+            return MALFORMED if rest.count(b"\n") != rest.count(b"\r\n") else None
+        pos += int(size, 16)
+        if len(buf) < pos + 2:
             return None
-        pos = buf.find(b"\n", pos)
-        if pos < 0:
-            return None
-        pos += 1
+        if buf[pos:pos + 2] != b"\r\n":
+            return MALFORMED
+        pos += 2
 
 
 class _Reading:
@@ -200,6 +216,8 @@ class DeadlineWorker(ThreadWorker):
         refuse it. Returns whether the connection left the reading stage."""
         if r.body_start is None:
             end = _header_end(r.buf)
+            if end < 0 and r.buf.count(b"\n") != r.buf.count(b"\r\n"):
+                end = len(r.buf)  # a bare LF: gunicorn's parser refuses it at once (400)
             if end < 0 or end > HEADER_LIMIT:
                 if len(r.buf) > HEADER_LIMIT:
                     return self._refuse(r, 431, f"the request's headers are larger than {HEADER_LIMIT // 1024} KiB")
@@ -217,12 +235,12 @@ class DeadlineWorker(ThreadWorker):
             if r.body_end != end and b"100-continue" in bytes(r.buf[:end]).lower():
                 _send_quietly(r.conn.sock, b"HTTP/1.1 100 Continue\r\n\r\n")
         if r.body_end is None:  # chunked
-            found = _chunked_end(r.buf, r.body_start)
+            found = _chunked_end(r.buf, r.body_start, self.max_body)
+            if found == TOO_LARGE:
+                return self._refuse(r, 413, f"request bodies are limited to {self.max_body // 1024 // 1024} MiB")
             if found is None:
-                if len(r.buf) - r.body_start > self.max_body:
-                    return self._refuse(r, 413, f"request bodies are limited to {self.max_body // 1024 // 1024} MiB")
                 return False
-            r.body_end = found if found >= 0 else r.body_start  # malformed: gunicorn's parser says so
+            r.body_end = r.body_start if found == MALFORMED else found  # gunicorn's parser answers 400
         if len(r.buf) < r.body_end:
             return False
         self._hand_over(r)

@@ -336,7 +336,7 @@ def _end(buf: bytearray):
     if framing[0] == "length":
         return head + framing[1] if len(buf) >= head + framing[1] else None
     if framing[0] == "chunked":
-        return _chunked_end(buf, head)
+        return _chunked_end(buf, head, 10**9)
     return head
 
 
@@ -356,4 +356,14 @@ def test_invalid_framing_goes_at_once_to_gunicorns_parser():
     assert _framing(b"POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n") == ("now",)
     assert _framing(b"POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n") == ("now",)
     assert _framing(b"POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n") == ("now",)
-    assert _chunked_end(bytearray(b"zz\r\nabc"), 0) == -1
+    from flowstudio.gunicorn_worker import MALFORMED, TOO_LARGE
+
+    for size_line in [b"zz", b"-1", b"0x10", b"+5", b"1_0", b" 5", b"5;ext=\x00", b"\xff", b"5\n"]:
+        assert _chunked_end(bytearray(size_line + b"\r\nabcde\r\n0\r\n\r\n"), 0, 10**6) == MALFORMED, size_line
+    assert _chunked_end(bytearray(b"3\r\nabcdef\r\n0\r\n\r\n"), 0, 10**6) == MALFORMED  # no CRLF after the data
+    assert _chunked_end(bytearray(b"0\r\nX: 1\n\n"), 0, 10**6) == MALFORMED  # a bare LF in the trailers
+    # gunicorn reads on until a CRLF: so does the worker (until the body deadline), not a thread
+    assert _chunked_end(bytearray(b"5\nabcde\n0\n\n"), 0, 10**6) is None
+    assert _chunked_end(bytearray(b"5" * 2000 + b"\r\n"), 0, 10**6) == TOO_LARGE
+    assert _chunked_end(bytearray(b"ffffffff\r\n"), 0, 10**6) == TOO_LARGE  # refused before it is sent
+    assert _chunked_end(bytearray(b"8\r\n12345678\r\n3\r\n"), 0, 10) == TOO_LARGE
