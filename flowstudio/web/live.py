@@ -1,7 +1,7 @@
 """Socket.io for the browser: the test-run console and the live view of executions.
 
-- The server is Flask-SocketIO in threading mode (gunicorn gthread + simple-websocket:
-  each open websocket holds one of the worker's threads, see server.py). Browsers
+- The server is Flask-SocketIO in threading mode (gunicorn_worker.py, gthread + simple-websocket:
+  each open websocket holds one of the worker's threads, see gunicorn_conf.py). Browsers
   connect with the websocket transport only, so several workers need no sticky sessions.
 - `FLOWSTUDIO_REDIS_URL` (config REDIS_URL) makes Redis the message queue: an event
   emitted by whichever process handled a webhook reaches the browsers connected to any
