@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 import re
+import secrets
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +23,7 @@ from .spec.flowfile import dump_flow, load_flow_file, write_atomic
 from .spec.issues import FlowLoadError, Issue
 from .spec.migrations import CURRENT_VERSION
 from .spec.validate import validate_data, validate_document
+from .spec.yamlio import dump_yaml, load_yaml
 from .widgets import registry
 
 FLOW_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
@@ -171,8 +174,9 @@ class FlowEditor:
 
     def create(self, new_id: str, *, name: str | None = None, example: str | None = None,
                copy_of: str | None = None, author: str) -> dict:
-        """A new flow file: blank, a copy of an example, or a duplicate of a flow."""
-        self._check_new_id(new_id)
+        """A new flow file: blank, a copy of an example, or a duplicate of a flow. Of two
+        creates of one id at once, exactly one wins; the other gets 409."""
+        self._check_id_form(new_id)
         if example:
             path = EXAMPLES_DIR / f"{example}.yaml"
             if not FLOW_ID.fullmatch(example) or not path.is_file():
@@ -185,26 +189,57 @@ class FlowEditor:
         else:
             document, message = blank_flow(name or new_id), "Created"
         document = {**document, "name": name or (new_id if (example or copy_of) else document["name"])}
-        self._publish(new_id, document, author=author, message=message, base=self._latest_id(new_id),
-                      draft_version=None)
+        with self._lifecycle():
+            self._check_new_id(new_id)
+            self._archive_leftovers(new_id)
+            self._publish(new_id, document, author=author, message=message, base=None, draft_version=None)
         return self.get(new_id)
 
-    def rename(self, flow_id: str, new_id: str) -> dict:
-        """Move a flow to a new id (file name); its history and draft follow."""
-        self._require(flow_id)
-        self._check_new_id(new_id, "id")
-        self.history.copy_history(flow_id, new_id)
-        self.flows.path(flow_id).rename(self.flows.path(new_id))
-        self.flows.forget(flow_id)
-        self.flows.forget(new_id)
+    def rename(self, flow_id: str, new_id: str, *, author: str = "editor") -> dict:
+        """Move a flow to a new id: its file, its tests (`<id>.test.yaml`), its history,
+        draft and executions. A name that was the old id becomes the new id (recorded as a
+        revision). The webhook URL changes with the id: the old one answers 404."""
+        self._check_id_form(new_id)
+        with self._lifecycle():
+            self._require(flow_id, fresh=True)
+            self._check_new_id(new_id)
+            old_path, new_path = self.flows.path(flow_id), self.flows.path(new_id)
+            old_tests, new_tests = tests_path(old_path), tests_path(new_path)
+            if new_tests.exists():
+                raise EditError(409, f"{new_tests.name} already exists: move it away or pick another id", "id")
+            in_sync = not self.flows.problems(flow_id)   # publishes a change made on disk first
+            self._archive_leftovers(new_id)
+            try:
+                self.history.move_history(flow_id, new_id)
+            except Stale:
+                raise EditError(409, f"a flow named '{new_id}' already exists", "id") from None
+            self.flows.forget(flow_id)
+            latest = self.flows.store.latest_revision(new_id)
+            if in_sync and latest is not None and latest.data.get("name") == flow_id:
+                self._publish(new_id, {**latest.data, "name": new_id}, author=author, base=latest.id,
+                              message=f"Renamed from '{flow_id}' to '{new_id}'", draft_version=None, keep_draft=True)
+                self.history.set_draft_name(new_id, new_id, from_base=latest.id, to_base=self._latest_id(new_id))
+                old_path.unlink()
+            else:
+                os.link(old_path, new_path)   # the file as it is (perhaps with problems being fixed)
+                old_path.unlink()
+            if old_tests.exists():
+                _move_tests(old_tests, new_tests, flow_id, new_id)
+            self.flows.forget(flow_id)
+            self.flows.forget(new_id)
         return self.get(new_id)
 
     def delete(self, flow_id: str) -> None:
-        """Delete the flow's file and draft; its revisions stay for history and executions."""
-        self._require(flow_id)
-        self.flows.path(flow_id).unlink()
-        self.history.forget(flow_id)
-        self.flows.forget(flow_id)
+        """Delete the flow's file and its tests. Its history (revisions, draft, executions)
+        is archived under `<id>.deleted.<time>`: a new flow that reuses the id starts with
+        an empty history at version 1, and conversations in progress finish as they were."""
+        with self._lifecycle():
+            self._require(flow_id, fresh=True)
+            path = self.flows.path(flow_id)
+            path.unlink()
+            tests_path(path).unlink(missing_ok=True)
+            self._archive_leftovers(flow_id)
+            self.flows.forget(flow_id)
 
     @staticmethod
     def examples() -> list[dict]:
@@ -224,14 +259,14 @@ class FlowEditor:
     # ------------------------------------------------------------ inside
 
     def _publish(self, flow_id: str, document: dict, *, author: str, message: str, base: str | None,
-                 draft_version: int | None) -> None:
+                 draft_version: int | None, keep_draft: bool = False) -> None:
         # The database first, then the file: if the process dies in between, the file is
         # merely behind and the repository catches it up at the next start.
         text = dump_flow(document)
         sha = hashlib.sha256(text.encode()).hexdigest()
         try:
             self.history.publish(flow_id, sha, document, self.clock(), author=author, message=message,
-                                 base_revision=base, draft_version=draft_version)
+                                 base_revision=base, draft_version=draft_version, keep_draft=keep_draft)
         except Stale:
             raise self._stale(flow_id) from None
         write_atomic(self.flows.path(flow_id), text)
@@ -299,19 +334,59 @@ class FlowEditor:
     def _latest_id(self, flow_id: str) -> str | None:
         return self.flows.store.latest_revision_id(flow_id)
 
-    def _require(self, flow_id: str, field: str | None = None) -> None:
-        if not FLOW_ID.fullmatch(flow_id or "") or not self.flows.exists(flow_id):
+    def _require(self, flow_id: str, field: str | None = None, fresh: bool = False) -> None:
+        # `fresh`: look at the folder now, not at what exists() saw up to a second ago
+        # (another process may have just renamed or deleted the flow).
+        if not FLOW_ID.fullmatch(flow_id or "") or not (
+                self.flows.path(flow_id).is_file() if fresh else self.flows.exists(flow_id)):
             raise EditError(404, f"no flow '{flow_id}'", field)
 
-    def _check_new_id(self, new_id, field: str = "id") -> None:
+    @staticmethod
+    def _check_id_form(new_id, field: str = "id") -> None:
         if not isinstance(new_id, str) or not FLOW_ID.fullmatch(new_id) or new_id.endswith(".test"):
             raise EditError(400, "a flow id is 1 to 100 letters, digits, '-' or '_', starting with a letter or "
                                  "digit (it becomes the file name and the webhook URL)", field)
-        if self.flows.exists(new_id):
+
+    def _check_new_id(self, new_id, field: str = "id") -> None:
+        self._check_id_form(new_id, field)
+        if self.flows.path(new_id).exists():
             raise EditError(409, f"a flow named '{new_id}' already exists", field)
+
+    def _lifecycle(self):
+        """Held while a flow is created, renamed or deleted: by one thread of one process
+        at a time (the store's lock spans processes), so two of them never both find an
+        id free, or both move one flow."""
+        return self.flows.store.locked("flowstudio:flow-lifecycle")
+
+    def _archive_leftovers(self, flow_id: str) -> None:
+        """Move any history recorded under `flow_id` (a flow deleted here, or whose file
+        was deleted by hand) to `<id>.deleted.<time>`, so the id starts afresh."""
+        if self.history.has_history(flow_id):
+            stamp = self.clock().strftime("%Y%m%dT%H%M%S%f")
+            self.history.move_history(flow_id, f"{flow_id}.deleted.{stamp}.{secrets.token_hex(2)}")
+        self.flows.forget(flow_id)
 
     def _stale(self, flow_id: str) -> EditError:
         return EditError(409, STALE, "version", current=_jsonable(self.get(flow_id)))
+
+
+def tests_path(flow_path: Path) -> Path:
+    """The flow tests' file beside a flow file: `<id>.test.yaml`."""
+    return flow_path.with_name(flow_path.stem + ".test.yaml")
+
+
+def _move_tests(old: Path, new: Path, old_id: str, new_id: str) -> None:
+    """Move a flow's tests with it; a `flow:` naming the old id names the new one."""
+    try:
+        spec = load_yaml(old.read_bytes(), str(old)).data
+    except (FlowLoadError, OSError):
+        spec = None
+    if isinstance(spec, dict) and spec.get("flow") == old_id:
+        write_atomic(new, dump_yaml({**spec, "flow": new_id}))
+        old.unlink()
+    else:
+        os.link(old, new)
+        old.unlink()
 
 
 def _check_document(document) -> None:

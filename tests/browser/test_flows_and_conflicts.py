@@ -7,8 +7,9 @@ from playwright.sync_api import expect
 from .editor import node, open_flow, press, wait_saved
 
 
-def test_rename_duplicate_delete_from_the_list(page, server):
+def test_rename_duplicate_delete_from_the_list(page, server, tmp_path):
     flow_id = server.new_flow("listed", example="keyword-router")
+    (server.flows / f"{flow_id}.test.yaml").write_text((server.flows / "keyword-router.test.yaml").read_text())
     page.goto("/")
     card = page.locator(f'[data-flow="{flow_id}"]')
     card.get_by_role("button", name="Duplicate").click()
@@ -18,10 +19,19 @@ def test_rename_duplicate_delete_from_the_list(page, server):
     assert (server.flows / f"{flow_id}-copy.yaml").exists()
 
     card.get_by_role("button", name="Rename").click()
-    page.get_by_role("dialog").get_by_label("Name").fill(f"{flow_id}-renamed")
-    page.get_by_role("dialog").get_by_role("button", name="Rename").click()
-    expect(page.locator(f'[data-flow="{flow_id}-renamed"]')).to_be_visible()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("note")).to_have_count(0)   # nothing changes yet
+    dialog.get_by_label("Name").fill(f"{flow_id}-renamed")
+    # Before it happens: the webhook URL changes, old and new shown.
+    expect(dialog.get_by_role("note")).to_contain_text("The webhook URL changes")
+    expect(dialog.get_by_role("note")).to_contain_text(f"/webhooks/{flow_id}-renamed")
+    page.screenshot(path=str(tmp_path / "rename-dialog.png"))
+    dialog.get_by_role("button", name="Rename").click()
+    renamed = page.locator(f'[data-flow="{flow_id}-renamed"]')
+    expect(renamed).to_be_visible()
+    expect(renamed.locator(".flow-name")).to_have_text(f"{flow_id}-renamed")   # the name follows the id
     expect(page.locator(f'[data-flow="{flow_id}"]')).to_have_count(0)
+    assert (server.flows / f"{flow_id}-renamed.test.yaml").exists() and not (server.flows / f"{flow_id}.test.yaml").exists()
 
     page.locator(f'[data-flow="{flow_id}-renamed"]').get_by_role("button", name="Delete").click()
     expect(page.get_by_role("dialog")).to_contain_text("stops answering")

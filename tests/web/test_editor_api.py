@@ -161,16 +161,77 @@ def test_a_file_changed_on_disk_is_published_and_stales_open_editors(client, flo
     assert save(client, flow, edited(flow, "mine")).status_code == 409
 
 
-def test_rename_moves_file_and_history_and_delete_keeps_history(client, flows_dir):
+def test_rename_moves_file_and_history_and_delete_archives_it(client, flows_dir):
     r = client.post("/api/flows/after-hours/rename", json={"id": "closed-hours"})
     assert r.status_code == 200 and r.json["id"] == "closed-hours"
     assert not (flows_dir / "after-hours.yaml").exists() and (flows_dir / "closed-hours.yaml").exists()
-    assert [v["number"] for v in client.get("/api/flows/closed-hours/revisions").json["revisions"]] == [1]
+    assert [v["number"] for v in client.get("/api/flows/closed-hours/revisions").json["revisions"]] == [2, 1]
     assert client.post("/api/flows/closed-hours/rename", json={"id": "ivr-menu"}).status_code == 409
     assert client.delete("/api/flows/closed-hours").status_code == 204
-    assert not (flows_dir / "closed-hours.yaml").exists()
+    assert not (flows_dir / "closed-hours.yaml").exists() and not (flows_dir / "closed-hours.test.yaml").exists()
     assert client.get("/api/flows/closed-hours").status_code == 404
-    assert len(client.get("/api/flows/closed-hours/revisions").json["revisions"]) == 1
+    assert client.get("/api/flows/closed-hours/revisions").status_code == 404
+
+
+def text(phone, flow_id, body="hi", sid="SM1"):
+    return phone.post(f"/webhooks/{flow_id}", {"MessageSid": sid, "AccountSid": "AC" + "0" * 32,
+                                                "From": "+15555550142", "To": "+15555550100", "Body": body})
+
+
+def test_rename_keeps_name_id_tests_and_history_together(app, client, flows_dir, phone):
+    """Issue 16, item 1: the name follows the id, the tests move with the flow, the old
+    webhook URL is gone, renaming back works, and a new flow of the old name starts afresh."""
+    from flowstudio.flowtests import run_file
+
+    flow = opened(client, "keyword-router")
+    save(client, flow, edited(flow, "a draft edit"))   # a draft travels with the flow
+    r = client.post("/api/flows/keyword-router/rename", json={"id": "keywords"})
+    assert r.status_code == 200, r.json
+    assert r.json["name"] == "keywords" and r.json["webhook_url"].endswith("/webhooks/keywords")
+    assert yaml.safe_load((flows_dir / "keywords.yaml").read_text())["name"] == "keywords"
+    assert r.json["document"]["name"] == "keywords"                        # the draft's name too
+    assert r.json["document"]["widgets"][-1]["properties"]["body"] == "a draft edit"
+    assert r.json["draft"]["base_revision"] == r.json["published"]["id"]   # not stale for the editor
+    [card] = [f for f in client.get("/api/flows").json["flows"] if f["id"] == "keywords"]
+    assert card["name"] == "keywords"
+    revisions = client.get("/api/flows/keywords/revisions").json["revisions"]
+    assert [v["message"] for v in revisions][0] == "Renamed from 'keyword-router' to 'keywords'"
+    # The tests moved with it and still pass.
+    assert not (flows_dir / "keyword-router.test.yaml").exists()
+    assert all(result.passed for result in run_file(flows_dir / "keywords.test.yaml")), "tests fail after rename"
+    # The webhook: the new URL runs the flow, the old one is gone.
+    assert text(phone, "keywords").status_code == 200
+    assert text(phone, "keyword-router", sid="SM2").status_code == 404
+    # Renaming back works and keeps every version.
+    back = client.post("/api/flows/keywords/rename", json={"id": "keyword-router"})
+    assert back.status_code == 200, back.json
+    assert [v["number"] for v in client.get("/api/flows/keyword-router/revisions").json["revisions"]] == [3, 2, 1]
+    # A new flow that reuses a former id starts with its own, empty history.
+    assert client.post("/api/flows/keyword-router/rename", json={"id": "kw"}).status_code == 200
+    fresh = client.post("/api/flows", json={"id": "keyword-router"})
+    assert fresh.status_code == 201, fresh.json
+    assert fresh.json["published"]["number"] == 1
+    assert [v["number"] for v in client.get("/api/flows/keyword-router/revisions").json["revisions"]] == [1]
+    assert fresh.json["draft"] is None
+    assert len(client.get("/api/flows/kw/revisions").json["revisions"]) == 4
+
+
+def test_a_conversation_in_progress_finishes_after_its_flow_is_renamed_or_deleted(app, client, phone, clock):
+    """Executions pinned to a revision keep running it; a new flow reusing a deleted id
+    does not pick up the old flow's conversations."""
+    service = runtime(app).service
+    assert text(phone, "appointment-confirmation").status_code == 200
+    assert client.post("/api/flows/appointment-confirmation/rename", json={"id": "appointments"}).status_code == 200
+    [row] = service.store.executions(flow_id="appointments")
+    assert row.status == "active"
+    clock.advance(3600)
+    (fired,) = service.fire_due()   # the old revision's reminder, found under the new id
+    assert fired.sent[0]["effect"]["body"].startswith("Reminder from Bright Smile Dental")
+    assert client.delete("/api/flows/appointments").status_code == 204
+    assert client.post("/api/flows", json={"id": "appointments", "example": "keyword-router"}).status_code == 201
+    assert service.store.executions(flow_id="appointments") == []
+    clock.advance(3600)
+    assert len(service.fire_due()) == 1   # the deleted flow's conversation still finishes its timers
 
 
 def test_bad_bodies_name_the_field(client):
