@@ -32,9 +32,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from .adapters.flowstore import FlowStore
+from .adapters.store import utc
 from .conversation import DEFAULT_CONTACT, DEFAULT_NUMBER, Conversation, MockHttp
 from .editing import FlowEditor
 from .engine import effects as fx
+from .engine.state import ExecutionState
 from .flowtests import observe
 from .repository import FlowRepository, FlowUnavailable
 from .service import FlowService, LocalChannel, TurnResult
@@ -127,14 +129,19 @@ class _Phone(Conversation):
     def _sid(self, prefix: str) -> str:
         return prefix + uuid.uuid4().hex
 
-    def wait(self, seconds: float) -> list[TurnResult]:
-        self.service.clock.advance(seconds)
-        if not self.execution_id:
-            return []
+    def _next_due(self) -> datetime | None:
+        """This console's execution's next timer: its reply timeout (kept in the state,
+        not in the row the scheduler reads) or its expiry."""
+        row = self.service.store.execution(self.execution_id) if self.execution_id else None
+        if row is None or row.status != "active":
+            return None
+        waiting = ExecutionState.from_dict(row.state).waiting
+        times = [utc(row.expires_at)] + ([datetime.fromisoformat(waiting.due)] if waiting and waiting.due else [])
+        return min(times)
+
+    def _fire_due(self) -> list[TurnResult]:
         result = self.service.fire_timer(self.flow_id, self.execution_id)
-        if result.status == "ignored":
-            return []
-        return [self._track(result)]
+        return [] if result.status == "ignored" else [result]
 
 
 @dataclass

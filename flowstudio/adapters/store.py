@@ -398,6 +398,12 @@ class Store:
             row = conn.execute(_INBOUND, {"key": key}).first()
         return row.response if row else None
 
+    def next_due(self) -> datetime | None:
+        """When the soonest timer of any active execution falls due, or None."""
+        c = t.executions.c
+        with self.engine.connect() as conn:
+            return utc(conn.execute(select(func.min(c.due_at)).where(_IS_ACTIVE)).scalar())
+
     def claim_due(self, now: datetime, until: datetime, limit: int = 100) -> list:
         """Claim up to `limit` active executions whose timer is due at `now`, oldest
         first, for this process: their `due_at` moves to `until` in the same write

@@ -74,6 +74,23 @@ def test_time_passes_only_when_asked_and_only_for_this_console(app, clock):
     assert ask(tab, "console:act", {"action": "wait"})["error"].startswith("nothing is waiting")
 
 
+def test_letting_hours_pass_fires_every_timer_in_order_each_at_its_own_time(app):
+    """Issue 16, item 3: 3 h after "hi", the reminder went out at 1 h and the no-reply
+    notice 1 h after the reminder; the flow has ended."""
+    tab = console(app)
+    first = act(tab, "send", "hi")
+    start = first["state"]["now"]
+    later = act(tab, "wait", "10800")
+    said = texts(later)
+    assert len(said) == 2 and said[0].startswith("Reminder from Bright Smile Dental"), said
+    assert said[1].startswith("We haven't heard back") and later["status"] == "ended"
+    from datetime import datetime
+    times = [datetime.fromisoformat(s["at"]) for s in later["steps"] if s["event"] == "timeout"]
+    t0 = datetime.fromisoformat(start)
+    assert [(t - t0).total_seconds() for t in times] == [3600, 7200]
+    assert (datetime.fromisoformat(later["state"]["now"]) - t0).total_seconds() == 10800
+
+
 def test_the_ivr_by_keys_speech_and_silence(app):
     tab = console(app, "ivr-menu")
     call = act(tab, "call")
