@@ -144,6 +144,22 @@ class _Phone(Conversation):
         return [] if result.status == "ignored" else [result]
 
 
+class _ConsoleHttp(MockHttp):
+    """The answers the person typed for HTTP widgets (read at each request, so one typed
+    mid-conversation counts), the real address for the others; remembers which answer
+    each widget was given, for `flow_test()`."""
+
+    def __init__(self, fallback):
+        super().__init__(fallback=fallback)
+        self.used: dict[str, dict] = {}
+
+    def __call__(self, call: fx.HttpCall) -> dict:
+        answer = self.answers.get(call.widget)
+        if answer is not None:
+            self.used.setdefault(call.widget, dict(answer))
+        return super().__call__(call)
+
+
 @dataclass
 class _Step:
     """One thing the person did and what it did, for `flow_test()`."""
@@ -164,8 +180,8 @@ class ConsoleSession:
         self.base = service
         self.flow_id = flow_id
         self.id = session_id or uuid.uuid4().hex
-        self.mocks: dict[str, dict] = {}
-        self.http = MockHttp(self.mocks, fallback=service.http)
+        self.http = _ConsoleHttp(fallback=service.http)
+        self.mocks: dict[str, dict] = self.http.answers   # one dict: an answer typed now is used at once
         self._fresh(_clean_number(contact, "contact"), _clean_number(number, "flow number"))
 
     # ------------------------------------------------------------ what the person does
@@ -275,10 +291,8 @@ class ConsoleSession:
         if self.phone.number != DEFAULT_NUMBER:
             test["number"] = self.phone.number
         test["start_at"] = self.started_at.isoformat().replace("+00:00", "Z")
-        used = {e["widget"] for s in self.steps for turn in s.turns for e in turn.trace if e.get("type") == "entered"}
-        mocks = {w: a for w, a in self.mocks.items() if w in used}
-        if mocks:
-            test["http"] = mocks
+        if self.http.used:   # the answers the conversation was given, not those typed since
+            test["http"] = dict(self.http.used)
         test["steps"] = []
         for step in self.steps:
             seen = observe(step.turns, self.phone.contact, step.variables)
@@ -308,6 +322,7 @@ class ConsoleSession:
     # ------------------------------------------------------------ inside
 
     def _fresh(self, contact: str, number: str) -> None:
+        self.http.used.clear()
         self.key = f"{SESSION_PREFIX}{self.id}:{uuid.uuid4().hex[:8]}"
         self.clock = ConsoleClock(self.base.clock())
         self.program = None

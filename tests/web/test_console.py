@@ -178,6 +178,34 @@ def test_http_widgets_get_the_typed_answer(app):
     assert any(e["type"] == "error" or "failed" in str(e) for e in answer["log"])
 
 
+def test_an_answer_typed_after_the_console_opened_is_used_and_saved_as_used(app):
+    """Issue 16, item 2: "Use this answer" once the panel is open (the session exists)
+    answers the widget, before and after Start over; the saved test replays it."""
+    tab = console(app)
+    act(tab, "send", "hi")   # the session has started before the answer is typed
+    ask(tab, "console:mock", {"widget": "cancel_appointment", "answer": {"status": 200, "body": '{"cancelled": true}'}})
+    answer = act(tab, "send", "no")
+    assert texts(answer) == ["Your appointment has been cancelled. To book a new time, call us at (555) 555-0100 or "
+                             "visit example.com/book."], answer["log"]
+    ask(tab, "console:restart")
+    act(tab, "send", "hi")
+    assert texts(act(tab, "send", "no"))[0].startswith("Your appointment has been cancelled")
+    saved = ask(tab, "console:save_test", {"name": "cancelled with a mocked answer"})
+    assert saved["test"]["http"] == {"cancel_appointment": {"status": 200, "body": {"cancelled": True}}}
+    path = runtime(app).service.flows.directory / saved["file"]
+    results = {r.name: r for r in run_file(path)}
+    assert results["cancelled with a mocked answer"].passed, results["cancelled with a mocked answer"].failures
+
+
+def test_a_saved_test_has_only_the_answers_the_conversation_used(app):
+    tab = console(app)
+    act(tab, "send", "hi")
+    act(tab, "send", "no")    # the real address (here: the app's unmocked HTTP, which fails)
+    ask(tab, "console:mock", {"widget": "cancel_appointment", "answer": {"status": 200, "body": "{}"}})
+    saved = ask(tab, "console:save_test", {"name": "failed for real"})
+    assert "http" not in saved["test"]
+
+
 def test_mistakes_are_answered_in_words(app):
     tab = console(app)
     assert ask(tab, "console:act", {"action": "press", "arg": "1"})["error"] == \
