@@ -12,7 +12,7 @@ from difflib import get_close_matches
 from functools import lru_cache
 
 from ..widgets import registry, unsupported
-from . import graph, templates
+from . import graph, templates, wiring
 from .flowfile import FlowDocument
 from .issues import ERROR, WARNING, Issue
 from .model import MATCH, Flow
@@ -116,6 +116,7 @@ def _validate(data: dict, doc: FlowDocument | None, known_flows) -> list[Issue]:
     flow = Flow.from_data({"name": data.get("name") or "", "widgets": [widgets[i] for i in good]})
     indexes = good  # flow.widgets[k] is data widget number indexes[k]
     graph.check(report, flow, indexes)
+    wiring.check(report, data, indexes)
     templates.check(report, flow, indexes)
     if known_flows is not None:
         _check_subflows(report, flow, indexes, known_flows)

@@ -70,6 +70,13 @@ function type(el: HTMLInputElement | HTMLTextAreaElement, text: string) {
 const field = (path: string) => host.querySelector<HTMLElement>(`[data-path="${path}"]`)!;
 
 describe("Inspector", () => {
+  it("offers a split branch every widget but itself and the Trigger", () => {
+    mount("check");
+    const select = field("transitions.match.0.next").querySelector("select")!;
+    const options = [...select.options].map((o) => o.value);
+    expect(options).toEqual(["", "ask"]);
+  });
+
   it("commits a text edit once, on blur, and keeps the input", () => {
     const { onChange } = mount("ask");
     const body = field("properties.body").querySelector("textarea")!;
