@@ -9,6 +9,7 @@ import { ConsolePanel } from "../console/ConsolePanel";
 import { RunHighlight } from "../console/RunHighlight";
 import { FindBox } from "../canvas/FindBox";
 import { problemsLabel } from "../core/issues";
+import { shown, type Conflict } from "../core/merge";
 import { HistoryPanel } from "../history/HistoryPanel";
 import { Palette } from "../palette/Palette";
 import { ProblemsPanel } from "../problems/ProblemsPanel";
@@ -80,16 +81,35 @@ function HelpDialog({ onClose }: { onClose(): void }) {
 
 function ConflictBanner() {
   const [busy, setBusy] = useState(false);
+  const conflicts = useEditor((s) => s.conflicts);
+  const doc = useEditor((s) => s.doc);
+  const catalog = useEditor((s) => s.catalog);
+  // A property's name as its form labels it ("Message body", not "body").
+  const label = (c: Conflict) => {
+    const type = doc?.widgets.find((w) => w.name === c.widget)?.type;
+    const title = c.property && type ? catalog.get(type)?.properties?.properties?.[c.property]?.title : undefined;
+    return title ?? c.label;
+  };
   const run = (f: () => Promise<void>) => async () => {
     setBusy(true);
     try { await f(); } finally { setBusy(false); }
   };
   return (
-    <div className="banner" role="alert">
-      <b>This flow changed elsewhere</b>
-      <span>Someone published it, saved it in another tab, or its file changed on disk.</span>
-      <button type="button" disabled={busy} onClick={run(takeTheirs)}>Reload (take theirs)</button>
-      <button type="button" disabled={busy} className="primary" onClick={run(keepMine)}>Keep mine</button>
+    <div className="banner conflict" role="alert">
+      <div className="conflict-text">
+        <b>This flow changed elsewhere, in the same place as your edit</b>
+        <span>Someone saved it in another tab, published it, or its file changed on disk. Everything else was
+          merged; for {conflicts.length === 1 ? "this field" : "these fields"}, choose which version to keep:</span>
+        <ul className="conflict-list">
+          {conflicts.map((c) => (
+            <li key={c.key}>
+              <b>{c.widget ?? "Flow"}</b> — {label(c)}: yours <q>{shown(c.mine)}</q>, theirs <q>{shown(c.theirs)}</q>
+            </li>
+          ))}
+        </ul>
+      </div>
+      <button type="button" disabled={busy} onClick={run(takeTheirs)} title="Your value of these fields is lost">Use theirs</button>
+      <button type="button" disabled={busy} className="primary" onClick={run(keepMine)} title="Their value of these fields is lost">Keep mine</button>
     </div>
   );
 }

@@ -1,7 +1,9 @@
 // Keeping the browser and the server in agreement: autosave the draft ~600 ms after the
 // last edit (the answer carries the validator's problems), notice when the flow changed
-// elsewhere (a 409, or a poll that sees a newer draft or version), and publish.
+// elsewhere (a 409, or a poll that sees a newer draft or version) and merge that change
+// with this tab's (core/merge.ts: only the same field changed both ways asks), and publish.
 import { api, ApiError, type Flow } from "../api/client";
+import { merge3 } from "../core/merge";
 import { useEditor } from "../store/editor";
 
 const DEBOUNCE_MS = 600;
@@ -34,11 +36,33 @@ async function saveNow(): Promise<void> {
     st().setIssues(r.issues);
   } catch (e) {
     if (st().flowId !== flowId) return;
-    if (e instanceof ApiError && e.status === 409) st().set({ conflict: true, status: "unsaved" });
+    if (e instanceof ApiError && e.status === 409) await reconcile();
     else st().set({ status: "error", saveError: (e as Error).message });
+    if (st().doc !== st().savedDoc && !st().conflict) schedule();
     return;
   }
   if (st().doc !== doc) schedule();
+}
+
+/** The flow changed elsewhere: take that change in, with this tab's edits merged onto it.
+ * A tab with no edits of its own simply shows the new version; edits to other fields
+ * merge and are saved; the same field changed both ways stops and asks (`conflicts`). */
+async function reconcile(prefer?: "mine" | "theirs"): Promise<void> {
+  const flowId = st().flowId;
+  if (!flowId) return;
+  const theirs = await api.flow(flowId);
+  const s = st();
+  if (s.flowId !== flowId || !s.doc) return;
+  if (s.doc === s.savedDoc || !s.savedDoc) {
+    s.adopt(theirs, theirs.document);
+    return;
+  }
+  const merged = merge3(s.savedDoc, s.doc, theirs.document, prefer ?? "mine");
+  if (merged.conflicts.length && !prefer) {
+    s.set({ conflict: true, conflicts: merged.conflicts, status: "unsaved" });
+    return;
+  }
+  s.adopt(theirs, merged.doc);
 }
 
 /** Save soon (each call pushes the save back: one request after a burst of edits). */
@@ -50,8 +74,13 @@ function schedule(delay = DEBOUNCE_MS) {
 /** Save now if anything is unsaved, waiting for a save already under way. */
 export async function flush(): Promise<void> {
   clearTimeout(timer);
+  await exclusive(saveNow);
+}
+
+/** Run `f` when no save or merge is under way, and hold the others off meanwhile. */
+async function exclusive(f: () => Promise<void>): Promise<void> {
   while (inFlight) await inFlight;
-  inFlight = saveNow().finally(() => { inFlight = null; });
+  inFlight = f().finally(() => { inFlight = null; });
   await inFlight;
 }
 
@@ -70,7 +99,8 @@ async function poll() {
     // so polling stays cheap however big the flow (or the number of flows) is.
     const flow = await api.status(flowId);
     if (st().flowId === flowId && !inFlight && !st().conflict && changedElsewhere(flow as Pick<Flow, "published" | "draft">)) {
-      st().set({ conflict: true });
+      await exclusive(() => reconcile());
+      if (st().doc !== st().savedDoc && !st().conflict) schedule(0);
     }
   } catch {
     // A failed poll is retried on the next tick; saving reports real trouble.
@@ -100,19 +130,15 @@ export function startSync(): () => void {
   };
 }
 
-/** "Reload": take the server's version, dropping this tab's unsaved edits. */
+/** "Use theirs": the other side's value for each conflicting field (this tab's other edits stay). */
 export async function takeTheirs(): Promise<void> {
-  const s = st();
-  if (!s.flowId) return;
-  st().load(await api.flow(s.flowId));
+  await exclusive(() => reconcile("theirs"));
+  await flush();
 }
 
-/** "Keep mine": save this tab's document on top of the server's newest version. */
+/** "Keep mine": this tab's value for each conflicting field (the other side's other edits stay). */
 export async function keepMine(): Promise<void> {
-  const s = st();
-  if (!s.flowId) return;
-  const flow = await api.flow(s.flowId);
-  st().set({ draft: flow.draft, published: flow.published, conflict: false, savedDoc: null });
+  await exclusive(() => reconcile("mine"));
   await flush();
 }
 
@@ -121,14 +147,14 @@ export async function publish(message: string, name: string | undefined): Promis
   await flush();
   const s = st();
   if (!s.flowId) return;
-  if (s.conflict) throw new Error("This flow changed elsewhere. Choose Reload or Keep mine first.");
+  if (s.conflict) throw new Error("This flow changed elsewhere. Choose Keep mine or Use theirs first.");
   try {
     const flow = await api.publish(s.flowId, { message, version: s.draft?.version ?? 0, author: name });
     st().set({ draft: flow.draft, published: flow.published, webhookUrl: flow.webhook_url });
     st().setIssues(flow.issues ?? []);
   } catch (e) {
     if (e instanceof ApiError && e.status === 422 && Array.isArray(e.body.issues)) st().setIssues(e.body.issues);
-    if (e instanceof ApiError && e.status === 409) st().set({ conflict: true });
+    if (e instanceof ApiError && e.status === 409) await exclusive(() => reconcile());
     throw e;
   }
 }
