@@ -337,3 +337,34 @@ def test_with_redis_a_turn_is_published_for_the_other_processes(tmp_path):
     finally:
         sub.close()
         runtime(app).service.store.close()
+
+
+ORDER = """\
+spec_version: 1
+name: order
+widgets:
+  - name: Trigger
+    type: trigger
+    transitions: {incomingMessage: make_order}
+  - name: make_order
+    type: make-http-request
+    properties: {method: POST, url: "https://httpbin.org/post", content_type: "application/json;charset=utf-8", body: "{}"}
+    transitions: {success: thanks, failed: null}
+  - name: thanks
+    type: send-message
+    properties: {body: "Order placed"}
+"""
+
+
+def test_an_http_failure_that_ends_the_flow_says_so_everywhere(app):
+    """Issue 16, item 8: the end reason names the widget and the error (the phone, the
+    Executions list), and the trace marks the widget as failed (the canvas)."""
+    (runtime(app).service.flows.directory / "order.yaml").write_text(ORDER)
+    tab = console(app, "order")
+    report = act(tab, "send", "pizza")
+    assert report["status"] == "ended"
+    assert report["ended_reason"].startswith("'make_order' failed (no mocked answer for 'make_order'")
+    assert 'its "Fail" output is not connected' in report["ended_reason"]
+    assert [e["widget"] for e in report["log"] if e["type"] == "error"] == ["make_order"]
+    [listed] = app.test_client().get("/api/flows/order/executions").json["executions"]
+    assert listed["ended_reason"] == report["ended_reason"]

@@ -87,9 +87,11 @@ export interface Highlight {
   current: string | null;
   visited: string[];
   lastEdge: { from: string; event: string; to: string | null } | null;
+  /** Widgets that failed on the way (drawn red on the canvas). */
+  failed?: string[];
 }
 
-export const EMPTY_HIGHLIGHT: Highlight = { current: null, visited: [], lastEdge: null };
+export const EMPTY_HIGHLIGHT: Highlight = { current: null, visited: [], lastEdge: null, failed: [] };
 
 /** Words for events, as the canvas labels them (a few common ones; the rest as written). */
 const EVENT_WORDS: Record<string, string> = {
@@ -272,9 +274,11 @@ function endWords(reason: string): string {
 /** Where the canvas highlight goes after a step log: visited widgets, the current one, the last move. */
 export function highlightAfter(previous: Highlight, report: Pick<Report, "log" | "state">): Highlight {
   const visited = new Set(previous.visited);
+  const failed = new Set(previous.failed ?? []);
   let current = previous.current;
   let lastEdge = previous.lastEdge;
   for (const e of report.log) {
+    if (e.type === "error" && e.widget) failed.add(e.widget);
     if (e.type === "entered" && e.widget) {
       visited.add(e.widget);
       current = e.widget;
@@ -286,7 +290,7 @@ export function highlightAfter(previous: Highlight, report: Pick<Report, "log" |
   }
   const waiting = report.state?.waiting;
   if (waiting && report.state.status === "active") current = waiting.widget;
-  return { current, visited: [...visited], lastEdge };
+  return { current, visited: [...visited], lastEdge, failed: [...failed] };
 }
 
 /** The highlight a replay shows at step `index` of a list of steps (executions view). */
