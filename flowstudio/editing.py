@@ -65,6 +65,8 @@ class FlowEditor:
         """The flow-list row of a flow: name, validity, published revision, draft."""
         document, issues, latest = self._published_document(flow_id)
         draft = self.history.draft(flow_id)
+        if draft is not None and self._is_published(flow_id, draft.data):
+            draft = None   # saved before this check existed: the same content is no unpublished change
         return {"id": flow_id, "name": (document or {}).get("name", flow_id),
                 "description": (document or {}).get("description", ""),
                 "valid": not any(i.is_error for i in issues), "issues": issues,
@@ -130,7 +132,8 @@ class FlowEditor:
         document = in_event_order(document)
         try:
             self.history.save_draft(flow_id, document, self.clock(), version=_version(version),
-                                    base_revision=base_revision or None, author=author)
+                                    base_revision=base_revision or None, author=author,
+                                    unchanged=self._is_published(flow_id, document))
         except Stale:
             raise self._stale(flow_id) from None
         return {"draft": _draft(self.history.draft(flow_id)), "issues": issues}
@@ -148,6 +151,9 @@ class FlowEditor:
             raise EditError(409, "there are no unpublished changes to publish", "version")
         if draft.version != _version(version):
             raise self._stale(flow_id)
+        if self._is_published(flow_id, draft.data):
+            raise EditError(409, "there are no unpublished changes to publish: the draft is the live version",
+                            "version")
         errors = [i for i in self.validate(draft.data) if i.is_error]
         if errors:
             raise EditError(422, f"fix the {len(errors)} problem(s) in this flow before publishing",
@@ -165,7 +171,8 @@ class FlowEditor:
         base = current.base_revision if current is not None else self._latest_id(flow_id)
         try:
             self.history.save_draft(flow_id, row.data, self.clock(), version=_version(version), base_revision=base,
-                                    author=author)
+                                    author=author, unchanged=base == self._latest_id(flow_id)
+                                    and self._is_published(flow_id, row.data))
         except Stale:
             raise self._stale(flow_id) from None
         return {"draft": _draft(self.history.draft(flow_id)), "document": row.data}
@@ -326,6 +333,15 @@ class FlowEditor:
         except ValueError:
             raise EditError(400, f"'{which}' is neither a revision number nor 'draft'", field) from None
         return self.revision(flow_id, number)["yaml"].splitlines()
+
+    def _is_published(self, flow_id: str, document) -> bool:
+        """Whether `document` is, in content, the flow's newest revision (its canonical
+        YAML is the same): then there is nothing unpublished, whatever edits led there."""
+        latest = self.flows.store.latest_revision(flow_id)
+        if latest is None:
+            return False
+        mine, live = _yaml(in_event_order(document)), _yaml(latest.data)
+        return mine is not None and mine == live
 
     def _latest(self, flow_id: str):
         rows = self.history.revisions(flow_id, limit=1)

@@ -143,14 +143,19 @@ class FlowStore:
             return conn.execute(select(t.drafts).where(t.drafts.c.flow_id == flow_id)).first()
 
     def save_draft(self, flow_id: str, data: dict, now: datetime, *, version: int, base_revision: str | None,
-                   author: str) -> int:
+                   author: str, unchanged: bool = False) -> int:
         """Store the draft if it is still at `version` (0: no draft yet) and the newest
-        revision is still `base_revision`; returns the new version, else raises Stale."""
+        revision is still `base_revision`; returns the new version, else raises Stale.
+        With `unchanged` (the document is the published one again: an undo, a restore of
+        the live version), the draft is dropped instead and 0 returned."""
         try:
             with self.store._write() as conn:
                 latest = self._newest(conn, flow_id)
                 if (latest.id if latest else None) != base_revision or self._draft_version(conn, flow_id) != version:
                     raise Stale(flow_id)
+                if unchanged:
+                    conn.execute(delete(t.drafts).where(t.drafts.c.flow_id == flow_id))
+                    return 0
                 values = dict(data=data, version=version + 1, base_revision=base_revision, author=author,
                               updated_at=now)
                 if version == 0:

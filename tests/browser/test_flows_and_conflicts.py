@@ -136,3 +136,23 @@ def test_a_publish_elsewhere_and_an_edit_here_merge(page, server):
     expect(page.get_by_role("alert")).to_have_count(0)
     names = {w["name"] for w in server.api("GET", f"/api/flows/{flow_id}").json()["document"]["widgets"]}
     assert "save_reply" not in names and "cancellation_pending" not in names
+
+
+def test_undo_back_to_the_live_version_leaves_nothing_unpublished(page, server):
+    """Issue 16, item 11: compare content, not edit counts."""
+    flow_id = server.new_flow("undo", example="ivr-menu")
+    open_flow(page, flow_id)
+    publish_button = page.get_by_role("button", name="Publish", exact=True)
+    expect(publish_button).to_be_disabled()
+    node(page, "sales_intro").click()
+    fill_field(page, "Text to say", "Changed for a moment")
+    expect(page.get_by_test_id("save-status")).to_have_text(re.compile("Unpublished changes"))
+    expect(publish_button).to_be_enabled()
+    page.locator(".react-flow__pane").click(position={"x": 5, "y": 5})
+    press(page, "Mod+z")
+    expect(page.get_by_test_id("save-status")).to_have_text("Published · version 1 is live")
+    expect(publish_button).to_be_disabled()
+    page.get_by_role("button", name="← All flows").click()
+    card = page.locator(f'[data-flow="{flow_id}"]')
+    expect(card).to_be_visible()
+    expect(card.locator(".pill.draft")).to_have_count(0)

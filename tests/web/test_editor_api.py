@@ -234,6 +234,28 @@ def test_a_conversation_in_progress_finishes_after_its_flow_is_renamed_or_delete
     assert len(service.fire_due()) == 1   # the deleted flow's conversation still finishes its timers
 
 
+def test_unpublished_changes_are_by_content_not_by_edit_count(client):
+    """Issue 16, item 11: an edit undone, or the live version restored, leaves nothing
+    unpublished; a publish with no change makes no new version."""
+    flow = opened(client, "ivr-menu")
+    original = flow["document"]
+    r = save(client, flow, edited(flow, "changed"))
+    assert r.status_code == 200 and r.json["draft"]["version"] == 1
+    flow = opened(client, "ivr-menu")
+    undone = save(client, flow, original)            # Undo: back to the published content
+    assert undone.status_code == 200 and undone.json["draft"] is None
+    flow = opened(client, "ivr-menu")
+    assert flow["draft"] is None
+    [card] = [f for f in client.get("/api/flows").json["flows"] if f["id"] == "ivr-menu"]
+    assert card["draft"] is None
+    r = client.post("/api/flows/ivr-menu/publish", json={"version": 0})
+    assert r.status_code == 409 and "no unpublished changes" in r.json["error"]["message"]
+    # Restore of the live version: History says "No differences", and so does the badge.
+    restored = client.post("/api/flows/ivr-menu/revisions/1/restore", json={"version": 0})
+    assert restored.status_code == 200 and restored.json["draft"] is None
+    assert [v["number"] for v in client.get("/api/flows/ivr-menu/revisions").json["revisions"]] == [1]
+
+
 def test_bad_bodies_name_the_field(client):
     assert client.put("/api/flows/ivr-menu/draft", data="x").status_code == 400
     r = client.put("/api/flows/ivr-menu/draft", json={"document": [], "version": 0})

@@ -120,6 +120,9 @@ function Editor({ onHome }: { onHome(): void }) {
   const flowId = useEditor((s) => s.flowId);
   const status = useEditor(useShallow(statusText));
   const conflict = useEditor((s) => s.conflict);
+  // Something to publish: a draft on the server (it exists only when it differs from the
+  // live version) or edits not saved yet.
+  const unpublished = useEditor((s) => !!s.draft || s.doc !== s.savedDoc || !s.published);
   const issueCount = useEditor((s) => s.issues.length);
   const errorCount = useEditor((s) => s.issues.filter((i) => i.severity === "error").length);
   const canUndo = useEditor((s) => s.past.length > 0);
@@ -162,7 +165,8 @@ function Editor({ onHome }: { onHome(): void }) {
         <button type="button" onClick={() => setPanel(panel === "history" ? null : "history")} aria-pressed={panel === "history"}>History</button>
         <button type="button" onClick={() => setTesting(!testing)} aria-pressed={testing} data-testid="test-button"
           title="Try the flow here: text or call it as a contact and watch each step">▶ Test</button>
-        <button type="button" className="primary" onClick={() => setDialog("publish")} disabled={conflict}>Publish</button>
+        <button type="button" className="primary" onClick={() => setDialog("publish")} disabled={conflict || !unpublished}
+          title={unpublished ? undefined : "Nothing to publish: this is the live version"}>Publish</button>
       </header>
       {conflict && <ConflictBanner />}
       <div className="workspace">
