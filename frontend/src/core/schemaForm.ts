@@ -301,8 +301,7 @@ export interface Parsed {
 
 /**
  * The value to store for text typed into `field`, with a problem in words when there is
- * one. `previous` is the stored value: a number typed where a numeric string was keeps
- * being a string, so imported Studio files keep their exact form.
+ * one. `previous` is the stored value (kept for the kinds that need it).
  */
 export function parseInput(field: Field, text: string, previous: unknown): Parsed {
   switch (field.kind) {
@@ -312,8 +311,9 @@ export function parseInput(field: Field, text: string, previous: unknown): Parse
       if (field.words.includes(trimmed)) return { value: trimmed };
       if (!WHOLE.test(trimmed)) return { value: text, error: field.message };
       const n = Number.parseInt(trimmed, 10);
-      const asString = typeof previous === "string" || (previous === undefined && field.prefers === "string");
-      const value = asString ? trimmed : n;
+      // A number typed is stored as a number (`timeout: 300`), even where an imported
+      // Studio file had a numeric string: only fields that prefer text keep text.
+      const value = field.prefers === "string" ? trimmed : n;
       if (field.minimum !== undefined && n < field.minimum) return { value, error: `must be at least ${field.minimum}` };
       if (field.maximum !== undefined && n > field.maximum) return { value, error: `must be at most ${field.maximum}` };
       return { value };

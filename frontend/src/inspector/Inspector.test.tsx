@@ -103,13 +103,13 @@ describe("Inspector", () => {
     expect(body.value).toBe("Hello");
   });
 
-  it("keeps a numeric string a string and explains a wrong number", () => {
+  it("stores a typed number as a number (even where a numeric string was) and explains a wrong one", () => {
     const { onChange } = mount("ask");
     const timeout = field("properties.timeout").querySelector("input")!;
     act(() => timeout.focus());
     type(timeout, "60");
     act(() => timeout.blur());
-    expect(onChange.mock.calls[0][0].properties.timeout).toBe("60");
+    expect(onChange.mock.calls[0][0].properties.timeout).toBe(60);
     act(() => timeout.focus());
     type(timeout, "soon");
     act(() => timeout.blur());

