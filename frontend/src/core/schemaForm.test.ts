@@ -184,7 +184,7 @@ describe("issues next to fields", () => {
       ],
       paths,
     );
-    expect(byPath.get("properties.variables.0.key")?.map((i) => i.message)).toEqual(["key is required"]);
+    expect(byPath.get("properties.variables.0.key")?.map((i) => i.message)).toEqual(["is required"]);   // the label says which
     expect(byPath.get("properties.parse_json")?.length).toBe(1);
     expect(byPath.get("properties.variables.0.value")?.length).toBe(1);
     expect(rest.map((i) => i.message)).toEqual(["something else", "flow-level"]);

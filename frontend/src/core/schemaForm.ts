@@ -307,7 +307,7 @@ export function parseInput(field: Field, text: string, previous: unknown): Parse
   switch (field.kind) {
     case "number": {
       const trimmed = text.trim();
-      if (trimmed === "") return { value: undefined, error: field.required ? "is required" : undefined };
+      if (trimmed === "") return { value: undefined, error: field.required ? REQUIRED : undefined };
       if (field.words.includes(trimmed)) return { value: trimmed };
       if (!WHOLE.test(trimmed)) return { value: text, error: field.message };
       const n = Number.parseInt(trimmed, 10);
@@ -321,7 +321,7 @@ export function parseInput(field: Field, text: string, previous: unknown): Parse
     case "text": {
       if (text === "") {
         if (field.emptyMeaningful) return { value: "" };
-        return { value: undefined, error: field.required ? "is required" : undefined };
+        return { value: undefined, error: field.required ? REQUIRED : undefined };
       }
       if (field.minLength && text.trim().length < field.minLength) return { value: text, error: "must not be empty" };
       if (field.pattern) {
@@ -382,6 +382,9 @@ export function getIn(obj: unknown, path: string): unknown {
 
 // ------------------------------------------------------------------ issues next to fields
 
+/** The message of a required field left empty; shown as "<label> is required". */
+export const REQUIRED = "is required";
+
 /**
  * Places each issue next to the field it is about: the field whose path is the longest
  * prefix of the issue's path. "x is required" issues, which the validator reports on the
@@ -391,10 +394,15 @@ export function placeIssues(issues: Issue[], fieldPaths: Iterable<string>): { by
   const known = new Set(fieldPaths);
   const byPath = new Map<string, Issue[]>();
   const rest: Issue[] = [];
-  for (const issue of issues) {
+  for (let issue of issues) {
     let path = issue.path ?? "";
     const req = /^'?([A-Za-z0-9_-]+)'? is required/.exec(issue.message);
-    if (req && known.has(join(path, req[1]))) path = join(path, req[1]);
+    if (req && known.has(join(path, req[1]))) {
+      // Next to its field the key is noise ("to is required" under "Destination"): the
+      // field's label says which, as the form's own check does.
+      path = join(path, req[1]);
+      issue = { ...issue, message: REQUIRED };
+    }
     let target: string | null = null;
     const parts = path ? path.split(".") : [];
     for (let n = parts.length; n > 0 && target === null; n--) {

@@ -116,10 +116,21 @@ describe("Inspector", () => {
     expect(field("properties.timeout").textContent).toContain("Must be a whole number of seconds.");
   });
 
+  it("says a required field is missing once, in the words of its label", () => {
+    const issue: Issue = { code: "property", severity: "error", message: "body is required", widget: "ask", path: "properties", file: null, line: null, column: null };
+    mount("ask", [issue]);
+    const body = field("properties.body").querySelector("textarea")!;
+    act(() => body.focus());
+    type(body, "");
+    act(() => body.blur());
+    const problems = [...field("properties.body").querySelectorAll(".insp-problems li")].map((li) => li.textContent);
+    expect(problems).toEqual(["Message body is required."]);
+  });
+
   it("shows the server's problems next to their field, and the rest on top", () => {
     const issue = (path: string | null, message: string): Issue => ({ code: "x", severity: "error", message, widget: "ask", path, file: null, line: null, column: null });
     mount("ask", [issue("properties", "body is required"), issue(null, "this widget cannot be reached")]);
-    expect(field("properties.body").textContent).toContain("Body is required.");
+    expect(field("properties.body").textContent).toContain("Message body is required.");
     expect(host.querySelector(".insp-rest")!.textContent).toContain("This widget cannot be reached.");
   });
 

@@ -8,6 +8,7 @@ import {
   displayText,
   getIn,
   parseInput,
+  REQUIRED,
   type Field,
   type KeyValueField,
   type ListField,
@@ -23,8 +24,11 @@ export function sentence(message: string): string {
   return m[0].toUpperCase() + m.slice(1) + (/[.!?]$/.test(m) ? "" : ".");
 }
 
-export function Problems({ issues, local, id }: { issues?: Issue[]; local?: string; id?: string }) {
-  const messages = [...new Set([...(local ? [local] : []), ...(issues ?? []).map((i) => i.message)].map(sentence))];
+export function Problems({ issues, local, id, title }: { issues?: Issue[]; local?: string; id?: string; title?: string }) {
+  // The form's check and the server's may say the same thing: it is shown once, with the
+  // field's label ("Destination is required"), never its key.
+  const words = (m: string) => (m === REQUIRED && title ? `${title} ${m}` : m);
+  const messages = [...new Set([...(local ? [local] : []), ...(issues ?? []).map((i) => i.message)].map(words).map(sentence))];
   if (!messages.length) return null;
   const warningOnly = !local && (issues ?? []).every((i) => i.severity === "warning");
   return (
@@ -87,7 +91,7 @@ export function FieldView({ field, value, bare, placeholder }: FieldProps) {
             {field.title}
           </label>
           {help}
-          <Problems issues={issues} id={problemId} />
+          <Problems issues={issues} id={problemId} title={field.title} />
         </div>
       );
     }
@@ -125,7 +129,7 @@ export function FieldView({ field, value, bare, placeholder }: FieldProps) {
           <legend className="insp-label">{field.title}</legend>
           {help}
           {field.fields.map((f) => <FieldView key={f.path} field={f} value={getIn(value, f.key)} />)}
-          <Problems issues={issues} />
+          <Problems issues={issues} title={field.title} />
         </fieldset>
       );
     }
@@ -195,7 +199,7 @@ export function FieldView({ field, value, bare, placeholder }: FieldProps) {
       {label}
       {help}
       {input}
-      <Problems issues={issues} local={local} id={problemId} />
+      <Problems issues={issues} local={local} id={problemId} title={field.title} />
     </div>
   );
 }
