@@ -122,6 +122,17 @@ export function eventWords(event: string): string {
 }
 
 /**
+ * An event in the words the canvas shows on the widget's output ("Audio Complete",
+ * "Connected Call Ended", "Next"), so the step log and the canvas say the same thing;
+ * without the catalog, eventWords.
+ */
+export function eventLabel(event: string, widgetType: string | undefined,
+  catalog: Map<string, { events?: { name: string; label: string }[] }>): string {
+  const label = widgetType ? catalog.get(widgetType)?.events?.find((e) => e.name === event)?.label : undefined;
+  return label ?? eventWords(event);
+}
+
+/**
  * An engine or server message in words a non-developer understands. The original stays
  * available (shown smaller) for people who want it.
  */
