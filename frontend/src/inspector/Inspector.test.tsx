@@ -116,6 +116,16 @@ describe("Inspector", () => {
     expect(field("properties.timeout").textContent).toContain("Must be a whole number of seconds.");
   });
 
+  it("'Test a different value…' gives a box to type that value in", () => {
+    const { onChange } = mount("check");
+    const button = [...host.querySelectorAll("button")].find((b) => b.textContent === "Test a different value…")!;
+    act(() => button.click());
+    expect(onChange).toHaveBeenCalledTimes(1);
+    const branch = (onChange.mock.calls[0][0].transitions as { match: { conditions: { arguments?: string[] }[] }[] }).match[0];
+    expect(branch.conditions[0].arguments).toEqual([""]);
+    expect(host.querySelector('[data-path="transitions.match.0.conditions.0.arguments"] input, [data-path="transitions.match.0.conditions.0.arguments"] textarea')).not.toBeNull();
+  });
+
   it("says a required field is missing once, in the words of its label", () => {
     const issue: Issue = { code: "property", severity: "error", message: "body is required", widget: "ask", path: "properties", file: null, line: null, column: null };
     mount("ask", [issue]);
