@@ -7,7 +7,7 @@ import stat
 import yaml
 from playwright.sync_api import expect
 
-from .editor import drop_widget, fill_field, open_flow, wait_saved
+from .editor import drop_widget, fill_field, node, open_flow, wait_saved
 
 
 def published_file(server, page, flow_id, message="test"):
@@ -45,3 +45,39 @@ def test_the_flow_description_is_edited_in_the_editor(page, server):
     assert yaml.safe_load(path.read_text())["description"] == "Takes pizza orders by SMS"
     page.get_by_role("button", name="← All flows").click()
     expect(page.locator(f'[data-flow="{flow_id}"]')).to_contain_text("Takes pizza orders by SMS")
+
+
+def test_escape_right_after_typing_keeps_the_text(page, server):
+    """Issue 16, item 6: Esc within a moment of typing used to revert the text."""
+    flow_id = server.new_flow("esc", example="appointment-confirmation")
+    open_flow(page, flow_id)
+    node(page, "confirmed_message").click()
+    body = page.locator(".inspector-panel").get_by_label(re.compile("^Message body"))
+    body.fill("Typed, then Esc")
+    body.press("Escape")
+    expect(body).to_have_value("Typed, then Esc")
+    wait_saved(page)
+    doc = server.api("GET", f"/api/flows/{flow_id}").json()["document"]
+    assert next(w for w in doc["widgets"] if w["name"] == "confirmed_message")["properties"]["body"] == "Typed, then Esc"
+
+
+def test_reloading_right_after_typing_asks_first_and_loses_nothing(page, server):
+    flow_id = server.new_flow("reload-typed", example="appointment-confirmation")
+    open_flow(page, flow_id)
+    node(page, "confirmed_message").click()
+    body = page.locator(".inspector-panel").get_by_label(re.compile("^Message body"))
+    body.click()
+    page.keyboard.type("Typed just before reload")
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.type)
+        dialog.accept()
+
+    page.on("dialog", answer)
+    page.reload()
+    expect(node(page, "confirmed_message")).to_be_visible()
+    assert asked == ["beforeunload"]
+    node(page, "confirmed_message").click()
+    expect(page.locator(".inspector-panel").get_by_label(re.compile("^Message body"))).to_have_value(
+        re.compile("Typed just before reload"), timeout=5000)

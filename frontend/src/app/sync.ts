@@ -4,6 +4,7 @@
 // with this tab's (core/merge.ts: only the same field changed both ways asks), and publish.
 import { api, ApiError, type Flow } from "../api/client";
 import { merge3 } from "../core/merge";
+import { commitTypedText } from "../inspector/useDraft";
 import { useEditor } from "../store/editor";
 
 const DEBOUNCE_MS = 600;
@@ -115,10 +116,12 @@ export function startSync(): () => void {
   });
   const interval = setInterval(poll, POLL_MS);
   const beforeUnload = (e: BeforeUnloadEvent) => {
+    commitTypedText();   // text still in a field, typed a moment ago, joins the document
     const s = st();
     if (s.doc !== s.savedDoc) {
-      void flush();
+      void flush();   // sent with keepalive: it completes even if the person leaves anyway
       e.preventDefault();
+      e.returnValue = "";
     }
   };
   window.addEventListener("beforeunload", beforeUnload);

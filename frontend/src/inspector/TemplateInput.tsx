@@ -93,7 +93,9 @@ export function TemplateInput(props: TemplateInputProps) {
         setOpen(null);
         setPicker(null);
       } else {
-        draft.revert();
+        // Escape is "done here": what was typed is kept (Undo takes it back), focus leaves.
+        draft.flush();
+        (e.target as HTMLElement).blur();
       }
       return;
     }
