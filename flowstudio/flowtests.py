@@ -125,6 +125,34 @@ def _run_test(folder: Path, flow_id: str, test: dict, result: FlowTestResult, up
         service.store.close()
 
 
+def rename_widgets(spec: dict, renames: dict[str, str]) -> bool:
+    """Follow widget renames in a flow tests file's data (`http` answers, `failing_sends`,
+    each step's `waiting` and `path`); True when something changed."""
+    changed = False
+
+    def new(name):
+        nonlocal changed
+        if isinstance(name, str) and name in renames:
+            changed = True
+            return renames[name]
+        return name
+
+    for test in spec.get("tests") or []:
+        if not isinstance(test, dict):
+            continue
+        if isinstance(test.get("http"), dict):
+            test["http"] = {new(k): v for k, v in test["http"].items()}
+        if isinstance(test.get("failing_sends"), list):
+            test["failing_sends"] = [new(w) for w in test["failing_sends"]]
+        for step in test.get("steps") or []:
+            if isinstance(step, dict):
+                if "waiting" in step:
+                    step["waiting"] = new(step["waiting"])
+                if isinstance(step.get("path"), list):
+                    step["path"] = [new(w) for w in step["path"]]
+    return changed
+
+
 class FailingSends(LocalChannel):
     """The local channel, except that sends from the widgets named fail (to test
     `failed` branches)."""

@@ -256,6 +256,22 @@ def test_unpublished_changes_are_by_content_not_by_edit_count(client):
     assert [v["number"] for v in client.get("/api/flows/ivr-menu/revisions").json["revisions"]] == [1]
 
 
+def test_a_published_widget_rename_is_followed_by_the_flows_tests(client, flows_dir):
+    """Issue 16, item 7: `waiting: ask_confirmation` becomes `waiting: ask` when the
+    widget is renamed in the editor and published, so `flowstudio test` still passes."""
+    from flowstudio.flowtests import run_file
+
+    flow = opened(client)
+    doc = yaml.safe_load(dump_flow(flow["document"]).replace("ask_confirmation", "ask"))   # the editor's rename
+    r = save(client, flow, doc)
+    assert r.status_code == 200, r.json
+    assert client.post(f"/api/flows/{flow['id']}/publish", json={"version": r.json["draft"]["version"]}).status_code == 200
+    text = (flows_dir / "appointment-confirmation.test.yaml").read_text()
+    assert "ask_confirmation" not in text and "waiting: ask\n" in text
+    results = run_file(flows_dir / "appointment-confirmation.test.yaml")
+    assert [(r.name, r.failures) for r in results if not r.passed] == []
+
+
 def test_bad_bodies_name_the_field(client):
     assert client.put("/api/flows/ivr-menu/draft", data="x").status_code == 400
     r = client.put("/api/flows/ivr-menu/draft", json={"document": [], "version": 0})
