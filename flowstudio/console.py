@@ -294,11 +294,13 @@ class ConsoleSession:
         if self.http.used:   # the answers the conversation was given, not those typed since
             test["http"] = dict(self.http.used)
         test["steps"] = []
+        before = None
         for step in self.steps:
-            seen = observe(step.turns, self.phone.contact, step.variables)
+            seen = observe(step.turns, self.phone.contact, step.variables, before)
+            before = step.turns[-1] if step.turns else before
             entry = {step.action: step.arg if step.arg is not None else {}}
             for key in UPDATED:
-                if seen[key] or key == "status":
+                if seen[key] or (key == "status" and seen[key] is not None):
                     entry[key] = seen[key]
             test["steps"].append(entry)
         return test

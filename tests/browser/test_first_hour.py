@@ -81,3 +81,19 @@ def test_reloading_right_after_typing_asks_first_and_loses_nothing(page, server)
     node(page, "confirmed_message").click()
     expect(page.locator(".inspector-panel").get_by_label(re.compile("^Message body"))).to_have_value(
         re.compile("Typed just before reload"), timeout=5000)
+
+
+def test_a_widget_can_be_fixed_while_testing(page, server, tmp_path):
+    """Issue 16, item 15: the Test panel used to hide the widget settings."""
+    flow_id = server.new_flow("fix-while-testing", example="appointment-confirmation")
+    open_flow(page, flow_id)
+    page.get_by_test_id("test-button").click()
+    expect(page.get_by_test_id("console-status")).to_have_text(re.compile("Ready"))
+    node(page, "ask_confirmation").click()
+    expect(page.get_by_test_id("console")).to_be_visible()
+    fill_field(page, "Message body", "Fixed while testing: reply YES or NO")
+    wait_saved(page)
+    page.get_by_label("Your message").fill("hi")
+    page.locator(".sms-area button[type=submit]").click()
+    expect(page.get_by_test_id("transcript").locator(".bubble.flow")).to_have_text(["Fixed while testing: reply YES or NO"])
+    page.screenshot(path=str(tmp_path / "fix-while-testing.png"))

@@ -368,3 +368,15 @@ def test_an_http_failure_that_ends_the_flow_says_so_everywhere(app):
     assert [e["widget"] for e in report["log"] if e["type"] == "error"] == ["make_order"]
     [listed] = app.test_client().get("/api/flows/order/executions").json["executions"]
     assert listed["ended_reason"] == report["ended_reason"]
+
+
+def test_a_saved_test_never_writes_status_idle(app):
+    """Issue 16, item 15: a wait that fires nothing used to be saved as `status: idle`,
+    which the test format does not know; the execution is still active."""
+    tab = console(app)
+    act(tab, "send", "hi")
+    act(tab, "wait", 120)
+    saved = ask(tab, "console:save_test", {"name": "waits a little"})
+    assert [s.get("status") for s in saved["test"]["steps"]] == ["active", "active"]
+    path = runtime(app).service.flows.directory / saved["file"]
+    assert {r.name: r.passed for r in run_file(path)}["waits a little"]

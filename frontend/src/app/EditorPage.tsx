@@ -126,6 +126,7 @@ function Editor({ onHome }: { onHome(): void }) {
   const issueCount = useEditor((s) => s.issues.length);
   const errorCount = useEditor((s) => s.issues.filter((i) => i.severity === "error").length);
   const canUndo = useEditor((s) => s.past.length > 0);
+  const selectedOne = useEditor((s) => s.selection.size === 1);
   const canRedo = useEditor((s) => s.future.length > 0);
   const [panel, setPanel] = useState<Panel>(null);
   const [dialog, setDialog] = useState<"publish" | "help" | null>(null);
@@ -184,7 +185,8 @@ function Editor({ onHome }: { onHome(): void }) {
           {panel === "problems" && <ProblemsPanel onClose={() => setPanel(null)} />}
           {panel === "history" && <HistoryPanel onClose={() => setPanel(null)} onRestore={restore} />}
         </main>
-        {!testing && <InspectorSlot />}
+        {/* While testing, a selected widget's settings stay at hand beside the phone: fix, then text again. */}
+        {(!testing || selectedOne) && <InspectorSlot />}
         {testing && flowId && <ConsolePanel flowId={flowId} onClose={() => setTesting(false)} />}
       </div>
       <RunHighlight />
