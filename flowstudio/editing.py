@@ -341,10 +341,14 @@ class FlowEditor:
 
     def _text(self, flow_id: str, which: str, field: str) -> list[str]:
         if which == "draft":
+            # The flow as it is being edited: the draft, or, with none, the live version.
             draft = self.history.draft(flow_id)
-            if draft is None:
-                raise EditError(404, "this flow has no draft", field)
-            return _yaml(draft.data).splitlines()
+            if draft is not None:
+                return _yaml(draft.data).splitlines()
+            latest = self.flows.store.latest_revision(flow_id)
+            if latest is None:
+                raise EditError(404, "this flow has no draft and no published version", field)
+            return _yaml(latest.data).splitlines()
         try:
             number = int(which)
         except ValueError:

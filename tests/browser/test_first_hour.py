@@ -97,3 +97,28 @@ def test_a_widget_can_be_fixed_while_testing(page, server, tmp_path):
     page.locator(".sms-area button[type=submit]").click()
     expect(page.get_by_test_id("transcript").locator(".bubble.flow")).to_have_text(["Fixed while testing: reply YES or NO"])
     page.screenshot(path=str(tmp_path / "fix-while-testing.png"))
+
+
+def test_history_follows_a_restore_and_shows_the_changed_widgets_on_the_canvas(page, server, tmp_path):
+    """Issue 16, item 12."""
+    flow_id = server.new_flow("history", example="appointment-confirmation")
+    open_flow(page, flow_id)
+    node(page, "confirmed_message").click()
+    fill_field(page, "Message body", "Version 2 of the confirmation")
+    wait_saved(page)
+    published_file(server, page, flow_id, "new confirmation text")
+    page.get_by_role("button", name="History").click()
+    versions = page.locator(".revisions li")
+    expect(versions).to_have_count(2)
+    versions.nth(1).get_by_role("button", name="Compare with draft").click()
+    expect(page.locator(".diff .add").first).to_be_visible()
+    highlight = page.get_by_test_id("diff-highlight")
+    expect(highlight).to_have_attribute("data-changed", "confirmed_message")
+    expect(page.get_by_test_id("diff-widgets")).to_contain_text("changed confirmed_message")
+    expect(node(page, "confirmed_message").locator(".wnode")).to_have_css("box-shadow", re.compile(r"rgb\(37, 99, 235\)"))
+    page.screenshot(path=str(tmp_path / "history-diff.png"))
+    page.on("dialog", lambda d: d.accept())
+    versions.nth(1).get_by_role("button", name="Restore").click()
+    # Version 1 is now the draft: its comparison with the draft shows no differences, at once.
+    expect(page.get_by_text("No differences.")).to_be_visible()
+    expect(page.get_by_test_id("diff-highlight")).to_have_attribute("data-changed", "")
