@@ -122,3 +122,48 @@ def test_history_follows_a_restore_and_shows_the_changed_widgets_on_the_canvas(p
     # Version 1 is now the draft: its comparison with the draft shows no differences, at once.
     expect(page.get_by_text("No differences.")).to_be_visible()
     expect(page.get_by_test_id("diff-highlight")).to_have_attribute("data-changed", "")
+
+
+def boxes_overlap(a, b) -> bool:
+    return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and \
+        a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+
+
+# Points along an edge's path, on screen: to tell whether it runs behind a widget.
+EDGE_POINTS = """(id) => {
+  const path = document.querySelector(`.react-flow__edge[data-id="${id}"] path.react-flow__edge-path`);
+  const m = path.getScreenCTM(); const n = path.getTotalLength(); const out = [];
+  for (let i = 0; i <= 60; i++) { const p = path.getPointAtLength(n * i / 60); out.push([p.x * m.a + m.e, p.y * m.d + m.f]); }
+  return out;
+}"""
+
+
+def test_the_canvas_reads_well(page, server, tmp_path):
+    """Issue 16, item 10: palette clicks do not stack widgets over the Trigger, the
+    toolbar does not cover it, a loop back goes around the widgets, branches do not merge."""
+    flow_id = server.new_flow("readable")
+    open_flow(page, flow_id)
+    toolbar = page.get_by_role("toolbar", name="Canvas tools").bounding_box()
+    assert not boxes_overlap(toolbar, node(page, "Trigger").bounding_box())
+    for _ in range(3):
+        page.locator('.palette-item[data-type="send-message"]').click()
+    expect(page.locator(".react-flow__node")).to_have_count(4)
+    boxes = [b.bounding_box() for b in page.locator(".react-flow__node").all()]
+    assert not any(boxes_overlap(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]), boxes
+
+    flow_id = server.new_flow("loop", example="appointment-confirmation")
+    open_flow(page, flow_id)
+    page.get_by_role("button", name="Tidy up").click()
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(tmp_path / "tidy.png"))
+    check = node(page, "check_reply").bounding_box()
+    loop = page.evaluate(EDGE_POINTS, "not_understood::sent")
+    inside = [p for p in loop if check["x"] < p[0] < check["x"] + check["width"] and check["y"] < p[1] < check["y"] + check["height"]]
+    assert not inside, f"the loop back runs behind check_reply at {inside[:3]}"
+    # The split's branches each have their own horizontal run.
+    runs = set()
+    for handle in ("match:0", "match:1", "noMatch"):
+        points = page.evaluate(EDGE_POINTS, f"check_reply::{handle}")
+        ys = [round(y) for (x, y) in points]
+        runs.add(max(set(ys), key=ys.count))   # the height the line spends the most points at
+    assert len(runs) == 3, runs

@@ -4,7 +4,7 @@ import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { useCallback, useEffect, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { api, ApiError } from "../api/client";
-import { Canvas } from "../canvas/Canvas";
+import { Canvas, FIT_PADDING } from "../canvas/Canvas";
 import { ConsolePanel } from "../console/ConsolePanel";
 import { RunHighlight } from "../console/RunHighlight";
 import { FindBox } from "../canvas/FindBox";
@@ -13,6 +13,7 @@ import { shown, type Conflict } from "../core/merge";
 import { HistoryPanel } from "../history/HistoryPanel";
 import { Palette } from "../palette/Palette";
 import { ProblemsPanel } from "../problems/ProblemsPanel";
+import { freeSpot } from "../core/edit";
 import { addWidgetAt, layoutAll } from "../store/actions";
 import { useEditor, type EditorState } from "../store/editor";
 import { Dialog } from "../ui/Dialog";
@@ -144,12 +145,14 @@ function Editor({ onHome }: { onHome(): void }) {
   const addInView = useCallback((type: string) => {
     const box = document.querySelector(".canvas")?.getBoundingClientRect();
     const p = flow.screenToFlowPosition({ x: (box?.left ?? 0) + (box?.width ?? 800) / 2, y: (box?.top ?? 0) + (box?.height ?? 600) / 2 });
-    addWidgetAt(type, { x: p.x - 130, y: p.y - 40 });
+    // Clicked, not dragged: the middle of the view, or the nearest free place below it
+    // (never on top of the Trigger or of the widget added just before).
+    addWidgetAt(type, freeSpot({ x: p.x - 130, y: p.y - 40 }, useEditor.getState().nodes));
   }, [flow]);
 
   const layout = useCallback(async () => {
     await layoutAll();
-    setTimeout(() => flow.fitView({ duration: 300, maxZoom: 1 }), 50);
+    setTimeout(() => flow.fitView({ duration: 300, maxZoom: 1, padding: FIT_PADDING }), 50);
   }, [flow]);
 
   return (

@@ -9,7 +9,11 @@ import { useCallback, useEffect, useState, type DragEvent } from "react";
 import { WIDGET_DRAG_TYPE } from "../core/dnd";
 import { addWidgetAt, connectOutput, moveTo } from "../store/actions";
 import { useEditor } from "../store/editor";
+import { edgeTypes } from "./FlowEdge";
 import { nodeTypes } from "./WidgetNode";
+
+/** Room kept around the flow when it is fitted to the screen: the top for the toolbar. */
+export const FIT_PADDING = { top: "72px", right: "32px", bottom: "32px", left: "32px" } as const;
 
 const BIG = 300; // from this many widgets, only what is on screen is rendered
 
@@ -86,6 +90,7 @@ export function Canvas() {
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
         onConnect={onConnect}
@@ -99,9 +104,9 @@ export function Canvas() {
         minZoom={0.05}
         maxZoom={2}
         fitView={!big}
-        fitViewOptions={{ maxZoom: 1, padding: 0.15 }}
+        fitViewOptions={{ maxZoom: 1, padding: FIT_PADDING }}
         onInit={big ? startAtTrigger : undefined}
-        defaultEdgeOptions={{ type: "smoothstep", pathOptions: { borderRadius: 12 } } as object}
+        defaultEdgeOptions={{ type: "flow" }}
         proOptions={{ hideAttribution: false }}
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.4} color="#c5ccd8" />
