@@ -167,3 +167,17 @@ def test_the_canvas_reads_well(page, server, tmp_path):
         ys = [round(y) for (x, y) in points]
         runs.add(max(set(ys), key=ys.count))   # the height the line spends the most points at
     assert len(runs) == 3, runs
+
+
+def test_run_subflow_offers_the_flows_to_choose_from(page, server):
+    """Issue 16, item 13: Run Subflow's Flow was free text where Studio offers choices."""
+    flow_id = server.new_flow("parent")
+    open_flow(page, flow_id)
+    drop_widget(page, "run-subflow", 450, 260)
+    box = page.locator(".inspector-panel").get_by_label(re.compile("^Flow( \\*)?$"))
+    expect(box).to_have_attribute("list", re.compile(".+"))   # the flows arrive from the server
+    list_id = box.get_attribute("list")
+    options = page.locator(f'datalist[id="{list_id}"] option')
+    expect(options.first).to_be_attached()
+    values = options.evaluate_all("os => os.map(o => o.value)")
+    assert {"ivr-menu", "sms-survey"} <= set(values) and flow_id not in values, values

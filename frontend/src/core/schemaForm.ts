@@ -25,6 +25,8 @@ interface FieldBase {
   default?: unknown;
   /** Example values from the schema, offered as suggestions. */
   examples?: string[];
+  /** Offer these things that exist as choices ("flows": the ids of the other flows). */
+  choices?: "flows";
 }
 
 export interface TextField extends FieldBase {
@@ -164,6 +166,7 @@ export function fieldFor(key: string, schema: Schema, path: string, required = f
     required,
     default: schema.default,
     examples: Array.isArray(schema.examples) ? schema.examples.map(String) : undefined,
+    ...(ui.choices === "flows" ? { choices: "flows" as const } : {}),
   };
   // Booleans (also "true"/"false" strings, as Studio exports some of them).
   if (t.includes("boolean")) return { ...base, kind: "boolean" };

@@ -1,6 +1,8 @@
 // Renders one field descriptor from core/schemaForm: a label with its help text, the input
 // that suits the schema, and the problems found for it, in words.
-import { useId, useState, type ReactNode } from "react";
+import { useEffect, useId, useState, type ReactNode } from "react";
+import { api } from "../api/client";
+import { useEditor } from "../store/editor";
 import {
   atIndex,
   booleanToStore,
@@ -50,9 +52,23 @@ interface FieldProps {
 }
 
 /** One field: label, help, input and problems. Keyed by path by the caller. */
+/** The ids of the flows (for a field that offers them), fetched when such a field shows. */
+function useFlowIds(wanted: boolean): string[] {
+  const [ids, setIds] = useState<string[]>([]);
+  useEffect(() => {
+    if (!wanted) return;
+    let live = true;
+    api.flows().then((r) => { if (live) setIds(r.flows.map((f) => f.id)); }, () => undefined);
+    return () => { live = false; };
+  }, [wanted]);
+  return ids;
+}
+
 export function FieldView({ field, value, bare, placeholder }: FieldProps) {
   const form = useForm();
   const id = useId();
+  const flowIds = useFlowIds(field.kind === "text" && field.choices === "flows");
+  const currentFlow = useEditor((s) => s.flowId);
   const [local, setLocal] = useState<string | undefined>(undefined);
   const issues = form.issues.get(field.path);
   const problemId = `${id}-problems`;
@@ -172,7 +188,8 @@ export function FieldView({ field, value, bare, placeholder }: FieldProps) {
       break;
     }
     case "text": {
-      const listId = field.examples ? `${id}-list` : undefined;
+      const offered = field.choices === "flows" ? flowIds.filter((f) => f !== currentFlow) : field.examples;
+      const listId = offered?.length ? `${id}-list` : undefined;
       input = (
         <>
           <TemplateInput
@@ -187,7 +204,7 @@ export function FieldView({ field, value, bare, placeholder }: FieldProps) {
             describedBy={invalid ? problemId : undefined}
             ariaLabel={bare ? field.title : undefined}
           />
-          {listId && <datalist id={listId}>{field.examples!.map((w) => <option key={w} value={w} />)}</datalist>}
+          {listId && <datalist id={listId}>{offered!.map((w) => <option key={w} value={w} />)}</datalist>}
         </>
       );
       break;
