@@ -52,3 +52,14 @@ describe("freeSpot", () => {
     expect(second.y).toBeGreaterThanOrEqual(first.y + 110 + 30);
   });
 });
+
+describe("issueWords", () => {
+  it("says a missing property by its form label", async () => {
+    const { issueWords } = await import("./issues");
+    const cat = catalog;
+    expect(issueWords("to is required", "send-message", cat)).toBe("Send message to is required");
+    expect(issueWords("flow_sid is required", "run-subflow", cat)).toBe("Flow is required");
+    expect(issueWords("url is required", "make-http-request", cat)).toBe("Request URL is required");
+    expect(issueWords("something else", "send-message", cat)).toBe("something else");
+  });
+});
