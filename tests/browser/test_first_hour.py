@@ -7,7 +7,7 @@ import stat
 import yaml
 from playwright.sync_api import expect
 
-from .editor import drop_widget, fill_field, node, open_flow, wait_saved
+from .editor import drop_widget, fill_field, node, open_flow, press, wait_saved
 
 
 def published_file(server, page, flow_id, message="test"):
@@ -144,7 +144,17 @@ def test_the_canvas_reads_well(page, server, tmp_path):
     flow_id = server.new_flow("readable")
     open_flow(page, flow_id)
     toolbar = page.get_by_role("toolbar", name="Canvas tools").bounding_box()
-    assert not boxes_overlap(toolbar, node(page, "Trigger").bounding_box())
+    trigger = node(page, "Trigger").bounding_box()
+    assert not boxes_overlap(toolbar, trigger)
+    canvas = page.locator(".react-flow").bounding_box()
+    assert trigger["y"] < canvas["y"] + 160, "a new flow opens with its Trigger at the top, room below to build"
+    # Dropped right on the Trigger: it lands below it, not hidden under it.
+    drop_widget(page, "set-variables", trigger["x"] - canvas["x"] + 40, trigger["y"] - canvas["y"] + 20)
+    expect(page.locator(".react-flow__node")).to_have_count(2)
+    dropped = page.locator('.react-flow__node:not([data-id="Trigger"])').bounding_box()
+    assert not boxes_overlap(dropped, node(page, "Trigger").bounding_box())
+    press(page, "Delete")
+    expect(page.locator(".react-flow__node")).to_have_count(1)
     for _ in range(3):
         page.locator('.palette-item[data-type="send-message"]').click()
     expect(page.locator(".react-flow__node")).to_have_count(4)

@@ -152,7 +152,8 @@ function Editor({ onHome }: { onHome(): void }) {
 
   const layout = useCallback(async () => {
     await layoutAll();
-    setTimeout(() => flow.fitView({ duration: 300, maxZoom: 1, padding: FIT_PADDING }), 50);
+    // Once the new places are drawn, and again once widgets are measured at them.
+    for (const wait of [50, 400]) setTimeout(() => flow.fitView({ duration: 300, maxZoom: 1, padding: FIT_PADDING }), wait);
   }, [flow]);
 
   return (
