@@ -340,7 +340,7 @@ class ConsoleSession:
         flow = editor.get(self.flow_id)
         errors = [i for i in flow["issues"] if i.is_error]
         if flow["document"] is None or errors:
-            where = "; ".join(f"{i.widget + ': ' if i.widget else ''}{i.message}" for i in errors[:3])
+            where = "; ".join(_where(i, flow["document"]) + i.message for i in errors[:3])
             raise ConsoleError("the flow has problems to fix before it can run" + (f": {where}" if where else ""))
         if flow["draft"] is None:
             program, self.draft_differs = self.base.flows.latest(self.flow_id), False
@@ -479,3 +479,20 @@ def _digits(value) -> str:
     if not re.fullmatch(r"[0-9*#w]{1,40}", value):
         raise ConsoleError("press keys from the keypad: 0-9, * and #")
     return value
+
+
+def _where(issue, document) -> str:
+    """"widget, Field label: " for a problem, so "must be one of ..." says of what."""
+    if not issue.widget:
+        return ""
+    parts = (issue.path or "").split(".")
+    if len(parts) >= 2 and parts[0] == "properties":
+        from .widgets import registry
+
+        wtype = next((w.get("type") for w in (document or {}).get("widgets", [])
+                      if isinstance(w, dict) and w.get("name") == issue.widget), None)
+        spec = registry.get(wtype) if isinstance(wtype, str) else None
+        title = ((spec.properties or {}).get("properties", {}).get(parts[1], {}).get("title") if spec else None)
+        if title:
+            return f"{issue.widget}, {title}: "
+    return f"{issue.widget}: "
