@@ -156,3 +156,25 @@ def test_undo_back_to_the_live_version_leaves_nothing_unpublished(page, server):
     card = page.locator(f'[data-flow="{flow_id}"]')
     expect(card).to_be_visible()
     expect(card.locator(".pill.draft")).to_have_count(0)
+
+
+def test_a_file_changed_on_disk_merges_into_this_tabs_draft(page, server):
+    """Issue 16, item 5: "the same when the file changed on disk"."""
+    flow_id = server.new_flow("disk", example="appointment-confirmation")
+    open_flow(page, flow_id)
+    node(page, "not_understood").click()
+    fill_field(page, "Message body", "Draft edit in the tab")
+    wait_saved(page)
+    path = server.flows / f"{flow_id}.yaml"
+    text = path.read_text()
+    assert "Thank you! Your appointment" in text
+    path.write_text(text.replace("Thank you! Your appointment", "Edited on disk, your appointment"))
+    node(page, "confirmed_message").click()
+    expect(page.locator(".inspector-panel").get_by_label(re.compile("^Message body"))).to_have_value(
+        re.compile("^Edited on disk"), timeout=12000)
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.get_by_test_id("save-status")).to_have_text(SAVED, timeout=8000)
+    doc = server.api("GET", f"/api/flows/{flow_id}").json()["document"]
+    bodies = {w["name"]: w.get("properties", {}).get("body") for w in doc["widgets"]}
+    assert bodies["not_understood"] == "Draft edit in the tab"
+    assert bodies["confirmed_message"].startswith("Edited on disk")

@@ -3,7 +3,8 @@
 // elsewhere (a 409, or a poll that sees a newer draft or version) and merge that change
 // with this tab's (core/merge.ts: only the same field changed both ways asks), and publish.
 import { api, ApiError, type Flow } from "../api/client";
-import { merge3 } from "../core/merge";
+import { merge3, type Conflict } from "../core/merge";
+import type { FlowDoc } from "../core/types";
 import { commitTypedText } from "../inspector/useDraft";
 import { useEditor } from "../store/editor";
 
@@ -47,23 +48,35 @@ async function saveNow(): Promise<void> {
 
 /** The flow changed elsewhere: take that change in, with this tab's edits merged onto it.
  * A tab with no edits of its own simply shows the new version; edits to other fields
- * merge and are saved; the same field changed both ways stops and asks (`conflicts`). */
+ * merge and are saved; the same field changed both ways stops and asks (`conflicts`).
+ * A draft begun on an older published version (the file changed on disk, or another tab
+ * published) takes the newer version's changes in the same way. */
 async function reconcile(prefer?: "mine" | "theirs"): Promise<void> {
   const flowId = st().flowId;
   if (!flowId) return;
   const theirs = await api.flow(flowId);
+  const server = await withPublished(flowId, theirs, prefer);
   const s = st();
   if (s.flowId !== flowId || !s.doc) return;
-  if (s.doc === s.savedDoc || !s.savedDoc) {
-    s.adopt(theirs, theirs.document);
+  const local = s.doc === s.savedDoc || !s.savedDoc ? { doc: server.doc, conflicts: [] }
+    : merge3(s.savedDoc, s.doc, server.doc, prefer ?? "mine");
+  const conflicts = [...server.conflicts, ...local.conflicts];
+  if (conflicts.length && !prefer) {
+    s.set({ conflict: true, conflicts, status: "unsaved" });
     return;
   }
-  const merged = merge3(s.savedDoc, s.doc, theirs.document, prefer ?? "mine");
-  if (merged.conflicts.length && !prefer) {
-    s.set({ conflict: true, conflicts: merged.conflicts, status: "unsaved" });
-    return;
-  }
-  s.adopt(theirs, merged.doc);
+  s.adopt(theirs, local.doc);
+}
+
+/** The server's draft with the changes of a newer published version merged in, when the
+ * draft was begun on an older one; else the server's document as it is. */
+async function withPublished(flowId: string, theirs: Flow, prefer?: "mine" | "theirs"): Promise<{ doc: FlowDoc; conflicts: Conflict[] }> {
+  const base = theirs.draft?.base_revision;
+  if (!theirs.draft || !theirs.published || !base || base === theirs.published.id) return { doc: theirs.document, conflicts: [] };
+  const number = (await api.revisions(flowId)).revisions.find((r) => r.id === base)?.number;
+  if (number === undefined) return { doc: theirs.document, conflicts: [] };
+  const [older, newer] = await Promise.all([api.revision(flowId, number), api.revision(flowId, theirs.published.number)]);
+  return merge3(older.document, theirs.document, newer.document, prefer ?? "mine");
 }
 
 /** Save soon (each call pushes the save back: one request after a burst of edits). */
@@ -115,6 +128,11 @@ export function startSync(): () => void {
     if (s.doc !== prev.doc && s.doc === s.savedDoc && s.status === "unsaved") s.set({ status: "saved" });
   });
   const interval = setInterval(poll, POLL_MS);
+  const opened = st();
+  if (opened.draft && opened.published && opened.draft.base_revision !== opened.published.id) {
+    // A draft begun on an older version than the live one: bring the newer changes in now.
+    void exclusive(() => reconcile()).then(() => { if (st().doc !== st().savedDoc && !st().conflict) schedule(0); });
+  }
   const beforeUnload = (e: BeforeUnloadEvent) => {
     commitTypedText();   // text still in a field, typed a moment ago, joins the document
     const s = st();
