@@ -356,13 +356,15 @@ class FlowEditor:
         return self.revision(flow_id, number)["yaml"].splitlines()
 
     def _is_published(self, flow_id: str, document) -> bool:
-        """Whether `document` is, in content, the flow's newest revision (its canonical
-        YAML is the same): then there is nothing unpublished, whatever edits led there."""
-        latest = self.flows.store.latest_revision(flow_id)
-        if latest is None:
+        """Whether `document` is, in content, the flow's newest revision (the same data,
+        whatever the order of keys): then there is nothing unpublished, whatever edits
+        led there. (Data, not canonical YAML: writing YAML costs seconds for a big flow,
+        and every autosave asks.)"""
+        live_id = self._latest_id(flow_id)
+        if live_id is None:
             return False
-        mine, live = _yaml(in_event_order(document)), _yaml(latest.data)
-        return mine is not None and mine == live
+        live = self._cached(("live-data", live_id), lambda: self.flows.store.revision(live_id).data)
+        return isinstance(document, dict) and in_event_order(document) == live
 
     def _latest(self, flow_id: str):
         rows = self.history.revisions(flow_id, limit=1)
