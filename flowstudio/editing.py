@@ -69,7 +69,7 @@ class FlowEditor:
         if draft is not None and self._is_published(flow_id, draft.data):
             draft = None   # saved before this check existed: the same content is no unpublished change
         return {"id": flow_id, "name": (document or {}).get("name", flow_id),
-                "description": (document or {}).get("description", ""),
+                "description": (document or {}).get("description", ""), "subflows": _subflows(document),
                 "valid": not any(i.is_error for i in issues), "issues": issues,
                 "published": _revision(latest, latest.id) if latest else None,
                 "draft": _draft(draft)}
@@ -428,6 +428,17 @@ def renamed_widgets(old: dict, new: dict) -> dict[str, str]:
             or (after[n].get("properties") or {}) == (w.get("properties") or {}))]
         if len(same) == 1:
             out[name] = same[0]
+    return out
+
+
+def _subflows(document) -> list[str]:
+    """The ids of the flows a document's Run Subflow widgets run (written out, not templated)."""
+    out: list[str] = []
+    for w in (document or {}).get("widgets") or []:
+        target = (w.get("properties") or {}).get("flow_sid") if isinstance(w, dict) and w.get("type") == "run-subflow" \
+            else None
+        if isinstance(target, str) and target and "{" not in target and target not in out:
+            out.append(target)
     return out
 
 

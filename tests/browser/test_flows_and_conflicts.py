@@ -33,6 +33,13 @@ def test_rename_duplicate_delete_from_the_list(page, server, tmp_path):
     expect(page.locator(f'[data-flow="{flow_id}"]')).to_have_count(0)
     assert (server.flows / f"{flow_id}-renamed.test.yaml").exists() and not (server.flows / f"{flow_id}.test.yaml").exists()
 
+    # A flow another one runs as a subflow: the rename says which flow to update.
+    page.locator('[data-flow="collect-email"]').get_by_role("button", name="Rename").click()
+    page.get_by_role("dialog").get_by_label("Name").fill("collect-email-address")
+    note = page.get_by_role("dialog").get_by_role("note")
+    expect(note).to_contain_text(re.compile(r"keyword-router\b.* runs? this flow as a subflow"))
+    page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+
     page.locator(f'[data-flow="{flow_id}-renamed"]').get_by_role("button", name="Delete").click()
     expect(page.get_by_role("dialog")).to_contain_text("stops answering")
     page.get_by_role("button", name="Keep it").click()

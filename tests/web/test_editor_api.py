@@ -47,6 +47,7 @@ def test_flow_list_shows_validity_webhook_and_the_published_revision(client, flo
     assert ivr["valid"] and ivr["webhook_url"] == "https://flows.example.com/webhooks/ivr-menu"
     assert ivr["published"]["number"] == 1 and ivr["published"]["author"] == "file on disk"
     assert ivr["draft"] is None
+    assert flows["keyword-router"]["subflows"] == ["collect-email"] and ivr["subflows"] == []
     broken = flows["broken"]
     assert not broken["valid"] and broken["published"] is None
     assert broken["issues"][0]["message"] == "must be a list" and broken["issues"][0]["path"] == "widgets"

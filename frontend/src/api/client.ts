@@ -27,6 +27,8 @@ export interface FlowSummary {
   webhook_url: string;
   published?: Revision | null;
   draft?: Draft | null;
+  /** The flows its Run Subflow widgets run. */
+  subflows?: string[];
 }
 
 export interface Flow {

@@ -84,13 +84,18 @@ function NameDialog({ title, initial, action, onClose, onSubmit, note }: {
 }
 
 /** What a rename changes besides the name: said before it happens. */
-function RenameNote({ flow, id }: { flow: FlowSummary; id: string }) {
+function RenameNote({ flow, id, all }: { flow: FlowSummary; id: string; all: FlowSummary[] }) {
   const newUrl = flow.webhook_url.replace(/[^/]+$/, encodeURIComponent(id));
+  const parents = all.filter((f) => f.id !== flow.id && f.subflows?.includes(flow.id)).map((f) => f.id);
   return (
     <div className="rename-note" role="note">
       <p><strong>The webhook URL changes.</strong> Texts and calls to a Twilio number that still points at the old URL
         will get no answer until you paste the new one into the number's settings.</p>
       <p className="small">Old: <code>{flow.webhook_url}</code><br />New: <code>{newUrl}</code></p>
+      {parents.length > 0 && (
+        <p><strong>{parents.join(", ")}</strong> {parents.length === 1 ? "runs" : "run"} this flow as a subflow: change
+          {parents.length === 1 ? " its" : " their"} Run Subflow widget to <code>{id}</code> after renaming.</p>
+      )}
       <p className="muted small">The flow's tests, versions and executions move with it; conversations in progress finish.</p>
     </div>
   );
@@ -158,7 +163,7 @@ export function FlowList({ onOpen, user, onSignOut }: { onOpen(id: string): void
       {pending?.kind === "new" && <NewFlowDialog examples={examples} onClose={close} onCreated={onOpen} />}
       {pending?.kind === "rename" && (
         <NameDialog title={`Rename "${pending.flow.id}"`} initial={pending.flow.id} action="Rename" onClose={close}
-          note={(id) => id !== pending.flow.id && <RenameNote flow={pending.flow} id={id} />}
+          note={(id) => id !== pending.flow.id && <RenameNote flow={pending.flow} id={id} all={flows ?? []} />}
           onSubmit={async (id) => { await api.rename(pending.flow.id, id); close(); refresh(); }} />
       )}
       {pending?.kind === "duplicate" && (
