@@ -32,9 +32,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from .adapters.flowstore import FlowStore
+from .adapters.store import utc
 from .conversation import DEFAULT_CONTACT, DEFAULT_NUMBER, Conversation, MockHttp
 from .editing import FlowEditor
 from .engine import effects as fx
+from .engine.state import ExecutionState
 from .flowtests import observe
 from .repository import FlowRepository, FlowUnavailable
 from .service import FlowService, LocalChannel, TurnResult
@@ -127,14 +129,35 @@ class _Phone(Conversation):
     def _sid(self, prefix: str) -> str:
         return prefix + uuid.uuid4().hex
 
-    def wait(self, seconds: float) -> list[TurnResult]:
-        self.service.clock.advance(seconds)
-        if not self.execution_id:
-            return []
+    def _next_due(self) -> datetime | None:
+        """This console's execution's next timer: its reply timeout (kept in the state,
+        not in the row the scheduler reads) or its expiry."""
+        row = self.service.store.execution(self.execution_id) if self.execution_id else None
+        if row is None or row.status != "active":
+            return None
+        waiting = ExecutionState.from_dict(row.state).waiting
+        times = [utc(row.expires_at)] + ([datetime.fromisoformat(waiting.due)] if waiting and waiting.due else [])
+        return min(times)
+
+    def _fire_due(self) -> list[TurnResult]:
         result = self.service.fire_timer(self.flow_id, self.execution_id)
-        if result.status == "ignored":
-            return []
-        return [self._track(result)]
+        return [] if result.status == "ignored" else [result]
+
+
+class _ConsoleHttp(MockHttp):
+    """The answers the person typed for HTTP widgets (read at each request, so one typed
+    mid-conversation counts), the real address for the others; remembers which answer
+    each widget was given, for `flow_test()`."""
+
+    def __init__(self, fallback):
+        super().__init__(fallback=fallback)
+        self.used: dict[str, dict] = {}
+
+    def __call__(self, call: fx.HttpCall) -> dict:
+        answer = self.answers.get(call.widget)
+        if answer is not None:
+            self.used.setdefault(call.widget, dict(answer))
+        return super().__call__(call)
 
 
 @dataclass
@@ -157,8 +180,8 @@ class ConsoleSession:
         self.base = service
         self.flow_id = flow_id
         self.id = session_id or uuid.uuid4().hex
-        self.mocks: dict[str, dict] = {}
-        self.http = MockHttp(self.mocks, fallback=service.http)
+        self.http = _ConsoleHttp(fallback=service.http)
+        self.mocks: dict[str, dict] = self.http.answers   # one dict: an answer typed now is used at once
         self._fresh(_clean_number(contact, "contact"), _clean_number(number, "flow number"))
 
     # ------------------------------------------------------------ what the person does
@@ -268,16 +291,16 @@ class ConsoleSession:
         if self.phone.number != DEFAULT_NUMBER:
             test["number"] = self.phone.number
         test["start_at"] = self.started_at.isoformat().replace("+00:00", "Z")
-        used = {e["widget"] for s in self.steps for turn in s.turns for e in turn.trace if e.get("type") == "entered"}
-        mocks = {w: a for w, a in self.mocks.items() if w in used}
-        if mocks:
-            test["http"] = mocks
+        if self.http.used:   # the answers the conversation was given, not those typed since
+            test["http"] = dict(self.http.used)
         test["steps"] = []
+        before = None
         for step in self.steps:
-            seen = observe(step.turns, self.phone.contact, step.variables)
+            seen = observe(step.turns, self.phone.contact, step.variables, before)
+            before = step.turns[-1] if step.turns else before
             entry = {step.action: step.arg if step.arg is not None else {}}
             for key in UPDATED:
-                if seen[key] or key == "status":
+                if seen[key] or (key == "status" and seen[key] is not None):
                     entry[key] = seen[key]
             test["steps"].append(entry)
         return test
@@ -301,6 +324,7 @@ class ConsoleSession:
     # ------------------------------------------------------------ inside
 
     def _fresh(self, contact: str, number: str) -> None:
+        self.http.used.clear()
         self.key = f"{SESSION_PREFIX}{self.id}:{uuid.uuid4().hex[:8]}"
         self.clock = ConsoleClock(self.base.clock())
         self.program = None
@@ -316,7 +340,7 @@ class ConsoleSession:
         flow = editor.get(self.flow_id)
         errors = [i for i in flow["issues"] if i.is_error]
         if flow["document"] is None or errors:
-            where = "; ".join(f"{i.widget + ': ' if i.widget else ''}{i.message}" for i in errors[:3])
+            where = "; ".join(_where(i, flow["document"]) + i.message for i in errors[:3])
             raise ConsoleError("the flow has problems to fix before it can run" + (f": {where}" if where else ""))
         if flow["draft"] is None:
             program, self.draft_differs = self.base.flows.latest(self.flow_id), False
@@ -455,3 +479,20 @@ def _digits(value) -> str:
     if not re.fullmatch(r"[0-9*#w]{1,40}", value):
         raise ConsoleError("press keys from the keypad: 0-9, * and #")
     return value
+
+
+def _where(issue, document) -> str:
+    """"widget, Field label: " for a problem, so "must be one of ..." says of what."""
+    if not issue.widget:
+        return ""
+    parts = (issue.path or "").split(".")
+    if len(parts) >= 2 and parts[0] == "properties":
+        from .widgets import registry
+
+        wtype = next((w.get("type") for w in (document or {}).get("widgets", [])
+                      if isinstance(w, dict) and w.get("name") == issue.widget), None)
+        spec = registry.get(wtype) if isinstance(wtype, str) else None
+        title = ((spec.properties or {}).get("properties", {}).get(parts[1], {}).get("title") if spec else None)
+        if title:
+            return f"{issue.widget}, {title}: "
+    return f"{issue.widget}: "

@@ -20,6 +20,7 @@ from .service import FlowService, TurnResult
 DEFAULT_CONTACT = "+15555550142"
 DEFAULT_NUMBER = "+15555550100"
 START = datetime(2026, 1, 5, 10, 0, tzinfo=timezone.utc)  # a Monday, 10:00 UTC
+MAX_TIMERS_PER_WAIT = 1000  # timers one wait may fire: a flow looping on a 0 s timeout stops here
 
 
 class FakeClock:
@@ -140,12 +141,30 @@ class Conversation:
                                                    {"CallSid": self.call_sid or "", "CallStatus": "completed"}))
 
     def wait(self, seconds: float) -> list[TurnResult]:
-        """Let time pass; timers that fall due fire."""
-        self.service.clock.advance(seconds)
-        results = self.service.fire_due()
-        for result in results:
-            self._track(result)
+        """Let time pass; every timer that falls due meanwhile fires, in order, each at
+        its own time (a reminder after 1 h, then the "no reply" an hour after that)."""
+        clock = self.service.clock
+        target = clock() + timedelta(seconds=max(0.0, seconds))
+        results: list[TurnResult] = []
+        for _ in range(MAX_TIMERS_PER_WAIT):
+            due = self._next_due()
+            if due is None or due > target:
+                break
+            clock.advance(max(0.0, (due - clock()).total_seconds()))
+            fired = self._fire_due()
+            if not fired:
+                break   # nothing fired at its due time: stop rather than spin
+            results += [self._track(result) for result in fired]
+        clock.advance(max(0.0, (target - clock()).total_seconds()))
         return results
+
+    def _next_due(self) -> datetime | None:
+        """When the next timer falls due."""
+        return self.service.store.next_due()
+
+    def _fire_due(self) -> list[TurnResult]:
+        """Fire what is due now."""
+        return self.service.fire_due()
 
     def end(self) -> TurnResult:
         """End the execution by hand."""

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
+import re
+import secrets
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +23,8 @@ from .spec.flowfile import dump_flow, load_flow_file, load_flow_text, write_atom
 from .spec.issues import FlowLoadError, Issue
 from .spec.migrations import CURRENT_VERSION
 from .spec.validate import validate_data, validate_document
-from .spec.yamlio import MAX_FILE_BYTES
+from .spec.yamlio import MAX_FILE_BYTES, dump_yaml, load_yaml
+from .flowtests import rename_widgets
 from .widgets import registry
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
@@ -62,8 +66,10 @@ class FlowEditor:
         """The flow-list row of a flow: name, validity, published revision, draft."""
         document, issues, latest = self._published_document(flow_id)
         draft = self.history.draft(flow_id)
+        if draft is not None and self._is_published(flow_id, draft.data):
+            draft = None   # saved before this check existed: the same content is no unpublished change
         return {"id": flow_id, "name": (document or {}).get("name", flow_id),
-                "description": (document or {}).get("description", ""),
+                "description": (document or {}).get("description", ""), "subflows": _subflows(document),
                 "valid": not any(i.is_error for i in issues), "issues": issues,
                 "published": _revision(latest, latest.id) if latest else None,
                 "draft": _draft(draft)}
@@ -128,7 +134,8 @@ class FlowEditor:
         document = in_event_order(document)
         try:
             self.history.save_draft(flow_id, document, self.clock(), version=_version(version),
-                                    base_revision=base_revision or None, author=author)
+                                    base_revision=base_revision or None, author=author,
+                                    unchanged=self._is_published(flow_id, document))
         except Stale:
             raise self._stale(flow_id) from None
         return {"draft": _draft(self.history.draft(flow_id)), "issues": issues}
@@ -146,13 +153,32 @@ class FlowEditor:
             raise EditError(409, "there are no unpublished changes to publish", "version")
         if draft.version != _version(version):
             raise self._stale(flow_id)
+        if self._is_published(flow_id, draft.data):
+            raise EditError(409, "there are no unpublished changes to publish: the draft is the live version",
+                            "version")
         errors = [i for i in self.validate(draft.data) if i.is_error]
         if errors:
             raise EditError(422, f"fix the {len(errors)} problem(s) in this flow before publishing",
                             issues=[i.to_dict() for i in errors])
+        before = self.flows.store.latest_revision(flow_id)
         self._publish(flow_id, draft.data, author=author, message=message or "Published from the editor",
                       base=draft.base_revision, draft_version=draft.version)
+        if before is not None:
+            self._follow_renames(flow_id, renamed_widgets(before.data, draft.data))
         return self.get(flow_id)
+
+    def _follow_renames(self, flow_id: str, renames: dict[str, str]) -> None:
+        """The flow's tests name widgets (`waiting: ask_size`): a published rename
+        rewrites them, so `flowstudio test` keeps passing."""
+        path = tests_path(self.flows.path(flow_id))
+        if not renames or not path.exists():
+            return
+        try:
+            spec = load_yaml(path.read_bytes(), str(path)).data
+        except (FlowLoadError, OSError):
+            return   # a broken tests file is reported by `flowstudio test`, not fixed here
+        if isinstance(spec, dict) and rename_widgets(spec, renames):
+            write_atomic(path, dump_yaml(spec))
 
     def restore(self, flow_id: str, number: int, *, version: int, author: str) -> dict:
         """Put an old revision's document into the draft (publish to make it live)."""
@@ -163,7 +189,8 @@ class FlowEditor:
         base = current.base_revision if current is not None else self._latest_id(flow_id)
         try:
             self.history.save_draft(flow_id, row.data, self.clock(), version=_version(version), base_revision=base,
-                                    author=author)
+                                    author=author, unchanged=base == self._latest_id(flow_id)
+                                    and self._is_published(flow_id, row.data))
         except Stale:
             raise self._stale(flow_id) from None
         return {"draft": _draft(self.history.draft(flow_id)), "document": row.data}
@@ -172,8 +199,9 @@ class FlowEditor:
 
     def create(self, new_id: str, *, name: str | None = None, example: str | None = None,
                copy_of: str | None = None, author: str) -> dict:
-        """A new flow file: blank, a copy of an example, or a duplicate of a flow."""
-        self._check_new_id(new_id)
+        """A new flow file: blank, a copy of an example, or a duplicate of a flow. Of two
+        creates of one id at once, exactly one wins; the other gets 409."""
+        self._check_id_form(new_id)
         if example:
             path = EXAMPLES_DIR / f"{example}.yaml"
             if not FLOW_ID.fullmatch(example) or not path.is_file():
@@ -186,26 +214,57 @@ class FlowEditor:
         else:
             document, message = blank_flow(name or new_id), "Created"
         document = {**document, "name": name or (new_id if (example or copy_of) else document["name"])}
-        self._publish(new_id, document, author=author, message=message, base=self._latest_id(new_id),
-                      draft_version=None)
+        with self._lifecycle():
+            self._check_new_id(new_id)
+            self._archive_leftovers(new_id)
+            self._publish(new_id, document, author=author, message=message, base=None, draft_version=None)
         return self.get(new_id)
 
-    def rename(self, flow_id: str, new_id: str) -> dict:
-        """Move a flow to a new id (file name); its history and draft follow."""
-        self._require(flow_id)
-        self._check_new_id(new_id, "id")
-        self.history.copy_history(flow_id, new_id)
-        self.flows.path(flow_id).rename(self.flows.path(new_id))
-        self.flows.forget(flow_id)
-        self.flows.forget(new_id)
+    def rename(self, flow_id: str, new_id: str, *, author: str = "editor") -> dict:
+        """Move a flow to a new id: its file, its tests (`<id>.test.yaml`), its history,
+        draft and executions. A name that was the old id becomes the new id (recorded as a
+        revision). The webhook URL changes with the id: the old one answers 404."""
+        self._check_id_form(new_id)
+        with self._lifecycle():
+            self._require(flow_id, fresh=True)
+            self._check_new_id(new_id)
+            old_path, new_path = self.flows.path(flow_id), self.flows.path(new_id)
+            old_tests, new_tests = tests_path(old_path), tests_path(new_path)
+            if new_tests.exists():
+                raise EditError(409, f"{new_tests.name} already exists: move it away or pick another id", "id")
+            in_sync = not self.flows.problems(flow_id)   # publishes a change made on disk first
+            self._archive_leftovers(new_id)
+            try:
+                self.history.move_history(flow_id, new_id)
+            except Stale:
+                raise EditError(409, f"a flow named '{new_id}' already exists", "id") from None
+            self.flows.forget(flow_id)
+            latest = self.flows.store.latest_revision(new_id)
+            if in_sync and latest is not None and latest.data.get("name") == flow_id:
+                self._publish(new_id, {**latest.data, "name": new_id}, author=author, base=latest.id,
+                              message=f"Renamed from '{flow_id}' to '{new_id}'", draft_version=None, keep_draft=True)
+                self.history.set_draft_name(new_id, new_id, from_base=latest.id, to_base=self._latest_id(new_id))
+                old_path.unlink()
+            else:
+                os.link(old_path, new_path)   # the file as it is (perhaps with problems being fixed)
+                old_path.unlink()
+            if old_tests.exists():
+                _move_tests(old_tests, new_tests, flow_id, new_id)
+            self.flows.forget(flow_id)
+            self.flows.forget(new_id)
         return self.get(new_id)
 
     def delete(self, flow_id: str) -> None:
-        """Delete the flow's file and draft; its revisions stay for history and executions."""
-        self._require(flow_id)
-        self.flows.path(flow_id).unlink()
-        self.history.forget(flow_id)
-        self.flows.forget(flow_id)
+        """Delete the flow's file and its tests. Its history (revisions, draft, executions)
+        is archived under `<id>.deleted.<time>`: a new flow that reuses the id starts with
+        an empty history at version 1, and conversations in progress finish as they were."""
+        with self._lifecycle():
+            self._require(flow_id, fresh=True)
+            path = self.flows.path(flow_id)
+            path.unlink()
+            tests_path(path).unlink(missing_ok=True)
+            self._archive_leftovers(flow_id)
+            self.flows.forget(flow_id)
 
     @staticmethod
     def examples() -> list[dict]:
@@ -225,14 +284,14 @@ class FlowEditor:
     # ------------------------------------------------------------ inside
 
     def _publish(self, flow_id: str, document: dict, *, author: str, message: str, base: str | None,
-                 draft_version: int | None) -> None:
+                 draft_version: int | None, keep_draft: bool = False) -> None:
         # The database first, then the file: if the process dies in between, the file is
         # merely behind and the repository catches it up at the next start.
         text = dump_flow(document)
         sha = hashlib.sha256(text.encode()).hexdigest()
         try:
             self.history.publish(flow_id, sha, document, self.clock(), author=author, message=message,
-                                 base_revision=base, draft_version=draft_version)
+                                 base_revision=base, draft_version=draft_version, keep_draft=keep_draft)
         except Stale:
             raise self._stale(flow_id) from None
         write_atomic(self.flows.path(flow_id), text)
@@ -292,19 +351,34 @@ class FlowEditor:
 
     def _text(self, flow_id: str, which: str, field: str) -> list[str]:
         if which == "draft":
+            # The flow as it is being edited: the draft, or, with none, the live version.
             draft = self.history.draft(flow_id)
-            if draft is None:
-                raise EditError(404, "this flow has no draft", field)
-            text = _yaml(draft.data)
-            if text is None:
-                raise EditError(422, "the draft cannot be written as a flow file yet (a widget's name or type is not "
-                                     "text): fix the problems it lists, then compare again", field)
-            return text.splitlines()
+            if draft is not None:
+                text = _yaml(draft.data)
+                if text is None:
+                    raise EditError(422, "the draft cannot be written as a flow file yet (a widget's name or type "
+                                         "is not text): fix the problems it lists, then compare again", field)
+                return text.splitlines()
+            latest = self.flows.store.latest_revision(flow_id)
+            if latest is None:
+                raise EditError(404, "this flow has no draft and no published version", field)
+            return _yaml(latest.data).splitlines()
         try:
             number = int(which)
         except ValueError:
             raise EditError(400, f"'{which}' is neither a revision number nor 'draft'", field) from None
         return self.revision(flow_id, number)["yaml"].splitlines()
+
+    def _is_published(self, flow_id: str, document) -> bool:
+        """Whether `document` is, in content, the flow's newest revision (the same data,
+        whatever the order of keys): then there is nothing unpublished, whatever edits
+        led there. (Data, not canonical YAML: writing YAML costs seconds for a big flow,
+        and every autosave asks.)"""
+        live_id = self._latest_id(flow_id)
+        if live_id is None:
+            return False
+        live = self._cached(("live-data", live_id), lambda: self.flows.store.revision(live_id).data)
+        return isinstance(document, dict) and in_event_order(document) == live
 
     def _latest(self, flow_id: str):
         rows = self.history.revisions(flow_id, limit=1)
@@ -313,16 +387,37 @@ class FlowEditor:
     def _latest_id(self, flow_id: str) -> str | None:
         return self.flows.store.latest_revision_id(flow_id)
 
-    def _require(self, flow_id: str, field: str | None = None) -> None:
-        if not FLOW_ID.fullmatch(flow_id or "") or not self.flows.exists(flow_id):
+    def _require(self, flow_id: str, field: str | None = None, fresh: bool = False) -> None:
+        # `fresh`: look at the folder now, not at what exists() saw up to a second ago
+        # (another process may have just renamed or deleted the flow).
+        if not FLOW_ID.fullmatch(flow_id or "") or not (
+                self.flows.path(flow_id).is_file() if fresh else self.flows.exists(flow_id)):
             raise EditError(404, f"no flow '{flow_id}'", field)
 
-    def _check_new_id(self, new_id, field: str = "id") -> None:
+    @staticmethod
+    def _check_id_form(new_id, field: str = "id") -> None:
         if not isinstance(new_id, str) or not FLOW_ID.fullmatch(new_id) or new_id.endswith(".test"):
             raise EditError(400, "a flow id is 1 to 100 letters, digits, '-' or '_', starting with a letter or "
                                  "digit (it becomes the file name and the webhook URL)", field)
-        if self.flows.exists(new_id):
+
+    def _check_new_id(self, new_id, field: str = "id") -> None:
+        self._check_id_form(new_id, field)
+        if self.flows.path(new_id).exists():
             raise EditError(409, f"a flow named '{new_id}' already exists", field)
+
+    def _lifecycle(self):
+        """Held while a flow is created, renamed or deleted: by one thread of one process
+        at a time (the store's lock spans processes), so two of them never both find an
+        id free, or both move one flow."""
+        return self.flows.store.locked("flowstudio:flow-lifecycle")
+
+    def _archive_leftovers(self, flow_id: str) -> None:
+        """Move any history recorded under `flow_id` (a flow deleted here, or whose file
+        was deleted by hand) to `<id>.deleted.<time>`, so the id starts afresh."""
+        if self.history.has_history(flow_id):
+            stamp = self.clock().strftime("%Y%m%dT%H%M%S%f")
+            self.history.move_history(flow_id, f"{flow_id}.deleted.{stamp}.{secrets.token_hex(2)}")
+        self.flows.forget(flow_id)
 
     def _stale(self, flow_id: str) -> EditError:
         return EditError(409, STALE, "version", current=_jsonable(self.get(flow_id)))
@@ -340,6 +435,58 @@ def _read_flow_bytes(path: Path) -> bytes:
     except OSError as exc:
         raise FlowLoadError([Issue("unreadable", "error", f"cannot read file: {exc.strerror}",
                                    file=str(path))]) from None
+
+
+def renamed_widgets(old: dict, new: dict) -> dict[str, str]:
+    """Widgets renamed between two versions of a flow, {old name: new name}: a widget gone
+    and one come of the same type, at the same place on the canvas or with the same
+    settings (the editor's rename keeps both). Ambiguous pairs are left out."""
+    def widgets(doc):
+        return {w["name"]: w for w in doc.get("widgets", []) if isinstance(w, dict) and isinstance(w.get("name"), str)}
+
+    before, after = widgets(old), widgets(new)
+    gone = [n for n in before if n not in after]
+    come = [n for n in after if n not in before]
+    ui_old, ui_new = old.get("ui") or {}, new.get("ui") or {}
+    out: dict[str, str] = {}
+    for name in gone:
+        w = before[name]
+        same = [n for n in come if after[n].get("type") == w.get("type") and n not in out.values() and (
+            (ui_old.get(name) is not None and ui_old.get(name) == ui_new.get(n))
+            or (after[n].get("properties") or {}) == (w.get("properties") or {}))]
+        if len(same) == 1:
+            out[name] = same[0]
+    return out
+
+
+def _subflows(document) -> list[str]:
+    """The ids of the flows a document's Run Subflow widgets run (written out, not templated)."""
+    out: list[str] = []
+    for w in (document or {}).get("widgets") or []:
+        target = (w.get("properties") or {}).get("flow_sid") if isinstance(w, dict) and w.get("type") == "run-subflow" \
+            else None
+        if isinstance(target, str) and target and "{" not in target and target not in out:
+            out.append(target)
+    return out
+
+
+def tests_path(flow_path: Path) -> Path:
+    """The flow tests' file beside a flow file: `<id>.test.yaml`."""
+    return flow_path.with_name(flow_path.stem + ".test.yaml")
+
+
+def _move_tests(old: Path, new: Path, old_id: str, new_id: str) -> None:
+    """Move a flow's tests with it; a `flow:` naming the old id names the new one."""
+    try:
+        spec = load_yaml(old.read_bytes(), str(old)).data
+    except (FlowLoadError, OSError):
+        spec = None
+    if isinstance(spec, dict) and spec.get("flow") == old_id:
+        write_atomic(new, dump_yaml({**spec, "flow": new_id}))
+        old.unlink()
+    else:
+        os.link(old, new)
+        old.unlink()
 
 
 def _check_document(document) -> None:

@@ -113,7 +113,7 @@ def _run_test(folder: Path, flow_id: str, test: dict, result: FlowTestResult, up
             result.branches |= {(s["flow"], s["from"], s["event"], s["to"]) for t in turns for s in t.steps}
             if update:
                 for key in UPDATED:
-                    if seen[key] or key in ("status",):
+                    if seen[key] or (key == "status" and seen[key] is not None):
                         step[key] = seen[key]
                     else:
                         step.pop(key, None)
@@ -123,6 +123,34 @@ def _run_test(folder: Path, flow_id: str, test: dict, result: FlowTestResult, up
                     result.failures.append(_diff(j + 1, action, step[action], key, step[key], seen[key]))
     finally:
         service.store.close()
+
+
+def rename_widgets(spec: dict, renames: dict[str, str]) -> bool:
+    """Follow widget renames in a flow tests file's data (`http` answers, `failing_sends`,
+    each step's `waiting` and `path`); True when something changed."""
+    changed = False
+
+    def new(name):
+        nonlocal changed
+        if isinstance(name, str) and name in renames:
+            changed = True
+            return renames[name]
+        return name
+
+    for test in spec.get("tests") or []:
+        if not isinstance(test, dict):
+            continue
+        if isinstance(test.get("http"), dict):
+            test["http"] = {new(k): v for k, v in test["http"].items()}
+        if isinstance(test.get("failing_sends"), list):
+            test["failing_sends"] = [new(w) for w in test["failing_sends"]]
+        for step in test.get("steps") or []:
+            if isinstance(step, dict):
+                if "waiting" in step:
+                    step["waiting"] = new(step["waiting"])
+                if isinstance(step.get("path"), list):
+                    step["path"] = [new(w) for w in step["path"]]
+    return changed
 
 
 class FailingSends(LocalChannel):
@@ -152,12 +180,16 @@ def _act(talk: Conversation, action: str, arg) -> list:
 
 def _observe(talk: Conversation, turns: list) -> dict:
     """What the contact experienced in one step, in the expectation vocabulary."""
-    return observe(turns, talk.contact, _variables(talk))
+    earlier = talk.log[:len(talk.log) - len(turns)]
+    return observe(turns, talk.contact, _variables(talk), earlier[-1] if earlier else None)
 
 
-def observe(turns: list, contact: str, variables: dict) -> dict:
+def observe(turns: list, contact: str, variables: dict, before=None) -> dict:
     """What `contact` experienced in the TurnResults of one step, in the expectation
-    vocabulary (also used by the browser console's "Save as flow test")."""
+    vocabulary (also used by the browser console's "Save as flow test"). A step that ran
+    nothing (time passed, no timer fell due) leaves the status and the wait as `before`
+    (the step's previous TurnResult) left them; with nothing ever run, the status is None
+    and not written ("idle" is not a status a test can expect)."""
     seen = {k: [] for k in ("replies", "messages", "say", "play", "dial", "path")}
     for turn in turns:
         seen["replies"] += [m.body for m in turn.replies]
@@ -178,8 +210,8 @@ def observe(turns: list, contact: str, variables: dict) -> dict:
             if isinstance(effect, fx.Dial):
                 seen["dial"] += list(effect.to)
         seen["path"] += [t["widget"] for t in turn.trace if t["type"] == "entered"]
-    last = turns[-1] if turns else None
-    seen["status"] = last.status if last else "idle"
+    last = turns[-1] if turns else before
+    seen["status"] = last.status if last else None
     seen["waiting"] = (last.waiting or {}).get("widget") if last else None
     seen["variables"] = variables
     return seen

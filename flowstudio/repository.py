@@ -47,6 +47,12 @@ SNAPSHOT_MARK = "~"
 FLOW_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")     # in a pinned id: a console snapshot (FlowStore.snapshot), not a revision
 
 
+def minted_for(revision: str, flow_id: str) -> bool:
+    """Whether a revision or snapshot id was made for a flow of this id (`<flow>@<n>`,
+    `<flow>~<sha12>`): flow ids hold neither mark, so the prefix names the flow exactly."""
+    return revision.startswith((f"{flow_id}@", f"{flow_id}{SNAPSHOT_MARK}"))
+
+
 class FlowUnavailable(Exception):
     """No valid revision of this flow exists (missing file, or broken since the start)."""
 
@@ -75,7 +81,7 @@ class FlowRepository:
         self.history = FlowStore(store)
         self.clock = clock
         self._entries: dict[str, _Entry] = {}
-        self._programs: dict[str, Program] = {}
+        self._programs: dict[tuple[str, str], Program] = {}
         self._seen: dict[str, float] = {}   # flow id -> when exists() last saw its file
         self._lock = threading.Lock()
         self._list_cache: tuple | None = None   # (folder mtime, ids, ignored)
@@ -192,13 +198,17 @@ class FlowRepository:
                 return self.latest(flow_id)
             except FlowUnavailable:
                 return None
-        program = self._programs.get(revision)
+        program = self._programs.get((flow_id, revision))
         if program is None:
             # "<flow>~<sha12>" is a console snapshot (a draft that was test-run), not a revision
             row = self.history.snapshot_row(revision) if SNAPSHOT_MARK in revision else self.store.revision(revision)
-            if row is None or row.flow_id != flow_id:
+            # A revision belongs to the flow that has it now, and stays loadable under the
+            # id it was minted for: executions that started before a rename or a delete
+            # keep running the document they started on.
+            if row is None or (row.flow_id != flow_id and not minted_for(revision, flow_id)):
                 return None
-            program = self._programs.setdefault(revision, Program(Flow.from_data(row.data), flow_id, revision))
+            program = self._programs.setdefault((flow_id, revision), Program(Flow.from_data(row.data), flow_id,
+                                                                             revision))
         return program
 
     def _refresh(self, flow_id: str) -> None:

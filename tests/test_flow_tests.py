@@ -125,3 +125,23 @@ def test_terminal_console_voice(tmp_path):
     assert "flow (says)> Thanks for calling Acme Home Services." in text
     assert "(dialling +15555550101" in text
     assert "flow (says)> Thanks for your message." in text
+
+
+def test_one_long_wait_fires_every_timer_that_falls_due_in_order(workdir):
+    """Issue 16, item 3: `wait: 10800` does what two `wait: 3600` do."""
+    path = workdir / "appointment-confirmation.test.yaml"
+    path.write_text("""\
+tests:
+  - name: no answer for three hours
+    steps:
+      - send: hi
+        status: active
+      - wait: 10800
+        status: ended
+""")
+    [result] = run_file(path, update=True)
+    written = path.read_text()
+    assert "Reminder from Bright Smile Dental" in written and "We haven't heard back" in written
+    assert written.index("Reminder from") < written.index("We haven't heard back")
+    [result] = run_file(path)
+    assert result.passed, result.failures

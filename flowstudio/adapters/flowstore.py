@@ -17,7 +17,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import schema as t
-from .store import Store
+from .store import Store, revision_id
 
 
 MAX_NUMBER = 2**31 - 1   # revision numbers are 32-bit integers in the database
@@ -60,10 +60,11 @@ class FlowStore:
                 is not None
 
     def publish(self, flow_id: str, sha256: str, data: dict, now: datetime, *, author: str, message: str,
-                base_revision: str | None, draft_version: int | None) -> str:
-        """Record `data` as the flow's new published revision and drop the draft, in one
-        transaction. Raises Stale when the newest revision is not `base_revision` or the
-        draft is not at `draft_version` (None: no draft expected to be checked)."""
+                base_revision: str | None, draft_version: int | None, keep_draft: bool = False) -> str:
+        """Record `data` as the flow's new published revision and drop the draft (unless
+        `keep_draft`), in one transaction. Raises Stale when the newest revision is not
+        `base_revision` or the draft is not at `draft_version` (None: no draft expected
+        to be checked)."""
         try:
             with self.store._write() as conn:
                 latest = self._newest(conn, flow_id)
@@ -74,27 +75,48 @@ class FlowStore:
                     if current != draft_version:
                         raise Stale(flow_id)
                 number = (latest.number if latest else 0) + 1
-                rev_id = f"{flow_id}@{number}"
+                rev_id = revision_id(conn, flow_id, number)
                 conn.execute(insert(t.revisions).values(id=rev_id, flow_id=flow_id, number=number, sha256=sha256,
                                                         data=data, created_at=now, author=author, message=message))
-                conn.execute(delete(t.drafts).where(t.drafts.c.flow_id == flow_id))
+                if not keep_draft:
+                    conn.execute(delete(t.drafts).where(t.drafts.c.flow_id == flow_id))
         except IntegrityError:  # another process published the same number first
             raise Stale(flow_id) from None
         return rev_id
 
-    def copy_history(self, from_id: str, to_id: str) -> None:
-        """Give flow `to_id` the revisions (and draft) of `from_id`: a rename keeps its
-        history. The old rows stay for executions still pinned to them."""
+    def move_history(self, from_id: str, to_id: str) -> None:
+        """Give flow `to_id` the revisions, draft, console snapshots and executions of
+        `from_id` (a rename, or the archive of a deleted flow): history belongs to the
+        flow, not to its name. Rows keep their ids, and a revision stays loadable under
+        the id it was minted for (repository.minted_for), so executions in progress go on
+        running the document they started on. Raises Stale if `to_id` has a history."""
         with self.store._write() as conn:
-            rows = conn.execute(select(t.revisions).where(t.revisions.c.flow_id == from_id)).all()
-            for r in rows:
-                conn.execute(insert(t.revisions).values(
-                    id=f"{to_id}@{r.number}", flow_id=to_id, number=r.number, sha256=r.sha256, data=r.data,
-                    created_at=r.created_at, author=r.author, message=r.message))
-            conn.execute(update(t.drafts).where(t.drafts.c.flow_id == from_id).values(flow_id=to_id))
+            c = t.revisions.c
+            if conn.execute(select(c.id).where(c.flow_id == to_id).limit(1)).first() is not None:
+                raise Stale(to_id)
+            for table in (t.revisions, t.drafts, t.snapshots, t.executions):
+                conn.execute(update(table).where(table.c.flow_id == from_id).values(flow_id=to_id))
+
+    def has_history(self, flow_id: str) -> bool:
+        """Whether any revision or draft is recorded under `flow_id`."""
+        with self.engine.connect() as conn:
+            return any(conn.execute(select(table.c.flow_id).where(table.c.flow_id == flow_id).limit(1)).first()
+                       for table in (t.revisions, t.drafts))
+
+    def set_draft_name(self, flow_id: str, name: str, *, from_base: str | None, to_base: str) -> None:
+        """A rename's new name in the draft: rebased onto the rename's revision when it was
+        based on the revision before it (else left stale, so its editor is asked)."""
+        with self.store._write() as conn:
+            row = conn.execute(select(t.drafts).where(t.drafts.c.flow_id == flow_id)).first()
+            if row is None:
+                return
+            values = {"data": {**row.data, "name": name}, "version": row.version + 1}
+            if row.base_revision == from_base:
+                values["base_revision"] = to_base
+            conn.execute(update(t.drafts).where(t.drafts.c.flow_id == flow_id).values(**values))
 
     def forget(self, flow_id: str) -> None:
-        """Drop a deleted flow's draft (its revisions stay: executions and history)."""
+        """Drop the flow's draft."""
         with self.store._write() as conn:
             conn.execute(delete(t.drafts).where(t.drafts.c.flow_id == flow_id))
 
@@ -126,14 +148,19 @@ class FlowStore:
             return conn.execute(select(t.drafts).where(t.drafts.c.flow_id == flow_id)).first()
 
     def save_draft(self, flow_id: str, data: dict, now: datetime, *, version: int, base_revision: str | None,
-                   author: str) -> int:
+                   author: str, unchanged: bool = False) -> int:
         """Store the draft if it is still at `version` (0: no draft yet) and the newest
-        revision is still `base_revision`; returns the new version, else raises Stale."""
+        revision is still `base_revision`; returns the new version, else raises Stale.
+        With `unchanged` (the document is the published one again: an undo, a restore of
+        the live version), the draft is dropped instead and 0 returned."""
         try:
             with self.store._write() as conn:
                 latest = self._newest(conn, flow_id)
                 if (latest.id if latest else None) != base_revision or self._draft_version(conn, flow_id) != version:
                     raise Stale(flow_id)
+                if unchanged:
+                    conn.execute(delete(t.drafts).where(t.drafts.c.flow_id == flow_id))
+                    return 0
                 values = dict(data=data, version=version + 1, base_revision=base_revision, author=author,
                               updated_at=now)
                 if version == 0:

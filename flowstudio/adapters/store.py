@@ -17,6 +17,7 @@ TurnGate (database.py): one turn at a time per process, on one kept-open connect
 """
 from __future__ import annotations
 
+import secrets
 import sqlite3
 import threading
 from collections import namedtuple
@@ -65,6 +66,16 @@ class TurnRecord:
     outbox: list[dict] = field(default_factory=list)
     call_sid: str | None = None
     was_active: bool = False       # the row read was active (it stays so unless status says otherwise)
+
+
+def revision_id(conn, flow_id: str, number: int) -> str:
+    """A new revision's id: `<flow>@<number>`, or, when a flow of the same name that was
+    deleted or renamed away already used that id, `<flow>@<number>.<random>`. An id is
+    minted once and never reused: executions stay pinned to the document they started on."""
+    rev_id = f"{flow_id}@{number}"
+    while conn.execute(select(t.revisions.c.id).where(t.revisions.c.id == rev_id)).first() is not None:
+        rev_id = f"{flow_id}@{number}.{secrets.token_hex(3)}"
+    return rev_id
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -268,9 +279,9 @@ class Store:
         if latest is not None and latest.sha256 == sha256:
             return latest.id
         number = (latest.number if latest else 0) + 1
-        rev_id = f"{flow_id}@{number}"
         try:
             with self._write() as conn:
+                rev_id = revision_id(conn, flow_id, number)
                 conn.execute(insert(t.revisions).values(id=rev_id, flow_id=flow_id, number=number, sha256=sha256,
                                                         data=data, created_at=now, author=author, message=message))
         except IntegrityError:  # another process recorded it first
@@ -386,6 +397,12 @@ class Store:
         with self.engine.connect() as conn:
             row = conn.execute(_INBOUND, {"key": key}).first()
         return row.response if row else None
+
+    def next_due(self) -> datetime | None:
+        """When the soonest timer of any active execution falls due, or None."""
+        c = t.executions.c
+        with self.engine.connect() as conn:
+            return utc(conn.execute(select(func.min(c.due_at)).where(_IS_ACTIVE)).scalar())
 
     def claim_due(self, now: datetime, until: datetime, limit: int = 100) -> list:
         """Claim up to `limit` active executions whose timer is due at `now`, oldest

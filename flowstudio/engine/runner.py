@@ -237,6 +237,18 @@ class _Run:
             return self._enter_subflow(widget, *outcome.subflow)
         target = _target(widget, outcome)
         self._record(outcome.event, widget.name, target)
+        if target is None and len(self.state.frames) == 1 and outcome.event in FAILURE_EVENTS:
+            # Studio ends the flow here; say why, so the failure is not mistaken for a normal end.
+            why = (outcome.outputs or {}).get("error") or (
+                f"HTTP status {(outcome.outputs or {}).get('status_code')}" if widget.type == "make-http-request"
+                else outcome.event)
+            spec = registry.get(widget.type)
+            label = next((e.label for e in spec.events if e.name == outcome.event), outcome.event) if spec \
+                else outcome.event
+            self._trace("error", widget.name, message=f"failed: {why}")
+            self._end(ENDED, f"'{widget.name}' failed ({why}) and its \"{label}\" output is not connected, "
+                             "so the flow ended there")
+            return _WAITING
         if target is None and len(self.state.frames) > 1 and outcome.event in FAILURE_EVENTS:
             # A subflow that fails with nowhere to go fails as a whole: its parent follows `failed`.
             return self._continue(widget, Outcome(failed=f"'{widget.name}' ended the subflow with "

@@ -13,7 +13,7 @@ from difflib import get_close_matches
 from functools import lru_cache
 
 from ..widgets import registry, unsupported
-from . import graph, templates
+from . import graph, templates, wiring
 from .depth import MAX_DEPTH, dotted, too_deep
 from .flowfile import FlowDocument
 from .flowindex import FlowIndex, is_flow_sid
@@ -130,6 +130,7 @@ def _validate(data: dict, doc: FlowDocument | None, known_flows) -> list[Issue]:
     flow = Flow.from_data({"name": data.get("name") or "", "widgets": [widgets[i] for i in good]})
     indexes = good  # flow.widgets[k] is data widget number indexes[k]
     graph.check(report, flow, indexes)
+    wiring.check(report, data, indexes)
     templates.check(report, flow, indexes)
     if report.flows is not None:
         _check_subflows(report, flow, indexes, report.flows)

@@ -101,13 +101,14 @@ def publish(flow_id: str):
 
 @blueprint.post("/flows/<flow_id>/rename")
 def rename(flow_id: str):
-    """Give a flow a new id (its file name and webhook URL)."""
-    return jsonify(_flow(editor().rename(flow_id, _body().get("id"))))
+    """Give a flow a new id (its file name and webhook URL); its tests and history follow."""
+    body = _body()
+    return jsonify(_flow(editor().rename(flow_id, body.get("id"), author=_author(body))))
 
 
 @blueprint.delete("/flows/<flow_id>")
 def delete_flow(flow_id: str):
-    """Delete the flow's file; its history stays in the database."""
+    """Delete the flow's file and tests; its history is archived (a new flow of this id starts afresh)."""
     editor().delete(flow_id)
     return "", 204
 

@@ -30,8 +30,8 @@ WIDGET = WidgetType(
     description="Run another flow as one step of this one, such as a shared survey or "
                 "sign-in, then carry on with its results.",
     properties=obj({
-        "flow_sid": text("Flow", "The id of the flow to run: its file name without .yaml.",
-                         liquid=False, min_length=1),
+        "flow_sid": {**text("Flow", "The id of the flow to run: its file name without .yaml.",
+                            liquid=False, min_length=1), "x-ui": {"choices": "flows"}},
         "flow_revision": text("Revision", "Which version of that flow to run.", liquid=False,
                               default="LatestPublished", examples=["LatestPublished"]),
         "parameters": key_values("Parameters", "Passed to the subflow as trigger.parent.parameters.<key>."),

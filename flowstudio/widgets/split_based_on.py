@@ -66,7 +66,8 @@ def enter(run) -> Outcome:
 
 def _holds(run, condition: dict, subject: str, notes: list[str]) -> bool:
     arguments = condition.get("arguments")
-    if arguments:
+    # A value to test that is still empty (just added in the editor) tests the input.
+    if arguments and not (isinstance(arguments[0], str) and not arguments[0].strip()):
         subject = run.render(arguments[0])
     value = condition.get("value")
     try:

@@ -187,3 +187,48 @@ def test_executions_view_live_replay_and_end(page, server):
 
     phone.get_by_role("button", name="End").click()
     expect(phone).to_have_attribute("data-status", "ended")
+
+
+ORDER = """\
+spec_version: 1
+name: {name}
+widgets:
+  - name: Trigger
+    type: trigger
+    transitions: {{incomingMessage: make_order}}
+  - name: make_order
+    type: make-http-request
+    properties: {{method: POST, url: "http://127.0.0.1:9/orders", content_type: "application/json;charset=utf-8", body: "{{}}"}}
+    transitions: {{success: thanks, failed: null}}
+  - name: thanks
+    type: send-message
+    properties: {{body: "Order placed"}}
+ui:
+  Trigger: {{x: 0, y: 0}}
+  make_order: {{x: 0, y: 250}}
+  thanks: {{x: 0, y: 500}}
+"""
+
+
+def test_a_failed_http_widget_is_visible_on_the_phone_the_canvas_the_steps_and_the_executions(page, server, tmp_path):
+    """Issue 16, item 8: the phone names the failure, the canvas marks the widget red,
+    the Steps badge sits inside its tab, the Executions list gives the reason."""
+    flow = f"order-{os.getpid()}-{len(list(server.flows.iterdir()))}"
+    (server.flows / f"{flow}.yaml").write_text(ORDER.format(name=flow))
+    start_console(page, flow)
+    text(page, "pizza")
+    note = page.get_by_test_id("transcript").locator("[data-kind=note]").last
+    expect(note).to_contain_text("The conversation ended: 'make_order' failed", timeout=15000)
+    expect(page.get_by_test_id("run-highlight")).to_have_attribute("data-failed", "make_order")
+    expect(node(page, "make_order").locator(".wnode")).to_have_css("box-shadow", re.compile(r"rgb\(214, 31, 31\)"))
+    tab = page.locator(".console-tabs button", has_text="Steps")
+    badge = tab.locator(".badge-error")
+    expect(badge).to_be_visible()
+    t, b = tab.bounding_box(), badge.bounding_box()
+    assert t["x"] <= b["x"] and b["x"] + b["width"] <= t["x"] + t["width"] + 1, (t, b)
+    assert t["y"] <= b["y"] and b["y"] + b["height"] <= t["y"] + t["height"] + 1, (t, b)
+    page.screenshot(path=str(tmp_path / "failed-http.png"))
+    page.locator(".console-tabs button", has_text="Executions").click()
+    run = page.get_by_test_id("executions").locator(".exec").first
+    expect(run).to_contain_text("'make_order' failed")
+    expect(run).not_to_contain_text("the flow reached an end")

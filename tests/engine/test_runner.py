@@ -234,3 +234,33 @@ def test_end_requested():
     step = start(p, ev.MessageReceived(sms("hello")), NOW, "EX1")
     step = resume(Library(p), step.state, ev.EndRequested("ended from the console"), NOW)
     assert (step.state.status, step.state.ended_reason) == (ENDED, "ended from the console")
+
+
+def test_a_split_condition_tests_its_own_value_only_once_one_is_typed():
+    """Issue 16, item 13: "Test a different value…" adds an empty value to test; until
+    something is typed there the condition tests the split's input."""
+    flow = header() + """\
+  - name: Trigger
+    type: trigger
+    transitions: {incomingMessage: check}
+  - name: check
+    type: split-based-on
+    properties: {input: "{{trigger.message.Body}}"}
+    transitions:
+      noMatch: null
+      match:
+        - next: yes_
+          conditions: [{type: equal_to, value: "yes", arguments: ["  "]}]
+        - next: other
+          conditions: [{type: equal_to, value: "+15555550100", arguments: ["{{trigger.message.To}}"]}]
+  - name: yes_
+    type: set-variables
+    properties: {variables: [{key: said, value: "yes"}]}
+  - name: other
+    type: set-variables
+    properties: {variables: [{key: said, value: "to"}]}
+"""
+    step = start(program(flow), ev.MessageReceived(sms("yes")), NOW, "EX1")
+    assert [s["to"] for s in step.steps][:2] == ["check", "yes_"]
+    step = start(program(flow), ev.MessageReceived(sms("no")), NOW, "EX2")
+    assert [s["to"] for s in step.steps][:2] == ["check", "other"]

@@ -145,3 +145,24 @@ def test_oversized_file_is_refused_without_reading(tmp_path, monkeypatch):
     with pytest.raises(FlowLoadError) as info:
         load_flow_file(big)
     assert info.value.issues[0].code == "too_large"
+
+
+def test_files_written_atomically_are_readable_like_any_new_file_and_keep_their_mode(tmp_path):
+    """Issue 16, item 14: the editor's files were 0600 (the temporary file's mode)."""
+    import os
+    import stat
+
+    from flowstudio.spec.flowfile import write_atomic
+
+    old = os.umask(0o022)
+    try:
+        new = tmp_path / "new.yaml"
+        write_atomic(new, "a: 1\n")
+        assert stat.S_IMODE(new.stat().st_mode) == 0o644
+        kept = tmp_path / "kept.yaml"
+        kept.write_text("a: 1\n")
+        kept.chmod(0o640)
+        write_atomic(kept, "a: 2\n")
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o640 and kept.read_text() == "a: 2\n"
+    finally:
+        os.umask(old)

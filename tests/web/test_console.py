@@ -75,6 +75,23 @@ def test_time_passes_only_when_asked_and_only_for_this_console(app, clock):
     assert ask(tab, "console:act", {"action": "wait"})["error"].startswith("nothing is waiting")
 
 
+def test_letting_hours_pass_fires_every_timer_in_order_each_at_its_own_time(app):
+    """Issue 16, item 3: 3 h after "hi", the reminder went out at 1 h and the no-reply
+    notice 1 h after the reminder; the flow has ended."""
+    tab = console(app)
+    first = act(tab, "send", "hi")
+    start = first["state"]["now"]
+    later = act(tab, "wait", "10800")
+    said = texts(later)
+    assert len(said) == 2 and said[0].startswith("Reminder from Bright Smile Dental"), said
+    assert said[1].startswith("We haven't heard back") and later["status"] == "ended"
+    from datetime import datetime
+    times = [datetime.fromisoformat(s["at"]) for s in later["steps"] if s["event"] == "timeout"]
+    t0 = datetime.fromisoformat(start)
+    assert [(t - t0).total_seconds() for t in times] == [3600, 7200]
+    assert (datetime.fromisoformat(later["state"]["now"]) - t0).total_seconds() == 10800
+
+
 def test_the_ivr_by_keys_speech_and_silence(app):
     tab = console(app, "ivr-menu")
     call = act(tab, "call")
@@ -160,6 +177,34 @@ def test_http_widgets_get_the_typed_answer(app):
     answer = act(tab, "send", "no")
     assert texts(answer)[0].startswith("Thanks for letting us know. We couldn't update our calendar")
     assert any(e["type"] == "error" or "failed" in str(e) for e in answer["log"])
+
+
+def test_an_answer_typed_after_the_console_opened_is_used_and_saved_as_used(app):
+    """Issue 16, item 2: "Use this answer" once the panel is open (the session exists)
+    answers the widget, before and after Start over; the saved test replays it."""
+    tab = console(app)
+    act(tab, "send", "hi")   # the session has started before the answer is typed
+    ask(tab, "console:mock", {"widget": "cancel_appointment", "answer": {"status": 200, "body": '{"cancelled": true}'}})
+    answer = act(tab, "send", "no")
+    assert texts(answer) == ["Your appointment has been cancelled. To book a new time, call us at (555) 555-0100 or "
+                             "visit example.com/book."], answer["log"]
+    ask(tab, "console:restart")
+    act(tab, "send", "hi")
+    assert texts(act(tab, "send", "no"))[0].startswith("Your appointment has been cancelled")
+    saved = ask(tab, "console:save_test", {"name": "cancelled with a mocked answer"})
+    assert saved["test"]["http"] == {"cancel_appointment": {"status": 200, "body": {"cancelled": True}}}
+    path = runtime(app).service.flows.directory / saved["file"]
+    results = {r.name: r for r in run_file(path)}
+    assert results["cancelled with a mocked answer"].passed, results["cancelled with a mocked answer"].failures
+
+
+def test_a_saved_test_has_only_the_answers_the_conversation_used(app):
+    tab = console(app)
+    act(tab, "send", "hi")
+    act(tab, "send", "no")    # the real address (here: the app's unmocked HTTP, which fails)
+    ask(tab, "console:mock", {"widget": "cancel_appointment", "answer": {"status": 200, "body": "{}"}})
+    saved = ask(tab, "console:save_test", {"name": "failed for real"})
+    assert "http" not in saved["test"]
 
 
 def test_mistakes_are_answered_in_words(app):
@@ -307,3 +352,56 @@ def test_a_socket_packet_with_a_nul_or_deep_nesting_never_reaches_the_console(ap
     assert texts(act(tab, "send", "hi")) == [ASK]   # the tab still works
     rows = runtime(app).service.store.executions(flow_id=APPT)
     assert all("\x00" not in str(r.state) for r in rows)
+
+
+ORDER = """\
+spec_version: 1
+name: order
+widgets:
+  - name: Trigger
+    type: trigger
+    transitions: {incomingMessage: make_order}
+  - name: make_order
+    type: make-http-request
+    properties: {method: POST, url: "https://httpbin.org/post", content_type: "application/json;charset=utf-8", body: "{}"}
+    transitions: {success: thanks, failed: null}
+  - name: thanks
+    type: send-message
+    properties: {body: "Order placed"}
+"""
+
+
+def test_an_http_failure_that_ends_the_flow_says_so_everywhere(app):
+    """Issue 16, item 8: the end reason names the widget and the error (the phone, the
+    Executions list), and the trace marks the widget as failed (the canvas)."""
+    (runtime(app).service.flows.directory / "order.yaml").write_text(ORDER)
+    tab = console(app, "order")
+    report = act(tab, "send", "pizza")
+    assert report["status"] == "ended"
+    assert report["ended_reason"].startswith("'make_order' failed (no mocked answer for 'make_order'")
+    assert 'its "Fail" output is not connected' in report["ended_reason"]
+    assert [e["widget"] for e in report["log"] if e["type"] == "error"] == ["make_order"]
+    [listed] = app.test_client().get("/api/flows/order/executions").json["executions"]
+    assert listed["ended_reason"] == report["ended_reason"]
+
+
+def test_a_saved_test_never_writes_status_idle(app):
+    """Issue 16, item 15: a wait that fires nothing used to be saved as `status: idle`,
+    which the test format does not know; the execution is still active."""
+    tab = console(app)
+    act(tab, "send", "hi")
+    act(tab, "wait", 120)
+    saved = ask(tab, "console:save_test", {"name": "waits a little"})
+    assert [s.get("status") for s in saved["test"]["steps"]] == ["active", "active"]
+    path = runtime(app).service.flows.directory / saved["file"]
+    assert {r.name: r.passed for r in run_file(path)}["waits a little"]
+
+
+def test_a_problem_that_stops_a_test_run_names_the_field(app):
+    """Found trying it as a new user: "make_order: must be one of: ..." did not say of what."""
+    (runtime(app).service.flows.directory / "order.yaml").write_text(
+        ORDER.replace('"application/json;charset=utf-8"', "application/json"))
+    tab = console(app, "order")
+    answer = ask(tab, "console:act", {"action": "send", "arg": "pizza"})
+    assert answer["error"].startswith("the flow has problems to fix before it can run: make_order, Content type: "
+                                      "must be one of"), answer

@@ -47,6 +47,7 @@ def test_flow_list_shows_validity_webhook_and_the_published_revision(client, flo
     assert ivr["valid"] and ivr["webhook_url"] == "https://flows.example.com/webhooks/ivr-menu"
     assert ivr["published"]["number"] == 1 and ivr["published"]["author"] == "file on disk"
     assert ivr["draft"] is None
+    assert flows["keyword-router"]["subflows"] == ["collect-email"] and ivr["subflows"] == []
     broken = flows["broken"]
     assert not broken["valid"] and broken["published"] is None
     assert broken["issues"][0]["message"] == "must be a list" and broken["issues"][0]["path"] == "widgets"
@@ -161,16 +162,115 @@ def test_a_file_changed_on_disk_is_published_and_stales_open_editors(client, flo
     assert save(client, flow, edited(flow, "mine")).status_code == 409
 
 
-def test_rename_moves_file_and_history_and_delete_keeps_history(client, flows_dir):
+def test_rename_moves_file_and_history_and_delete_archives_it(client, flows_dir):
     r = client.post("/api/flows/after-hours/rename", json={"id": "closed-hours"})
     assert r.status_code == 200 and r.json["id"] == "closed-hours"
     assert not (flows_dir / "after-hours.yaml").exists() and (flows_dir / "closed-hours.yaml").exists()
-    assert [v["number"] for v in client.get("/api/flows/closed-hours/revisions").json["revisions"]] == [1]
+    assert [v["number"] for v in client.get("/api/flows/closed-hours/revisions").json["revisions"]] == [2, 1]
     assert client.post("/api/flows/closed-hours/rename", json={"id": "ivr-menu"}).status_code == 409
     assert client.delete("/api/flows/closed-hours").status_code == 204
-    assert not (flows_dir / "closed-hours.yaml").exists()
+    assert not (flows_dir / "closed-hours.yaml").exists() and not (flows_dir / "closed-hours.test.yaml").exists()
     assert client.get("/api/flows/closed-hours").status_code == 404
-    assert len(client.get("/api/flows/closed-hours/revisions").json["revisions"]) == 1
+    assert client.get("/api/flows/closed-hours/revisions").status_code == 404
+
+
+def text(phone, flow_id, body="hi", sid="SM1"):
+    return phone.post(f"/webhooks/{flow_id}", {"MessageSid": sid, "AccountSid": "AC" + "0" * 32,
+                                                "From": "+15555550142", "To": "+15555550100", "Body": body})
+
+
+def test_rename_keeps_name_id_tests_and_history_together(app, client, flows_dir, phone):
+    """Issue 16, item 1: the name follows the id, the tests move with the flow, the old
+    webhook URL is gone, renaming back works, and a new flow of the old name starts afresh."""
+    from flowstudio.flowtests import run_file
+
+    flow = opened(client, "keyword-router")
+    save(client, flow, edited(flow, "a draft edit"))   # a draft travels with the flow
+    r = client.post("/api/flows/keyword-router/rename", json={"id": "keywords"})
+    assert r.status_code == 200, r.json
+    assert r.json["name"] == "keywords" and r.json["webhook_url"].endswith("/webhooks/keywords")
+    assert yaml.safe_load((flows_dir / "keywords.yaml").read_text())["name"] == "keywords"
+    assert r.json["document"]["name"] == "keywords"                        # the draft's name too
+    assert r.json["document"]["widgets"][-1]["properties"]["body"] == "a draft edit"
+    assert r.json["draft"]["base_revision"] == r.json["published"]["id"]   # not stale for the editor
+    [card] = [f for f in client.get("/api/flows").json["flows"] if f["id"] == "keywords"]
+    assert card["name"] == "keywords"
+    revisions = client.get("/api/flows/keywords/revisions").json["revisions"]
+    assert [v["message"] for v in revisions][0] == "Renamed from 'keyword-router' to 'keywords'"
+    # The tests moved with it and still pass.
+    assert not (flows_dir / "keyword-router.test.yaml").exists()
+    assert all(result.passed for result in run_file(flows_dir / "keywords.test.yaml")), "tests fail after rename"
+    # The webhook: the new URL runs the flow, the old one is gone.
+    assert text(phone, "keywords").status_code == 200
+    assert text(phone, "keyword-router", sid="SM2").status_code == 404
+    # Renaming back works and keeps every version.
+    back = client.post("/api/flows/keywords/rename", json={"id": "keyword-router"})
+    assert back.status_code == 200, back.json
+    assert [v["number"] for v in client.get("/api/flows/keyword-router/revisions").json["revisions"]] == [3, 2, 1]
+    # A new flow that reuses a former id starts with its own, empty history.
+    assert client.post("/api/flows/keyword-router/rename", json={"id": "kw"}).status_code == 200
+    fresh = client.post("/api/flows", json={"id": "keyword-router"})
+    assert fresh.status_code == 201, fresh.json
+    assert fresh.json["published"]["number"] == 1
+    assert [v["number"] for v in client.get("/api/flows/keyword-router/revisions").json["revisions"]] == [1]
+    assert fresh.json["draft"] is None
+    assert len(client.get("/api/flows/kw/revisions").json["revisions"]) == 4
+
+
+def test_a_conversation_in_progress_finishes_after_its_flow_is_renamed_or_deleted(app, client, phone, clock):
+    """Executions pinned to a revision keep running it; a new flow reusing a deleted id
+    does not pick up the old flow's conversations."""
+    service = runtime(app).service
+    assert text(phone, "appointment-confirmation").status_code == 200
+    assert client.post("/api/flows/appointment-confirmation/rename", json={"id": "appointments"}).status_code == 200
+    [row] = service.store.executions(flow_id="appointments")
+    assert row.status == "active"
+    clock.advance(3600)
+    (fired,) = service.fire_due()   # the old revision's reminder, found under the new id
+    assert fired.sent[0]["effect"]["body"].startswith("Reminder from Bright Smile Dental")
+    assert client.delete("/api/flows/appointments").status_code == 204
+    assert client.post("/api/flows", json={"id": "appointments", "example": "keyword-router"}).status_code == 201
+    assert service.store.executions(flow_id="appointments") == []
+    clock.advance(3600)
+    assert len(service.fire_due()) == 1   # the deleted flow's conversation still finishes its timers
+
+
+def test_unpublished_changes_are_by_content_not_by_edit_count(client):
+    """Issue 16, item 11: an edit undone, or the live version restored, leaves nothing
+    unpublished; a publish with no change makes no new version."""
+    flow = opened(client, "ivr-menu")
+    original = flow["document"]
+    r = save(client, flow, edited(flow, "changed"))
+    assert r.status_code == 200 and r.json["draft"]["version"] == 1
+    flow = opened(client, "ivr-menu")
+    undone = save(client, flow, original)            # Undo: back to the published content
+    assert undone.status_code == 200 and undone.json["draft"] is None
+    flow = opened(client, "ivr-menu")
+    assert flow["draft"] is None
+    [card] = [f for f in client.get("/api/flows").json["flows"] if f["id"] == "ivr-menu"]
+    assert card["draft"] is None
+    r = client.post("/api/flows/ivr-menu/publish", json={"version": 0})
+    assert r.status_code == 409 and "no unpublished changes" in r.json["error"]["message"]
+    # Restore of the live version: History says "No differences", and so does the badge.
+    restored = client.post("/api/flows/ivr-menu/revisions/1/restore", json={"version": 0})
+    assert restored.status_code == 200 and restored.json["draft"] is None
+    assert [v["number"] for v in client.get("/api/flows/ivr-menu/revisions").json["revisions"]] == [1]
+
+
+def test_a_published_widget_rename_is_followed_by_the_flows_tests(client, flows_dir):
+    """Issue 16, item 7: `waiting: ask_confirmation` becomes `waiting: ask` when the
+    widget is renamed in the editor and published, so `flowstudio test` still passes."""
+    from flowstudio.flowtests import run_file
+
+    flow = opened(client)
+    doc = yaml.safe_load(dump_flow(flow["document"]).replace("ask_confirmation", "ask"))   # the editor's rename
+    r = save(client, flow, doc)
+    assert r.status_code == 200, r.json
+    assert client.post(f"/api/flows/{flow['id']}/publish", json={"version": r.json["draft"]["version"]}).status_code == 200
+    text = (flows_dir / "appointment-confirmation.test.yaml").read_text()
+    assert "ask_confirmation" not in text and "waiting: ask\n" in text
+    results = run_file(flows_dir / "appointment-confirmation.test.yaml")
+    assert [(r.name, r.failures) for r in results if not r.passed] == []
 
 
 def test_bad_bodies_name_the_field(client):

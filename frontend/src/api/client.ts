@@ -27,6 +27,8 @@ export interface FlowSummary {
   webhook_url: string;
   published?: Revision | null;
   draft?: Draft | null;
+  /** The flows its Run Subflow widgets run. */
+  subflows?: string[];
 }
 
 export interface Flow {
@@ -71,22 +73,27 @@ export function setCsrf(token: string) {
   csrf = token;
 }
 
+/** Browsers carry a `keepalive` request past the page's unload up to 64 KB of body. */
+const KEEPALIVE_MAX = 60_000;
+
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (method !== "GET") headers["X-CSRF-Token"] = csrf;
+  const text = body === undefined ? undefined : JSON.stringify(body);
   let response: Response;
   try {
-    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: "same-origin" });
+    // A save still under way when the page is closed or reloaded is finished by the browser.
+    response = await fetch(path, { method, headers, body: text, credentials: "same-origin",
+      keepalive: method !== "GET" && (text?.length ?? 0) < KEEPALIVE_MAX });
   } catch {
     throw new ApiError(0, "Cannot reach the FlowStudio server. Check your connection and try again.");
   }
   if (response.status === 204) return undefined as T;
-  const text = await response.text();
+  const answer = await response.text();
   let data: any = {};
   try {
-    data = text ? JSON.parse(text) : {};
+    data = answer ? JSON.parse(answer) : {};
   } catch {
     data = {};
   }

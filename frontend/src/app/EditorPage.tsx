@@ -4,14 +4,16 @@ import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { useCallback, useEffect, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { api, ApiError } from "../api/client";
-import { Canvas } from "../canvas/Canvas";
+import { Canvas, FIT_PADDING } from "../canvas/Canvas";
 import { ConsolePanel } from "../console/ConsolePanel";
 import { RunHighlight } from "../console/RunHighlight";
 import { FindBox } from "../canvas/FindBox";
 import { problemsLabel } from "../core/issues";
+import { shown, type Conflict } from "../core/merge";
 import { HistoryPanel } from "../history/HistoryPanel";
 import { Palette } from "../palette/Palette";
 import { ProblemsPanel } from "../problems/ProblemsPanel";
+import { freeSpot } from "../core/edit";
 import { addWidgetAt, layoutAll } from "../store/actions";
 import { useEditor, type EditorState } from "../store/editor";
 import { Dialog } from "../ui/Dialog";
@@ -80,16 +82,35 @@ function HelpDialog({ onClose }: { onClose(): void }) {
 
 function ConflictBanner() {
   const [busy, setBusy] = useState(false);
+  const conflicts = useEditor((s) => s.conflicts);
+  const doc = useEditor((s) => s.doc);
+  const catalog = useEditor((s) => s.catalog);
+  // A property's name as its form labels it ("Message body", not "body").
+  const label = (c: Conflict) => {
+    const type = doc?.widgets.find((w) => w.name === c.widget)?.type;
+    const title = c.property && type ? catalog.get(type)?.properties?.properties?.[c.property]?.title : undefined;
+    return title ?? c.label;
+  };
   const run = (f: () => Promise<void>) => async () => {
     setBusy(true);
     try { await f(); } finally { setBusy(false); }
   };
   return (
-    <div className="banner" role="alert">
-      <b>This flow changed elsewhere</b>
-      <span>Someone published it, saved it in another tab, or its file changed on disk.</span>
-      <button type="button" disabled={busy} onClick={run(takeTheirs)}>Reload (take theirs)</button>
-      <button type="button" disabled={busy} className="primary" onClick={run(keepMine)}>Keep mine</button>
+    <div className="banner conflict" role="alert">
+      <div className="conflict-text">
+        <b>This flow changed elsewhere, in the same place as your edit</b>
+        <span>Someone saved it in another tab, published it, or its file changed on disk. Everything else was
+          merged; for {conflicts.length === 1 ? "this field" : "these fields"}, choose which version to keep:</span>
+        <ul className="conflict-list">
+          {conflicts.map((c) => (
+            <li key={c.key}>
+              <b>{c.widget ?? "Flow"}</b> — {label(c)}: yours <q>{shown(c.mine)}</q>, theirs <q>{shown(c.theirs)}</q>
+            </li>
+          ))}
+        </ul>
+      </div>
+      <button type="button" disabled={busy} onClick={run(takeTheirs)} title="Your value of these fields is lost">Use theirs</button>
+      <button type="button" disabled={busy} className="primary" onClick={run(keepMine)} title="Their value of these fields is lost">Keep mine</button>
     </div>
   );
 }
@@ -100,9 +121,13 @@ function Editor({ onHome }: { onHome(): void }) {
   const flowId = useEditor((s) => s.flowId);
   const status = useEditor(useShallow(statusText));
   const conflict = useEditor((s) => s.conflict);
+  // Something to publish: a draft on the server (it exists only when it differs from the
+  // live version) or edits not saved yet.
+  const unpublished = useEditor((s) => !!s.draft || s.doc !== s.savedDoc || !s.published);
   const issueCount = useEditor((s) => s.issues.length);
   const errorCount = useEditor((s) => s.issues.filter((i) => i.severity === "error").length);
   const canUndo = useEditor((s) => s.past.length > 0);
+  const selectedOne = useEditor((s) => s.selection.size === 1);
   const canRedo = useEditor((s) => s.future.length > 0);
   const [panel, setPanel] = useState<Panel>(null);
   const [dialog, setDialog] = useState<"publish" | "help" | null>(null);
@@ -120,12 +145,15 @@ function Editor({ onHome }: { onHome(): void }) {
   const addInView = useCallback((type: string) => {
     const box = document.querySelector(".canvas")?.getBoundingClientRect();
     const p = flow.screenToFlowPosition({ x: (box?.left ?? 0) + (box?.width ?? 800) / 2, y: (box?.top ?? 0) + (box?.height ?? 600) / 2 });
-    addWidgetAt(type, { x: p.x - 130, y: p.y - 40 });
+    // Clicked, not dragged: the middle of the view, or the nearest free place below it
+    // (never on top of the Trigger or of the widget added just before).
+    addWidgetAt(type, freeSpot({ x: p.x - 130, y: p.y - 40 }, useEditor.getState().nodes));
   }, [flow]);
 
   const layout = useCallback(async () => {
     await layoutAll();
-    setTimeout(() => flow.fitView({ duration: 300, maxZoom: 1 }), 50);
+    // Once the new places are drawn, and again once widgets are measured at them.
+    for (const wait of [50, 400]) setTimeout(() => flow.fitView({ duration: 300, maxZoom: 1, padding: FIT_PADDING }), wait);
   }, [flow]);
 
   return (
@@ -142,7 +170,8 @@ function Editor({ onHome }: { onHome(): void }) {
         <button type="button" onClick={() => setPanel(panel === "history" ? null : "history")} aria-pressed={panel === "history"}>History</button>
         <button type="button" onClick={() => setTesting(!testing)} aria-pressed={testing} data-testid="test-button"
           title="Try the flow here: text or call it as a contact and watch each step">▶ Test</button>
-        <button type="button" className="primary" onClick={() => setDialog("publish")} disabled={conflict}>Publish</button>
+        <button type="button" className="primary" onClick={() => setDialog("publish")} disabled={conflict || !unpublished}
+          title={unpublished ? undefined : "Nothing to publish: this is the live version"}>Publish</button>
       </header>
       {conflict && <ConflictBanner />}
       <div className="workspace">
@@ -160,7 +189,8 @@ function Editor({ onHome }: { onHome(): void }) {
           {panel === "problems" && <ProblemsPanel onClose={() => setPanel(null)} />}
           {panel === "history" && <HistoryPanel onClose={() => setPanel(null)} onRestore={restore} />}
         </main>
-        {!testing && <InspectorSlot />}
+        {/* While testing, a selected widget's settings stay at hand beside the phone: fix, then text again. */}
+        {(!testing || selectedOne) && <InspectorSlot />}
         {testing && flowId && <ConsolePanel flowId={flowId} onClose={() => setTesting(false)} />}
       </div>
       <RunHighlight />

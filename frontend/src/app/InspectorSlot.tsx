@@ -6,6 +6,12 @@ import { deleteSelection, duplicateSelection, renameSelected, updateWidget } fro
 import { useEditor } from "../store/editor";
 import { CopyButton } from "../ui/CopyButton";
 
+/** The flow's description, as one undoable edit. */
+function setDescription(description: string) {
+  const s = useEditor.getState();
+  if (s.doc) s.commit({ ...s.doc, description });
+}
+
 export function InspectorSlot() {
   const doc = useEditor((s) => s.doc);
   const selection = useEditor((s) => s.selection);
@@ -33,7 +39,11 @@ export function InspectorSlot() {
       <aside className="inspector-panel" aria-label="Flow">
         <div className="pad">
           <h2>{doc.name}</h2>
-          {doc.description && <p className="muted">{doc.description}</p>}
+          <label className="insp-label" htmlFor="flow-description">Description</label>
+          <p className="insp-help">What this flow is for, shown in the list of flows.</p>
+          <textarea id="flow-description" className="insp-input" rows={3} key={doc.description ?? ""}
+            defaultValue={doc.description ?? ""} placeholder="e.g. Takes pizza orders by SMS"
+            onBlur={(e) => { if (e.target.value !== (doc.description ?? "")) setDescription(e.target.value); }} />
           <h3>Webhook URL</h3>
           <p className="muted small">In the Twilio console, set your number's "A message comes in" and "A call comes in" to this URL.</p>
           <div className="webhook"><code>{webhookUrl}</code><CopyButton text={webhookUrl} /></div>

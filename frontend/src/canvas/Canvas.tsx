@@ -7,9 +7,14 @@ import {
 import "@xyflow/react/dist/style.css";
 import { useCallback, useEffect, useState, type DragEvent } from "react";
 import { WIDGET_DRAG_TYPE } from "../core/dnd";
+import { freeSpot } from "../core/edit";
 import { addWidgetAt, connectOutput, moveTo } from "../store/actions";
 import { useEditor } from "../store/editor";
+import { edgeTypes } from "./FlowEdge";
 import { nodeTypes } from "./WidgetNode";
+
+/** Room kept around the flow when it is fitted to the screen: the top for the toolbar. */
+export const FIT_PADDING = { top: "72px", right: "32px", bottom: "32px", left: "32px" } as const;
 
 const BIG = 300; // from this many widgets, only what is on screen is rendered
 
@@ -28,6 +33,8 @@ export function Canvas() {
   // A big flow opens at reading size on its trigger: fitting thousands of widgets on screen
   // would render every one of them at once, unreadably small.
   const [big] = useState(() => nodes.length > BIG);
+  // A new flow (the Trigger alone) opens with the Trigger at the top, room below it to build.
+  const [alone] = useState(() => nodes.length <= 1);
   // The map redraws every widget on each pan: off by default on big flows (a button shows it).
   const [showMap, setShowMap] = useState(() => !big);
   const startAtTrigger = useCallback(() => {
@@ -77,7 +84,8 @@ export function Canvas() {
     if (!type) return;
     e.preventDefault();
     const p = flow.screenToFlowPosition({ x: e.clientX, y: e.clientY });
-    addWidgetAt(type, { x: p.x - 130, y: p.y - 30 });
+    // Dropped on another widget: it lands just below, not hidden under it.
+    addWidgetAt(type, freeSpot({ x: p.x - 130, y: p.y - 30 }, useEditor.getState().nodes));
   }, [flow]);
 
   return (
@@ -86,6 +94,7 @@ export function Canvas() {
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
         onConnect={onConnect}
@@ -98,10 +107,10 @@ export function Canvas() {
         connectionRadius={30}
         minZoom={0.05}
         maxZoom={2}
-        fitView={!big}
-        fitViewOptions={{ maxZoom: 1, padding: 0.15 }}
-        onInit={big ? startAtTrigger : undefined}
-        defaultEdgeOptions={{ type: "smoothstep", pathOptions: { borderRadius: 12 } } as object}
+        fitView={!big && !alone}
+        fitViewOptions={{ maxZoom: 1, padding: FIT_PADDING }}
+        onInit={big || alone ? startAtTrigger : undefined}
+        defaultEdgeOptions={{ type: "flow" }}
         proOptions={{ hideAttribution: false }}
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.4} color="#c5ccd8" />

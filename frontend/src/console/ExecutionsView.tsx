@@ -5,12 +5,15 @@ import { useCallback, useEffect, useState } from "react";
 import { timeAgo } from "../ui/time";
 import { executionsApi, type ExecutionSummary } from "./api";
 import { ContextView } from "./ContextView";
-import { eventWords } from "./model";
+import { eventLabel } from "./model";
+import { useEditor } from "../store/editor";
 import { replayTo, startReplay, stopReplay, useRun } from "./store";
 
 function Replay() {
   const replay = useRun((s) => s.replay)!;
   const { execution, index } = replay;
+  const doc = useEditor((s) => s.doc);
+  const catalog = useEditor((s) => s.catalog);
   const step = execution.steps[index];
   if (!execution.steps.length) {
     return <p className="muted pad">This execution has no steps yet.</p>;
@@ -26,7 +29,7 @@ function Replay() {
         <span data-testid="replay-position">Step {index + 1} of {execution.steps.length}</span>
         <button type="button" onClick={() => replayTo(index + 1)} disabled={index >= execution.steps.length - 1} aria-label="Next step">▶</button>
       </div>
-      <p className="replay-step"><b>{step.from}</b> → <b>{step.to ?? "end"}</b> <span className="log-event">{eventWords(step.event)}</span></p>
+      <p className="replay-step"><b>{step.from}</b> → <b>{step.to ?? "end"}</b> <span className="log-event">{eventLabel(step.event, doc?.widgets.find((w) => w.name === step.from)?.type, catalog)}</span></p>
       <ContextView context={step.context} title="What the flow knew at this step" />
     </div>
   );

@@ -19,12 +19,14 @@ export function RunHighlight() {
   if (highlight.current && SAFE.test(highlight.current)) {
     rules.push(`${node(highlight.current)} { box-shadow: 0 0 0 4px var(--run-current), 0 0 18px 4px var(--run-glow); }`);
   }
+  const failed = (highlight.failed ?? []).filter((n) => SAFE.test(n));
+  if (failed.length) rules.push(`${failed.map(node).join(",")} { box-shadow: 0 0 0 4px var(--error), 0 0 16px 4px rgba(220, 38, 38, .35); }`);
   const edge = highlight.lastEdge && edgeIdOf(highlight.lastEdge, edges);
   if (edge && SAFE.test(edge)) {
     rules.push(`.react-flow__edge[data-id="${edge}"] .react-flow__edge-path { stroke: var(--run-current); stroke-width: 3; stroke-dasharray: 8 6; animation: run-dash .6s linear infinite; }`);
   }
   return (
     <style data-testid="run-highlight" data-current={highlight.current ?? ""} data-edge={edge ?? ""}
-      data-visited={highlight.visited.join(" ")}>{rules.join("\n")}</style>
+      data-visited={highlight.visited.join(" ")} data-failed={failed.join(" ")}>{rules.join("\n")}</style>
   );
 }

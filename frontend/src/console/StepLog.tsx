@@ -4,7 +4,7 @@
 import { useEffect, useRef } from "react";
 import { useEditor } from "../store/editor";
 import { ContextView } from "./ContextView";
-import { eventWords, type LogRow } from "./model";
+import { eventLabel, type LogRow } from "./model";
 import { selectRow, useRun } from "./store";
 
 function clock(iso: string | undefined): string {
@@ -19,6 +19,9 @@ export function StepLog() {
   const rows = useRun((s) => s.rows);
   const selected = useRun((s) => s.selectedRow);
   const reveal = useEditor((s) => s.revealWidget);
+  const doc = useEditor((s) => s.doc);
+  const catalog = useEditor((s) => s.catalog);
+  const typeOf = (name: string | null | undefined) => doc?.widgets.find((w) => w.name === name)?.type;
   const detail = useRef<HTMLDivElement>(null);
   // The context opens below the list: bring it into view (braces: scrollIntoView may return a promise).
   useEffect(() => { detail.current?.scrollIntoView?.({ block: "nearest" }); }, [selected]);
@@ -39,7 +42,7 @@ export function StepLog() {
               <span className="log-main">
                 {r.widget && <b className="log-widget">{r.widget}</b>}
                 <span className="log-text">{r.kind === "step" ? (r.to ? <>→ {r.to}</> : "the branch ends here") : r.text}</span>
-                {r.kind === "step" && r.event && <span className="log-event">{eventWords(r.event)}</span>}
+                {r.kind === "step" && r.event && <span className="log-event">{eventLabel(r.event, typeOf(r.widget), catalog)}</span>}
               </span>
               <span className="log-time">{clock(r.at)}</span>
             </button>

@@ -61,7 +61,7 @@ describe("plain words for errors", () => {
 describe("the canvas highlight", () => {
   it("marks visited widgets, the last move, and the widget it waits at", () => {
     const h = highlightAfter(EMPTY_HIGHLIGHT, first);
-    expect(h).toEqual({ current: "ask", visited: ["Trigger", "ask"], lastEdge: { from: "Trigger", event: "incomingMessage", to: "ask" } });
+    expect(h).toEqual({ current: "ask", visited: ["Trigger", "ask"], lastEdge: { from: "Trigger", event: "incomingMessage", to: "ask" }, failed: [] });
   });
 
   it("replays an execution step by step", () => {
@@ -121,5 +121,18 @@ describe("the phone", () => {
   it("lists the HTTP widgets that can get a typed answer", () => {
     expect(httpWidgets({ widgets: [{ name: "a", type: "make-http-request" }, { name: "b", type: "send-message" },
       { name: "c", type: "run-function" }] })).toEqual(["a", "c"]);
+  });
+});
+
+describe("eventLabel", () => {
+  it("says an event as the canvas labels the widget's output", async () => {
+    const { eventLabel } = await import("./model");
+    const catalog = new Map([["say-play", { events: [{ name: "audioComplete", label: "Audio Complete" }] }],
+      ["connect-call-to", { events: [{ name: "callCompleted", label: "Connected Call Ended" }] }],
+      ["set-variables", { events: [{ name: "next", label: "Next" }] }]]);
+    expect(eventLabel("audioComplete", "say-play", catalog)).toBe("Audio Complete");
+    expect(eventLabel("callCompleted", "connect-call-to", catalog)).toBe("Connected Call Ended");
+    expect(eventLabel("next", "set-variables", catalog)).toBe("Next");
+    expect(eventLabel("incomingMessage", undefined, catalog)).toBe("a message came in");
   });
 });

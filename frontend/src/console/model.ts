@@ -87,9 +87,11 @@ export interface Highlight {
   current: string | null;
   visited: string[];
   lastEdge: { from: string; event: string; to: string | null } | null;
+  /** Widgets that failed on the way (drawn red on the canvas). */
+  failed?: string[];
 }
 
-export const EMPTY_HIGHLIGHT: Highlight = { current: null, visited: [], lastEdge: null };
+export const EMPTY_HIGHLIGHT: Highlight = { current: null, visited: [], lastEdge: null, failed: [] };
 
 /** Words for events, as the canvas labels them (a few common ones; the rest as written). */
 const EVENT_WORDS: Record<string, string> = {
@@ -117,6 +119,17 @@ const EVENT_WORDS: Record<string, string> = {
 
 export function eventWords(event: string): string {
   return EVENT_WORDS[event] ?? event;
+}
+
+/**
+ * An event in the words the canvas shows on the widget's output ("Audio Complete",
+ * "Connected Call Ended", "Next"), so the step log and the canvas say the same thing;
+ * without the catalog, eventWords.
+ */
+export function eventLabel(event: string, widgetType: string | undefined,
+  catalog: Map<string, { events?: { name: string; label: string }[] }>): string {
+  const label = widgetType ? catalog.get(widgetType)?.events?.find((e) => e.name === event)?.label : undefined;
+  return label ?? eventWords(event);
 }
 
 /**
@@ -272,9 +285,11 @@ function endWords(reason: string): string {
 /** Where the canvas highlight goes after a step log: visited widgets, the current one, the last move. */
 export function highlightAfter(previous: Highlight, report: Pick<Report, "log" | "state">): Highlight {
   const visited = new Set(previous.visited);
+  const failed = new Set(previous.failed ?? []);
   let current = previous.current;
   let lastEdge = previous.lastEdge;
   for (const e of report.log) {
+    if (e.type === "error" && e.widget) failed.add(e.widget);
     if (e.type === "entered" && e.widget) {
       visited.add(e.widget);
       current = e.widget;
@@ -286,7 +301,7 @@ export function highlightAfter(previous: Highlight, report: Pick<Report, "log" |
   }
   const waiting = report.state?.waiting;
   if (waiting && report.state.status === "active") current = waiting.widget;
-  return { current, visited: [...visited], lastEdge };
+  return { current, visited: [...visited], lastEdge, failed: [...failed] };
 }
 
 /** The highlight a replay shows at step `index` of a list of steps (executions view). */

@@ -131,7 +131,7 @@ export async function act(action: string, arg?: unknown) {
     const rows = logRows(report, get().rows.length);
     const transcript = [...get().transcript, ...(mine ? [mine] : []), ...report.transcript];
     if (report.status !== "active" && report.ended_reason && report.action !== "end") {
-      transcript.push({ kind: "note", text: report.status === "failed" ? "The execution failed (see Steps)" : "The conversation ended" });
+      transcript.push({ kind: "note", text: endNote(report.status, report.ended_reason) });
     }
     set({ state: report.state, transcript, rows: [...get().rows, ...rows], busy: false });
     animate(report);
@@ -207,4 +207,10 @@ export function stopReplay() {
 
 export function clearError() {
   set({ error: null });
+}
+
+/** What the phone says when the conversation ends: the reason, unless it simply reached an end. */
+export function endNote(status: string, reason: string): string {
+  if (status === "failed") return `The execution failed: ${reason} (see Steps)`;
+  return reason === "the flow reached an end" ? "The conversation ended" : `The conversation ended: ${reason}`;
 }

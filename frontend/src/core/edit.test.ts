@@ -39,3 +39,27 @@ describe("document edits", () => {
     expect(moveWidgets(doc, { save_reply: doc.ui!.save_reply })).toBe(doc);
   });
 });
+
+describe("freeSpot", () => {
+  it("keeps a free place and moves down from a taken one until nothing is covered", async () => {
+    const { freeSpot } = await import("./edit");
+    const trigger = { position: { x: 0, y: 0 }, measured: { width: 400, height: 90 } };
+    expect(freeSpot({ x: 600, y: 0 }, [trigger])).toEqual({ x: 600, y: 0 });
+    const first = freeSpot({ x: 50, y: 10 }, [trigger]);
+    expect(first.x).toBe(50);
+    expect(first.y).toBeGreaterThanOrEqual(90 + 30);
+    const second = freeSpot({ x: 50, y: 10 }, [trigger, { position: first }]);
+    expect(second.y).toBeGreaterThanOrEqual(first.y + 110 + 30);
+  });
+});
+
+describe("issueWords", () => {
+  it("says a missing property by its form label", async () => {
+    const { issueWords } = await import("./issues");
+    const cat = catalog;
+    expect(issueWords("to is required", "send-message", cat)).toBe("Send message to is required");
+    expect(issueWords("flow_sid is required", "run-subflow", cat)).toBe("Flow is required");
+    expect(issueWords("url is required", "make-http-request", cat)).toBe("Request URL is required");
+    expect(issueWords("something else", "send-message", cat)).toBe("something else");
+  });
+});

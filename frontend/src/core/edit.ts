@@ -97,3 +97,24 @@ export function moveWidgets(doc: FlowDoc, positions: Record<string, Position>): 
   }
   return changed ? { ...doc, ui } : doc;
 }
+
+/** A widget's box on the canvas, as far as placing a new one goes. */
+interface Placed { position: Position; measured?: { width?: number; height?: number } }
+
+const NEW_SIZE = { width: 260, height: 110 };
+const GAP = 30;
+
+/**
+ * Where a new widget goes near `wanted` without covering another: `wanted` if free, else
+ * the first free place below it, in steps of a widget's height.
+ */
+export function freeSpot(wanted: Position, nodes: Placed[]): Position {
+  const overlaps = (p: Position) => nodes.some((n) => {
+    const w = n.measured?.width ?? NEW_SIZE.width, h = n.measured?.height ?? NEW_SIZE.height;
+    return p.x < n.position.x + w + GAP && p.x + NEW_SIZE.width + GAP > n.position.x
+      && p.y < n.position.y + h + GAP && p.y + NEW_SIZE.height + GAP > n.position.y;
+  });
+  const spot = { ...wanted };
+  for (let i = 0; i < 200 && overlaps(spot); i++) spot.y += NEW_SIZE.height / 2;
+  return spot;
+}

@@ -158,17 +158,17 @@ export function buildEdges(doc: FlowDoc, selected: ReadonlySet<string> = new Set
   for (const widget of doc.widgets) {
     // With the catalog, the handles its node already computed (the same ids and targets).
     const handles = catalog ? widgetView(widget, catalog.get(widget.type)).handles : outputHandles(widget);
-    for (const handle of handles) {
+    for (const [lane, handle] of handles.entries()) {
       if (!handle.target || !names.has(handle.target)) continue;
       const id = edgeId(widget.name, handle.id);
       const isSelected = selected.has(id);
       const old = previous?.get(id);
-      if (old && old.target === handle.target && !!old.selected === isSelected) {
+      if (old && old.target === handle.target && !!old.selected === isSelected && (old.data as { lane?: number } | undefined)?.lane === lane) {
         edges.push(old);
         continue;
       }
       edges.push({ id, source: widget.name, sourceHandle: handle.id, target: handle.target,
-        targetHandle: INPUT_HANDLE, selected: isSelected });
+        targetHandle: INPUT_HANDLE, selected: isSelected, data: { lane } });
     }
   }
   return edges;

@@ -28,3 +28,14 @@ export function issuesOf(issues: Issue[], widget: string): Issue[] {
 export function problemsLabel(n: number): string {
   return n === 0 ? "No problems" : n === 1 ? "1 problem" : `${n} problems`;
 }
+
+/**
+ * An issue's message in the words of the form: "to is required" on a Send Message says
+ * "Destination is required" (the field's label), not the property's key.
+ */
+export function issueWords(message: string, widgetType: string | undefined,
+  catalog: Map<string, { properties?: { properties?: Record<string, { title?: string }> } }>): string {
+  const req = /^'?([A-Za-z0-9_]+)'? is required(.*)$/.exec(message);
+  const title = req && widgetType ? catalog.get(widgetType)?.properties?.properties?.[req[1]]?.title : undefined;
+  return title ? `${title} is required${req![2]}` : message;
+}

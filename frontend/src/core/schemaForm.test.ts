@@ -116,10 +116,10 @@ describe("parsing what people type", () => {
   const timeout = field("gather-input-on-call", "timeout");
   const speech = field("gather-input-on-call", "speech_timeout");
 
-  it("stores whole numbers as numbers, or as text where they were text", () => {
+  it("stores whole numbers as numbers (also where an imported file had text), as text where the field prefers it", () => {
     expect(parseInput(timeout, "10", undefined)).toEqual({ value: 10 });
     expect(parseInput(timeout, " 10 ", 5)).toEqual({ value: 10 });
-    expect(parseInput(timeout, "10", "5")).toEqual({ value: "10" });
+    expect(parseInput(timeout, "12", "5")).toEqual({ value: 12 });
     expect(parseInput(speech, "auto", 3)).toEqual({ value: "auto" });
     expect(parseInput(speech, "3", undefined)).toEqual({ value: "3" });
   });
@@ -184,7 +184,7 @@ describe("issues next to fields", () => {
       ],
       paths,
     );
-    expect(byPath.get("properties.variables.0.key")?.map((i) => i.message)).toEqual(["key is required"]);
+    expect(byPath.get("properties.variables.0.key")?.map((i) => i.message)).toEqual(["is required"]);   // the label says which
     expect(byPath.get("properties.parse_json")?.length).toBe(1);
     expect(byPath.get("properties.variables.0.value")?.length).toBe(1);
     expect(rest.map((i) => i.message)).toEqual(["something else", "flow-level"]);

@@ -25,6 +25,8 @@ interface FieldBase {
   default?: unknown;
   /** Example values from the schema, offered as suggestions. */
   examples?: string[];
+  /** Offer these things that exist as choices ("flows": the ids of the other flows). */
+  choices?: "flows";
 }
 
 export interface TextField extends FieldBase {
@@ -164,6 +166,7 @@ export function fieldFor(key: string, schema: Schema, path: string, required = f
     required,
     default: schema.default,
     examples: Array.isArray(schema.examples) ? schema.examples.map(String) : undefined,
+    ...(ui.choices === "flows" ? { choices: "flows" as const } : {}),
   };
   // Booleans (also "true"/"false" strings, as Studio exports some of them).
   if (t.includes("boolean")) return { ...base, kind: "boolean" };
@@ -301,19 +304,19 @@ export interface Parsed {
 
 /**
  * The value to store for text typed into `field`, with a problem in words when there is
- * one. `previous` is the stored value: a number typed where a numeric string was keeps
- * being a string, so imported Studio files keep their exact form.
+ * one. `previous` is the stored value (kept for the kinds that need it).
  */
 export function parseInput(field: Field, text: string, previous: unknown): Parsed {
   switch (field.kind) {
     case "number": {
       const trimmed = text.trim();
-      if (trimmed === "") return { value: undefined, error: field.required ? "is required" : undefined };
+      if (trimmed === "") return { value: undefined, error: field.required ? REQUIRED : undefined };
       if (field.words.includes(trimmed)) return { value: trimmed };
       if (!WHOLE.test(trimmed)) return { value: text, error: field.message };
       const n = Number.parseInt(trimmed, 10);
-      const asString = typeof previous === "string" || (previous === undefined && field.prefers === "string");
-      const value = asString ? trimmed : n;
+      // A number typed is stored as a number (`timeout: 300`), even where an imported
+      // Studio file had a numeric string: only fields that prefer text keep text.
+      const value = field.prefers === "string" ? trimmed : n;
       if (field.minimum !== undefined && n < field.minimum) return { value, error: `must be at least ${field.minimum}` };
       if (field.maximum !== undefined && n > field.maximum) return { value, error: `must be at most ${field.maximum}` };
       return { value };
@@ -321,7 +324,7 @@ export function parseInput(field: Field, text: string, previous: unknown): Parse
     case "text": {
       if (text === "") {
         if (field.emptyMeaningful) return { value: "" };
-        return { value: undefined, error: field.required ? "is required" : undefined };
+        return { value: undefined, error: field.required ? REQUIRED : undefined };
       }
       if (field.minLength && text.trim().length < field.minLength) return { value: text, error: "must not be empty" };
       if (field.pattern) {
@@ -382,6 +385,9 @@ export function getIn(obj: unknown, path: string): unknown {
 
 // ------------------------------------------------------------------ issues next to fields
 
+/** The message of a required field left empty; shown as "<label> is required". */
+export const REQUIRED = "is required";
+
 /**
  * Places each issue next to the field it is about: the field whose path is the longest
  * prefix of the issue's path. "x is required" issues, which the validator reports on the
@@ -391,10 +397,15 @@ export function placeIssues(issues: Issue[], fieldPaths: Iterable<string>): { by
   const known = new Set(fieldPaths);
   const byPath = new Map<string, Issue[]>();
   const rest: Issue[] = [];
-  for (const issue of issues) {
+  for (let issue of issues) {
     let path = issue.path ?? "";
     const req = /^'?([A-Za-z0-9_-]+)'? is required/.exec(issue.message);
-    if (req && known.has(join(path, req[1]))) path = join(path, req[1]);
+    if (req && known.has(join(path, req[1]))) {
+      // Next to its field the key is noise ("to is required" under "Destination"): the
+      // field's label says which, as the form's own check does.
+      path = join(path, req[1]);
+      issue = { ...issue, message: REQUIRED };
+    }
     let target: string | null = null;
     const parts = path ? path.split(".") : [];
     for (let n = parts.length; n > 0 && target === null; n--) {

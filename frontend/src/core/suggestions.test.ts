@@ -44,11 +44,16 @@ describe("suggestions for a template field", () => {
     expect(got).toEqual(expect.arrayContaining(["flow.channel.address", "contact.channel.address"]));
   });
 
-  it("offers the outputs of widgets that run before, and not of those after", () => {
-    const got = paths(appointment, "check_reply");
+  it("offers the outputs of widgets that run before first, and those after marked as not yet", () => {
+    const all = suggestionsFor(appointment, "check_reply", catalogOf);
+    const got = all.map((s) => s.path);
     expect(got).toContain("widgets.ask_confirmation.inbound.Body");
     expect(got).toContain("widgets.send_reminder.inbound.MediaUrl0");
-    expect(got.some((p) => p.startsWith("widgets.cancel_appointment."))).toBe(false);
+    const later = all.filter((s) => s.path.startsWith("widgets.cancel_appointment."));
+    expect(later.length).toBeGreaterThan(0);
+    expect(later.every((s) => s.notYet)).toBe(true);
+    expect(all.filter((s) => s.path.startsWith("widgets.ask_confirmation.")).every((s) => !s.notYet)).toBe(true);
+    expect(got.indexOf("widgets.ask_confirmation.inbound.Body")).toBeLessThan(got.indexOf("widgets.cancel_appointment.status_code"));
     expect(paths(appointment, "cancelled_message")).toContain("widgets.cancel_appointment.status_code");
     expect(paths(appointment, "cancelled_message")).toContain("widgets.cancel_appointment.parsed");
   });
@@ -75,7 +80,21 @@ describe("suggestions for a template field", () => {
       ],
     };
     expect(paths(flow, "loose")).toContain("trigger.call.From");
-    expect(paths(flow, "loose").some((p) => p.startsWith("widgets."))).toBe(false);
+  });
+
+  it("offers a widget not connected yet every widget's outputs, marked as not yet run", () => {
+    const flow: FlowDoc = {
+      spec_version: 1, name: "x",
+      widgets: [
+        { name: "Trigger", type: "trigger", transitions: { incomingMessage: null } },
+        { name: "ask_size", type: "send-and-wait-for-reply", properties: { body: "Size?" } },
+        { name: "confirm", type: "send-message" },
+      ],
+    };
+    const got = suggestionsFor(flow, "confirm", catalogOf).filter((s) => s.path.startsWith("widgets."));
+    expect(got.map((s) => s.path)).toContain("widgets.ask_size.inbound.Body");
+    expect(got.every((s) => s.notYet)).toBe(true);
+    expect(got.some((s) => s.path.startsWith("widgets.confirm."))).toBe(false);
   });
 
   it("groups and describes suggestions in plain words", () => {

@@ -1,8 +1,9 @@
 // The variables a Liquid template of one widget can use, for the inspector's autocomplete.
 //
-// Only what can hold a value when that widget runs is offered: the trigger's variables for
-// the ways the flow can start and reach the widget, the flow's variables, and the outputs
-// (from the catalog's `outputs`) of widgets that can run before it. Studio's context is
+// What can hold a value when that widget runs comes first: the trigger's variables for the
+// ways the flow can start and reach the widget, the flow's variables, and the outputs (from
+// the catalog's `outputs`) of widgets that can run before it. The outputs of the other
+// widgets follow, marked `notYet`: a flow is often written before it is wired. Studio's context is
 // described in ../shared/reference/studio.md; the engine builds it in
 // flowstudio/engine/runner.py (new_context).
 
@@ -15,6 +16,8 @@ export interface Suggestion {
   group: string;
   /** A few plain words on what it holds. */
   description?: string;
+  /** The widget cannot have run before this one (yet): not connected before it. */
+  notYet?: boolean;
 }
 
 type Described = [name: string, description: string];
@@ -163,8 +166,8 @@ export function suggestionsFor(
   catalogOf: (type: string) => CatalogEntry | undefined,
 ): Suggestion[] {
   const out: Suggestion[] = [];
-  const add = (path: string, group: string, description?: string) => {
-    if (!out.some((s) => s.path === path)) out.push({ path, group, description });
+  const add = (path: string, group: string, description?: string, notYet?: boolean) => {
+    if (!out.some((s) => s.path === path)) out.push({ path, group, description, ...(notYet ? { notYet } : {}) });
   };
 
   const events = triggerEventsReaching(flow, widgetName);
@@ -178,11 +181,22 @@ export function suggestionsFor(
   }
 
   const byName = new Map(flow.widgets.map((w) => [w.name, w] as const));
-  for (const name of upstreamWidgets(flow, widgetName)) {
+  const upstream = upstreamWidgets(flow, widgetName);
+  for (const name of upstream) {
     const w = byName.get(name);
     const entry = w && catalogOf(w.type);
     for (const output of entry?.outputs ?? []) {
       add(`widgets.${name}.${output}`, `${name} (${entry!.title})`, outputDescription(output));
+    }
+  }
+  // Every other widget too (a flow is often written before it is wired), marked: its
+  // outputs are empty here until it is connected to run before this widget.
+  for (const w of flow.widgets) {
+    if (w.name === widgetName || upstream.includes(w.name)) continue;
+    const entry = catalogOf(w.type);
+    for (const output of entry?.outputs ?? []) {
+      add(`widgets.${w.name}.${output}`, `${w.name} (${entry!.title}) · not connected before this widget yet`,
+        outputDescription(output), true);
     }
   }
 

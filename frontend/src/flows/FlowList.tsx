@@ -1,6 +1,6 @@
 // The home page: every flow, whether it is ready, its webhook URL, and create / rename /
 // duplicate / delete.
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useState, type ReactNode } from "react";
 import { api, type FlowSummary } from "../api/client";
 import { problemsLabel } from "../core/issues";
 import { CopyButton } from "../ui/CopyButton";
@@ -55,8 +55,10 @@ function NewFlowDialog({ examples, onClose, onCreated }: { examples: Example[]; 
   );
 }
 
-function NameDialog({ title, initial, action, onClose, onSubmit }: {
+function NameDialog({ title, initial, action, onClose, onSubmit, note }: {
   title: string; initial: string; action: string; onClose(): void; onSubmit(id: string): Promise<void>;
+  /** Said under the name before the action is taken (what else changes with it). */
+  note?(id: string): ReactNode;
 }) {
   const [name, setName] = useState(initial);
   const [error, setError] = useState<string | null>(null);
@@ -70,6 +72,7 @@ function NameDialog({ title, initial, action, onClose, onSubmit }: {
       }}>
         <label className="field">Name<input value={name} onChange={(e) => setName(e.target.value)} name="flow-name" /></label>
         {name && id !== name && <p className="muted small">It will be saved as <code>{id || "?"}</code></p>}
+        {note && id && note(id)}
         {error && <p className="error">{error}</p>}
         <div className="buttons">
           <button type="button" onClick={onClose}>Cancel</button>
@@ -77,6 +80,24 @@ function NameDialog({ title, initial, action, onClose, onSubmit }: {
         </div>
       </form>
     </Dialog>
+  );
+}
+
+/** What a rename changes besides the name: said before it happens. */
+function RenameNote({ flow, id, all }: { flow: FlowSummary; id: string; all: FlowSummary[] }) {
+  const newUrl = flow.webhook_url.replace(/[^/]+$/, encodeURIComponent(id));
+  const parents = all.filter((f) => f.id !== flow.id && f.subflows?.includes(flow.id)).map((f) => f.id);
+  return (
+    <div className="rename-note" role="note">
+      <p><strong>The webhook URL changes.</strong> Texts and calls to a Twilio number that still points at the old URL
+        will get no answer until you paste the new one into the number's settings.</p>
+      <p className="small">Old: <code>{flow.webhook_url}</code><br />New: <code>{newUrl}</code></p>
+      {parents.length > 0 && (
+        <p><strong>{parents.join(", ")}</strong> {parents.length === 1 ? "runs" : "run"} this flow as a subflow: change
+          {parents.length === 1 ? " its" : " their"} Run Subflow widget to <code>{id}</code> after renaming.</p>
+      )}
+      <p className="muted small">The flow's tests, versions and executions move with it; conversations in progress finish.</p>
+    </div>
   );
 }
 
@@ -142,6 +163,7 @@ export function FlowList({ onOpen, user, onSignOut }: { onOpen(id: string): void
       {pending?.kind === "new" && <NewFlowDialog examples={examples} onClose={close} onCreated={onOpen} />}
       {pending?.kind === "rename" && (
         <NameDialog title={`Rename "${pending.flow.id}"`} initial={pending.flow.id} action="Rename" onClose={close}
+          note={(id) => id !== pending.flow.id && <RenameNote flow={pending.flow} id={id} all={flows ?? []} />}
           onSubmit={async (id) => { await api.rename(pending.flow.id, id); close(); refresh(); }} />
       )}
       {pending?.kind === "duplicate" && (
@@ -150,7 +172,8 @@ export function FlowList({ onOpen, user, onSignOut }: { onOpen(id: string): void
       )}
       {pending?.kind === "delete" && (
         <Dialog title={`Delete "${pending.flow.id}"?`} onClose={close}>
-          <p>The flow file is removed and its webhook URL stops answering. Texts and calls to a number that still points here will get no answer.</p>
+          <p>The flow file and its tests are removed and its webhook URL stops answering. Texts and calls to a number that still points here will get no answer.</p>
+          <p className="muted small">Its versions are kept in the archive, not shown here: a new flow with this name starts from version 1.</p>
           <div className="buttons">
             <button type="button" onClick={close}>Keep it</button>
             <button type="button" className="danger primary" onClick={async () => {

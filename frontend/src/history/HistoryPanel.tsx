@@ -2,6 +2,7 @@
 // changed between two versions (or a version and the current draft), and restore.
 import { useCallback, useEffect, useState } from "react";
 import { api, type DiffLine, type Revision } from "../api/client";
+import type { FlowDoc } from "../core/types";
 import { useEditor } from "../store/editor";
 import { timeAgo } from "../ui/time";
 
@@ -20,6 +21,29 @@ function DiffView({ lines }: { lines: DiffLine[] }) {
   );
 }
 
+/** The widgets that differ between two documents: added, removed, changed (settings, wiring or place). */
+export function changedWidgets(a: FlowDoc, b: FlowDoc): { added: string[]; removed: string[]; changed: string[] } {
+  const before = new Map(a.widgets.map((w) => [w.name, JSON.stringify([w, a.ui?.[w.name] ?? null])]));
+  const after = new Map(b.widgets.map((w) => [w.name, JSON.stringify([w, b.ui?.[w.name] ?? null])]));
+  return {
+    added: [...after.keys()].filter((n) => !before.has(n)),
+    removed: [...before.keys()].filter((n) => !after.has(n)),
+    changed: [...after.keys()].filter((n) => before.has(n) && before.get(n) !== after.get(n)),
+  };
+}
+
+const SAFE = /^[A-Za-z0-9_:.\-]+$/;
+
+/** Outlines on the canvas the widgets a comparison shows as added or changed. */
+function DiffHighlight({ added, changed }: { added: string[]; changed: string[] }) {
+  const node = (n: string) => `.react-flow__node[data-id="${n}"] .wnode`;
+  const rules: string[] = [];
+  const a = added.filter((n) => SAFE.test(n)), c = changed.filter((n) => SAFE.test(n));
+  if (a.length) rules.push(`${a.map(node).join(",")} { box-shadow: 0 0 0 4px #16a34a; }`);
+  if (c.length) rules.push(`${c.map(node).join(",")} { box-shadow: 0 0 0 4px #2563eb; }`);
+  return <style data-testid="diff-highlight" data-added={a.join(" ")} data-changed={c.join(" ")}>{rules.join("\n")}</style>;
+}
+
 export function HistoryPanel({ onClose, onRestore }: { onClose(): void; onRestore(n: number): Promise<void> }) {
   const flowId = useEditor((s) => s.flowId);
   const published = useEditor((s) => s.published);
@@ -29,6 +53,7 @@ export function HistoryPanel({ onClose, onRestore }: { onClose(): void; onRestor
   const [from, setFrom] = useState<Side | null>(null);
   const [to, setTo] = useState<Side>("draft");
   const [lines, setLines] = useState<DiffLine[] | null>(null);
+  const [widgets, setWidgets] = useState<ReturnType<typeof changedWidgets> | null>(null);
 
   useEffect(() => {
     if (!flowId) return;
@@ -42,15 +67,25 @@ export function HistoryPanel({ onClose, onRestore }: { onClose(): void; onRestor
     if (!flowId) return;
     setFrom(a);
     setTo(b);
-    setLines(null);
+    setError(null);
     try {
-      setLines((await api.diff(flowId, a, b)).lines);
+      const side = async (x: Side) => (x === "draft" ? useEditor.getState().doc! : (await api.revision(flowId, x)).document);
+      const [diff, docA, docB] = await Promise.all([api.diff(flowId, a, b), side(a), side(b)]);
+      setLines(diff.lines);
+      setWidgets(changedWidgets(docA, docB));
     } catch (e) {
       setError((e as Error).message);
     }
   }, [flowId]);
 
-  const label = (side: Side) => (side === "draft" ? "your draft" : `version ${side}`);
+  // A comparison on screen follows the flow: a restore, an edit or a publish shows at once.
+  const shown = lines !== null;
+  useEffect(() => {
+    if (shown && from !== null) void compare(from, to);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [draft?.version, published?.id]);
+
+  const label = (side: Side) => (side === "draft" ? (draft ? "your draft" : "the current flow") : `version ${side}`);
 
   return (
     <section className="panel history" aria-label="History">
@@ -94,6 +129,14 @@ export function HistoryPanel({ onClose, onRestore }: { onClose(): void; onRestor
             <button type="button" className="small" onClick={() => compare(from, to)}>Show changes</button>
           </div>
           {lines && <p className="muted small">Changes from {label(from)} to {label(to)}: <span className="add-text">+ added</span>, <span className="del-text">− removed</span></p>}
+          {widgets && (widgets.added.length + widgets.changed.length + widgets.removed.length > 0) && (
+            <p className="small" data-testid="diff-widgets">On the canvas:{" "}
+              {widgets.changed.length > 0 && <><span className="chg-text">changed</span> {widgets.changed.join(", ")}{" "}</>}
+              {widgets.added.length > 0 && <><span className="add-text">added</span> {widgets.added.join(", ")}{" "}</>}
+              {widgets.removed.length > 0 && <><span className="del-text">removed</span> {widgets.removed.join(", ")}</>}
+            </p>
+          )}
+          {widgets && <DiffHighlight added={widgets.added} changed={widgets.changed} />}
           {lines && <DiffView lines={lines} />}
         </div>
       )}

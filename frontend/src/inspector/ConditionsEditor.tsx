@@ -101,6 +101,7 @@ function ConditionRow({ path, condition, schema, canRemove, first, onRemove }: {
   const fields = fieldsFor(schema, path, condition);
   const byKey = Object.fromEntries(fields.map((f) => [f.key, f])) as Record<string, Field>;
   const [showArgs, setShowArgs] = useState(false);
+  const form = useForm();
   const typeField = byKey.type as SelectField | undefined;
   const typeLabel = typeField?.options.find((o) => o.value === condition.type)?.label ?? condition.type;
   // Blank checks need no value: the schema only requires one for the other types.
@@ -120,7 +121,8 @@ function ConditionRow({ path, condition, schema, canRemove, first, onRemove }: {
           placeholder={f.key === "friendly_name" ? `If value ${typeLabel.toLowerCase()} ${condition.value ?? ""}`.trim() : undefined} />
       ))}
       {!hasArgs && !showArgs && byKey.arguments && (
-        <button type="button" className="insp-link" onClick={() => setShowArgs(true)}>Test a different value…</button>
+        <button type="button" className="insp-link" onClick={() => { setShowArgs(true); form.commit(`${path}.arguments`, [""]); }}
+          title="Test another value than the split's input, for this condition only">Test a different value…</button>
       )}
     </div>
   );

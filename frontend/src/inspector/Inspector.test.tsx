@@ -70,6 +70,13 @@ function type(el: HTMLInputElement | HTMLTextAreaElement, text: string) {
 const field = (path: string) => host.querySelector<HTMLElement>(`[data-path="${path}"]`)!;
 
 describe("Inspector", () => {
+  it("offers a split branch every widget but itself and the Trigger", () => {
+    mount("check");
+    const select = field("transitions.match.0.next").querySelector("select")!;
+    const options = [...select.options].map((o) => o.value);
+    expect(options).toEqual(["", "ask"]);
+  });
+
   it("commits a text edit once, on blur, and keeps the input", () => {
     const { onChange } = mount("ask");
     const body = field("properties.body").querySelector("textarea")!;
@@ -96,23 +103,44 @@ describe("Inspector", () => {
     expect(body.value).toBe("Hello");
   });
 
-  it("keeps a numeric string a string and explains a wrong number", () => {
+  it("stores a typed number as a number (even where a numeric string was) and explains a wrong one", () => {
     const { onChange } = mount("ask");
     const timeout = field("properties.timeout").querySelector("input")!;
     act(() => timeout.focus());
     type(timeout, "60");
     act(() => timeout.blur());
-    expect(onChange.mock.calls[0][0].properties.timeout).toBe("60");
+    expect(onChange.mock.calls[0][0].properties.timeout).toBe(60);
     act(() => timeout.focus());
     type(timeout, "soon");
     act(() => timeout.blur());
     expect(field("properties.timeout").textContent).toContain("Must be a whole number of seconds.");
   });
 
+  it("'Test a different value…' gives a box to type that value in", () => {
+    const { onChange } = mount("check");
+    const button = [...host.querySelectorAll("button")].find((b) => b.textContent === "Test a different value…")!;
+    act(() => button.click());
+    expect(onChange).toHaveBeenCalledTimes(1);
+    const branch = (onChange.mock.calls[0][0].transitions as { match: { conditions: { arguments?: string[] }[] }[] }).match[0];
+    expect(branch.conditions[0].arguments).toEqual([""]);
+    expect(host.querySelector('[data-path="transitions.match.0.conditions.0.arguments"] input, [data-path="transitions.match.0.conditions.0.arguments"] textarea')).not.toBeNull();
+  });
+
+  it("says a required field is missing once, in the words of its label", () => {
+    const issue: Issue = { code: "property", severity: "error", message: "body is required", widget: "ask", path: "properties", file: null, line: null, column: null };
+    mount("ask", [issue]);
+    const body = field("properties.body").querySelector("textarea")!;
+    act(() => body.focus());
+    type(body, "");
+    act(() => body.blur());
+    const problems = [...field("properties.body").querySelectorAll(".insp-problems li")].map((li) => li.textContent);
+    expect(problems).toEqual(["Message body is required."]);
+  });
+
   it("shows the server's problems next to their field, and the rest on top", () => {
     const issue = (path: string | null, message: string): Issue => ({ code: "x", severity: "error", message, widget: "ask", path, file: null, line: null, column: null });
     mount("ask", [issue("properties", "body is required"), issue(null, "this widget cannot be reached")]);
-    expect(field("properties.body").textContent).toContain("Body is required.");
+    expect(field("properties.body").textContent).toContain("Message body is required.");
     expect(host.querySelector(".insp-rest")!.textContent).toContain("This widget cannot be reached.");
   });
 

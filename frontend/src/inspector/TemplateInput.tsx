@@ -93,7 +93,9 @@ export function TemplateInput(props: TemplateInputProps) {
         setOpen(null);
         setPicker(null);
       } else {
-        draft.revert();
+        // Escape is "done here": what was typed is kept (Undo takes it back), focus leaves.
+        draft.flush();
+        (e.target as HTMLElement).blur();
       }
       return;
     }
@@ -194,7 +196,8 @@ function SuggestionList({ items, active, onPick }: { items: Suggestion[]; active
             <div
               role="option"
               aria-selected={i === active}
-              className="insp-option"
+              className={"insp-option" + (s.notYet ? " not-yet" : "")}
+              title={s.notYet ? "This widget cannot have run yet when this one runs: connect it before this widget" : undefined}
               // mousedown, not click: the text box keeps focus and its caret.
               onMouseDown={(e) => {
                 e.preventDefault();

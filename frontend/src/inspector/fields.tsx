@@ -1,6 +1,8 @@
 // Renders one field descriptor from core/schemaForm: a label with its help text, the input
 // that suits the schema, and the problems found for it, in words.
-import { useId, useState, type ReactNode } from "react";
+import { useEffect, useId, useState, type ReactNode } from "react";
+import { api } from "../api/client";
+import { useEditor } from "../store/editor";
 import {
   atIndex,
   booleanToStore,
@@ -8,6 +10,7 @@ import {
   displayText,
   getIn,
   parseInput,
+  REQUIRED,
   type Field,
   type KeyValueField,
   type ListField,
@@ -23,8 +26,11 @@ export function sentence(message: string): string {
   return m[0].toUpperCase() + m.slice(1) + (/[.!?]$/.test(m) ? "" : ".");
 }
 
-export function Problems({ issues, local, id }: { issues?: Issue[]; local?: string; id?: string }) {
-  const messages = [...new Set([...(local ? [local] : []), ...(issues ?? []).map((i) => i.message)].map(sentence))];
+export function Problems({ issues, local, id, title }: { issues?: Issue[]; local?: string; id?: string; title?: string }) {
+  // The form's check and the server's may say the same thing: it is shown once, with the
+  // field's label ("Destination is required"), never its key.
+  const words = (m: string) => (m === REQUIRED && title ? `${title} ${m}` : m);
+  const messages = [...new Set([...(local ? [local] : []), ...(issues ?? []).map((i) => i.message)].map(words).map(sentence))];
   if (!messages.length) return null;
   const warningOnly = !local && (issues ?? []).every((i) => i.severity === "warning");
   return (
@@ -46,9 +52,23 @@ interface FieldProps {
 }
 
 /** One field: label, help, input and problems. Keyed by path by the caller. */
+/** The ids of the flows (for a field that offers them), fetched when such a field shows. */
+function useFlowIds(wanted: boolean): string[] {
+  const [ids, setIds] = useState<string[]>([]);
+  useEffect(() => {
+    if (!wanted) return;
+    let live = true;
+    api.flows().then((r) => { if (live) setIds(r.flows.map((f) => f.id)); }, () => undefined);
+    return () => { live = false; };
+  }, [wanted]);
+  return ids;
+}
+
 export function FieldView({ field, value, bare, placeholder }: FieldProps) {
   const form = useForm();
   const id = useId();
+  const flowIds = useFlowIds(field.kind === "text" && field.choices === "flows");
+  const currentFlow = useEditor((s) => s.flowId);
   const [local, setLocal] = useState<string | undefined>(undefined);
   const issues = form.issues.get(field.path);
   const problemId = `${id}-problems`;
@@ -87,7 +107,7 @@ export function FieldView({ field, value, bare, placeholder }: FieldProps) {
             {field.title}
           </label>
           {help}
-          <Problems issues={issues} id={problemId} />
+          <Problems issues={issues} id={problemId} title={field.title} />
         </div>
       );
     }
@@ -125,7 +145,7 @@ export function FieldView({ field, value, bare, placeholder }: FieldProps) {
           <legend className="insp-label">{field.title}</legend>
           {help}
           {field.fields.map((f) => <FieldView key={f.path} field={f} value={getIn(value, f.key)} />)}
-          <Problems issues={issues} />
+          <Problems issues={issues} title={field.title} />
         </fieldset>
       );
     }
@@ -168,7 +188,8 @@ export function FieldView({ field, value, bare, placeholder }: FieldProps) {
       break;
     }
     case "text": {
-      const listId = field.examples ? `${id}-list` : undefined;
+      const offered = field.choices === "flows" ? flowIds.filter((f) => f !== currentFlow) : field.examples;
+      const listId = offered?.length ? `${id}-list` : undefined;
       input = (
         <>
           <TemplateInput
@@ -183,7 +204,7 @@ export function FieldView({ field, value, bare, placeholder }: FieldProps) {
             describedBy={invalid ? problemId : undefined}
             ariaLabel={bare ? field.title : undefined}
           />
-          {listId && <datalist id={listId}>{field.examples!.map((w) => <option key={w} value={w} />)}</datalist>}
+          {listId && <datalist id={listId}>{offered!.map((w) => <option key={w} value={w} />)}</datalist>}
         </>
       );
       break;
@@ -195,7 +216,7 @@ export function FieldView({ field, value, bare, placeholder }: FieldProps) {
       {label}
       {help}
       {input}
-      <Problems issues={issues} local={local} id={problemId} />
+      <Problems issues={issues} local={local} id={problemId} title={field.title} />
     </div>
   );
 }

@@ -107,7 +107,8 @@ export function Inspector(props: InspectorProps): JSX.Element {
     }
   }, [focusPath, widget.name]);
 
-  const others = flow.widgets.map((w) => w.name).filter((n) => n !== widget.name);
+  // Where a branch may go: any widget but this one and the Trigger (nothing goes back to it).
+  const others = flow.widgets.filter((w) => w.type !== "trigger" && w.name !== widget.name).map((w) => w.name);
 
   return (
     <Form.Provider value={form}>

@@ -12,8 +12,17 @@ export interface Draft {
   change(text: string): void;
   /** Commit now if the draft differs from what was last committed. */
   flush(): void;
-  /** Throw the draft away and show the stored value again (Escape). */
+  /** Throw the draft away and show the stored value again (a name that is not valid). */
   revert(): void;
+}
+
+/** The flushes of every input holding text not yet committed: the page calls them all
+ * before it goes away (reload, close), so nothing typed is lost. */
+const pending = new Set<() => void>();
+
+/** Commit the text of every input still being typed in (see `pending`). */
+export function commitTypedText(): void {
+  for (const f of [...pending]) f();
 }
 
 export function useDraft(external: string, onCommit: (text: string) => void, pause = true): Draft {
@@ -36,6 +45,7 @@ export function useDraft(external: string, onCommit: (text: string) => void, pau
 
   const flush = useCallback(() => {
     clearTimeout(timer.current);
+    pending.delete(flush);
     if (latest.current !== committed.current) {
       committed.current = latest.current;
       commitRef.current(latest.current);
@@ -46,6 +56,7 @@ export function useDraft(external: string, onCommit: (text: string) => void, pau
     (next: string) => {
       latest.current = next;
       setText(next);
+      pending.add(flush);
       clearTimeout(timer.current);
       if (pause) timer.current = setTimeout(flush, COMMIT_PAUSE_MS);
     },
@@ -54,9 +65,10 @@ export function useDraft(external: string, onCommit: (text: string) => void, pau
 
   const revert = useCallback(() => {
     clearTimeout(timer.current);
+    pending.delete(flush);
     latest.current = committed.current;
     setText(committed.current);
-  }, []);
+  }, [flush]);
 
   // Leaving (another widget selected) keeps what was typed.
   useEffect(() => flush, [flush]);

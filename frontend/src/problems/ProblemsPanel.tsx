@@ -1,11 +1,14 @@
 // The problems list: everything the server's validator found, errors first. Clicking a
 // problem selects its widget, centres it and tells the inspector which field to focus.
-import { problemsLabel } from "../core/issues";
+import { issueWords, problemsLabel } from "../core/issues";
 import { useEditor } from "../store/editor";
 
 export function ProblemsPanel({ onClose }: { onClose(): void }) {
   const issues = useEditor((s) => s.issues);
   const revealWidget = useEditor((s) => s.revealWidget);
+  const doc = useEditor((s) => s.doc);
+  const catalog = useEditor((s) => s.catalog);
+  const typeOf = (name: string | null) => doc?.widgets.find((w) => w.name === name)?.type;
   const sorted = [...issues].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === "error" ? -1 : 1));
   return (
     <section className="panel problems" aria-label="Problems">
@@ -23,7 +26,7 @@ export function ProblemsPanel({ onClose }: { onClose(): void }) {
               <span>
                 {issue.widget && <b>{issue.widget}</b>}
                 {issue.widget && ": "}
-                {issue.message}
+                {issueWords(issue.message, typeOf(issue.widget), catalog)}
               </span>
             </button>
           </li>

@@ -7,6 +7,7 @@ import { buildEdges, buildNodes, type WidgetNode } from "../core/graph";
 import { countByWidget } from "../core/issues";
 import type { CatalogEntry, FlowDoc, Issue } from "../core/types";
 import type { Draft, Revision } from "../api/client";
+import type { Conflict } from "../core/merge";
 
 const HISTORY_LIMIT = 200;
 
@@ -34,10 +35,17 @@ export interface EditorState {
   savedDoc: FlowDoc | null;
   status: SaveStatus;
   saveError: string | null;
+  /** True while the same field was changed here and elsewhere and the person has to choose. */
   conflict: boolean;
+  /** Those fields, with both values (what each choice loses). */
+  conflicts: Conflict[];
 
   setCatalog(entries: CatalogEntry[]): void;
   load(flow: { id: string; document: FlowDoc; issues: Issue[]; draft: Draft | null; published: Revision | null; webhook_url: string }): void;
+  /** Take the server's flow as the saved state, editing `doc` (the server's document, or
+   * this tab's edits merged onto it). The undo history goes: undoing past a merge would
+   * silently revert the other side's work. */
+  adopt(flow: { document: FlowDoc; issues: Issue[]; draft: Draft | null; published: Revision | null; webhook_url: string }, doc: FlowDoc): void;
   commit(next: FlowDoc): void;
   undo(): void;
   redo(): void;
@@ -105,6 +113,7 @@ export const useEditor = create<EditorState>()((set, get) => ({
   status: "saved",
   saveError: null,
   conflict: false,
+  conflicts: [],
 
   setCatalog(entries) {
     const catalog = new Map(entries.map((e) => [e.type, e]));
@@ -116,8 +125,17 @@ export const useEditor = create<EditorState>()((set, get) => ({
     set((s) => ({
       ...base, flowId: flow.id, past: [], future: [], focusPath: undefined, draft: flow.draft, published: flow.published,
       webhookUrl: flow.webhook_url, savedDoc: flow.document, status: "saved", saveError: null, conflict: false,
-      ...derive({ ...s, ...base, nodes: [], edges: [] }),
+      conflicts: [], ...derive({ ...s, ...base, nodes: [], edges: [] }),
     }));
+  },
+
+  adopt(flow, doc) {
+    const s = get();
+    const selection = existing(doc, s.selection);
+    const issues = doc === flow.document ? flow.issues ?? [] : s.issues;
+    set({ doc, savedDoc: flow.document, draft: flow.draft, published: flow.published, webhookUrl: flow.webhook_url,
+      past: [], future: [], selection, issues, conflict: false, conflicts: [], saveError: null,
+      status: doc === flow.document ? "saved" : "unsaved", ...derive({ ...s, doc, selection, issues }) });
   },
 
   commit(next) {
