@@ -148,10 +148,7 @@ class FlowEditor:
             raise EditError(409, "there are no unpublished changes to publish", "version")
         if draft.version != _version(version):
             raise self._stale(flow_id)
-        errors = [i for i in self.validate(draft.data) if i.is_error]
-        if errors:
-            raise EditError(422, f"fix the {len(errors)} problem(s) in this flow before publishing",
-                            issues=[i.to_dict() for i in errors])
+        self._check_publishable(draft.data)
         self._publish(flow_id, draft.data, author=author, message=message or "Published from the editor",
                       base=draft.base_revision, draft_version=draft.version)
         return self.get(flow_id)
@@ -191,6 +188,31 @@ class FlowEditor:
         self._publish(new_id, document, author=author, message=message, base=self._latest_id(new_id),
                       draft_version=None)
         return self.get(new_id)
+
+    def create_document(self, new_id: str, document: dict, *, author: str, message: str) -> dict:
+        """A new flow file holding `document` as its first revision (Studio's API
+        creates flows from a definition); refused like `publish_document` when invalid."""
+        self._check_new_id(new_id)
+        self._check_publishable(document)
+        self._publish(new_id, document, author=author, message=message, base=self._latest_id(new_id),
+                      draft_version=None)
+        return self.get(new_id)
+
+    def publish_document(self, flow_id: str, document: dict, *, author: str, message: str) -> dict:
+        """Publish `document` as the flow's new revision straight away (any draft is
+        dropped: this document supersedes it); EditError(422) with the issues when it
+        has errors."""
+        self._require(flow_id)
+        self._check_publishable(document)
+        self._publish(flow_id, document, author=author, message=message, base=self._latest_id(flow_id),
+                      draft_version=None)
+        return self.get(flow_id)
+
+    def _check_publishable(self, document) -> None:
+        errors = [i for i in self.validate(document) if i.is_error]
+        if errors:
+            raise EditError(422, f"fix the {len(errors)} problem(s) in this flow before publishing",
+                            issues=[i.to_dict() for i in errors])
 
     def rename(self, flow_id: str, new_id: str) -> dict:
         """Move a flow to a new id (file name); its history and draft follow."""
