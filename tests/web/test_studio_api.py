@@ -354,9 +354,13 @@ def test_deleting_a_flow(studio, tmp_path):
     sid = studio.post("/Flows", data={"FriendlyName": "Gone soon", "Status": "published",
                                       "Definition": json.dumps(SURVEY)}).json["sid"]
     assert (tmp_path / "flows" / "gone-soon.yaml").exists()
+    ex = studio.post(f"/Flows/{sid}/Executions", data={"To": TO, "From": FROM}).json["sid"]
     assert studio.delete(f"/Flows/{sid}").status_code == 204
     assert not (tmp_path / "flows" / "gone-soon.yaml").exists()
     twilio_error(studio.get(f"/Flows/{sid}"), 404, 20404)
+    # its executions stay, found by the flow's id
+    assert [e["sid"] for e in studio.get("/Flows/gone-soon/Executions").json["executions"]] == [ex]
+    twilio_error(studio.post("/Flows/gone-soon/Executions", data={"To": "+15555550998", "From": FROM}), 404, 20404)
 
 
 def test_two_flows_with_the_same_name_get_their_own_files(studio, tmp_path):
