@@ -418,7 +418,9 @@ def _flow_json(flow_id: str, full: bool) -> dict:
     revisions = _revisions(flow_id)
     newest = revisions[0] if revisions else None
     oldest = revisions[-1] if revisions else None
-    out = _revision_json(flow_id, newest, full=full) if newest else None
+    # a list names a published flow from the editor's summary, kept per file: no revision is read
+    name = ed.summary(flow_id)["name"] if newest and newest["status"] == "published" and not full else None
+    out = _revision_json(flow_id, newest, full=full, name=name) if newest else None
     if out is None:
         out = sj.flow(sid=_sids().sid(flow_id), account_sid=g.studio_account,
                       friendly_name=ed.summary(flow_id)["name"], definition=None, status="draft", revision=0,
@@ -444,10 +446,13 @@ def _revisions(flow_id: str) -> list[dict]:
     return out
 
 
-def _revision_json(flow_id: str, r: dict, full: bool) -> dict:
-    """A flow as it is at revision `r` (a dict of `_revisions`)."""
+def _revision_json(flow_id: str, r: dict, full: bool, name: str | None = None) -> dict:
+    """A flow as it is at revision `r` (a dict of `_revisions`); without `full`, when
+    `name` is given, the revision's document is not even read (a list of flows)."""
     ed = editor()
-    if r["status"] == "draft":
+    if name is not None and not full:
+        document = {"name": name}
+    elif r["status"] == "draft":
         draft = ed.history.draft(flow_id)
         document = draft.data if draft is not None else None
     else:
