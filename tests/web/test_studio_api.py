@@ -53,8 +53,9 @@ def make_app(tmp_path, **config):
 
 
 @pytest.fixture
-def app(tmp_path):
-    app = make_app(tmp_path, STUDIO_ACCOUNT_SID=ACCOUNT, STUDIO_AUTH_TOKEN=TOKEN)
+def app(tmp_path, store_url):
+    """On SQLite and on PostgreSQL (paging, date filters and step look-ups are SQL)."""
+    app = make_app(tmp_path, STUDIO_ACCOUNT_SID=ACCOUNT, STUDIO_AUTH_TOKEN=TOKEN, DATABASE_URL=store_url)
     yield app
     runtime(app).service.store.close()
 
