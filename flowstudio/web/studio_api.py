@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
 import re
 from datetime import datetime, timezone
 
@@ -31,9 +32,10 @@ from werkzeug.exceptions import HTTPException
 
 from ..adapters.flowstore import Stale
 from ..adapters.store import Conflict
-from ..editing import EditError
+from ..editing import EditError, blank_flow
 from ..repository import FLOW_ID, FlowUnavailable
 from ..service import ExecutionBusy, ExecutionNotFound
+from ..spec.issues import Issue
 from ..spec.model import Flow
 from ..spec.sids import FlowSids, new_flow_sid, parse_step_sid
 from ..spec.studio import StudioFormatError, from_studio, to_studio
@@ -67,7 +69,6 @@ class StudioError(Exception):
 
 def setup(app: Flask) -> None:
     """Read the account this API answers to, and register the blueprint."""
-    import os
     env = os.environ
     app.config.setdefault("STUDIO_ACCOUNT_SID", env.get("FLOWSTUDIO_STUDIO_ACCOUNT_SID"))
     app.config.setdefault("STUDIO_AUTH_TOKEN", env.get("FLOWSTUDIO_STUDIO_AUTH_TOKEN"))
@@ -170,7 +171,6 @@ def create_flow():
     if status == "published":
         _edit(lambda: ed.create_document(flow_id, document, author=author, message=message or "Created"), document)
     else:   # the file starts as a blank flow; the definition waits in the draft
-        from ..editing import blank_flow
         blank = {**blank_flow(name), "sid": document["sid"]}
         _edit(lambda: ed.create_document(flow_id, blank, author=author, message="Created (draft)"), blank)
         _edit(lambda: ed.save_draft(flow_id, document, version=0, base_revision=ed.flows.store.latest_revision_id(
@@ -508,7 +508,6 @@ def _edit(action, document):
     except EditError as exc:
         if exc.status == 422:
             issues = exc.extra.get("issues") or []
-            from ..spec.issues import Issue
             raise _invalid([Issue(**i) for i in issues], document) from None
         if exc.status == 409:
             raise StudioError(409, CONFLICT, exc.message) from None
