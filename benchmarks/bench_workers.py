@@ -2,7 +2,7 @@
 Flask app with the same workers, in the same run: how throughput grows with processes.
 
 For each worker count N (1, 2, 4), two servers run side by side, each a gunicorn
-started as `flowstudio serve --workers N` starts it (`flowstudio.server.serve`: gthread,
+started as `flowstudio serve --workers N` starts it (`flowstudio.server.serve`: FlowStudio's worker,
 N workers of 64 threads, access log to /dev/null), on 127.0.0.1:
 - FlowStudio: `flowstudio.create_app()` on a new, empty PostgreSQL database (created for
   this N, migrated by the first worker to start, dropped afterwards), with

@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .spec.depth import MAX_DEPTH, dotted, nul_path, too_deep
 from .spec.flowfile import flow_files, flow_id, load_flow_file, write_atomic
+from .spec.yamlio import MAX_FILE_BYTES
 from .spec.issues import FlowLoadError, Issue
 
 
@@ -226,6 +228,11 @@ def serve(flows_dir: Path, host: str, port: int, workers: int, insecure: bool) -
     from .spec.flowfile import flow_files
 
     os.environ.update({"FLOWSTUDIO_FLOWS_DIR": str(flows_dir), "FLOWSTUDIO_LISTEN_HOST": host})
+    from .gunicorn_worker import deadlines
+    try:
+        deadlines()  # here, not in every worker
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     _check_schema()
     if insecure:
         os.environ["FLOWSTUDIO_INSECURE"] = "1"
@@ -353,12 +360,27 @@ def _emit(text: str, output: Path | None, summary: str = "") -> None:
 
 
 def _read_json(path: Path):
+    """A Studio definition file: refused, saying where, when it is not UTF-8 JSON, too
+    big, nested deeper than a flow may be, or holds a NUL character."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise click.ClickException(f"{path}: {path.stat().st_size:,} bytes; at most {MAX_FILE_BYTES:,}")
+        data = json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         raise click.ClickException(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise click.ClickException(f"{path}: nested deeper than a flow definition can be") from None
+    except OSError as exc:
+        raise click.ClickException(f"{path}: cannot read it: {exc.strerror}") from None
+    deep = too_deep(data, MAX_DEPTH)
+    if deep is not None:
+        raise click.ClickException(f"{path}: nested deeper than {MAX_DEPTH} levels (at {dotted(deep)[:200]})")
+    nul = nul_path(data)
+    if nul is not None:
+        raise click.ClickException(f"{path}: {dotted(nul)} holds a NUL character")
+    return data
 
 
 # ---------------------------------------------------------------- flowstudio twilio (twilio_sync.py)

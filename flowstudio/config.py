@@ -6,6 +6,8 @@
   `postgresql+psycopg://user:pass@host/db` for several processes.
 - `FLOWSTUDIO_FLOWS_DIR`: the folder of flow files (default `./flows`).
 - `FLOWSTUDIO_EXECUTION_EXPIRY_DAYS`: executions end after this many days (default 30).
+- `FLOWSTUDIO_TURN_CPU_SECONDS`: CPU time the engine may spend on one event (default 1).
+- `FLOWSTUDIO_TURN_MEMORY_MB`: what the engine may build for one event, in MB (default 32).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from .adapters.store import Store
+from .engine import budget
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,8 @@ class Settings:
     flows_dir: Path = Path("flows")
     database_url: str | None = None
     expiry: timedelta = timedelta(days=30)
+    turn_cpu_seconds: float = budget.DEFAULT_CPU_SECONDS
+    turn_memory_bytes: int = budget.DEFAULT_MEMORY_BYTES
 
     @classmethod
     def from_env(cls, environ=os.environ, **overrides) -> "Settings":
@@ -36,7 +41,10 @@ class Settings:
             raise ValueError(f"FLOWSTUDIO_EXECUTION_EXPIRY_DAYS must be a number of days, not {days!r}") from None
         values = {"data_dir": Path(environ.get("FLOWSTUDIO_DATA_DIR", cls.data_dir)),
                   "flows_dir": Path(environ.get("FLOWSTUDIO_FLOWS_DIR", cls.flows_dir)),
-                  "database_url": environ.get("FLOWSTUDIO_DATABASE_URL") or None, "expiry": expiry}
+                  "database_url": environ.get("FLOWSTUDIO_DATABASE_URL") or None, "expiry": expiry,
+                  "turn_cpu_seconds": _positive(environ, "FLOWSTUDIO_TURN_CPU_SECONDS", cls.turn_cpu_seconds),
+                  "turn_memory_bytes": int(_positive(environ, "FLOWSTUDIO_TURN_MEMORY_MB",
+                                                     cls.turn_memory_bytes / 2**20) * 2**20)}
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("data_dir", "flows_dir"):
             values[key] = Path(values[key])
@@ -46,6 +54,20 @@ class Settings:
     def url(self) -> str:
         """The database URL: the configured one, or SQLite in the data folder."""
         return self.database_url or f"sqlite:///{(self.data_dir / 'flowstudio.db').resolve()}"
+
+
+def _positive(environ, name: str, default: float) -> float:
+    """A positive number from the environment variable `name`, or `default` when unset."""
+    text = environ.get(name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise ValueError(f"{name} must be a positive number, not {text!r}")
+    return value
 
 
 def open_store(settings: Settings) -> Store:

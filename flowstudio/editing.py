@@ -19,7 +19,6 @@ from .repository import FLOW_ID, FlowRepository
 from .spec.flowfile import dump_flow, load_flow_file, load_flow_text, write_atomic
 from .spec.issues import FlowLoadError, Issue
 from .spec.migrations import CURRENT_VERSION
-from .spec.flowindex import FlowIndex
 from .spec.validate import validate_data, validate_document
 from .spec.yamlio import MAX_FILE_BYTES
 from .widgets import registry
@@ -96,8 +95,7 @@ class FlowEditor:
         """The validator's issues for a document from the editor (nothing stored)."""
         _check_document(document)
         # The folder's flows, read as needed: subflows are looked through, Studio SIDs resolve.
-        # The flows this server serves (not sub-folders or links leaving the folder).
-        return validate_data(document, FlowIndex.of_paths({i: self.flows.path(i) for i in self.flows.ids()}))
+        return validate_data(document, self.flows.index())   # the flows this server serves
 
     def revisions(self, flow_id: str) -> list[dict]:
         """The flow's published revisions, newest first; the newest is live."""
@@ -281,12 +279,12 @@ class FlowEditor:
             slot = self._documents.get(flow_id)
         if slot is not None and slot[0] == key:
             return slot[1][0], slot[1][1], latest
-        value = self._read_published(flow_id, path, latest, ids)
+        value = self._read_published(flow_id, path, latest)
         with self._cache_lock:
             self._documents[flow_id] = (key, value)
         return value[0], value[1], latest
 
-    def _read_published(self, flow_id, path, latest, ids) -> tuple[dict | None, list[Issue]]:
+    def _read_published(self, flow_id, path, latest) -> tuple[dict | None, list[Issue]]:
         try:
             raw = _read_flow_bytes(path)
             doc = load_flow_text(raw, str(path))
@@ -295,8 +293,8 @@ class FlowEditor:
         sha = hashlib.sha256(raw).hexdigest()
         if latest is not None and latest.sha256 != sha and self.history.known_sha(flow_id, sha):
             data = self.flows.store.revision(latest.id).data   # the file may be behind another machine's publish
-            return data, validate_data(data, set(ids))
-        return doc.data, validate_document(doc, set(ids))   # with the file's line numbers
+            return data, validate_data(data, self.flows.index())
+        return doc.data, validate_document(doc, self.flows.index())   # with the file's line numbers
 
     def _draft_issues(self, flow_id: str, draft) -> list[Issue]:
         key = ("draft", flow_id, draft.version, draft.updated_at, frozenset(self.flows.ids()))

@@ -30,6 +30,7 @@ from pathlib import Path
 from .adapters.flowstore import FlowStore
 from .adapters.store import Store
 from .engine.runner import Program
+from .spec.flowindex import FlowIndex
 from .spec.flowfile import SUFFIXES, dump_flow, is_test_file, load_flow_text, write_atomic
 from .spec.issues import FlowLoadError, Issue, error
 from .spec.yamlio import MAX_FILE_BYTES
@@ -88,6 +89,11 @@ class FlowRepository:
         """The other files that look like flows, each with why it is not served
         (`{"file", "reason"}`, the file relative to the folder), so the editor can say so."""
         return self._listing()[1]
+
+    def index(self) -> FlowIndex:
+        """The served flows as the validator's index: subflows named by id or by a
+        recorded Studio SID resolve, and the checks can look through them."""
+        return FlowIndex.of_paths({flow_id: self.path(flow_id) for flow_id in self.ids()})
 
     def _listing(self) -> tuple[list[str], list[dict]]:
         """Served ids and ignored files, read again only when the folder changes (its
@@ -229,14 +235,21 @@ class FlowRepository:
             if entry.program is None:
                 entry.program = self._last_recorded(flow_id)
             return
-        raw = path.read_bytes()
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:   # gone since the stat, or not readable: reported, the last good one runs
+            entry.sha, entry.issues = None, [error("unreadable", f"cannot read file: {exc.strerror}",
+                                                   file=str(path))]
+            if entry.program is None:
+                entry.program = self._last_recorded(flow_id)
+            return
         sha = hashlib.sha256(raw).hexdigest()
         if sha == entry.sha:
             return
         first_sight, entry.sha = entry.sha is None, sha
         try:
             doc = load_flow_text(raw, str(path))
-            issues = validate_document(doc, set(self.ids()))
+            issues = validate_document(doc, self.index())
         except FlowLoadError as exc:
             doc, issues = None, exc.issues
         errors = [i for i in issues if i.is_error]

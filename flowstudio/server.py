@@ -18,13 +18,15 @@ class _Gunicorn(BaseApplication):
         return self.factory()
 
 
-def serve(factory, host: str, port: int, workers: int = 1, threads: int = 64) -> None:
-    """Run `factory()` (an app factory) under gunicorn until interrupted. Each open
-    browser websocket (web/live.py) holds one of a worker's threads for as long as the
-    tab is open, hence many threads: they are cheap, and requests still get free ones."""
-    _Gunicorn(factory, {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
-                        "worker_class": "gthread", "accesslog": "-", "errorlog": "-",
-                        "graceful_timeout": 5, "timeout": 60,
-                        # gunicorn's control socket lives at one path per user: two servers on
-                        # one machine would share it.
-                        "control_socket_disable": True}).run()
+def options() -> dict:
+    """The settings of gunicorn_conf.py, by name."""
+    from . import gunicorn_conf
+
+    return {k: v for k, v in vars(gunicorn_conf).items() if not k.startswith("_")}
+
+
+def serve(factory, host: str, port: int, workers: int = 1) -> None:
+    """Run `factory()` (an app factory) under gunicorn with gunicorn_conf.py's settings
+    until interrupted, with an access log and the error log on standard output."""
+    _Gunicorn(factory, {**options(), "bind": f"{host}:{port}", "workers": workers,
+                        "accesslog": "-", "errorlog": "-"}).run()

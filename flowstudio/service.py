@@ -10,6 +10,11 @@ Per event, for one session (a contact's messages, or one call) at a time:
 4. save everything in ONE transaction (`Store.save_turn`). A crash before the commit
    leaves the execution exactly as it was before the event.
 
+Steps 2 and 3 run within the turn's budget (engine/budget.py: CPU time and memory);
+past it the execution fails and the turn is saved as usual. A turn that computes for
+long lets other conversations through: on SQLite it opens the turn gate (the engine
+needs no database) until it saves.
+
 Decided here: an SMS for a contact whose execution is active but not waiting for a
 message (it waits for a call's callback, say) does not start a second execution and
 is not fed to the wrong widget: it is kept in that execution's log as "not used" and
@@ -19,11 +24,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Protocol
 
 from .adapters.store import Conflict, Store, TurnRecord, utc
+from .engine import budget as _budget
 from .engine import effects as fx
 from .engine import events as ev
 from .engine.runner import EngineError, resume, start
@@ -117,7 +124,9 @@ class FlowService:
 
     def __init__(self, store: Store, flows: FlowRepository, *, http: HttpPerformer | None = None,
                  channel: Channel | None = None, clock: Callable[[], datetime] = utcnow,
-                 new_id: Callable[[], str] | None = None, expiry: timedelta = timedelta(days=30)):
+                 new_id: Callable[[], str] | None = None, expiry: timedelta = timedelta(days=30),
+                 turn_cpu_seconds: float = _budget.DEFAULT_CPU_SECONDS,
+                 turn_memory_bytes: int = _budget.DEFAULT_MEMORY_BYTES):
         self.store = store
         self.flows = flows
         self.http = http or default_http()
@@ -125,6 +134,9 @@ class FlowService:
         self.clock = clock
         self.new_id = new_id or (lambda: "FN" + uuid.uuid4().hex)
         self.expiry = expiry
+        # Each turn's budget (engine/budget.py): FLOWSTUDIO_TURN_CPU_SECONDS, FLOWSTUDIO_TURN_MEMORY_MB.
+        self.turn_cpu_seconds = turn_cpu_seconds
+        self.turn_memory_bytes = turn_memory_bytes
         # Called with (flow_id, session_key, TurnResult) after each saved turn: the
         # browser's live view and test-run console (web/live.py) listen here.
         self.listeners: list[Callable[[str, str, TurnResult], None]] = []
@@ -258,10 +270,15 @@ class FlowService:
                 if stored is not None:
                     return TurnResult.from_dict(stored, duplicate=True)
                 when = now or self.clock()
-                outcome = decide(row, when)
-                if isinstance(outcome, TurnResult):
-                    return outcome
-                result, record = self._settle(outcome, row, session_key, when, replies)
+                with ExitStack() as let_through:
+                    # A long turn opens the gate until it saves: the engine needs no database.
+                    budget = _budget.Budget(self.turn_cpu_seconds, self.turn_memory_bytes,
+                                            on_long=lambda: let_through.enter_context(self.store.gate.opened()))
+                    with _budget.running(budget):
+                        outcome = decide(row, when)
+                        if isinstance(outcome, TurnResult):
+                            return outcome
+                        result, record = self._settle(outcome, row, session_key, when, replies)
                 record.inbound_key, record.call_sid = inbound_key, call_sid
                 record.response = result.to_dict(details=False) if inbound_key else None
                 try:

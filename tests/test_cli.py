@@ -1,6 +1,7 @@
 """The `flowstudio` command as a user runs it."""
 import json
 
+import pytest
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
@@ -128,6 +129,19 @@ def test_import_studio_reports_bad_json(tmp_path):
     assert f"{src}:1:13: invalid JSON" in result.output
 
 
+@pytest.mark.parametrize("text, said", [
+    ('{"states": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested deeper than a flow definition can be"),  # a traceback
+    ('{"states": ' + "[" * 100 + "]" * 100 + "}", "nested deeper than 64 levels (at states[0][0]"),
+    ('{"description": "a\\u0000b", "states": []}', "description holds a NUL character"),
+], ids=["deep-100k", "deep-100", "nul"])
+def test_import_studio_refuses_hostile_definitions_cleanly(tmp_path, text, said):
+    src = tmp_path / "hostile.json"
+    src.write_text(text)
+    result = run("import-studio", src)
+    assert result.exit_code == 1 and said in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
 MAIN_SID, SURVEY_SID = "FW" + "a" * 32, "FW" + "b" * 32
 
 
@@ -201,3 +215,19 @@ def test_import_studio_refuses_bad_sids_and_mismatched_counts(tmp_path):
     (tmp_path / "other" / "main.json").write_text((tmp_path / "main.json").read_text())
     result = run("import-studio", tmp_path / "main.json", tmp_path / "other" / "main.json", "-o", tmp_path)
     assert result.exit_code == 2 and "both be written as main.yaml" in result.output
+
+
+def test_serve_refuses_a_deadline_that_is_not_a_positive_number(tmp_path, monkeypatch):
+    # serve sets these two itself: monkeypatch puts them back as they were afterwards
+    for name in ("FLOWSTUDIO_FLOWS_DIR", "FLOWSTUDIO_LISTEN_HOST"):
+        monkeypatch.setenv(name, "")
+    monkeypatch.setenv("FLOWSTUDIO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("FLOWSTUDIO_BODY_TIMEOUT", "ten")
+    result = CliRunner().invoke(main, ["serve", "--flows", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "FLOWSTUDIO_BODY_TIMEOUT must be a positive number of seconds, not 'ten'" in result.output
+    monkeypatch.setenv("FLOWSTUDIO_BODY_TIMEOUT", "30")
+    monkeypatch.setenv("FLOWSTUDIO_HEADER_TIMEOUT", "0")
+    result = CliRunner().invoke(main, ["serve", "--flows", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "FLOWSTUDIO_HEADER_TIMEOUT must be a positive number of seconds, not '0'" in result.output

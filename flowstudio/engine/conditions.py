@@ -2,6 +2,11 @@
 
 Matching is case-insensitive (Unicode casefold) and both sides are trimmed. Times and
 dates are compared exactly as given (no clock, no time zones). No I/O.
+
+A regex gets REGEX_TIMEOUT, or what is left of the turn's budget if that is less
+(budget.py): a split of forty slow patterns cannot take forty times the limit. A
+pattern that runs out of the turn's budget ends the turn (BudgetExceeded) rather than
+counting as not matching.
 """
 import re
 from datetime import date
@@ -9,6 +14,8 @@ from decimal import Decimal
 from typing import Callable
 
 from ..spec.patterns import PatternError, compile_pattern
+from .budget import YIELD_AFTER, BudgetExceeded
+from .budget import current as current_budget
 
 REGEX_TIMEOUT = 0.25  # seconds one user pattern may take before we give up on it
 
@@ -74,9 +81,26 @@ def _regex(subject: str, pattern: str | None) -> bool:
         compiled = compile_pattern(pattern)
     except PatternError as exc:
         raise ConditionError(f"the pattern {pattern!r} is not a valid regular expression ({exc})") from None
+    subject = subject.strip()
+    budget = current_budget()
+    timeout = REGEX_TIMEOUT
+    if budget is not None:
+        budget.check()
+        timeout = min(timeout, budget.remaining())
+        if not budget.long:
+            # Most patterns answer at once: try briefly while this turn holds others up;
+            # a slow one is run again once the turn lets them through (became_long).
+            try:
+                return compiled.fullmatch(subject, timeout=min(timeout, YIELD_AFTER)) is not None
+            except TimeoutError:
+                budget.became_long()
     try:
-        return compiled.fullmatch(subject.strip(), timeout=REGEX_TIMEOUT) is not None
+        # The regex module lets other threads run while it matches (the subject is a str).
+        return compiled.fullmatch(subject, timeout=timeout) is not None
     except TimeoutError:
+        if timeout < REGEX_TIMEOUT:
+            raise BudgetExceeded(f"this message's processing used more than its {budget.cpu_seconds:g} s of "
+                                 f"CPU time (the last in checking the pattern {pattern!r})") from None
         raise ConditionError(f"the pattern {pattern!r} took too long to check (over {REGEX_TIMEOUT} s); "
                              "simplify it, e.g. avoid nested repeats like (a+)+") from None
 

@@ -5,8 +5,10 @@ Studio's templates see `trigger`, `flow`, `contact` and `widgets`, know the extr
 plain python-liquid environment on purpose:
 - `"now" | date: ...` uses the engine's clock (passed in), never the machine's, so an
   execution replays the same way in a test;
-- output and loops are capped (16 KB, 1,000 iterations): a template cannot eat the
-  server's memory or time; hitting a cap is a template error like any other.
+- what a template may build and do is bounded (`bounds`): its output (16 KB), its loops
+  (1,000 iterations), every text, list, range and number it makes along the way, and
+  the names it assigns; hitting a bound is a template error like any other. Every
+  filter call and loop iteration also checks the turn's CPU budget (engine/budget.py).
 
 Simple templates (text, variable paths with filters, `if` on a variable) are rendered by
 a plan from `liquidplan`, which gives python-liquid's text at a fraction of its set-up
@@ -20,13 +22,12 @@ from datetime import datetime
 
 from liquid import Environment
 from liquid.builtin.filters.misc import date as _liquid_date
-from liquid.exceptions import LiquidError
+from liquid.exceptions import (LiquidError, LocalNamespaceLimitError, LoopIterationLimitError,
+                               OutputStreamLimitError)
 from liquid.filter import liquid_filter, with_environment
 
-from . import liquidplan
-
-MAX_OUTPUT = 16 * 1024
-MAX_LOOP_ITERATIONS = 1000
+from . import bounds, liquidplan
+from .bounds import MAX_LOOP_ITERATIONS, MAX_NAMESPACE, MAX_OUTPUT
 
 _now: ContextVar[datetime | None] = ContextVar("flowstudio_liquid_now", default=None)
 
@@ -54,11 +55,18 @@ class StudioEnvironment(Environment):
 
     output_stream_limit = MAX_OUTPUT
     loop_iteration_limit = MAX_LOOP_ITERATIONS
+    local_namespace_limit = MAX_NAMESPACE
+    context_depth_limit = 10  # no partial templates here: only nested blocks extend a context
+    template_class = bounds.BoundedTemplate
 
     def setup_tags_and_filters(self, *args, **kwargs) -> None:
         super().setup_tags_and_filters(*args, **kwargs)
         self.filters["to_json"] = _to_json
         self.filters["date"] = _date
+        # Every filter, python-liquid's and ours, checks the sizes of what it is given and
+        # makes (liquidplan calls these same functions, so it obeys the same bounds).
+        for name, func in list(self.filters.items()):
+            self.filters[name] = bounds.bounded_filter(name, func)
 
 
 ENV = StudioEnvironment()
@@ -102,6 +110,7 @@ class Templates:
             template = self._env.from_string(source)
         except LiquidError as exc:
             raise TemplateError(_first_line(exc)) from None
+        bounds.bound_template(template)
         parsed = self._parsed[source] = (template, liquidplan.plan(template, self._env))
         return parsed
 
@@ -109,6 +118,18 @@ class Templates:
         return len(self._parsed)
 
 
+# python-liquid's own words for its limits, said for the flow's author.
+_LIMITS = {
+    LoopIterationLimitError: f"loops may run at most {MAX_LOOP_ITERATIONS:,} times in a template "
+                             "(nested loops multiply)",
+    OutputStreamLimitError: f"a template may write at most {MAX_OUTPUT // 1024} KB",
+    LocalNamespaceLimitError: f"the values a template assigns may take at most {MAX_NAMESPACE // (1024 * 1024)} MB",
+}
+
+
 def _first_line(exc: Exception) -> str:
+    for kind, message in _LIMITS.items():
+        if isinstance(exc, kind):
+            return message
     text = str(exc).splitlines()
     return text[0] if text else type(exc).__name__

@@ -17,6 +17,11 @@ dicts (a missing root name, a list, `size`/`first`/`last` that are not keys), a 
 value fed to a filter, any exception from a filter, text over the output cap or that
 cannot be encoded. `plan` returns None for a template outside this subset, or when the
 environment is not configured the way this module relies on.
+
+Plans obey the same bounds as python-liquid (engine/bounds.py): they call the
+environment's filters, which check what they are given and make and tick the turn's
+budget; a filter over a bound is left to python-liquid to report, and a spent budget
+(BudgetExceeded) goes straight through.
 """
 from __future__ import annotations
 
@@ -35,6 +40,8 @@ from liquid.builtin.output import OutputNode
 from liquid.builtin.tags.if_tag import IfNode
 from liquid.stringify import to_liquid_string
 from liquid.undefined import Undefined
+
+from .budget import BudgetExceeded
 
 Plan = Callable[[dict], "str | None"]
 
@@ -217,6 +224,8 @@ def _filter(node, env: Environment):
         kwargs = {name: arg(context) for name, arg in keywords}
         try:
             return func(value, *args, **kwargs)
+        except BudgetExceeded:
+            raise
         except Exception:  # noqa: BLE001 - python-liquid reports it, in its own words
             raise _Miss from None
     return apply

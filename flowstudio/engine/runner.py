@@ -3,10 +3,14 @@
 Both take the flow (as a `Program`), the execution state, an event and the time, and
 return a `Step`: the new state, the effects to perform and the trace. Nothing here
 reads a clock, a file, the network or the database: the service does that around us.
+(The turn's budget measures the CPU time the walk takes: it decides only whether the
+walk may go on, never what a flow does.)
 
 Rules kept here (Studio's): at most 1,000 steps per execution and 10 runs of the same
 widget in a row; a template or property error follows the widget's failure transition
-(`failed`, `fail`...) or ends the execution; an unsupported widget ends it.
+(`failed`, `fail`...) or ends the execution; an unsupported widget ends it. Ours: the
+turn's budget (budget.py), checked before every widget and inside templates and
+regexes; past it the execution fails, with an error entry on the widget it was at.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from typing import Protocol
 from ..spec.flowindex import is_flow_sid
 from ..spec.model import Flow, Widget
 from ..widgets import registry
+from . import budget as _budget
 from . import context as ctx
 from . import events as ev
 from . import jsontext
@@ -73,7 +78,10 @@ def start(program: Program, event: ev.Event, now: datetime, execution_id: str,
                               new_context(trigger, data, address, contact, execution_id,
                                           program.flow.sid or program.flow_id, ctx.channel_sid(trigger))))
     run = _Run(library or _Single(program), state, now)
-    run.begin(event.kind)
+    try:
+        run.begin(event.kind)
+    except _budget.BudgetExceeded as exc:
+        run.out_of_budget(exc)
     return run.step
 
 
@@ -85,7 +93,10 @@ def resume(library: Library, state: ExecutionState, event: ev.Event, now: dateti
     if not state.active:
         raise EngineError(f"execution {state.id} has already ended")
     run = _Run(library, state if owned else state.copy(), now)
-    run.handle(event)
+    try:
+        run.handle(event)
+    except _budget.BudgetExceeded as exc:
+        run.out_of_budget(exc)
     return run.step
 
 
@@ -160,6 +171,14 @@ class _Run:
         target = self._continue(widget, self._call(widget, lambda r: spec.resume(r, event)), entering=False)
         if target is not _WAITING:
             self._advance(target)
+
+    def out_of_budget(self, exc: _budget.BudgetExceeded) -> None:
+        """The turn's budget ran out in the middle of a widget: the execution fails,
+        with the reason on that widget. (Its failure transition is not followed: with
+        the budget spent, the next widget could not run either.)"""
+        if self.state.active:
+            at = self.state.last_widget
+            self._end(FAILED, f"stopped at '{at}': {exc}" if at else str(exc))
 
     # ------------------------------------------------------------ the walk
 
@@ -288,6 +307,7 @@ class _Run:
         if state.repeats > MAX_REPEATS:
             self._end(FAILED, f"stopped at '{name}': the same widget may run at most {MAX_REPEATS} times in a row")
             return False
+        _budget.check()  # raises BudgetExceeded: see out_of_budget
         return True
 
     def _end(self, status: str, reason: str) -> None:
@@ -316,10 +336,14 @@ class _Run:
 
     def _record(self, event: str | None, source: str, target: str | None) -> None:
         frame = self.state.frame
+        # The snapshot is serialised here, once: it is stored as JSON text as it is.
+        context = jsontext.dumps(frame.context)
+        budget = _budget.current()
+        if budget is not None:  # what a turn stores grows with every step: it counts against the budget
+            budget.allocate(len(context), "the snapshots of its steps")
         self.step.steps.append({
             "event": event, "from": source, "to": target or ENDED_NAME, "flow": frame.flow_id,
-            # The snapshot is serialised here, once: it is stored as JSON text as it is.
-            "at": self.at, "context": jsontext.dumps(frame.context),
+            "at": self.at, "context": context,
         })
         self._trace("transition", source, event=event, to=target or ENDED_NAME)
 

@@ -66,7 +66,8 @@ def create_app(config: dict | None = None) -> Flask:
     http = app.config["HTTP"] or default_http(credentials if all(credentials) else None)
     service = FlowService(store, FlowRepository(settings.flows_dir, store, clock), http=http,
                           channel=app.config["CHANNEL"] or _channel(app), clock=clock, expiry=settings.expiry,
-                          new_id=app.config["NEW_ID"])
+                          new_id=app.config["NEW_ID"], turn_cpu_seconds=settings.turn_cpu_seconds,
+                          turn_memory_bytes=settings.turn_memory_bytes)
     scheduler = Scheduler(service).start() if app.config["SCHEDULER"] else None
     if scheduler is not None:
         atexit.register(scheduler.stop)

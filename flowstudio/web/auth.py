@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, current_app, g, jsonify, request, session
 
 from ..adapters.websessions import WebSessions
+from . import errors
 from .errors import ApiError
 from .throttle import LoginThrottle
 
@@ -103,9 +104,7 @@ def login():
     wait = sessions.throttle.wait(client)
     if wait > 0:
         log.warning("login refused for %s: too many failed logins, retry in %d s", client, wait)
-        response = jsonify({"error": {"status": 429, "message": f"too many failed logins: try again in "
-                                                                f"{int(wait) + 1} seconds"}})
-        response.status_code = 429
+        response = errors.response(429, f"too many failed logins: try again in {int(wait) + 1} seconds")
         response.headers["Retry-After"] = str(int(wait) + 1)
         return response
     given = body.get("password")

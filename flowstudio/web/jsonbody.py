@@ -62,3 +62,21 @@ def install(app: Flask) -> None:
     sort_keys = app.json.sort_keys
     app.json = _Provider(app)
     app.json.sort_keys = sort_keys
+
+
+class SocketJSON:
+    """socket.io's JSON (`SocketIO(json=...)`): Flask's, with a packet that is too deep
+    or holds a NUL refused as a ValueError, which python-socketio treats as a bad packet
+    and drops (the API's 400 means nothing on a websocket)."""
+
+    def __init__(self, app: Flask):
+        self.provider = app.json
+
+    def dumps(self, obj, **kwargs) -> str:
+        return self.provider.dumps(obj, **kwargs)
+
+    def loads(self, s, **kwargs):
+        try:
+            return loads(s)
+        except ApiError as exc:
+            raise ValueError(exc.message) from None

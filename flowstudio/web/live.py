@@ -1,7 +1,7 @@
 """Socket.io for the browser: the test-run console and the live view of executions.
 
-- The server is Flask-SocketIO in threading mode (gunicorn gthread + simple-websocket:
-  each open websocket holds one of the worker's threads, see server.py). Browsers
+- The server is Flask-SocketIO in threading mode (gunicorn_worker.py, gthread + simple-websocket:
+  each open websocket holds one of the worker's threads, see gunicorn_conf.py). Browsers
   connect with the websocket transport only, so several workers need no sticky sessions.
 - `FLOWSTUDIO_REDIS_URL` (config REDIS_URL) makes Redis the message queue: an event
   emitted by whichever process handled a webhook reaches the browsers connected to any
@@ -39,6 +39,7 @@ from ..console import ConsoleError, ConsoleSession, is_console
 from ..service import TurnResult
 from .app import runtime
 from .auth import login_required, origin_ok, signed_in_user, token_ok
+from .jsonbody import SocketJSON
 
 log = logging.getLogger("flowstudio.live")
 
@@ -51,7 +52,7 @@ def setup(app: Flask) -> SocketIO:
     socketio = SocketIO(app, async_mode="threading", message_queue=app.config["REDIS_URL"],
                         channel=app.config["REDIS_CHANNEL"],
                         cors_allowed_origins=lambda origin, environ: _same_site(app, origin, environ),
-                        manage_session=False, json=app.json)
+                        manage_session=False, json=SocketJSON(app))
     live = Live(app, socketio)
     app.extensions["flowstudio.live"] = live
     runtime(app).service.listeners.append(live.broadcast)

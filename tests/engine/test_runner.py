@@ -130,7 +130,7 @@ def test_template_error_follows_failure_transition():
 """)
     step = start(p, ev.MessageReceived(sms("hi")), NOW, "EX1")
     errors = [t for t in step.trace if t["type"] == "error"]
-    assert errors[0]["widget"] == "big" and "loop iteration limit" in errors[0]["message"]
+    assert errors[0]["widget"] == "big" and "loops may run at most 1,000 times" in errors[0]["message"]
     assert [e.body for e in step.effects] == ["Sorry"]
     assert ("failed", "big", "sorry") in [(s["event"], s["from"], s["to"]) for s in step.steps]
 

@@ -52,3 +52,27 @@ def test_the_validator_reports_them_on_the_condition(pattern, reason):
 def test_the_runtime_refuses_them_as_a_condition_error(pattern, reason):
     with pytest.raises(ConditionError, match="not a valid regular expression"):
         evaluate("regex", "aaaa", pattern)
+
+
+# ---------------------------------------------------------------- Liquid that stalled the validator
+
+from flowstudio.spec.templates import MAX_TAGS, liquid_error  # noqa: E402
+
+
+@pytest.mark.parametrize("source, reason", [
+    ("{{" * 100_000, "'{{' at character 1 is never closed"),          # more than a minute in python-liquid
+    ("{{" * 1_000 + "x" * 20_000, "never closed"),                     # 14 s
+    ("Hi {% if a " + "x" * 20_000, "'{%' at character 4 is never closed with '%}'"),
+    ("{{ a }}" * (MAX_TAGS + 1), f"more than {MAX_TAGS} Liquid tags"),
+    ("{{ " + "(" * 5_000 + "1" + ")" * 5_000 + " }}", "characters long; at most 2,000"),  # 0.6 s
+    ("{% raw %} {{", "'{% raw %}' at character 1 is never closed"),
+], ids=["open-100k", "open-1000-then-text", "open-tag", "too-many-tags", "long-tag", "open-raw"])
+def test_liquid_that_would_stall_the_parser_is_refused_at_once(source, reason):
+    assert reason in liquid_error(source)
+
+
+@pytest.mark.parametrize("source", ['{{ "{{" }}', "{% raw %}{{ {% {% endraw %}{{ a }}", "Hi {{ a | upcase }}",
+                                    "{% if x %}y{% endif %}", "{{ a }}" * MAX_TAGS],
+                         ids=["quoted-opener", "raw", "filter", "if", "max-tags"])
+def test_liquid_that_only_looks_odd_still_parses(source):
+    assert liquid_error(source) is None

@@ -1,6 +1,7 @@
 """The test-run console over socket.io (web/live.py, console.py), with Flask-SocketIO's
 test client: the same store and engine as webhooks, the draft, per-tab isolation, time
 that passes only when asked, mocked HTTP, access rules, the live view, flow tests."""
+import json
 import os
 import shutil
 import time
@@ -292,3 +293,17 @@ def test_with_redis_a_turn_is_published_for_the_other_processes(tmp_path):
     finally:
         sub.close()
         runtime(app).service.store.close()
+
+
+def test_a_socket_packet_with_a_nul_or_deep_nesting_never_reaches_the_console(app):
+    """The console's packets are read like the API's bodies: a NUL (which SQLite would
+    store and PostgreSQL refuse) or nesting past the limit makes the packet a bad one,
+    dropped by python-socketio before any handler runs."""
+    tab = console(app)
+    with pytest.raises(ValueError, match="NUL"):
+        tab.emit("console:act", {"action": "send", "arg": "hi\x00"}, callback=True)
+    with pytest.raises(ValueError, match="nests too deeply"):
+        tab.emit("console:act", {"action": "send", "arg": json.loads("[" * 90 + "]" * 90)}, callback=True)
+    assert texts(act(tab, "send", "hi")) == [ASK]   # the tab still works
+    rows = runtime(app).service.store.executions(flow_id=APPT)
+    assert all("\x00" not in str(r.state) for r in rows)

@@ -124,3 +124,14 @@ def test_a_document_deeper_than_a_flow_file_may_be_is_a_located_problem(make_app
     issues = client.post("/api/flows/keyword-router/validate", json={"document": doc}).json["issues"]
     assert [i["code"] for i in issues] == ["too_deep"]
     assert issues[0]["path"].startswith("widgets.1.properties.body.0.0.0")
+
+
+@pytest.mark.parametrize("field", ["From", "MessageSid"])
+def test_nul_is_refused_the_same_on_both_databases(make_app, store_url, field):
+    """Before: a 500 on PostgreSQL (it cannot store NUL), `+1555\\x00999` stored on SQLite."""
+    app = make_app(DATABASE_URL=store_url)
+    r = app.test_client().post("/webhooks/keyword-router", data={**SMS, field: SMS[field] + "\x00999"})
+    assert r.status_code == 400 and "NUL" in r.json["error"]["message"]
+    assert runtime(app).service.store.count() == 0
+    ok = app.test_client().post("/webhooks/keyword-router", data={**SMS, "MessageSid": "SM2"})
+    assert ok.status_code == 200

@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from flowstudio.adapters.twiml import APOLOGY
 from flowstudio.spec import yamlio
 from flowstudio.web.app import runtime
 
@@ -81,3 +82,62 @@ def test_an_oversized_file_is_reported_and_not_read_again(client, app, monkeypat
     first = len(reads)
     client.get("/api/flows")
     assert len(reads) == first
+
+
+CHILD = """\
+spec_version: 1
+name: classify
+widgets:
+  - {name: Trigger, type: trigger, transitions: {incomingParent: tag}}
+  - name: tag
+    type: set-variables
+    properties: {variables: [{key: kind, value: "{{trigger.parent.parameters.text}}"}]}
+"""
+PARENT = """\
+spec_version: 1
+name: spinner
+widgets:
+  - {name: Trigger, type: trigger, transitions: {incomingMessage: classify_it}}
+  - name: classify_it
+    type: run-subflow
+    properties: {flow_sid: classify, parameters: [{key: text, value: "{{trigger.message.Body}}"}]}
+    transitions: {completed: check, failed: check}
+  - name: check
+    type: split-based-on
+    properties: {input: "{{widgets.classify_it.kind}}"}
+    transitions:
+      noMatch: classify_it
+      match: [{next: classify_it, conditions: [{type: regex, value: "^(a|aa)+$"}]}]
+"""
+
+
+def test_the_server_sees_a_loop_through_a_subflow_that_never_waits(client, app, phone):
+    """Before, the server validated a flow against the other flows' ids only, so a loop
+    through a child that never waits ran (84 s of backtracking regexes on SQLite while
+    every other flow waited); now the flow refuses to run and says why."""
+    flows = runtime(app).service.flows.directory
+    (flows / "classify.yaml").write_text(CHILD)
+    (flows / "spinner.yaml").write_text(PARENT)
+    listed = next(f for f in client.get("/api/flows").json["flows"] if f["id"] == "spinner")
+    assert [i["code"] for i in listed["issues"]] == ["spin_loop"]
+    assert "'classify_it' runs 'classify', which never waits" in listed["issues"][0]["message"]
+    assert [i.code for i in runtime(app).service.flows.problems("spinner")] == ["spin_loop"]
+    answer = phone.post("/webhooks/spinner", {**SMS, "Body": "a" * 40 + "!"})
+    assert answer.status_code == 200 and APOLOGY in answer.text   # the flow never ran
+
+
+def test_a_file_that_cannot_be_read_is_reported_not_a_500(client, app, monkeypatch):
+    flows = runtime(app).service.flows.directory
+    (flows / "locked.yaml").write_text((REPO / "flows" / "sms-survey.yaml").read_text().replace("sms-survey", "locked"))
+    real = type(flows).read_bytes
+
+    def refusing(path):
+        if path.name == "locked.yaml":
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+    monkeypatch.setattr(type(flows), "read_bytes", refusing)
+    listing = client.get("/api/flows")
+    assert listing.status_code == 200
+    locked = next(f for f in listing.json["flows"] if f["id"] == "locked")
+    assert [(i["code"], i["message"]) for i in locked["issues"]] == [("unreadable", "cannot read file: Permission denied")]
+    assert client.get("/api/flows/locked").status_code == 200

@@ -1,6 +1,7 @@
 """Real server processes: `flowstudio serve` killed with SIGKILL mid-conversation and
 restarted on the same SQLite database, and gunicorn in its production form
-(`gunicorn -w 2 --threads 4 'flowstudio:create_app()'`) behind a public URL.
+(`gunicorn -c python:flowstudio.gunicorn_conf -w 2 --threads 4 'flowstudio:create_app()'`)
+behind a public URL.
 
 Each server runs in its own session (process group), so SIGKILL reaches the gunicorn
 master and its workers at once, like a machine losing power. Every wait is bounded and
@@ -335,12 +336,12 @@ def gunicorn(tmp_path, servers):
     port = free_port()
     env = clean_env(FLOWSTUDIO_FLOWS_DIR=str(flows), FLOWSTUDIO_DATA_DIR=str(data), TWILIO_AUTH_TOKEN=TOKEN,
                     FLOWSTUDIO_PUBLIC_URL=PUBLIC)
-    # The production command, plus an access log naming the worker's pid (%(p)s) so the
-    # test can tell that both workers answered, and no control socket (gunicorn 27 puts
-    # one per user in ~/.gunicorn, shared by every server on the machine).
-    cmd = [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}",
-           "--access-logfile", "-", "--access-logformat", 'ACCESS pid=%(p)s "%(r)s" %(s)s',
-           "--no-control-socket", "flowstudio:create_app()"]
+    # The production command (FlowStudio's settings: its worker, no control socket),
+    # with two workers of four threads, plus an access log naming the worker's pid
+    # (%(p)s) so the test can tell that both workers answered.
+    cmd = [sys.executable, "-m", "gunicorn", "-c", "python:flowstudio.gunicorn_conf", "-w", "2", "--threads", "4",
+           "-b", f"127.0.0.1:{port}", "--access-logfile", "-", "--access-logformat",
+           'ACCESS pid=%(p)s "%(r)s" %(s)s', "flowstudio:create_app()"]
     server = servers(cmd, env, port)
     server.wait_ready()
     store = Store(f"sqlite:///{(data / 'flowstudio.db').resolve()}")
