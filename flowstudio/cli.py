@@ -383,5 +383,95 @@ def _read_json(path: Path):
     return data
 
 
+# ---------------------------------------------------------------- flowstudio twilio (twilio_sync.py)
+
+
+@main.group()
+def twilio() -> None:
+    """Keep the flows folder and a Twilio Studio account in step: status, pull, push."""
+
+
+def _studio_options(command):
+    """The options every `flowstudio twilio` command takes."""
+    for option in reversed([
+        click.option("--flows", "flows_dir", default="flows", show_default=True,
+                     type=click.Path(file_okay=False, path_type=Path), help="The flows folder."),
+        click.option("--account-sid", envvar="TWILIO_ACCOUNT_SID", help="The Studio account [TWILIO_ACCOUNT_SID]."),
+        click.option("--auth-token", envvar="TWILIO_AUTH_TOKEN", help="Its auth token [TWILIO_AUTH_TOKEN]."),
+        click.option("--studio-url", envvar="FLOWSTUDIO_TWILIO_STUDIO_URL",
+                     help="Studio's address, if not https://studio.twilio.com (another FlowStudio's /v2 API "
+                          "answers the same) [FLOWSTUDIO_TWILIO_STUDIO_URL]."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _sync_session(flows_dir: Path, account_sid, auth_token, studio_url):
+    from .twilio_sync import Folder, Studio, SyncError
+
+    try:
+        return Folder(flows_dir), Studio(account_sid, auth_token, studio_url)
+    except SyncError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@twilio.command("status")
+@_studio_options
+def twilio_status(flows_dir: Path, account_sid, auth_token, studio_url) -> None:
+    """Each flow here and in Studio: in sync, changed here, changed in Studio, or on one side only."""
+    from .twilio_sync import SyncError, compare
+
+    folder, studio = _sync_session(flows_dir, account_sid, auth_token, studio_url)
+    try:
+        rows = compare(folder, studio)
+    except SyncError as exc:
+        raise click.ClickException(str(exc)) from None
+    for row in rows:
+        where = f"{row.flow_id}.yaml" if row.flow_id else "-"
+        click.echo(f"{row.state:<26} {where:<40} {row.sid or '-':<34} {row.name or ''}"
+                   + (f"  ({row.note})" if row.note else ""))
+    click.echo(f"{len(rows)} flow{'s' if len(rows) != 1 else ''}: "
+               f"{sum(r.state == 'in sync' for r in rows)} in sync", err=True)
+
+
+def _sync(action, flows_dir, account_sid, auth_token, studio_url, names, force) -> None:
+    from .twilio_sync import SyncError
+
+    folder, studio = _sync_session(flows_dir, account_sid, auth_token, studio_url)
+    try:
+        done, refused = action(folder, studio, set(names) or None, force)
+    except SyncError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in done:
+        click.echo(line)
+    for line in refused:
+        click.echo(f"not done: {line}", err=True)
+    click.echo(f"{len(done)} done, {len(refused)} not done", err=True)
+    sys.exit(1 if refused else 0)
+
+
+@twilio.command("pull")
+@_studio_options
+@click.argument("names", nargs=-1)
+@click.option("--force", is_flag=True, help="Take Studio's version even of flows changed here.")
+def twilio_pull(flows_dir, account_sid, auth_token, studio_url, names, force) -> None:
+    """Write Studio's published flows (all, or the flow ids / SIDs given) into the flows folder."""
+    from .twilio_sync import pull
+
+    _sync(pull, flows_dir, account_sid, auth_token, studio_url, names, force)
+
+
+@twilio.command("push")
+@_studio_options
+@click.argument("names", nargs=-1)
+@click.option("--force", is_flag=True, help="Replace Studio's version even of flows changed in Studio.")
+def twilio_push(flows_dir, account_sid, auth_token, studio_url, names, force) -> None:
+    """Publish the folder's flows (all, or the flow ids / SIDs given) to Studio; new ones are
+    created there and their SIDs written into their files."""
+    from .twilio_sync import push
+
+    _sync(push, flows_dir, account_sid, auth_token, studio_url, names, force)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -156,10 +156,7 @@ class FlowEditor:
         if self._is_published(flow_id, draft.data):
             raise EditError(409, "there are no unpublished changes to publish: the draft is the live version",
                             "version")
-        errors = [i for i in self.validate(draft.data) if i.is_error]
-        if errors:
-            raise EditError(422, f"fix the {len(errors)} problem(s) in this flow before publishing",
-                            issues=[i.to_dict() for i in errors])
+        self._check_publishable(draft.data)
         before = self.flows.store.latest_revision(flow_id)
         self._publish(flow_id, draft.data, author=author, message=message or "Published from the editor",
                       base=draft.base_revision, draft_version=draft.version)
@@ -219,6 +216,33 @@ class FlowEditor:
             self._archive_leftovers(new_id)
             self._publish(new_id, document, author=author, message=message, base=None, draft_version=None)
         return self.get(new_id)
+
+    def create_document(self, new_id: str, document: dict, *, author: str, message: str) -> dict:
+        """A new flow file holding `document` as its first revision (Studio's API
+        creates flows from a definition); refused like `publish_document` when invalid."""
+        self._check_new_id(new_id)   # again under the lock below: of two at once, one wins
+        self._check_publishable(document)
+        with self._lifecycle():
+            self._check_new_id(new_id)
+            self._archive_leftovers(new_id)
+            self._publish(new_id, document, author=author, message=message, base=None, draft_version=None)
+        return self.get(new_id)
+
+    def publish_document(self, flow_id: str, document: dict, *, author: str, message: str) -> dict:
+        """Publish `document` as the flow's new revision straight away (any draft is
+        dropped: this document supersedes it); EditError(422) with the issues when it
+        has errors."""
+        self._require(flow_id)
+        self._check_publishable(document)
+        self._publish(flow_id, document, author=author, message=message, base=self._latest_id(flow_id),
+                      draft_version=None)
+        return self.get(flow_id)
+
+    def _check_publishable(self, document) -> None:
+        errors = [i for i in self.validate(document) if i.is_error]
+        if errors:
+            raise EditError(422, f"fix the {len(errors)} problem(s) in this flow before publishing",
+                            issues=[i.to_dict() for i in errors])
 
     def rename(self, flow_id: str, new_id: str, *, author: str = "editor") -> dict:
         """Move a flow to a new id: its file, its tests (`<id>.test.yaml`), its history,

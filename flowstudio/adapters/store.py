@@ -366,19 +366,50 @@ class Store:
 
     def steps(self, execution_id: str) -> list:
         """The steps of an execution, in order: `event`, `from_widget`, `to_widget`,
-        `flow_id`, `at` and `context` (a dict)."""
-        return [SimpleNamespace(execution_id=execution_id, flow_id=s["flow"], event=s["event"],
-                                from_widget=s["from"], to_widget=s["to"], at=datetime.fromisoformat(s["at"]),
-                                context=s["context"])
-                for row in self._turns(execution_id, t.turns.c.steps) for s in jsontext.loads(row.steps)]
+        `flow_id`, `at` and `context` (a dict); `turn_id` and `index` (its place in that
+        turn) name a step for good (Studio's step SIDs are made from them)."""
+        return [_step(execution_id, row.id, i, s) for row in self._turns(execution_id, t.turns.c.id, t.turns.c.steps)
+                for i, s in enumerate(jsontext.loads(row.steps))]
+
+    def turn_step(self, turn_id: int, index: int):
+        """The `index`-th step of turn `turn_id` (as `steps` gives it), or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.turns.c.execution_id, t.turns.c.steps).where(t.turns.c.id == turn_id)).first()
+        steps = jsontext.loads(row.steps) if row is not None else []
+        return _step(row.execution_id, turn_id, index, steps[index]) if 0 <= index < len(steps) else None
+
+    def execution_page(self, flow_id: str, created_from: datetime | None, created_to: datetime | None,
+                       offset: int, limit: int) -> list:
+        """A flow's executions created in [created_from, created_to] (either may be
+        None), newest first, `limit` of them after skipping `offset`."""
+        c = t.executions.c
+        query = select(t.executions).where(c.flow_id == flow_id)
+        if created_from is not None:
+            query = query.where(c.created_at >= created_from)
+        if created_to is not None:
+            query = query.where(c.created_at <= created_to)
+        query = query.order_by(c.created_at.desc(), c.id).offset(offset).limit(limit)
+        with self.engine.connect() as conn:
+            return list(conn.execute(query))
+
+    def delete_execution(self, execution_id: str) -> bool:
+        """Delete an execution that is no longer active, with its turns and outbox;
+        False when there is no such execution or it is still active."""
+        with self._write() as conn:
+            gone = conn.execute(delete(t.executions).where(t.executions.c.id == execution_id,
+                                                           t.executions.c.status != "active")).rowcount
+            if gone:
+                conn.execute(delete(t.turns).where(t.turns.c.execution_id == execution_id))
+                conn.execute(delete(t.outbox).where(t.outbox.c.execution_id == execution_id))
+        return bool(gone)
 
     def logs(self, execution_id: str) -> list[dict]:
         """The trace of an execution, in order."""
         return [e for row in self._turns(execution_id, t.turns.c.trace) for e in row.trace]
 
-    def _turns(self, execution_id: str, column) -> list:
+    def _turns(self, execution_id: str, *columns) -> list:
         with self.engine.connect() as conn:
-            return list(conn.execute(select(column).where(t.turns.c.execution_id == execution_id)
+            return list(conn.execute(select(*columns).where(t.turns.c.execution_id == execution_id)
                                      .order_by(t.turns.c.id)))
 
     def outbox(self, execution_id: str | None = None, limit: int | None = None) -> list:
@@ -526,6 +557,12 @@ class _Turn:
                 self._conn.close()
         finally:
             self._held.__exit__(*exc)
+
+
+def _step(execution_id: str, turn_id: int, index: int, s: dict) -> SimpleNamespace:
+    return SimpleNamespace(execution_id=execution_id, flow_id=s["flow"], event=s["event"], from_widget=s["from"],
+                           to_widget=s["to"], at=datetime.fromisoformat(s["at"]), context=s["context"],
+                           turn_id=turn_id, index=index)
 
 
 def _steps_json(steps: list[dict]) -> str:

@@ -12,7 +12,9 @@ in this process; default True), PASSWORD (FLOWSTUDIO_PASSWORD) and API_TOKEN
 web/edge.py), SECRET_KEY
 (FLOWSTUDIO_SECRET_KEY; else one kept in the data folder), REDIS_URL (FLOWSTUDIO_REDIS_URL:
 socket.io's message queue, so live events cross processes; web/live.py) and REDIS_CHANNEL
-(FLOWSTUDIO_REDIS_CHANNEL, its pub/sub channel), CLOCK, HTTP,
+(FLOWSTUDIO_REDIS_CHANNEL, its pub/sub channel), STUDIO_ACCOUNT_SID / STUDIO_AUTH_TOKEN
+(FLOWSTUDIO_STUDIO_ACCOUNT_SID / FLOWSTUDIO_STUDIO_AUTH_TOKEN: the pair Studio's REST API
+v2 under /v2/ accepts; web/studio_api.py), CLOCK, HTTP,
 CHANNEL, NEW_ID (test doubles).
 """
 from __future__ import annotations
@@ -71,13 +73,14 @@ def create_app(config: dict | None = None) -> Flask:
         atexit.register(scheduler.stop)
     app.extensions["flowstudio"] = Runtime(service, settings, scheduler)
 
-    from . import api, auth, edge, editor_api, errors, home, jsonbody, webhooks
+    from . import api, auth, edge, editor_api, errors, home, jsonbody, studio_api, webhooks
     errors.register(app)
     jsonbody.install(app)
     auth.setup(app, settings.data_dir)
     app.register_blueprint(editor_api.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(home.blueprint)
+    studio_api.setup(app)   # Studio's REST API v2 under /v2/ (its own Basic auth)
     from . import live   # after the blueprints: it reads the runtime and the auth settings
     live.setup(app)
     webhooks.install(app)  # the webhooks' WSGI app comes before socket.io's and Flask's
