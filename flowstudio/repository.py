@@ -128,14 +128,14 @@ class FlowRepository:
     def _refusal(self, path: Path, relative: Path) -> str | None:
         """Why a flow-looking file is not served, or None when it is."""
         if len(relative.parts) > 1:
-            return "flows in sub-folders are not served: move it into the flows folder itself"
+            return "it is in a sub-folder: move it into the flows folder itself to use it"
         if path.suffix != ".yaml":
-            return f"flow files end in .yaml: rename it to {path.stem}.yaml"
+            return f"its name ends in {path.suffix}: rename it to {path.stem}.yaml to use it"
         if not FLOW_ID.fullmatch(path.stem):
-            return ("a flow's file name becomes its webhook URL: use 1 to 100 letters, digits, '-' or '_', "
-                    "starting with a letter or digit")
+            return ("its name becomes the flow's webhook URL, so it may hold only letters, digits, '-' and '_' "
+                    "(1 to 100, starting with a letter or digit): rename it to use it")
         if not self._inside(path):
-            return "it is a link to a file outside the flows folder, which this server does not serve"
+            return "it is a link to a file outside the flows folder, which this server does not open"
         return None
 
     def _inside(self, path: Path) -> bool:

@@ -185,3 +185,25 @@ def test_a_file_changed_on_disk_merges_into_this_tabs_draft(page, server):
     bodies = {w["name"]: w.get("properties", {}).get("body") for w in doc["widgets"]}
     assert bodies["not_understood"] == "Draft edit in the tab"
     assert bodies["confirmed_message"].startswith("Edited on disk")
+
+
+def test_files_that_are_not_flows_are_listed_with_what_to_do(page, server, tmp_path):
+    """A flow file in a sub-folder or ending in .yml used to show as "cannot read file"
+    and fail to open; now the list holds only flows that open, and says below them
+    which other files it saw and why they are not used."""
+    sub = server.flows / "drafts"
+    sub.mkdir(exist_ok=True)
+    (sub / "old-survey.yaml").write_text((server.flows / "sms-survey.yaml").read_text())
+    (server.flows / "short-name.yml").write_text((server.flows / "sms-survey.yaml").read_text())
+    try:
+        page.goto("/")
+        section = page.get_by_role("region", name="Files not used as flows")
+        expect(section).to_contain_text("drafts/old-survey.yaml")
+        expect(section).to_contain_text("in a sub-folder: move it into the flows folder itself")
+        expect(section).to_contain_text("rename it to short-name.yaml")
+        expect(page.locator('[data-flow="old-survey"]')).to_have_count(0)
+        page.screenshot(path=str(tmp_path / "ignored-files.png"), full_page=True)
+    finally:
+        (sub / "old-survey.yaml").unlink()
+        sub.rmdir()
+        (server.flows / "short-name.yml").unlink()

@@ -45,7 +45,7 @@ def test_the_list_holds_exactly_what_can_be_opened(client, folder):
         assert client.get(f"/api/flows/{flow_id}").status_code == 200, flow_id
     reasons = {i["file"]: i["reason"] for i in listing["ignored"]}
     assert set(reasons) == {"sub/nested.yaml", "short.yml", "two words.yaml", "escape.yaml"}
-    assert "sub-folders" in reasons["sub/nested.yaml"]
+    assert "in a sub-folder: move it into the flows folder itself" in reasons["sub/nested.yaml"]
     assert "rename it to short.yaml" in reasons["short.yml"]
     assert "webhook URL" in reasons["two words.yaml"]
     assert "outside the flows folder" in reasons["escape.yaml"]

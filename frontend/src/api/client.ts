@@ -18,6 +18,12 @@ export interface Draft {
   updated_at: string;
 }
 
+/** A file in the flows folder that looks like a flow but is not served, and why. */
+export interface IgnoredFile {
+  file: string;
+  reason: string;
+}
+
 export interface FlowSummary {
   id: string;
   name: string;
@@ -111,7 +117,7 @@ export const api = {
   login: (password: string, name?: string) => request<Session>("POST", "/api/login", { password, name }),
   logout: () => request<void>("POST", "/api/logout"),
   widgets: () => request<{ widgets: import("../core/types").CatalogEntry[] }>("GET", "/api/widgets"),
-  flows: () => request<{ flows: FlowSummary[] }>("GET", "/api/flows"),
+  flows: () => request<{ flows: FlowSummary[]; ignored?: IgnoredFile[] }>("GET", "/api/flows"),
   examples: () => request<{ examples: { id: string; name: string; description?: string }[] }>("GET", "/api/examples"),
   createFlow: (body: { id: string; name?: string; example?: string; copy_of?: string }) =>
     request<Flow>("POST", "/api/flows", body),

@@ -1,7 +1,7 @@
 // The home page: every flow, whether it is ready, its webhook URL, and create / rename /
 // duplicate / delete.
 import { useCallback, useEffect, useState, type ReactNode } from "react";
-import { api, type FlowSummary } from "../api/client";
+import { api, type FlowSummary, type IgnoredFile } from "../api/client";
 import { problemsLabel } from "../core/issues";
 import { CopyButton } from "../ui/CopyButton";
 import { Dialog } from "../ui/Dialog";
@@ -105,13 +105,14 @@ type Pending = { kind: "new" } | { kind: "rename" | "duplicate" | "delete"; flow
 
 export function FlowList({ onOpen, user, onSignOut }: { onOpen(id: string): void; user?: string | null; onSignOut?(): void }) {
   const [flows, setFlows] = useState<FlowSummary[] | null>(null);
+  const [ignored, setIgnored] = useState<IgnoredFile[]>([]);
   const [examples, setExamples] = useState<Example[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState<Pending>(null);
   const close = useCallback(() => setPending(null), []);
 
   const refresh = useCallback(() => {
-    api.flows().then((r) => setFlows(r.flows), (e) => setError(e.message));
+    api.flows().then((r) => { setFlows(r.flows); setIgnored(r.ignored ?? []); }, (e) => setError(e.message));
   }, []);
   useEffect(() => {
     refresh();
@@ -159,6 +160,17 @@ export function FlowList({ onOpen, user, onSignOut }: { onOpen(id: string): void
           );
         })}
       </ul>
+      {ignored.length > 0 && (
+        <section className="ignored-files" aria-label="Files not used as flows">
+          <h2>Files not used as flows</h2>
+          <p className="muted small">These files in the flows folder look like flows, but FlowStudio does not run them. Each line says what to change.</p>
+          <ul>
+            {ignored.map((f) => (
+              <li key={f.file}><code>{f.file}</code>: <span className="muted">{f.reason}</span></li>
+            ))}
+          </ul>
+        </section>
+      )}
 
       {pending?.kind === "new" && <NewFlowDialog examples={examples} onClose={close} onCreated={onOpen} />}
       {pending?.kind === "rename" && (
