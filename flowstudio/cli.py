@@ -228,9 +228,10 @@ def serve(flows_dir: Path, host: str, port: int, workers: int, insecure: bool) -
     from .spec.flowfile import flow_files
 
     os.environ.update({"FLOWSTUDIO_FLOWS_DIR": str(flows_dir), "FLOWSTUDIO_LISTEN_HOST": host})
-    from .gunicorn_worker import deadlines
+    from .gunicorn_worker import deadlines, read_buffer_bytes
     try:
         deadlines()  # here, not in every worker
+        read_buffer_bytes()
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     _check_schema()

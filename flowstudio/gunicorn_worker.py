@@ -19,6 +19,9 @@ client. A client too slow or too large gets an answer saying so and is disconnec
   nothing for that long (the socket's SO_SNDTIMEO). (So files are not sent with
   sendfile(), which would wait past both.)
 - headers larger than 64 KiB: 431; a body larger than the app accepts (10 MiB): 413.
+- `FLOWSTUDIO_READ_BUFFER_MB` (default 256): the bytes of unfinished requests a worker
+  holds in all. A thousand connections each sending most of a 10 MiB body would hold
+  10 GB; past this total, the connection whose bytes cross it gets 503 and is closed.
 
 Kept-alive connections wait in the event loop as in gthread (gunicorn's `keepalive`).
 Bodies are held in memory while they arrive (at most the size limit each, and at most
@@ -41,11 +44,12 @@ from gunicorn.workers.gthread import ThreadWorker
 
 HEADER_LIMIT = 64 * 1024  # bytes of request line and headers together (nginx allows 32 KiB)
 READ_SIZE = 64 * 1024     # per recv(): larger buffers are mmap()ed and unmapped at each call
-_REASONS = {408: "Request Timeout", 413: "Content Too Large", 431: "Request Header Fields Too Large"}
+_REASONS = {408: "Request Timeout", 413: "Content Too Large", 431: "Request Header Fields Too Large",
+            503: "Service Unavailable"}
 
 
-def _seconds(name: str, default: float) -> float:
-    """A positive number of seconds from the environment variable `name`."""
+def _seconds(name: str, default: float, unit: str = "seconds") -> float:
+    """A positive number (of seconds, or `unit`) from the environment variable `name`."""
     text = os.environ.get(name)
     if not text:
         return default
@@ -54,8 +58,14 @@ def _seconds(name: str, default: float) -> float:
     except ValueError:
         value = 0
     if not (value > 0 and math.isfinite(value)):
-        raise ValueError(f"{name} must be a positive number of seconds, not {text!r}")
+        raise ValueError(f"{name} must be a positive number of {unit}, not {text!r}")
     return value
+
+
+def read_buffer_bytes() -> int:
+    """The bytes of unfinished requests one worker may hold in all, from
+    `FLOWSTUDIO_READ_BUFFER_MB` (ValueError, naming it, when not a positive number)."""
+    return int(_seconds("FLOWSTUDIO_READ_BUFFER_MB", 256.0, "megabytes") * 1024 * 1024)
 
 
 def deadlines() -> tuple[float, float, float]:
@@ -159,6 +169,8 @@ class DeadlineWorker(ThreadWorker):
 
         self.header_timeout, self.body_timeout, self.send_timeout = deadlines()
         self.max_body = MAX_BODY
+        self.max_buffered = read_buffer_bytes()
+        self.buffered = 0         # bytes held in self.reading's buffers
         cfg = self.cfg
         self.read_ahead = not (cfg.is_ssl or getattr(cfg, "protocol", "http") != "http"
                                or "h2" in (getattr(cfg, "http_protocols", None) or ())
@@ -188,6 +200,7 @@ class DeadlineWorker(ThreadWorker):
             conn.sock.setblocking(False)
         reading = _Reading(conn, leftover, time.monotonic() + self.header_timeout)
         self.reading[conn] = reading
+        self.buffered += len(leftover)
         if leftover and self._advance(reading):
             return
         # The request is often there already (a kept-alive connection turned readable):
@@ -209,6 +222,9 @@ class DeadlineWorker(ThreadWorker):
             self._drop(reading)
             return True
         reading.buf += data
+        self.buffered += len(data)
+        if self.buffered > self.max_buffered:
+            return self._refuse(reading, 503, "the server holds too many unfinished requests at once; try again soon")
         return self._advance(reading)
 
     def _advance(self, r: _Reading) -> bool:
@@ -258,6 +274,7 @@ class DeadlineWorker(ThreadWorker):
 
     def _leave(self, r: _Reading):
         del self.reading[r.conn]
+        self.buffered -= len(r.buf)
         if r.registered:
             self.poller.unregister(r.conn.sock)
         return r.conn

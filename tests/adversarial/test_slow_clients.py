@@ -367,3 +367,38 @@ def test_invalid_framing_goes_at_once_to_gunicorns_parser():
     assert _chunked_end(bytearray(b"5" * 2000 + b"\r\n"), 0, 10**6) == TOO_LARGE
     assert _chunked_end(bytearray(b"ffffffff\r\n"), 0, 10**6) == TOO_LARGE  # refused before it is sent
     assert _chunked_end(bytearray(b"8\r\n12345678\r\n3\r\n"), 0, 10) == TOO_LARGE
+
+
+def test_unfinished_bodies_together_cannot_take_all_the_memory(start):
+    """Each body may be 10 MiB, and a worker takes 1,000 connections: without a total,
+    slow senders of big bodies could make it hold 10 GB. Past FLOWSTUDIO_READ_BUFFER_MB
+    (1 MB here) the connection whose bytes cross it gets 503; the others, and new
+    requests once the bytes are gone, are answered as usual."""
+    server = start("serve", FLOWSTUDIO_READ_BUFFER_MB="1", FLOWSTUDIO_BODY_TIMEOUT="20")
+    part = b"x" * 400_000
+    held = []
+    try:
+        for _ in range(2):   # 800 KB held: under the total
+            held.append(_connect(server, b"POST /api/flows HTTP/1.1\r\nHost: localhost\r\n"
+                                         b"Content-Type: application/json\r\nContent-Length: 900000\r\n\r\n" + part))
+        time.sleep(0.5)
+        assert requests.get(server.base + "/healthz", timeout=GRACE).status_code == 200
+        third = _connect(server, b"POST /api/flows HTTP/1.1\r\nHost: localhost\r\n"
+                                 b"Content-Type: application/json\r\nContent-Length: 900000\r\n\r\n" + part)
+        held.append(third)
+        answer, _ = _answer(third, GRACE)
+        assert answer.startswith(b"HTTP/1.1 503 Service Unavailable\r\n"), answer[:200]
+        assert b"too many unfinished requests" in answer
+        assert requests.get(server.base + "/healthz", timeout=GRACE).status_code == 200
+    finally:
+        for sock in held:
+            sock.close()
+    time.sleep(0.5)   # the closed connections' bytes are let go
+    again = _connect(server, b"POST /api/flows HTTP/1.1\r\nHost: localhost\r\n"
+                             b"Content-Type: application/json\r\nContent-Length: 900000\r\n\r\n" + part)
+    try:
+        again.sendall(b"x" * 500_000)
+        answer, _ = _answer(again, GRACE)
+        assert not answer.startswith(b"HTTP/1.1 503"), answer[:200]
+    finally:
+        again.close()
