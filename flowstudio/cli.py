@@ -398,6 +398,9 @@ def _studio_options(command):
                      type=click.Path(file_okay=False, path_type=Path), help="The flows folder."),
         click.option("--account-sid", envvar="TWILIO_ACCOUNT_SID", help="The Studio account [TWILIO_ACCOUNT_SID]."),
         click.option("--auth-token", envvar="TWILIO_AUTH_TOKEN", help="Its auth token [TWILIO_AUTH_TOKEN]."),
+        click.option("--api-key", envvar="TWILIO_API_KEY",
+                     help="An API key (SK…) of the account, instead of the auth token [TWILIO_API_KEY]."),
+        click.option("--api-secret", envvar="TWILIO_API_SECRET", help="The API key's secret [TWILIO_API_SECRET]."),
         click.option("--studio-url", envvar="FLOWSTUDIO_TWILIO_STUDIO_URL",
                      help="Studio's address, if not https://studio.twilio.com (another FlowStudio's /v2 API "
                           "answers the same) [FLOWSTUDIO_TWILIO_STUDIO_URL]."),
@@ -406,22 +409,23 @@ def _studio_options(command):
     return command
 
 
-def _sync_session(flows_dir: Path, account_sid, auth_token, studio_url):
+def _sync_session(flows_dir: Path, account_sid, auth_token, studio_url, api_key=None, api_secret=None):
     from .twilio_sync import Folder, Studio, SyncError
 
     try:
-        return Folder(flows_dir), Studio(account_sid, auth_token, studio_url)
+        return Folder(flows_dir), Studio(account_sid, auth_token, studio_url, api_key, api_secret)
     except SyncError as exc:
         raise click.ClickException(str(exc)) from None
 
 
 @twilio.command("status")
 @_studio_options
-def twilio_status(flows_dir: Path, account_sid, auth_token, studio_url) -> None:
-    """Each flow here and in Studio: in sync, changed here, changed in Studio, or on one side only."""
+def twilio_status(flows_dir: Path, account_sid, auth_token, api_key, api_secret, studio_url) -> None:
+    """Each flow here and in Studio: in sync, changed here (ahead), changed in Studio (behind),
+    or on one side only."""
     from .twilio_sync import SyncError, compare
 
-    folder, studio = _sync_session(flows_dir, account_sid, auth_token, studio_url)
+    folder, studio = _sync_session(flows_dir, account_sid, auth_token, studio_url, api_key, api_secret)
     try:
         rows = compare(folder, studio)
     except SyncError as exc:
@@ -434,19 +438,19 @@ def twilio_status(flows_dir: Path, account_sid, auth_token, studio_url) -> None:
                f"{sum(r.state == 'in sync' for r in rows)} in sync", err=True)
 
 
-def _sync(action, flows_dir, account_sid, auth_token, studio_url, names, force) -> None:
+def _sync(action, session: tuple, names, force, **options) -> None:
     from .twilio_sync import SyncError
 
-    folder, studio = _sync_session(flows_dir, account_sid, auth_token, studio_url)
+    folder, studio = _sync_session(*session)
     try:
-        done, refused = action(folder, studio, set(names) or None, force)
+        done, refused = action(folder, studio, set(names) or None, force, **options)
     except SyncError as exc:
         raise click.ClickException(str(exc)) from None
     for line in done:
         click.echo(line)
     for line in refused:
         click.echo(f"not done: {line}", err=True)
-    click.echo(f"{len(done)} done, {len(refused)} not done", err=True)
+    click.echo(f"{len(done)} {'shown' if options.get('dry_run') else 'done'}, {len(refused)} not done", err=True)
     sys.exit(1 if refused else 0)
 
 
@@ -454,23 +458,32 @@ def _sync(action, flows_dir, account_sid, auth_token, studio_url, names, force) 
 @_studio_options
 @click.argument("names", nargs=-1)
 @click.option("--force", is_flag=True, help="Take Studio's version even of flows changed here.")
-def twilio_pull(flows_dir, account_sid, auth_token, studio_url, names, force) -> None:
+def twilio_pull(flows_dir, account_sid, auth_token, api_key, api_secret, studio_url, names, force) -> None:
     """Write Studio's published flows (all, or the flow ids / SIDs given) into the flows folder."""
     from .twilio_sync import pull
 
-    _sync(pull, flows_dir, account_sid, auth_token, studio_url, names, force)
+    _sync(pull, (flows_dir, account_sid, auth_token, studio_url, api_key, api_secret), names, force)
 
 
 @twilio.command("push")
 @_studio_options
 @click.argument("names", nargs=-1)
 @click.option("--force", is_flag=True, help="Replace Studio's version even of flows changed in Studio.")
-def twilio_push(flows_dir, account_sid, auth_token, studio_url, names, force) -> None:
+@click.option("--draft", is_flag=True, help="Send them as drafts (Status=draft): saved in Studio, not published.")
+@click.option("-m", "--message", default=None,
+              help="The commit message of the new revisions [default: the last git commit's subject].")
+@click.option("--dry-run", is_flag=True, help="Show, per flow, the diff of what would change in Studio; send nothing.")
+def twilio_push(flows_dir, account_sid, auth_token, api_key, api_secret, studio_url, names, force, draft, message,
+                dry_run) -> None:
     """Publish the folder's flows (all, or the flow ids / SIDs given) to Studio; new ones are
-    created there and their SIDs written into their files."""
-    from .twilio_sync import push
+    created there and their SIDs written into their files. Each flow must validate and
+    its flow tests pass first, else nothing is sent."""
+    from .twilio_sync import last_commit_subject, push
 
-    _sync(push, flows_dir, account_sid, auth_token, studio_url, names, force)
+    if message is None:
+        message = last_commit_subject(flows_dir)
+    _sync(push, (flows_dir, account_sid, auth_token, studio_url, api_key, api_secret), names, force, draft=draft,
+          message=message, dry_run=dry_run)
 
 
 if __name__ == "__main__":  # pragma: no cover
