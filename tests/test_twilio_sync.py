@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -360,3 +361,27 @@ def test_a_flow_that_cannot_be_read_is_reported_and_the_others_are_pulled(fake, 
     assert f"Broken ({broken}): Studio answered 403 (code 20403): Forbidden" in result.stderr
     assert [p.name for p in folder.glob("*.yaml")] == ["wellness-survey.yaml"]
     assert list(json.loads((folder / ".twilio-sync.json").read_text())["flows"]) != [broken]
+
+
+def test_the_readme_ci_script_tests_then_pushes(fake, project):
+    import os
+    import re
+
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("### Keep running on Twilio, develop here"):]
+    script = re.search(r"or the same as a plain script:\n\n```sh\n(.*?)```", section, re.S).group(1)
+    env = {**os.environ, "TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_API_KEY": "",
+           "TWILIO_API_SECRET": "", "FLOWSTUDIO_TWILIO_STUDIO_URL": fake.base,
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(["sh", "-e", "-c", script], cwd=project.parent, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "passed, 0 failed" in done.stdout and len(fake.flows) == 6
+    tests = project / "sms-survey.test.yaml"   # a failing flow test stops the script before the push
+    tests.write_text(tests.read_text().replace("How would you rate", "How do you rate", 1))
+    edit(project, "sms-survey")
+    sent = len(fake.writes())
+    failed = subprocess.run(["sh", "-e", "-c", script], cwd=project.parent, env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert failed.returncode == 1 and "FAIL" in failed.stdout
+    assert len(fake.writes()) == sent
