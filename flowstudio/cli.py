@@ -423,7 +423,7 @@ def _sync_session(flows_dir: Path, account_sid, auth_token, studio_url, api_key=
 def twilio_status(flows_dir: Path, account_sid, auth_token, api_key, api_secret, studio_url) -> None:
     """Each flow here and in Studio: in sync, changed here (ahead), changed in Studio (behind),
     or on one side only."""
-    from .twilio_sync import SyncError, compare
+    from .twilio_sync import CHANGED_HERE, CHANGED_THERE, IN_SYNC, SyncError, compare
 
     folder, studio = _sync_session(flows_dir, account_sid, auth_token, studio_url, api_key, api_secret)
     try:
@@ -434,8 +434,11 @@ def twilio_status(flows_dir: Path, account_sid, auth_token, api_key, api_secret,
         where = f"{row.flow_id}.yaml" if row.flow_id else "-"
         click.echo(f"{row.state:<26} {where:<40} {row.sid or '-':<34} {row.name or ''}"
                    + (f"  ({row.note})" if row.note else ""))
-    click.echo(f"{len(rows)} flow{'s' if len(rows) != 1 else ''}: "
-               f"{sum(r.state == 'in sync' for r in rows)} in sync", err=True)
+    count = {state: sum(r.state == state for r in rows) for state in (IN_SYNC, CHANGED_HERE, CHANGED_THERE)}
+    others = len(rows) - sum(count.values())
+    click.echo(f"{len(rows)} flow{'s' if len(rows) != 1 else ''}: {count[IN_SYNC]} in sync (equal), "
+               f"{count[CHANGED_HERE]} changed here (ahead of Studio), {count[CHANGED_THERE]} changed in Studio "
+               f"(behind it)" + (f", {others} other" if others else ""), err=True)
 
 
 def _sync(action, session: tuple, names, force, **options) -> None:

@@ -335,7 +335,12 @@ def test_failures_are_reported_per_flow_and_the_others_go_on(fake, project, paus
     assert after["flows"][survey] == record["flows"][survey] and \
         after["flows"][appointment] == record["flows"][appointment]
     assert (fake.flows[survey].latest.number, fake.flows[appointment].latest.number) == (1, 1)
-    assert states(fake, project)["sms-survey.yaml"] == "changed here"
+    status = on(fake, project, "status")
+    assert "6 flows: 4 in sync (equal), 2 changed here (ahead of Studio), 0 changed in Studio (behind it)" \
+        in status.stderr
+    fake.change(collect, fake.flows[collect].latest.definition | {"description": "Changed in the Console."})
+    status = on(fake, project, "status")
+    assert "3 in sync (equal), 2 changed here (ahead of Studio), 1 changed in Studio (behind it)" in status.stderr
 
 
 def test_a_rate_limit_that_lasts_is_reported_after_the_retries(fake, project, pauses):
