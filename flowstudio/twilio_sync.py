@@ -344,7 +344,9 @@ def compare(folder: Folder, studio: Studio, only: set[str] | None = None) -> lis
 def pull(folder: Folder, studio: Studio, only: set[str] | None, force: bool) -> tuple[list[str], list[str]]:
     """Bring Studio's published flows into the folder; (done, refused) as lines."""
     done, refused = [], []
-    for row in compare(folder, studio, only):
+    rows = compare(folder, studio, only)
+    refused += _unknown(only, rows)
+    for row in rows:
         if row.state == UNREADABLE:
             refused.append(f"{row.name} ({row.sid}): {row.note}")
             continue
@@ -383,7 +385,9 @@ def push(folder: Folder, studio: Studio, only: set[str] | None, force: bool, *, 
     Nothing is sent unless every flow to send validates and its flow tests pass; with
     `dry_run`, each flow's change is shown as a diff and nothing is sent or written."""
     done, refused = [], []
-    rows = [r for r in compare(folder, studio, only) if r.local is not None]
+    rows = compare(folder, studio, only)
+    refused += _unknown(only, rows)
+    rows = [r for r in rows if r.local is not None]
     # children first: a Run Subflow names its child by SID, which a new child gets when created
     rows.sort(key=lambda r: _depth(r.local, {x.flow_id: x.local for x in rows}, set()))
     plan = []
@@ -435,6 +439,12 @@ def push(folder: Folder, studio: Studio, only: set[str] | None, force: bool, *, 
             continue
         done.append(f"{what} {local.flow.name} ({remote.sid}, revision {remote.revision}) from {local.path}")
     return done, refused
+
+
+def _unknown(only: set[str] | None, rows: list[Row]) -> list[str]:
+    """A line for each name given that is no flow here (id) nor in Studio (SID)."""
+    known = {r.flow_id for r in rows} | {r.sid for r in rows}
+    return [f"{name}: no flow of that id here nor of that SID in Studio" for name in sorted((only or set()) - known)]
 
 
 def _planned_change(row: Row, definition: dict) -> str:

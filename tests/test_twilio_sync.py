@@ -390,3 +390,14 @@ def test_the_readme_ci_script_tests_then_pushes(fake, project):
                             timeout=300)
     assert failed.returncode == 1 and "FAIL" in failed.stdout
     assert len(fake.writes()) == sent
+
+
+def test_a_name_that_is_no_flow_is_reported_and_a_rate_limited_list_is_retried(fake, project, pauses):
+    fake.fail(TOO_MANY_REQUESTS, times=1, method="GET", path="/v2/Flows")
+    result = on(fake, project, "push", "collect-email", "colect-email")
+    assert result.exit_code == 1
+    assert pauses == [1.0]   # the list was answered 429 once, then again
+    assert "colect-email: no flow of that id here nor of that SID in Studio" in result.stderr
+    assert "created collect-email" in result.stdout
+    pulled = on(fake, project, "pull", "FW" + "0" * 32)
+    assert pulled.exit_code == 1 and f"FW{'0' * 32}: no flow of that id" in pulled.stderr
