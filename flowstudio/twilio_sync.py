@@ -46,6 +46,7 @@ from .spec.studio import StudioFormatError, from_studio, to_studio
 
 RECORD = ".twilio-sync.json"
 BACKOFF = (1.0, 2.0, 4.0)   # seconds before each retry of a request Studio answered 429
+TIMEOUT = 30.0              # seconds a request may take: a Studio that stops answering must not hang CI
 
 IN_SYNC, LOCAL_ONLY, REMOTE_ONLY = "in sync", "only here", "only in Studio"
 CHANGED_HERE, CHANGED_THERE, CHANGED_BOTH, DIFFERENT = \
@@ -109,12 +110,14 @@ class Studio:
             raise SyncError("set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (the Studio account to pull from and "
                             "push to), or TWILIO_API_KEY and TWILIO_API_SECRET with TWILIO_ACCOUNT_SID, or give "
                             "--account-sid and --auth-token")
+        from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
 
+        http = TwilioHttpClient(timeout=TIMEOUT)
         if api_key:   # as the twilio package takes an API key: user name the key, password its secret
-            self.client = Client(api_key, api_secret, account_sid=account_sid)
+            self.client = Client(api_key, api_secret, account_sid=account_sid, http_client=http)
         else:
-            self.client = Client(account_sid, auth_token)
+            self.client = Client(account_sid, auth_token, http_client=http)
         if studio_url:
             self.client.studio.base_url = studio_url.rstrip("/")
         self.v2 = self.client.studio.v2

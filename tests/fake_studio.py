@@ -22,6 +22,7 @@ import itertools
 import json
 import re
 import secrets
+import time
 from base64 import b64encode
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -79,6 +80,7 @@ class FakeStudio:
         self.flows: dict[str, StudioFlow] = {}
         self.requests: list = []
         self.failures: list[dict] = []
+        self.delay = 0.0   # seconds every answer takes (a Studio that is slow to answer)
         self.base = httpserver.url_for("/").rstrip("/")
         self._clock = itertools.count()
         httpserver.expect_request(re.compile("^/v2/.*")).respond_with_handler(self.handle)
@@ -114,6 +116,7 @@ class FakeStudio:
 
     def handle(self, request):
         """Every request under /v2."""
+        time.sleep(self.delay)
         self.requests.append({"method": request.method, "path": request.path, "form": dict(request.form),
                               "args": dict(request.args),
                               "user": request.authorization.username if request.authorization else None})

@@ -401,3 +401,10 @@ def test_a_name_that_is_no_flow_is_reported_and_a_rate_limited_list_is_retried(f
     assert "created collect-email" in result.stdout
     pulled = on(fake, project, "pull", "FW" + "0" * 32)
     assert pulled.exit_code == 1 and f"FW{'0' * 32}: no flow of that id" in pulled.stderr
+
+
+def test_a_studio_that_does_not_answer_in_time_is_reported(fake, project, monkeypatch):
+    monkeypatch.setattr(twilio_sync, "TIMEOUT", 0.2)
+    fake.delay = 1.0
+    result = on(fake, project, "status")
+    assert result.exit_code == 1 and "cannot reach Studio" in result.output and "timed out" in result.output
