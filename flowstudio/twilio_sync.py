@@ -238,10 +238,11 @@ class Folder:
         """Flow id -> recorded SID."""
         return {i: f.flow.sid for i, f in flows.items() if f.flow is not None and is_flow_sid(f.flow.sid)}
 
-    def remember(self, sid: str, flow_id: str, revision: int, definition: dict) -> None:
-        """Record that this flow and Studio's agree now."""
-        self.record.setdefault("flows", {})[sid] = {"file": f"{flow_id}.yaml", "revision": revision,
-                                                    "definition": definition_hash(definition)}
+    def remember(self, sid: str, flow_id: str, revision: int, definition: dict, draft: bool = False) -> None:
+        """Record that this flow and Studio's agree now (Studio's newest revision is this
+        flow; with `draft`, as a draft not yet published)."""
+        entry = {"file": f"{flow_id}.yaml", "revision": revision, "definition": definition_hash(definition)}
+        self.record.setdefault("flows", {})[sid] = entry | ({"draft": True} if draft else {})
         write_atomic(self.record_path, json.dumps(self.record, indent=2, sort_keys=True) + "\n")
 
     def write_flow(self, flow_id: str, flow: Flow) -> Path:
@@ -333,7 +334,7 @@ def compare(folder: Folder, studio: Studio, only: set[str] | None = None) -> lis
             here = definition_hash(mine) != kept.get("definition")
             there = remote.revision != kept.get("revision")
             state = CHANGED_BOTH if here and there else CHANGED_THERE if there else CHANGED_HERE
-            if not here and not there:   # what was pushed is Studio's newest revision, not its published one
+            if not here and not there and kept.get("draft"):
                 note = "pushed as a draft, not published in Studio"
         rows.append(Row(state, flow_id, sid, local.flow.name, note, local=local, remote=remote))
     for sid, remote in remotes.items():
@@ -433,7 +434,7 @@ def push(folder: Folder, studio: Studio, only: set[str] | None, force: bool, *, 
                 remote = studio.create(local.flow.name, definition, status, message)
                 what = "created (as a draft)" if draft else "created"
                 folder.record_sid(local, remote.sid)
-            folder.remember(remote.sid, row.flow_id, remote.revision, definition)
+            folder.remember(remote.sid, row.flow_id, remote.revision, definition, draft)
         except SyncError as exc:
             refused.append(f"{row.flow_id}.yaml: {exc}")
             continue

@@ -268,10 +268,12 @@ def test_push_draft_and_commit_message(fake, project):
     assert "A draft." in flow.latest.definition["description"]
     assert "A draft." not in flow.published().definition["description"]   # what runs is unchanged
     status = on(fake, project, "status")
-    assert "draft" in [line for line in status.stdout.splitlines() if "sms-survey" in line][0]
+    assert "pushed as a draft" in [line for line in status.stdout.splitlines() if "sms-survey" in line][0]
+    assert json.loads((project / ".twilio-sync.json").read_text())["flows"][sid]["draft"] is True
     published = on(fake, project, "push", "sms-survey")
     assert published.exit_code == 0, published.output
     assert "A draft." in flow.published().definition["description"]
+    assert "draft" not in json.loads((project / ".twilio-sync.json").read_text())["flows"][sid]
     assert states(fake, project)["sms-survey.yaml"] == "in sync"
 
 
