@@ -38,13 +38,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .repository import FLOW_ID
-from .spec.flowfile import dump_flow, is_test_file, load_flow_file, write_atomic
+from .spec.flowfile import dump_flow, is_test_file, load_flow_file, load_flow_text, write_atomic
 from .spec.flowindex import is_flow_sid
 from .spec.issues import FlowLoadError
 from .spec.model import Flow
 from .spec.studio import StudioFormatError, from_studio, to_studio
 
 RECORD = ".twilio-sync.json"
+HISTORY = 50               # commits of a flow file searched for the version Studio has (see compare)
 BACKOFF = (1.0, 2.0, 4.0)   # seconds before each retry of a request Studio answered 429
 TIMEOUT = 30.0              # seconds a request may take: a Studio that stops answering must not hang CI
 
@@ -121,11 +122,12 @@ class Studio:
         if studio_url:
             self.client.studio.base_url = studio_url.rstrip("/")
         self.v2 = self.client.studio.v2
+        self.known: dict[str, Remote] = {}   # every flow of the account, as `flows` last read them
 
     def flows(self) -> dict[str, Remote]:
         """Every flow of the account, by SID, with its published definition; a flow that
         cannot be read carries the reason (`problem`) instead."""
-        out = {}
+        out = self.known = {}
         for f in self._call(lambda: self.v2.flows.list()):
             try:
                 out[f.sid] = self.flow(f.sid, f.friendly_name, f.revision)
@@ -336,6 +338,11 @@ def compare(folder: Folder, studio: Studio, only: set[str] | None = None) -> lis
             state = CHANGED_BOTH if here and there else CHANGED_THERE if there else CHANGED_HERE
             if not here and not there and kept.get("draft"):
                 note = "pushed as a draft, not published in Studio"
+        if state in (CHANGED_BOTH, DIFFERENT) and theirs is not None and \
+                _committed_here(local.path, definition_hash(theirs), sids):
+            # Studio runs an earlier committed version of this file: pushed from another checkout
+            # (CI, say) whose record was not committed. Nothing changed in Studio.
+            state, note = CHANGED_HERE, "Studio has an earlier committed version of this file"
         rows.append(Row(state, flow_id, sid, local.flow.name, note, local=local, remote=remote))
     for sid, remote in remotes.items():
         if sid in seen or (only and sid not in only):
@@ -410,6 +417,10 @@ def push(folder: Folder, studio: Studio, only: set[str] | None, force: bool, *, 
         elif row.state == LOCAL_ONLY and row.sid:
             refused.append(f"{row.flow_id}.yaml: records {row.sid}, which this Studio account does not have "
                            "(remove its `sid:` line to create it anew)")
+        elif row.state == LOCAL_ONLY and not force and (twin := _unclaimed_twin(row, studio, rows)):
+            refused.append(f"{row.flow_id}.yaml: Studio already has a flow named {twin.name!r} ({twin.sid}) that no "
+                           f"file here records; pull it, or write `sid: {twin.sid}` into the file, or push --force "
+                           "to create another")
         else:
             plan.append(row)
     failures = preflight(folder, [r.local for r in plan]) if plan else []
@@ -443,6 +454,44 @@ def push(folder: Folder, studio: Studio, only: set[str] | None, force: bool, *, 
             continue
         done.append(f"{what} {local.flow.name} ({remote.sid}, revision {remote.revision}) from {local.path}")
     return done, refused
+
+
+def _unclaimed_twin(row: Row, studio: Studio, rows: list[Row]) -> Remote | None:
+    """A Studio flow of the same name as a flow about to be created, that no file records:
+    most likely this flow, created by a push whose SID was not kept (a CI checkout)."""
+    claimed = {r.sid for r in rows if r.local is not None and r.sid}
+    return next((r for r in studio.known.values() if r.name == row.local.flow.name and r.sid not in claimed), None)
+
+
+def _committed_here(path: Path, target: str, sids: dict[str, str]) -> bool:
+    """Whether a committed version of the flow file (among its last HISTORY commits) has
+    the Studio definition whose hash is `target`."""
+    for text in committed_versions(path, HISTORY):
+        try:
+            flow = Flow.from_data(load_flow_text(text, str(path)).data)
+            if definition_hash(to_studio(flow, sids)) == target:
+                return True
+        except (FlowLoadError, KeyError, TypeError, AttributeError, ValueError):
+            continue   # a version that does not read: not the one Studio has
+    return False
+
+
+def committed_versions(path: Path, limit: int):
+    """The texts of a file in the last `limit` commits that changed it, newest first;
+    nothing outside a git repository."""
+    def git(*args):
+        return subprocess.run(["git", "-C", str(path.parent), *args], capture_output=True, text=True, timeout=30)
+
+    try:
+        log = git("log", f"-{limit}", "--format=%H", "--", path.name)
+        if log.returncode != 0:
+            return
+        for commit in log.stdout.split():
+            shown = git("show", f"{commit}:./{path.name}")
+            if shown.returncode == 0:
+                yield shown.stdout
+    except (OSError, subprocess.SubprocessError):
+        return
 
 
 def _unknown(only: set[str] | None, rows: list[Row]) -> list[str]:
@@ -535,7 +584,7 @@ def last_commit_subject(directory: Path) -> str | None:
                               text=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
         return None
-    return done.stdout.strip() or None if done.returncode == 0 else None
+    return (done.stdout.strip() or None) if done.returncode == 0 else None
 
 
 def _depth(local: Local | None, by_id: dict, seen: set) -> int:

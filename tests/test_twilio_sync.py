@@ -410,3 +410,55 @@ def test_a_studio_that_does_not_answer_in_time_is_reported(fake, project, monkey
     fake.delay = 1.0
     result = on(fake, project, "status")
     assert result.exit_code == 1 and "cannot reach Studio" in result.output and "timed out" in result.output
+
+
+def git(folder, *args):
+    subprocess.run(["git", "-C", str(folder), "-c", "user.name=T", "-c", "user.email=t@example.com", *args],
+                   check=True, capture_output=True)
+
+
+def test_a_push_from_a_checkout_whose_record_was_not_committed_is_no_change_in_studio(fake, project):
+    """CI pushes from a fresh checkout and throws its workspace away: the record it wrote is
+    lost. Studio then holds an earlier committed version of the file, which is no change in Studio."""
+    git(project.parent, "init", "-q")
+    assert on(fake, project, "push").exit_code == 0
+    git(project.parent, "add", ".")
+    git(project.parent, "commit", "-q", "-m", "Flows pushed to Studio")
+    sid = sid_of(project, "sms-survey")
+    record = project / ".twilio-sync.json"
+
+    edit(project, "sms-survey", "First change.")
+    git(project.parent, "commit", "-q", "-am", "First change")
+    first = on(fake, project, "push")                       # CI, run 1
+    assert first.exit_code == 0 and "published sms-survey" in first.stdout, first.output
+    git(project.parent, "checkout", "-q", "--", str(record))   # its workspace is gone
+
+    edit(project, "sms-survey", "Second change.")
+    git(project.parent, "commit", "-q", "-am", "Second change")
+    line = [x for x in on(fake, project, "status").stdout.splitlines() if "sms-survey" in x][0]
+    assert line.startswith("changed here") and "earlier committed version" in line
+    second = on(fake, project, "push")                      # CI, run 2
+    assert second.exit_code == 0, second.output
+    assert "Second change." in fake.flows[sid].published().definition["description"]
+    git(project.parent, "checkout", "-q", "--", str(record))
+
+    fake.change(sid, fake.flows[sid].latest.definition | {"description": "Changed in the Console."})
+    edit(project, "sms-survey", "Third change.")
+    git(project.parent, "commit", "-q", "-am", "Third change")
+    third = on(fake, project, "push")                       # a real change in Studio is still seen
+    assert third.exit_code == 1 and "sms-survey.yaml: changed on both sides" in third.stderr
+    assert fake.flows[sid].published().definition["description"] == "Changed in the Console."
+
+
+def test_push_does_not_create_a_second_flow_of_a_name_studio_has(fake, project):
+    assert on(fake, project, "push", "collect-email").exit_code == 0
+    [sid] = fake.flows
+    path = project / "collect-email.yaml"
+    path.write_text(path.read_text().replace(f"sid: {sid}\n", ""))   # a checkout that never got the SID
+    (project / ".twilio-sync.json").unlink()
+    refused = on(fake, project, "push", "collect-email")
+    assert refused.exit_code == 1
+    assert f"Studio already has a flow named 'collect-email' ({sid})" in refused.stderr
+    assert list(fake.flows) == [sid] and sid not in path.read_text()
+    forced = on(fake, project, "push", "--force", "collect-email")
+    assert forced.exit_code == 0 and len(fake.flows) == 2
