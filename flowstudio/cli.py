@@ -462,7 +462,8 @@ def _sync(action, session: tuple, names, force, **options) -> None:
 @click.argument("names", nargs=-1)
 @click.option("--force", is_flag=True, help="Take Studio's version even of flows changed here.")
 def twilio_pull(flows_dir, account_sid, auth_token, api_key, api_secret, studio_url, names, force) -> None:
-    """Write Studio's published flows (all, or the flow ids / SIDs given) into the flows folder."""
+    """Write Studio's published flows (all, or those given by Studio name, SID or flow id) into
+    the flows folder."""
     from .twilio_sync import pull
 
     _sync(pull, (flows_dir, account_sid, auth_token, studio_url, api_key, api_secret), names, force)
@@ -478,7 +479,7 @@ def twilio_pull(flows_dir, account_sid, auth_token, api_key, api_secret, studio_
 @click.option("--dry-run", is_flag=True, help="Show, per flow, the diff of what would change in Studio; send nothing.")
 def twilio_push(flows_dir, account_sid, auth_token, api_key, api_secret, studio_url, names, force, draft, message,
                 dry_run) -> None:
-    """Publish the folder's flows (all, or the flow ids / SIDs given) to Studio; new ones are
+    """Publish the folder's flows (all, or those given by flow id, name or SID) to Studio; new ones are
     created there and their SIDs written into their files. Each flow must validate and
     its flow tests pass first, else nothing is sent."""
     from .twilio_sync import last_commit_subject, push

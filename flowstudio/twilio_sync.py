@@ -309,7 +309,8 @@ def compare(folder: Folder, studio: Studio, only: set[str] | None = None) -> lis
     rows, seen = [], set()
     for flow_id, local in locals_.items():
         sid = sids.get(flow_id)
-        if only and flow_id not in only and sid not in only:
+        names = {flow_id, sid, local.flow.name if local.flow else None, remotes[sid].name if sid in remotes else None}
+        if only and not names & only:
             continue
         if local.flow is None:
             rows.append(Row(LOCAL_ONLY, flow_id, None, None, local.problem or "", local=local))
@@ -345,7 +346,7 @@ def compare(folder: Folder, studio: Studio, only: set[str] | None = None) -> lis
             state, note = CHANGED_HERE, "Studio has an earlier committed version of this file"
         rows.append(Row(state, flow_id, sid, local.flow.name, note, local=local, remote=remote))
     for sid, remote in remotes.items():
-        if sid in seen or (only and sid not in only):
+        if sid in seen or (only and not {sid, remote.name} & only):
             continue
         rows.append(Row(UNREADABLE if remote.problem else REMOTE_ONLY, None, sid, remote.name, remote.problem or "",
                         remote=remote))
@@ -495,9 +496,11 @@ def committed_versions(path: Path, limit: int):
 
 
 def _unknown(only: set[str] | None, rows: list[Row]) -> list[str]:
-    """A line for each name given that is no flow here (id) nor in Studio (SID)."""
-    known = {r.flow_id for r in rows} | {r.sid for r in rows}
-    return [f"{name}: no flow of that id here nor of that SID in Studio" for name in sorted((only or set()) - known)]
+    """A line for each name given that is no flow here (id or name) nor in Studio (SID or name)."""
+    known = {r.flow_id for r in rows} | {r.sid for r in rows} | {r.name for r in rows} | \
+        {r.remote.name for r in rows if r.remote is not None}
+    return [f"{name}: no flow of that id or name here nor of that SID or name in Studio"
+            for name in sorted((only or set()) - known)]
 
 
 def _planned_change(row: Row, definition: dict) -> str:

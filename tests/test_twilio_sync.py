@@ -399,7 +399,7 @@ def test_a_name_that_is_no_flow_is_reported_and_a_rate_limited_list_is_retried(f
     result = on(fake, project, "push", "collect-email", "colect-email")
     assert result.exit_code == 1
     assert pauses == [1.0]   # the list was answered 429 once, then again
-    assert "colect-email: no flow of that id here nor of that SID in Studio" in result.stderr
+    assert "colect-email: no flow of that id or name here nor of that SID or name in Studio" in result.stderr
     assert "created collect-email" in result.stdout
     pulled = on(fake, project, "pull", "FW" + "0" * 32)
     assert pulled.exit_code == 1 and f"FW{'0' * 32}: no flow of that id" in pulled.stderr
@@ -462,3 +462,17 @@ def test_push_does_not_create_a_second_flow_of_a_name_studio_has(fake, project):
     assert list(fake.flows) == [sid] and sid not in path.read_text()
     forced = on(fake, project, "push", "--force", "collect-email")
     assert forced.exit_code == 0 and len(fake.flows) == 2
+
+
+def test_pull_takes_studio_names(fake, tmp_path):
+    from .web.test_studio_api import SURVEY as survey
+
+    fake.add("Wellness survey", survey)
+    other = fake.add("Other survey", survey)
+    folder = tmp_path / "pulled"
+    folder.mkdir()
+    result = on(fake, folder, "pull", "Wellness survey")
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in folder.glob("*.yaml")] == ["wellness-survey.yaml"]
+    assert on(fake, folder, "pull", other).exit_code == 0
+    assert sorted(p.name for p in folder.glob("*.yaml")) == ["other-survey.yaml", "wellness-survey.yaml"]
