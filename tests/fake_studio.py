@@ -23,7 +23,6 @@ import json
 import re
 import secrets
 import time
-from base64 import b64encode
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urlencode
@@ -106,11 +105,6 @@ class FakeStudio:
     def writes(self) -> list:
         """The requests that changed something (POSTs)."""
         return [r for r in self.requests if r["method"] == "POST"]
-
-    @staticmethod
-    def basic(user: str, password: str) -> dict:
-        """An Authorization header."""
-        return {"Authorization": "Basic " + b64encode(f"{user}:{password}".encode()).decode()}
 
     # ---------------------------------------------------------------- HTTP
 

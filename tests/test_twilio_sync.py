@@ -329,7 +329,7 @@ def test_failures_are_reported_per_flow_and_the_others_go_on(fake, project, paus
     assert result.exit_code == 1
     assert pauses == [1.0, 2.0]
     assert "published collect-email" in result.stdout
-    assert f"sms-survey.yaml: Studio answered 401 (code 20003)" in result.stderr
+    assert "sms-survey.yaml: Studio answered 401 (code 20003)" in result.stderr
     assert "appointment-confirmation.yaml: Studio answered 400 (code 81022): Invalid Flow Definition: Flow has 12 " \
            "widgets, more than the limit of 11 (at #/states)" in result.stderr
     after = json.loads((project / ".twilio-sync.json").read_text())
