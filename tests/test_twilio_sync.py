@@ -377,6 +377,10 @@ def test_the_readme_ci_script_tests_then_pushes(fake, project):
     readme = (REPO / "README.md").read_text()
     section = readme[readme.index("### Keep running on Twilio, develop here"):]
     script = re.search(r"or the same as a plain script:\n\n```sh\n(.*?)```", section, re.S).group(1)
+    job = yaml.safe_load(re.search(r"```yaml\n(.*?)```", section, re.S).group(1))   # the GitHub Actions job
+    runs = [step.get("run", "") for step in job["jobs"]["flows"]["steps"]]
+    assert runs.index("flowstudio test flows") < runs.index("flowstudio twilio push")
+    assert {"fetch-depth": 0} == job["jobs"]["flows"]["steps"][0]["with"]
     env = {**os.environ, "TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_API_KEY": "",
            "TWILIO_API_SECRET": "", "FLOWSTUDIO_TWILIO_STUDIO_URL": fake.base,
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
