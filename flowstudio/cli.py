@@ -399,6 +399,9 @@ def _studio_options(command):
                      type=click.Path(file_okay=False, path_type=Path), help="The flows folder."),
         click.option("--account-sid", envvar="TWILIO_ACCOUNT_SID", help="The Studio account [TWILIO_ACCOUNT_SID]."),
         click.option("--auth-token", envvar="TWILIO_AUTH_TOKEN", help="Its auth token [TWILIO_AUTH_TOKEN]."),
+        click.option("--api-key", envvar="TWILIO_API_KEY",
+                     help="An API key (SK…) of the account, instead of the auth token [TWILIO_API_KEY]."),
+        click.option("--api-secret", envvar="TWILIO_API_SECRET", help="The API key's secret [TWILIO_API_SECRET]."),
         click.option("--studio-url", envvar="FLOWSTUDIO_TWILIO_STUDIO_URL",
                      help="Studio's address, if not https://studio.twilio.com (another FlowStudio's /v2 API "
                           "answers the same) [FLOWSTUDIO_TWILIO_STUDIO_URL]."),
@@ -407,22 +410,23 @@ def _studio_options(command):
     return command
 
 
-def _sync_session(flows_dir: Path, account_sid, auth_token, studio_url):
+def _sync_session(flows_dir: Path, account_sid, auth_token, studio_url, api_key=None, api_secret=None):
     from .twilio_sync import Folder, Studio, SyncError
 
     try:
-        return Folder(flows_dir), Studio(account_sid, auth_token, studio_url)
+        return Folder(flows_dir), Studio(account_sid, auth_token, studio_url, api_key, api_secret)
     except SyncError as exc:
         raise click.ClickException(str(exc)) from None
 
 
 @twilio.command("status")
 @_studio_options
-def twilio_status(flows_dir: Path, account_sid, auth_token, studio_url) -> None:
-    """Each flow here and in Studio: in sync, changed here, changed in Studio, or on one side only."""
-    from .twilio_sync import SyncError, compare
+def twilio_status(flows_dir: Path, account_sid, auth_token, api_key, api_secret, studio_url) -> None:
+    """Each flow here and in Studio: in sync, changed here (ahead), changed in Studio (behind),
+    or on one side only."""
+    from .twilio_sync import CHANGED_HERE, CHANGED_THERE, IN_SYNC, SyncError, compare
 
-    folder, studio = _sync_session(flows_dir, account_sid, auth_token, studio_url)
+    folder, studio = _sync_session(flows_dir, account_sid, auth_token, studio_url, api_key, api_secret)
     try:
         rows = compare(folder, studio)
     except SyncError as exc:
@@ -431,23 +435,26 @@ def twilio_status(flows_dir: Path, account_sid, auth_token, studio_url) -> None:
         where = f"{row.flow_id}.yaml" if row.flow_id else "-"
         click.echo(f"{row.state:<26} {where:<40} {row.sid or '-':<34} {row.name or ''}"
                    + (f"  ({row.note})" if row.note else ""))
-    click.echo(f"{len(rows)} flow{'s' if len(rows) != 1 else ''}: "
-               f"{sum(r.state == 'in sync' for r in rows)} in sync", err=True)
+    count = {state: sum(r.state == state for r in rows) for state in (IN_SYNC, CHANGED_HERE, CHANGED_THERE)}
+    others = len(rows) - sum(count.values())
+    click.echo(f"{len(rows)} flow{'s' if len(rows) != 1 else ''}: {count[IN_SYNC]} in sync (equal), "
+               f"{count[CHANGED_HERE]} changed here (ahead of Studio), {count[CHANGED_THERE]} changed in Studio "
+               f"(behind it)" + (f", {others} other" if others else ""), err=True)
 
 
-def _sync(action, flows_dir, account_sid, auth_token, studio_url, names, force) -> None:
+def _sync(action, session: tuple, names, force, **options) -> None:
     from .twilio_sync import SyncError
 
-    folder, studio = _sync_session(flows_dir, account_sid, auth_token, studio_url)
+    folder, studio = _sync_session(*session)
     try:
-        done, refused = action(folder, studio, set(names) or None, force)
+        done, refused = action(folder, studio, set(names) or None, force, **options)
     except SyncError as exc:
         raise click.ClickException(str(exc)) from None
     for line in done:
         click.echo(line)
     for line in refused:
         click.echo(f"not done: {line}", err=True)
-    click.echo(f"{len(done)} done, {len(refused)} not done", err=True)
+    click.echo(f"{len(done)} {'shown' if options.get('dry_run') else 'done'}, {len(refused)} not done", err=True)
     sys.exit(1 if refused else 0)
 
 
@@ -455,23 +462,33 @@ def _sync(action, flows_dir, account_sid, auth_token, studio_url, names, force) 
 @_studio_options
 @click.argument("names", nargs=-1)
 @click.option("--force", is_flag=True, help="Take Studio's version even of flows changed here.")
-def twilio_pull(flows_dir, account_sid, auth_token, studio_url, names, force) -> None:
-    """Write Studio's published flows (all, or the flow ids / SIDs given) into the flows folder."""
+def twilio_pull(flows_dir, account_sid, auth_token, api_key, api_secret, studio_url, names, force) -> None:
+    """Write Studio's published flows (all, or those given by Studio name, SID or flow id) into
+    the flows folder."""
     from .twilio_sync import pull
 
-    _sync(pull, flows_dir, account_sid, auth_token, studio_url, names, force)
+    _sync(pull, (flows_dir, account_sid, auth_token, studio_url, api_key, api_secret), names, force)
 
 
 @twilio.command("push")
 @_studio_options
 @click.argument("names", nargs=-1)
 @click.option("--force", is_flag=True, help="Replace Studio's version even of flows changed in Studio.")
-def twilio_push(flows_dir, account_sid, auth_token, studio_url, names, force) -> None:
-    """Publish the folder's flows (all, or the flow ids / SIDs given) to Studio; new ones are
-    created there and their SIDs written into their files."""
-    from .twilio_sync import push
+@click.option("--draft", is_flag=True, help="Send them as drafts (Status=draft): saved in Studio, not published.")
+@click.option("-m", "--message", default=None,
+              help="The commit message of the new revisions [default: the last git commit's subject].")
+@click.option("--dry-run", is_flag=True, help="Show, per flow, the diff of what would change in Studio; send nothing.")
+def twilio_push(flows_dir, account_sid, auth_token, api_key, api_secret, studio_url, names, force, draft, message,
+                dry_run) -> None:
+    """Publish the folder's flows (all, or those given by flow id, name or SID) to Studio; new ones are
+    created there and their SIDs written into their files. Each flow must validate and
+    its flow tests pass first, else nothing is sent."""
+    from .twilio_sync import last_commit_subject, push
 
-    _sync(push, flows_dir, account_sid, auth_token, studio_url, names, force)
+    if message is None:
+        message = last_commit_subject(flows_dir)
+    _sync(push, (flows_dir, account_sid, auth_token, studio_url, api_key, api_secret), names, force, draft=draft,
+          message=message, dry_run=dry_run)
 
 
 if __name__ == "__main__":  # pragma: no cover
