@@ -154,8 +154,8 @@ def rename_widgets(spec: dict, renames: dict[str, str]) -> bool:
 
 
 class FailingSends(LocalChannel):
-    """The local channel, except that sends from the widgets named fail (to test
-    `failed` branches)."""
+    """The local channel, except that sends (and Flex tasks) from the widgets named
+    fail (to test `failed` and `failedToEnqueue` branches)."""
 
     def __init__(self, widgets):
         self.widgets = set(widgets)
@@ -164,6 +164,11 @@ class FailingSends(LocalChannel):
         if message.widget in self.widgets:
             return {"status": "failed", "error": "the test makes this send fail"}
         return super().send_message(message, execution)
+
+    def create_flex_task(self, effect: fx.FlexTask, execution) -> dict:
+        if effect.widget in self.widgets:
+            return {"status": "failed", "error": "the test makes Flex refuse this task"}
+        return super().create_flex_task(effect, execution)
 
 
 def _act(talk: Conversation, action: str, arg) -> list:

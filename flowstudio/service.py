@@ -65,6 +65,8 @@ class Channel(Protocol):
 
     def record_call(self, effect: fx.StartRecording, execution: ExecutionState) -> dict: ...
 
+    def create_flex_task(self, effect: fx.FlexTask, execution: ExecutionState) -> dict: ...
+
 
 class LocalChannel:
     """The channel used without Twilio credentials: accepts everything and sends
@@ -78,6 +80,9 @@ class LocalChannel:
 
     def record_call(self, effect: fx.StartRecording, execution: ExecutionState) -> dict:
         return {"status": "recording", "sid": "RE" + uuid.uuid4().hex}
+
+    def create_flex_task(self, effect: fx.FlexTask, execution: ExecutionState) -> dict:
+        return {"status": "created", "sid": "KD" + uuid.uuid4().hex}
 
 
 @dataclass
@@ -350,6 +355,8 @@ class FlowService:
                 answer = self.channel.send_message(effect, execution=state)
             elif isinstance(effect, fx.PlaceCall):
                 answer = self.channel.place_call(effect, state)
+            elif isinstance(effect, fx.FlexTask):
+                answer = self.channel.create_flex_task(effect, state)
             else:
                 answer = self.channel.record_call(effect, state)
         entry = {"effect": effect.to_dict(), "status": answer.get("status", ""), "result": answer}

@@ -13,6 +13,7 @@ Errors: HTTP 429, 5xx, connection errors and timeouts are transient and retried
 """
 from __future__ import annotations
 
+import json
 import time
 from typing import Callable
 from urllib.parse import urlencode
@@ -34,10 +35,12 @@ class TwilioChannel:
     """`Channel` over Twilio's REST API; `client`, `sleep` are injectable for tests."""
 
     def __init__(self, account_sid: str, auth_token: str, public_url: str | None, *, client: Client | None = None,
-                 retries: int = 3, backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep):
+                 retries: int = 3, backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep,
+                 workspace_sid: str | None = None):
         self.client = client or Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=HTTP_TIMEOUT))
         self.public_url = public_url.rstrip("/") if public_url else None
         self.retries, self.backoff, self.sleep = retries, backoff, sleep
+        self.workspace_sid = workspace_sid
 
     def send_message(self, message: fx.SendMessage, execution: ExecutionState | None = None) -> dict:
         """Send an SMS/MMS; with `execution` (and a public URL) ask for delivery callbacks."""
@@ -84,6 +87,47 @@ class TwilioChannel:
         rec, error = self._attempt(lambda: recordings.create(recording_channels=effect.channels, trim=effect.trim,
                                                              **extra))
         return {"status": "recording", "sid": rec.sid} if error is None else _failed(error)
+
+    def create_flex_task(self, effect: fx.FlexTask, execution: ExecutionState) -> dict:
+        """Hand a Conversation or a message to Flex: `POST flex-api.twilio.com/v1/Interactions`
+        with `Channel` (the Conversation as `media_channel_sid`, or the contact's and the
+        flow's addresses) and `Routing` (workspace, workflow, task channel, attributes,
+        priority, timeout). The workspace is FLOWSTUDIO_TWILIO_WORKSPACE_SID, else the
+        account's only TaskRouter workspace (Flex accounts have one)."""
+        workspace, error = self._workspace()
+        if error is not None:
+            return _failed(error)
+        routing = {"workspace_sid": workspace, "workflow_sid": effect.workflow_sid,
+                   "attributes": json.loads(effect.attributes or "{}")}
+        if effect.task_channel:
+            key = "task_channel_sid" if effect.task_channel.startswith("TC") else "task_channel_unique_name"
+            routing[key] = effect.task_channel
+        if effect.priority is not None:
+            routing["priority"] = effect.priority
+        if effect.timeout is not None:
+            routing["timeout"] = effect.timeout
+        if effect.conversation_sid:
+            channel = {"type": effect.channel_type, "initiated_by": "customer",
+                       "properties": {"media_channel_sid": effect.conversation_sid}}
+        else:
+            channel = {"type": effect.channel_type, "initiated_by": "customer",
+                       "participants": [{"address": effect.contact, "proxy_address": effect.flow_address}]}
+        made, error = self._attempt(lambda: self.client.flex_api.v1.interaction.create(
+            channel=channel, routing={"properties": routing}))
+        return {"status": "created", "sid": made.sid} if error is None else _failed(error)
+
+    def _workspace(self) -> tuple[str | None, str | None]:
+        """The TaskRouter workspace Flex tasks go to, looked up once."""
+        if self.workspace_sid:
+            return self.workspace_sid, None
+        found, error = self._attempt(lambda: self.client.taskrouter.v1.workspaces.list(limit=2))
+        if error is not None:
+            return None, error
+        if len(found) != 1:
+            return None, (f"the account has {len(found) or 'no'} TaskRouter workspaces: set "
+                          "FLOWSTUDIO_TWILIO_WORKSPACE_SID to the one Flex uses")
+        self.workspace_sid = found[0].sid
+        return self.workspace_sid, None
 
     # ------------------------------------------------------------ helpers
 

@@ -115,7 +115,8 @@ def _verb(response: VoiceResponse, effect, callback: CallbackUrl, token) -> None
                         transcribe=effect.transcribe)
     elif isinstance(effect, fx.Enqueue):
         enqueue = Enqueue(effect.queue_name or None, action=action, method="POST",
-                          **_drop_empty(wait_url=effect.wait_url, workflow_sid=effect.workflow_sid))
+                          **_drop_empty(wait_url=effect.wait_url, workflow_sid=effect.workflow_sid,
+                                        wait_url_method=effect.wait_url_method if effect.wait_url else None))
         if effect.task_attributes:
             enqueue.task(effect.task_attributes, **_drop_empty(priority=effect.priority, timeout=effect.timeout))
         response.append(enqueue)

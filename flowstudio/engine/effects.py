@@ -119,6 +119,7 @@ class Enqueue(Effect):
     task_attributes: str = ""
     priority: int | None = None
     timeout: int | None = None
+    wait_url_method: str = ""
     type = "enqueue"
 
 
@@ -175,8 +176,27 @@ class StartRecording(Effect):
     type = "recordCall"
 
 
+@dataclass(frozen=True)
+class FlexTask(Effect):
+    """Hand a message or Conversation to Flex (send-to-flex outside a call): Flex's
+    Interactions API creates a TaskRouter task with the widget's workflow, task
+    channel and `attributes` (JSON text) for `conversation_sid`, or, for a plain
+    message, for the contact's address and the flow's (`contact`, `flow_address`)."""
+
+    workflow_sid: str = ""
+    task_channel: str = ""
+    attributes: str = "{}"
+    priority: int | None = None
+    timeout: int | None = None
+    conversation_sid: str = ""
+    channel_type: str = "sms"
+    contact: str = ""
+    flow_address: str = ""
+    type = "flexTask"
+
+
 _TYPES = {cls.type: cls for cls in (SendMessage, Say, Play, Gather, Dial, Record, Enqueue, Redirect, Hangup,
-                                   PlaceCall, HttpCall, StartRecording)}
+                                   PlaceCall, HttpCall, StartRecording, FlexTask)}
 
 
 def from_dict(data: dict) -> Effect:

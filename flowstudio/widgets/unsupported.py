@@ -8,7 +8,6 @@ from Studio never loses a widget. Any other unknown type is treated the same way
 TYPES = {
     "fork-stream": "Fork Stream",
     "capture-payments": "Capture Payments",
-    "send-to-flex": "Send to Flex",
     "connect-virtual-agent": "Connect Virtual Agent",
     "connect-virtual-agent-v2": "Connect Virtual Agent",
 }

@@ -41,8 +41,12 @@ class FakeTwilio:
 
     def __init__(self, httpserver):
         self.failures, self.requests = [], []
+        self.workspaces = [{"sid": "WS" + "4" * 32, "friendly_name": "Flex Task Assignment"}]
+        # the REST API (api.twilio.com), and the Flex, TaskRouter and Conversations APIs (their own hosts,
+        # all sent here by LocalTwilioHttpClient)
         httpserver.expect_request(re.compile("^" + re.escape(BASE) + "/.+[.]json$"),
                                   method="POST").respond_with_handler(self.handle)
+        httpserver.expect_request(re.compile("^/v1/.+$")).respond_with_handler(self.handle)
 
     def handle(self, request):
         self.requests.append(request)
@@ -62,6 +66,12 @@ class FakeTwilio:
         if path.endswith("/Recordings.json"):
             return _json({"sid": "RE" + "3" * 32, "account_sid": AC, "status": "in-progress",
                           "call_sid": path.split("/")[-2]}, 201)
+        if path == "/v1/Workspaces" and request.method == "GET":
+            return _json({"workspaces": self.workspaces, "meta": {"key": "workspaces", "next_page_url": None,
+                                                                    "page": 0, "page_size": 2}}, 200)
+        if path == "/v1/Interactions" and request.method == "POST":
+            return _json({"sid": "KD" + "5" * 32, "channel": json.loads(request.form["Channel"]),
+                          "routing": json.loads(request.form["Routing"])}, 201)
         if path.endswith("/Recordings/Twilio.CURRENT.json"):
             return _json({"sid": "RE" + "3" * 32, "account_sid": AC, "status": "stopped"}, 200)
         return _json({"code": 20404, "message": "not found", "status": 404}, 404)
@@ -270,3 +280,54 @@ def test_a_content_template_is_sent_as_content_sid_and_variables_without_a_body(
     [sent] = twilio.requests
     assert (sent.form["ContentSid"], sent.form["ContentVariables"]) == ("HX" + "0" * 32, '{"1": "Ada"}')
     assert "Body" not in sent.form
+
+
+# ---------------------------------------------------------------- Flex
+
+
+FLEX = fx.FlexTask("to_agent", workflow_sid="WW" + "6" * 32, task_channel="TC" + "7" * 32,
+                   attributes='{"name":"Ada","selected_queue":"sales"}', priority=5, timeout=600,
+                   conversation_sid="CH" + "8" * 32, channel_type="whatsapp", contact="whatsapp:+15555550123",
+                   flow_address="whatsapp:+15555550100")
+
+
+def test_flex_task_for_a_conversation_posts_an_interaction(channel, twilio):
+    assert channel.create_flex_task(FLEX, execution()) == {"status": "created", "sid": "KD" + "5" * 32}
+    lookup, sent = twilio.requests
+    assert (lookup.method, lookup.path) == ("GET", "/v1/Workspaces")
+    assert (sent.method, sent.path) == ("POST", "/v1/Interactions")
+    assert (sent.authorization.username, sent.authorization.password) == (AC, TOKEN)
+    assert json.loads(sent.form["Channel"]) == {"type": "whatsapp", "initiated_by": "customer",
+                                                "properties": {"media_channel_sid": "CH" + "8" * 32}}
+    assert json.loads(sent.form["Routing"]) == {"properties": {
+        "workspace_sid": "WS" + "4" * 32, "workflow_sid": "WW" + "6" * 32, "task_channel_sid": "TC" + "7" * 32,
+        "attributes": {"name": "Ada", "selected_queue": "sales"}, "priority": 5, "timeout": 600}}
+    channel.create_flex_task(FLEX, execution())   # the workspace is looked up once
+    assert [r.path for r in twilio.requests[2:]] == ["/v1/Interactions"]
+
+
+def test_flex_task_for_a_plain_message_names_both_addresses(channel, twilio):
+    task = fx.FlexTask("to_agent", workflow_sid="WW1", task_channel="sms", contact="+15555550123",
+                       flow_address="+15555550100")
+    channel.workspace_sid = "WS" + "9" * 32
+    assert channel.create_flex_task(task, execution())["status"] == "created"
+    [sent] = twilio.requests
+    assert json.loads(sent.form["Channel"]) == {"type": "sms", "initiated_by": "customer", "participants": [
+        {"address": "+15555550123", "proxy_address": "+15555550100"}]}
+    routing = json.loads(sent.form["Routing"])["properties"]
+    assert routing["task_channel_unique_name"] == "sms" and routing["workspace_sid"] == "WS" + "9" * 32
+    assert "priority" not in routing and routing["attributes"] == {}
+
+
+def test_flex_task_refused_fails_with_twilios_message(channel, twilio):
+    channel.workspace_sid = "WS1"
+    twilio.failures = [(400, {"code": 20001, "message": "Invalid workflow_sid", "status": 400})]
+    result = channel.create_flex_task(FLEX, execution())
+    assert result["status"] == "failed" and "20001" in result["error"] and "Invalid workflow_sid" in result["error"]
+
+
+def test_flex_task_without_one_workspace_says_which_setting_to_set(channel, twilio):
+    twilio.workspaces = []
+    result = channel.create_flex_task(FLEX, execution())
+    assert result["status"] == "failed" and "FLOWSTUDIO_TWILIO_WORKSPACE_SID" in result["error"]
+    assert [r.path for r in twilio.requests] == ["/v1/Workspaces"]
