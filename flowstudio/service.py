@@ -169,6 +169,26 @@ class FlowService:
 
         return self._turn(flow_id, contact, decide, key, replies=True)
 
+    def inbound_conversation(self, flow_id: str, params: dict, session: str | None = None) -> TurnResult:
+        """A message was added to a Twilio Conversation (`onMessageAdded`): resume the
+        execution waiting in that Conversation or start one. Each Conversation is one
+        session, so its events run one at a time; a retried delivery (same MessageSid)
+        gets the stored answer. Replies are posted to the Conversation by the channel,
+        never as TwiML (`session`: see inbound_message)."""
+        session = session or "conversation:" + params.get("ConversationSid", "")
+        key = f"conv:{flow_id}:{params['MessageSid']}" if params.get("MessageSid") else None
+        event = ev.ConversationMessageReceived(params)
+
+        def decide(row, now):
+            if row is None:
+                return start(self.flows.latest(flow_id), event, now, self.new_id(), self.flows)
+            state = ExecutionState.from_dict(row.state)
+            if state.waiting is None or state.waiting.kind != WAIT_MESSAGE:
+                return _unused_message(state, params, now)
+            return resume(self.flows, state, event, now, owned=True)
+
+        return self._turn(flow_id, session, decide, key, replies=False)
+
     def inbound_call(self, flow_id: str, params: dict, session: str | None = None) -> TurnResult:
         """A call arrived: each call is its own execution (`session`: see inbound_message)."""
         key = f"call:{flow_id}:{params.get('CallSid')}:start" if params.get("CallSid") else None

@@ -43,7 +43,10 @@ class TwilioChannel:
         self.workspace_sid = workspace_sid
 
     def send_message(self, message: fx.SendMessage, execution: ExecutionState | None = None) -> dict:
-        """Send an SMS/MMS; with `execution` (and a public URL) ask for delivery callbacks."""
+        """Send an SMS/MMS; with `execution` (and a public URL) ask for delivery callbacks.
+        A message for a Conversation is posted to it instead (post_to_conversation)."""
+        if message.conversation_sid:
+            return self.post_to_conversation(message)
         extra = {"media_url": list(message.media_urls)} if message.media_urls else {}
         if message.content_sid:  # a content template: Twilio renders it, the body is not sent
             extra["content_sid"] = message.content_sid
@@ -55,6 +58,24 @@ class TwilioChannel:
         sent, error = self._attempt(lambda: self.client.messages.create(
             to=message.to, from_=message.from_, **({} if message.content_sid else {"body": message.body}), **extra))
         return {"status": "sent", "sid": sent.sid} if error is None else _failed(error)
+
+    def post_to_conversation(self, message: fx.SendMessage) -> dict:
+        """`POST conversations.twilio.com/v1/Conversations/CH…/Messages` with Author (the
+        widget's `from`, unless it is the Conversation itself: Twilio then writes
+        "system"), Body or ContentSid/ContentVariables, and Attributes. Media URLs are
+        not sent: Conversations takes media only as uploaded Media SIDs."""
+        extra = {"author": message.from_} if message.from_ and message.from_ != message.conversation_sid else {}
+        if message.content_sid:
+            extra["content_sid"] = message.content_sid
+            if message.content_variables:
+                extra["content_variables"] = message.content_variables
+        else:
+            extra["body"] = message.body
+        if message.attributes:
+            extra["attributes"] = message.attributes
+        messages = self.client.conversations.v1.conversations(message.conversation_sid).messages
+        posted, error = self._attempt(lambda: messages.create(**extra))
+        return {"status": "sent", "sid": posted.sid} if error is None else _failed(error)
 
     def place_call(self, call: fx.PlaceCall, execution: ExecutionState) -> dict:
         """Place an outgoing call; Twilio fetches the flow's TwiML when it is answered and

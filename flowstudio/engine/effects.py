@@ -28,7 +28,8 @@ class SendMessage(Effect):
     """Send a text message. `reply` is True when it goes to the contact from the
     flow's number, so a webhook can answer it with TwiML `<Message>`. A content
     template is sent as `content_sid` with `content_variables` (JSON text), Twilio's
-    ContentSid and ContentVariables."""
+    ContentSid and ContentVariables. With `conversation_sid` the message is posted to
+    that Conversation (Conversations REST API) as `from_`, with `attributes` (JSON text)."""
 
     to: str = ""
     from_: str = ""
@@ -37,6 +38,8 @@ class SendMessage(Effect):
     reply: bool = True
     content_sid: str = ""
     content_variables: str = ""
+    conversation_sid: str = ""
+    attributes: str = ""
     type = "message"
 
 

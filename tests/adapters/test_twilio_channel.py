@@ -69,6 +69,9 @@ class FakeTwilio:
         if path == "/v1/Workspaces" and request.method == "GET":
             return _json({"workspaces": self.workspaces, "meta": {"key": "workspaces", "next_page_url": None,
                                                                     "page": 0, "page_size": 2}}, 200)
+        if path.startswith("/v1/Conversations/") and path.endswith("/Messages") and request.method == "POST":
+            return _json({"sid": "IM" + "6" * 32, "conversation_sid": path.split("/")[3],
+                          "author": request.form.get("Author", "system"), "body": request.form.get("Body")}, 201)
         if path == "/v1/Interactions" and request.method == "POST":
             return _json({"sid": "KD" + "5" * 32, "channel": json.loads(request.form["Channel"]),
                           "routing": json.loads(request.form["Routing"])}, 201)
@@ -331,3 +334,30 @@ def test_flex_task_without_one_workspace_says_which_setting_to_set(channel, twil
     result = channel.create_flex_task(FLEX, execution())
     assert result["status"] == "failed" and "FLOWSTUDIO_TWILIO_WORKSPACE_SID" in result["error"]
     assert [r.path for r in twilio.requests] == ["/v1/Workspaces"]
+
+
+# ---------------------------------------------------------------- Conversations
+
+
+def test_a_reply_in_a_conversation_is_posted_to_it_not_sent_as_sms(channel, twilio):
+    reply = fx.SendMessage("ask", to="whatsapp:+15555550123", from_="Cloud City Healthcare", body="Your name?",
+                           conversation_sid="CH" + "8" * 32, attributes='{"selections": ["A", "B"]}')
+    assert channel.send_message(reply, execution()) == {"status": "sent", "sid": "IM" + "6" * 32}
+    [sent] = twilio.requests
+    assert (sent.method, sent.path) == ("POST", f"/v1/Conversations/{'CH' + '8' * 32}/Messages")
+    assert (sent.form["Author"], sent.form["Body"]) == ("Cloud City Healthcare", "Your name?")
+    assert sent.form["Attributes"] == '{"selections": ["A", "B"]}'
+    assert "To" not in sent.form and "StatusCallback" not in sent.form
+
+
+def test_a_reply_from_the_conversation_itself_leaves_the_author_to_twilio(channel, twilio):
+    reply = fx.SendMessage("hi", to="web-ada", from_="CH" + "8" * 32, body="Hello", conversation_sid="CH" + "8" * 32)
+    assert channel.send_message(reply)["status"] == "sent"
+    assert "Author" not in twilio.requests[-1].form and "Attributes" not in twilio.requests[-1].form
+
+
+def test_a_refused_conversation_post_fails(channel, twilio):
+    twilio.failures = [(404, {"code": 20404, "message": "Conversation not found", "status": 404})]
+    reply = fx.SendMessage("hi", to="web-ada", body="Hello", conversation_sid="CH" + "8" * 32)
+    result = channel.send_message(reply)
+    assert result["status"] == "failed" and "20404" in result["error"]
