@@ -67,6 +67,8 @@ class Channel(Protocol):
 
     def create_flex_task(self, effect: fx.FlexTask, execution: ExecutionState) -> dict: ...
 
+    def start_conversation(self, effect: fx.OpenConversation, execution: ExecutionState) -> dict: ...
+
 
 class LocalChannel:
     """The channel used without Twilio credentials: accepts everything and sends
@@ -83,6 +85,9 @@ class LocalChannel:
 
     def create_flex_task(self, effect: fx.FlexTask, execution: ExecutionState) -> dict:
         return {"status": "created", "sid": "KD" + uuid.uuid4().hex}
+
+    def start_conversation(self, effect: fx.OpenConversation, execution: ExecutionState) -> dict:
+        return {"status": "created", "sid": "CH" + uuid.uuid4().hex, "participant_sid": "MB" + uuid.uuid4().hex}
 
 
 @dataclass
@@ -175,7 +180,7 @@ class FlowService:
         session, so its events run one at a time; a retried delivery (same MessageSid)
         gets the stored answer. Replies are posted to the Conversation by the channel,
         never as TwiML (`session`: see inbound_message)."""
-        session = session or "conversation:" + params.get("ConversationSid", "")
+        session = session or self._conversation_session(flow_id, params)
         key = f"conv:{flow_id}:{params['MessageSid']}" if params.get("MessageSid") else None
         event = ev.ConversationMessageReceived(params)
 
@@ -188,6 +193,18 @@ class FlowService:
             return resume(self.flows, state, event, now, owned=True)
 
         return self._turn(flow_id, session, decide, key, replies=False)
+
+    def _conversation_session(self, flow_id: str, params: dict) -> str:
+        """The session of a Conversation's messages: its own, or, for a Conversation a
+        Start Conversation widget opened, the session of the execution that opened it
+        (found by the author, who is that execution's contact)."""
+        conversation = params.get("ConversationSid", "")
+        own = "conversation:" + conversation
+        if self.store.active_execution(flow_id, own) is None and params.get("Author"):
+            for row in self.store.executions(flow_id, contact=params["Author"], status=ACTIVE, limit=20):
+                if row.state.get("flow_address") == conversation:
+                    return row.session_key
+        return own
 
     def inbound_call(self, flow_id: str, params: dict, session: str | None = None) -> TurnResult:
         """A call arrived: each call is its own execution (`session`: see inbound_message)."""
@@ -377,6 +394,8 @@ class FlowService:
                 answer = self.channel.place_call(effect, state)
             elif isinstance(effect, fx.FlexTask):
                 answer = self.channel.create_flex_task(effect, state)
+            elif isinstance(effect, fx.OpenConversation):
+                answer = self.channel.start_conversation(effect, state)
             else:
                 answer = self.channel.record_call(effect, state)
         entry = {"effect": effect.to_dict(), "status": answer.get("status", ""), "result": answer}

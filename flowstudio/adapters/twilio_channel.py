@@ -73,7 +73,9 @@ class TwilioChannel:
             extra["body"] = message.body
         if message.attributes:
             extra["attributes"] = message.attributes
-        messages = self.client.conversations.v1.conversations(message.conversation_sid).messages
+        api = self.client.conversations.v1
+        scope = api.services(message.conversation_service) if message.conversation_service else api
+        messages = scope.conversations(message.conversation_sid).messages
         posted, error = self._attempt(lambda: messages.create(**extra))
         return {"status": "sent", "sid": posted.sid} if error is None else _failed(error)
 
@@ -136,6 +138,33 @@ class TwilioChannel:
         made, error = self._attempt(lambda: self.client.flex_api.v1.interaction.create(
             channel=channel, routing={"properties": routing}))
         return {"status": "created", "sid": made.sid} if error is None else _failed(error)
+
+    def start_conversation(self, effect: fx.OpenConversation, execution: ExecutionState) -> dict:
+        """Start Conversation: `POST conversations.twilio.com/v1/Conversations` (in the
+        service when one is named), then its participant (`MessagingBinding.Address` and
+        `.ProxyAddress`, or `Identity`), then a webhook (`Target=webhook`,
+        `Configuration.Url` = this flow's webhook, `Configuration.Filters=onMessageAdded`)
+        so the contact's answers come back to the execution."""
+        if not self.public_url:
+            return _failed(NO_PUBLIC_URL.replace("for outgoing calls", "for the Conversation's messages"))
+        api = self.client.conversations.v1
+        conversations = api.services(effect.service_sid).conversations if effect.service_sid else api.conversations
+        fields = {k: v for k, v in (("friendly_name", effect.friendly_name), ("unique_name", effect.unique_name),
+                                    ("attributes", effect.attributes)) if v}
+        made, error = self._attempt(lambda: conversations.create(**fields))
+        if error is not None:
+            return _failed(error)
+        conversation = conversations(made.sid)
+        binding = ({"identity": effect.identity} if effect.identity else
+                   {"messaging_binding_address": effect.address, "messaging_binding_proxy_address": effect.proxy_address})
+        joined, error = self._attempt(lambda: conversation.participants.create(**binding))
+        if error is None:
+            _, error = self._attempt(lambda: conversation.webhooks.create(
+                target="webhook", configuration_url=self._url(execution, "", {}).rstrip("?"),
+                configuration_method="POST", configuration_filters=["onMessageAdded"]))
+        if error is not None:
+            return {**_failed(error), "sid": made.sid}
+        return {"status": "created", "sid": made.sid, "participant_sid": joined.sid}
 
     def _workspace(self) -> tuple[str | None, str | None]:
         """The TaskRouter workspace Flex tasks go to, looked up once."""

@@ -29,7 +29,8 @@ class SendMessage(Effect):
     flow's number, so a webhook can answer it with TwiML `<Message>`. A content
     template is sent as `content_sid` with `content_variables` (JSON text), Twilio's
     ContentSid and ContentVariables. With `conversation_sid` the message is posted to
-    that Conversation (Conversations REST API) as `from_`, with `attributes` (JSON text)."""
+    that Conversation (Conversations REST API; in `conversation_service` when it is not
+    the default one) as `from_`, with `attributes` (JSON text)."""
 
     to: str = ""
     from_: str = ""
@@ -39,6 +40,7 @@ class SendMessage(Effect):
     content_sid: str = ""
     content_variables: str = ""
     conversation_sid: str = ""
+    conversation_service: str = ""
     attributes: str = ""
     type = "message"
 
@@ -198,8 +200,24 @@ class FlexTask(Effect):
     type = "flexTask"
 
 
+@dataclass(frozen=True)
+class OpenConversation(Effect):
+    """Create a Twilio Conversation (start-conversation) with one participant: the
+    contact's `address` through the flow's `proxy_address` (SMS, WhatsApp), or a chat
+    `identity`; its onMessageAdded webhook is pointed at the flow."""
+
+    service_sid: str = ""
+    friendly_name: str = ""
+    unique_name: str = ""
+    attributes: str = ""
+    address: str = ""
+    proxy_address: str = ""
+    identity: str = ""
+    type = "openConversation"
+
+
 _TYPES = {cls.type: cls for cls in (SendMessage, Say, Play, Gather, Dial, Record, Enqueue, Redirect, Hangup,
-                                   PlaceCall, HttpCall, StartRecording, FlexTask)}
+                                   PlaceCall, HttpCall, StartRecording, FlexTask, OpenConversation)}
 
 
 def from_dict(data: dict) -> Effect:

@@ -221,6 +221,10 @@ class _Run:
             outputs[widget.name] = dict(outcome.outputs or {})
         elif outcome.outputs:
             outputs.setdefault(widget.name, {}).update(outcome.outputs)
+        if outcome.channel is not None:  # Start Conversation: later messages go to the Conversation
+            self.state.channel, self.state.flow_address, sid = outcome.channel
+            for f in self.state.frames:
+                f.context["flow"]["channel"] = {"address": self.state.flow_address, "sid": sid}
         if outcome.variables:
             frame.context["flow"]["variables"].update(outcome.variables)
             self._trace("variables", widget.name, values=dict(outcome.variables))

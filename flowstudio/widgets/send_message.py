@@ -4,6 +4,7 @@ import json
 from ..engine import effects as fx
 from ..engine.api import Outcome, Wait
 from ..engine.state import CONVERSATION, WAIT_IO
+from ._conversations import conversation_service
 from .base import MESSAGING, SMS, VOICE, Event, WidgetType, key_values, obj, text
 
 
@@ -25,7 +26,8 @@ def outbound(run, to_default: str) -> fx.SendMessage:
                           reply=not content_sid and not conversation and to == state.contact
                           and from_ == state.flow_address,
                           content_sid=content_sid, content_variables=_content_variables(run) if content_sid else "",
-                          conversation_sid=conversation, attributes=run.text("attributes") if conversation else "")
+                          conversation_sid=conversation, attributes=run.text("attributes") if conversation else "",
+                          conversation_service=conversation_service(state) if conversation else "")
 
 
 def _content_variables(run) -> str:

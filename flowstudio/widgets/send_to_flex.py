@@ -19,6 +19,7 @@ from ..engine import effects as fx
 from ..engine.api import Outcome, Wait, WidgetError
 from ..engine.state import WAIT_CALL, WAIT_IO
 from .base import MESSAGING, SMS, VOICE, Event, WidgetType, choice, integer, obj, text
+from ._conversations import conversation_of
 from .enqueue_call import resume as enqueue_resume
 
 ANSWERED = ("in-progress", "answered")
@@ -50,20 +51,6 @@ def attributes(run) -> str:
     if not isinstance(value, dict):
         raise WidgetError(f"attributes must be a JSON object once rendered, not {type(value).__name__}")
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def conversation_of(state) -> str:
-    """The Conversation this execution runs in: the trigger's, or one Start
-    Conversation created (its `ConversationSid` output)."""
-    trigger = state.frames[0].context.get("trigger") or {} if state.frames else {}
-    sid = (trigger.get("conversation") or {}).get("ConversationSid")
-    if sid:
-        return str(sid)
-    for frame in state.frames:
-        for outputs in (frame.context.get("widgets") or {}).values():
-            if isinstance(outputs, dict) and str(outputs.get("ConversationSid", "")).startswith("CH"):
-                return outputs["ConversationSid"]
-    return ""
 
 
 def channel_type(state) -> str:

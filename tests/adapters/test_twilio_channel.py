@@ -69,7 +69,13 @@ class FakeTwilio:
         if path == "/v1/Workspaces" and request.method == "GET":
             return _json({"workspaces": self.workspaces, "meta": {"key": "workspaces", "next_page_url": None,
                                                                     "page": 0, "page_size": 2}}, 200)
-        if path.startswith("/v1/Conversations/") and path.endswith("/Messages") and request.method == "POST":
+        conv = re.fullmatch(r"/v1(?:/Services/IS\w+)?/Conversations(?:/(CH\w+)/(Participants|Webhooks))?", path)
+        if conv and request.method == "POST" and conv.group(2) is None:
+            return _json({"sid": "CH" + "c" * 32, "friendly_name": request.form.get("FriendlyName")}, 201)
+        if conv and request.method == "POST":
+            prefix = "MB" if conv.group(2) == "Participants" else "WH"
+            return _json({"sid": prefix + "d" * 32, "conversation_sid": conv.group(1)}, 201)
+        if "/Conversations/" in path and path.endswith("/Messages") and request.method == "POST":
             return _json({"sid": "IM" + "6" * 32, "conversation_sid": path.split("/")[3],
                           "author": request.form.get("Author", "system"), "body": request.form.get("Body")}, 201)
         if path == "/v1/Interactions" and request.method == "POST":
@@ -361,3 +367,45 @@ def test_a_refused_conversation_post_fails(channel, twilio):
     reply = fx.SendMessage("hi", to="web-ada", body="Hello", conversation_sid="CH" + "8" * 32)
     result = channel.send_message(reply)
     assert result["status"] == "failed" and "20404" in result["error"]
+
+
+
+OPEN = fx.OpenConversation("open", friendly_name="Order 42", attributes='{"order": 42}',
+                           address="whatsapp:+15555550123", proxy_address="whatsapp:+15555550100")
+
+
+def test_start_conversation_creates_it_its_participant_and_the_flows_webhook(channel, twilio):
+    assert channel.start_conversation(OPEN, execution()) == {"status": "created", "sid": "CH" + "c" * 32,
+                                                             "participant_sid": "MB" + "d" * 32}
+    made, joined, hook = twilio.requests
+    assert (made.path, made.form["FriendlyName"], made.form["Attributes"]) == (
+        "/v1/Conversations", "Order 42", '{"order": 42}')
+    assert joined.path == f"/v1/Conversations/{'CH' + 'c' * 32}/Participants"
+    assert (joined.form["MessagingBinding.Address"], joined.form["MessagingBinding.ProxyAddress"]) == (
+        "whatsapp:+15555550123", "whatsapp:+15555550100")
+    assert hook.path == f"/v1/Conversations/{'CH' + 'c' * 32}/Webhooks"
+    assert (hook.form["Target"], hook.form["Configuration.Url"], hook.form["Configuration.Method"]) == (
+        "webhook", f"{PUBLIC}/webhooks/reminders", "POST")
+    assert hook.form.getlist("Configuration.Filters") == ["onMessageAdded"]
+
+
+def test_start_conversation_in_a_service_for_a_chat_identity(channel, twilio):
+    effect = fx.OpenConversation("open", service_sid="IS" + "1" * 32, identity="ada")
+    assert channel.start_conversation(effect, execution())["status"] == "created"
+    made, joined, _ = twilio.requests
+    assert made.path == f"/v1/Services/{'IS' + '1' * 32}/Conversations"
+    assert joined.form["Identity"] == "ada" and "MessagingBinding.Address" not in joined.form
+
+
+def test_start_conversation_refused_participant_fails_naming_the_conversation(channel, twilio):
+    twilio.failures = [(201, {"sid": "CH" + "c" * 32}),
+                       (400, {"code": 50416, "message": "A binding for this participant already exists", "status": 400})]
+    result = channel.start_conversation(OPEN, execution())
+    assert result["status"] == "failed" and "50416" in result["error"] and result["sid"] == "CH" + "c" * 32
+
+
+def test_start_conversation_without_public_url_fails_without_a_request(httpserver, twilio, sleeps):
+    channel = channel_for(httpserver.url_for("/"), sleeps, public_url=None)
+    result = channel.start_conversation(OPEN, execution())
+    assert result["status"] == "failed" and "FLOWSTUDIO_PUBLIC_URL" in result["error"]
+    assert twilio.requests == []
