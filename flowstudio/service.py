@@ -38,7 +38,8 @@ from .engine.state import ACTIVE, WAIT_IO, WAIT_MESSAGE, ExecutionState, Step
 from .repository import FlowRepository
 
 log = logging.getLogger("flowstudio.service")
-VOICE_EFFECTS = (fx.Say, fx.Play, fx.Gather, fx.Dial, fx.Record, fx.Enqueue, fx.Redirect, fx.Hangup)
+VOICE_EFFECTS = (fx.Say, fx.Play, fx.Gather, fx.Dial, fx.Record, fx.Enqueue, fx.Redirect, fx.Hangup, fx.Stream, fx.Pay,
+                 fx.VirtualAgent)
 MAX_RETRIES = 5
 
 

@@ -129,6 +129,53 @@ class Enqueue(Effect):
 
 
 @dataclass(frozen=True)
+class Stream(Effect):
+    """Fork the call's audio to a WebSocket (`<Start><Stream>`), or stop a stream by its
+    name (`<Stop><Stream>`, `start=False`); the call goes on at once."""
+
+    start: bool = True
+    name: str = ""
+    url: str = ""
+    track: str = ""
+    connector: str = ""
+    parameters: tuple[tuple[str, str], ...] = ()
+    type = "stream"
+
+
+@dataclass(frozen=True)
+class Pay(Effect):
+    """Capture a payment on the call (`<Pay>`); its action callback resumes the widget."""
+
+    connector: str = ""
+    charge_amount: str = ""
+    currency: str = ""
+    payment_method: str = ""
+    token_type: str = ""
+    valid_card_types: str = ""
+    security_code: bool | None = None
+    postal_code: str = ""
+    timeout: int | None = None
+    max_attempts: int | None = None
+    language: str = ""
+    description: str = ""
+    bank_account_type: str = ""
+    type = "pay"
+
+
+@dataclass(frozen=True)
+class VirtualAgent(Effect):
+    """Hand the call to a Dialogflow virtual agent (`<Connect><VirtualAgent>`); the
+    `<Connect>` action callback resumes the widget when the agent is done."""
+
+    connector: str = ""
+    language: str = ""
+    sentiment_analysis: bool | None = None
+    status_callback: str = ""
+    parameters: tuple[tuple[str, str], ...] = ()
+    type = "virtualAgent"
+
+
+@dataclass(frozen=True)
 class Redirect(Effect):
     """Hand the call to other TwiML (`<Redirect>`); it returns with FlowEvent=return."""
 
@@ -217,7 +264,8 @@ class OpenConversation(Effect):
 
 
 _TYPES = {cls.type: cls for cls in (SendMessage, Say, Play, Gather, Dial, Record, Enqueue, Redirect, Hangup,
-                                   PlaceCall, HttpCall, StartRecording, FlexTask, OpenConversation)}
+                                   PlaceCall, HttpCall, StartRecording, FlexTask, OpenConversation, Stream, Pay,
+                                   VirtualAgent)}
 
 
 def from_dict(data: dict) -> Effect:
