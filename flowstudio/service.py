@@ -182,6 +182,9 @@ class FlowService:
         gets the stored answer. Replies are posted to the Conversation by the channel,
         never as TwiML (`session`: see inbound_message)."""
         session = session or self._conversation_session(flow_id, params)
+        if self._handed_to_flex(flow_id, session):
+            return TurnResult(None, "ignored", note="this Conversation was handed to Flex: its messages are the "
+                                                    "agent's now, not the flow's")
         key = f"conv:{flow_id}:{params['MessageSid']}" if params.get("MessageSid") else None
         event = ev.ConversationMessageReceived(params)
 
@@ -206,6 +209,16 @@ class FlowService:
                 if row.state.get("flow_address") == conversation:
                     return row.session_key
         return own
+
+    def _handed_to_flex(self, flow_id: str, session: str) -> bool:
+        """True when the session's latest execution ended by handing its Conversation to
+        Flex (Send to Flex): as Studio does, the flow lets go of the Conversation then."""
+        if self.store.active_execution(flow_id, session) is not None:
+            return False
+        latest = self.store.executions(flow_id, session_key=session, limit=1)
+        frames = latest[0].state.get("frames") or [] if latest else []
+        return any(isinstance(out, dict) and out.get("handed_off")
+                   for frame in frames for out in (frame["context"].get("widgets") or {}).values())
 
     def inbound_call(self, flow_id: str, params: dict, session: str | None = None) -> TurnResult:
         """A call arrived: each call is its own execution (`session`: see inbound_message)."""

@@ -11,7 +11,8 @@ In a message or a Conversation, Flex's Interactions API creates the task (effect
 `media_channel_sid` set to it, for a plain message with the contact's and the flow's
 addresses. When Twilio accepts, the widget follows `callComplete` at once (the task is
 Flex's from then on) with the interaction's SID as `sid`; when it refuses,
-`failedToEnqueue` with the error.
+`failedToEnqueue` with the error. A Conversation handed over is Flex's from then on:
+its later messages start nothing here (`handed_off`, see FlowService).
 """
 import json
 
@@ -92,7 +93,10 @@ def resume(run, event) -> Outcome:
         if result.get("status") == "failed":
             return Outcome(event="failedToEnqueue", outputs={"error": result.get("error", "")},
                            notes=(f"Flex refused the task: {result.get('error', 'unknown error')}",))
-        return Outcome(event="callComplete", outputs={k: v for k, v in result.items() if k != "status"})
+        outputs = {k: v for k, v in result.items() if k != "status"}
+        if conversation_of(run.state):
+            outputs["handed_off"] = True   # later messages in the Conversation are the agent's (service.py)
+        return Outcome(event="callComplete", outputs=outputs)
     return enqueue_resume(run, event)
 
 

@@ -101,3 +101,15 @@ def test_no_reply_in_time_follows_timeout(app, phone, chat, clock):
     store = runtime(app).service.store
     (row,) = store.executions()
     assert row.status == "ended" and store.outbox(row.id)[-1].effect["body"] == "Bye for now."
+
+
+def test_after_the_hand_off_to_flex_the_conversations_messages_are_the_agents(app, phone, chat):
+    phone.post(chat, added("IM1", "hello"))
+    phone.post(chat, added("IM2", "Ada"))                 # handed to Flex: the execution ends
+    agent = added("IM3", "Hi Ada, I'm Sam from support", Author="sam@example.com", Source="SDK")
+    assert phone.post(chat, agent).status_code == 200
+    customer = added("IM4", "thanks")
+    assert phone.post(chat, customer).status_code == 200
+    store = runtime(app).service.store
+    (row,) = store.executions()                            # no new execution for either
+    assert row.status == "ended"
