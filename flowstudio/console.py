@@ -472,8 +472,7 @@ def _voice_items(v) -> list[dict]:
                  "text": f"the call is handed to Flex: TaskRouter workflow {v.workflow_sid}, task attributes "
                          f"{v.task_attributes or '{}'}" + (f", priority {v.priority}" if v.priority is not None else "")
                          + (f", timeout {v.timeout} s" if v.timeout is not None else "")
-                         + ". Twilio would be asked: <Enqueue workflowSid> with a <Task>; answer with the "
-                           "agent's outcome (QueueResult bridged, or error)"}]
+                         + ". Twilio would be asked: <Enqueue workflowSid> with a <Task>"}]
     if isinstance(v, fx.Enqueue):
         return [{"kind": "note", "widget": v.widget, "text": f"the caller waits in queue {v.queue_name}"}]
     if isinstance(v, fx.Stream):
@@ -484,12 +483,10 @@ def _voice_items(v) -> list[dict]:
         amount = f"{v.charge_amount} {v.currency}".strip() if v.charge_amount not in ("", "0") else "a card token"
         return [{"kind": "pay", "widget": v.widget, "connector": v.connector, "amount": v.charge_amount,
                  "currency": v.currency,
-                 "text": f"asking the caller to pay {amount} with connector {v.connector or 'Default'} (<Pay>); "
-                         "answer with its Result: success, too-many-failed-attempts, caller-hung-up..."}]
+                 "text": f"asking the caller to pay {amount} with connector {v.connector or 'Default'} (<Pay>)"}]
     if isinstance(v, fx.VirtualAgent):
         return [{"kind": "agent", "widget": v.widget, "connector": v.connector,
-                 "text": f"the caller talks with virtual agent {v.connector} (<Connect><VirtualAgent>); answer "
-                         "with its VirtualAgentStatus: completed, live-agent-handoff..."}]
+                 "text": f"the caller talks with virtual agent {v.connector} (<Connect><VirtualAgent>)"}]
     if isinstance(v, fx.Redirect):
         return [{"kind": "note", "widget": v.widget, "text": f"the call is handed to {v.url}"}]
     if isinstance(v, fx.Hangup):

@@ -46,7 +46,7 @@ def resume(run, event) -> Outcome:
     return Outcome(event="failed" if failed else STATUSES[status], outputs=params, notes=notes)
 
 
-def widget(type_: str, description: str, with_parameters: bool) -> WidgetType:
+def widget(type_: str, title: str, description: str, with_parameters: bool) -> WidgetType:
     """The declaration of one of Studio's two Connect Virtual Agent types."""
     properties = {
         "connector": text("Connector", "The Dialogflow connector's unique name (its conversation profile).",
@@ -61,7 +61,7 @@ def widget(type_: str, description: str, with_parameters: bool) -> WidgetType:
         enter=enter,
         resume=resume,
         type=type_,
-        title="Connect Virtual Agent",
+        title=title,
         category=VOICE_CATEGORY,
         channels=(VOICE,),
         description=description,
@@ -81,4 +81,6 @@ def widget(type_: str, description: str, with_parameters: bool) -> WidgetType:
     )
 
 
-WIDGET = widget("connect-virtual-agent", "Let a Google Dialogflow ES virtual agent talk with the caller.", False)
+# Studio titles both "Connect Virtual Agent"; the palette tells them apart.
+WIDGET = widget("connect-virtual-agent", "Connect Virtual Agent (Dialogflow ES)",
+                "Let a Google Dialogflow ES virtual agent talk with the caller.", False)

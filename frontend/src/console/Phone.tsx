@@ -244,11 +244,13 @@ export function Phone() {
         </div>
       ) : (
         <div className="sms-area">
-          <form className="composer" onSubmit={send}>
+          <label className="channel-select small">Write as
             <select value={channel} onChange={(e) => setChannel(e.target.value)} name="channel" aria-label="Write on"
               title="SMS to the flow's number, or a message in a Twilio Conversation (WhatsApp, web chat, SMS)">
               {CONVERSATION_CHANNELS.map((c) => <option key={c.value} value={c.value}>{c.label}</option>)}
             </select>
+          </label>
+          <form className="composer" onSubmit={send}>
             <input value={text} onChange={(e) => setText(e.target.value)} placeholder="Text the flow…" name="message" aria-label="Your message" autoComplete="off" />
             <button type="submit" className="primary" disabled={busy || !text.trim()}>Send</button>
           </form>
