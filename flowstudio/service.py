@@ -260,6 +260,18 @@ class FlowService:
         """A message the waiting widget sent was not delivered (message status callback)."""
         return self._resume_by_id(flow_id, execution_id, ev.DeliveryFailed(widget, params), None)
 
+    def conversation_delivery_failed(self, flow_id: str, params: dict) -> TurnResult:
+        """A message in a Conversation was not delivered (`onDeliveryUpdated` with Status
+        failed or undelivered): the execution waiting in that Conversation for a reply
+        follows `deliveryFailure`; anything else is ignored (a note says why)."""
+        session = self._conversation_session(flow_id, params)
+        row = self.store.active_execution(flow_id, session)
+        waiting = (row.state.get("waiting") or {}) if row is not None else {}
+        if row is None or waiting.get("kind") != WAIT_MESSAGE:
+            return TurnResult(row.id if row else None, "ignored",
+                              note="no execution waits for a reply in this Conversation")
+        return self.delivery_failed(flow_id, row.id, waiting["widget"], params)
+
     def call_ended(self, flow_id: str, execution_id: str, params: dict) -> TurnResult:
         """The call behind an execution ended (status callback)."""
         return self._resume_by_id(flow_id, execution_id, ev.CallEnded(params), None)

@@ -152,13 +152,19 @@ def webhook(request: _Hook, service, flow_id: str) -> _Xml:
 
 def conversation(service, flow_id: str, params: dict) -> Response:
     """A Conversations webhook: `onMessageAdded` starts or resumes the Conversation's
-    execution (replies go through the Conversations API, so the answer is empty); other
-    events (a participant joined, the Conversation changed...) are not the flow's and get
-    an empty 200. A flow that cannot run answers 503: Twilio shows it in its debugger."""
-    if params.get("EventType", "onMessageAdded") != "onMessageAdded":
+    execution (replies go through the Conversations API, so the answer is empty);
+    `onDeliveryUpdated` with Status failed/undelivered is the waiting question's
+    `deliveryFailure`; other events (a participant joined, the Conversation
+    changed...) are not the flow's and get an empty 200. A flow that cannot run answers 503: Twilio shows it in its debugger."""
+    event = params.get("EventType", "onMessageAdded")
+    undelivered = event == "onDeliveryUpdated" and params.get("Status") in NOT_DELIVERED
+    if event != "onMessageAdded" and not undelivered:
         return Response(status=200)
     try:
-        service.inbound_conversation(flow_id, params)
+        if undelivered:
+            service.conversation_delivery_failed(flow_id, params)
+        else:
+            service.inbound_conversation(flow_id, params)
     except FlowUnavailable as exc:
         log.error("%s", exc)
         return errors.response(503, str(exc))

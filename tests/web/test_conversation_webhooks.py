@@ -113,3 +113,19 @@ def test_after_the_hand_off_to_flex_the_conversations_messages_are_the_agents(ap
     store = runtime(app).service.store
     (row,) = store.executions()                            # no new execution for either
     assert row.status == "ended"
+
+
+def test_an_undelivered_question_follows_delivery_failure(app, phone, chat):
+    phone.post(chat, added("IM1", "hello"))
+    receipt = {"EventType": "onDeliveryUpdated", "AccountSid": "AC" + "0" * 32, "ConversationSid": CH,
+               "MessageSid": "IM" + "9" * 32, "DeliveryReceiptSid": "DY1", "Status": "undelivered",
+               "ErrorCode": "63016"}
+    delivered = dict(receipt, Status="delivered", DeliveryReceiptSid="DY0")
+    assert phone.post(chat, delivered).status_code == 200      # a delivery is nothing to act on
+    store = runtime(app).service.store
+    (row,) = store.executions()
+    assert row.status == "active"
+    assert phone.post(chat, receipt).status_code == 200
+    (row,) = store.executions()
+    assert row.status == "ended"      # ask_name's deliveryFailure is not connected: the flow ends there
+    assert row.state["frames"][0]["context"]["widgets"]["ask_name"]["delivery"]["ErrorCode"] == "63016"
