@@ -129,3 +129,21 @@ def test_an_undelivered_question_follows_delivery_failure(app, phone, chat):
     (row,) = store.executions()
     assert row.status == "ended"      # ask_name's deliveryFailure is not connected: the flow ends there
     assert row.state["frames"][0]["context"]["widgets"]["ask_name"]["delivery"]["ErrorCode"] == "63016"
+
+
+def test_a_conversation_opened_by_start_conversation_is_answered_through_its_signed_webhook(app, phone):
+    from tests.test_start_conversation import FLOW as OUTREACH
+    (Path(app.config["FLOWS_DIR"]) / "outreach.yaml").write_text(OUTREACH)
+    started = app.test_client().post("/api/flows/outreach/executions",
+                                     json={"to": "+15555550123", "from": "+15555550100",
+                                           "parameters": {"order": "42"}})
+    assert started.status_code == 201, started.get_json()
+    store = runtime(app).service.store
+    (row,) = store.executions()
+    conversation = row.state["flow_address"]
+    assert conversation.startswith("CH") and row.status == "active"
+    answer = added("IM7", "yes please", ConversationSid=conversation, Author="+15555550123", Source="SMS")
+    assert phone.post("/webhooks/outreach", answer).status_code == 200
+    (row,) = store.executions()
+    assert row.status == "ended"
+    assert store.outbox(row.id)[-1].effect["body"] == "Thanks: yes please"
