@@ -33,7 +33,7 @@ from pathlib import Path
 
 from .adapters.flowstore import FlowStore
 from .adapters.store import utc
-from .conversation import DEFAULT_CONTACT, DEFAULT_NUMBER, Conversation, MockHttp
+from .conversation import CONVERSATION_CHANNELS, DEFAULT_CONTACT, DEFAULT_NUMBER, Conversation, MockHttp
 from .editing import FlowEditor
 from .engine import effects as fx
 from .engine.state import ExecutionState
@@ -111,6 +111,9 @@ class ConsoleService(FlowService):
     def start_request(self, flow_id, to, from_, parameters, session=None):
         return super().start_request(flow_id, to, from_, parameters, session or self.session_key)
 
+    def inbound_conversation(self, flow_id, params, session=None):
+        return super().inbound_conversation(flow_id, params, session or self.session_key)
+
     def fire_due(self, now=None, limit=100):
         raise ConsoleError("the console fires only its own timer (ConsoleSession.wait)")
 
@@ -187,14 +190,23 @@ class ConsoleSession:
     # ------------------------------------------------------------ what the person does
 
     def act(self, action: str, arg=None) -> dict:
-        """Do one thing as the contact: send, call, start, press, speak, no_input,
-        callback, hang_up, wait (seconds; None: until the waiting widget times out), end."""
+        """Do one thing as the contact: send, chat (a Conversation message), call, start,
+        press, speak, no_input, callback (what Twilio posts back: an agent taking a Flex
+        call, a payment's Result, a virtual agent's status), hang_up, wait (seconds;
+        None: until the waiting widget times out), end."""
         talk = self.phone
-        if self.service is None or (action in ("send", "call", "start") and self._active() is None):
+        if self.service is None or (action in ("send", "chat", "call", "start") and self._active() is None):
             self._load_draft()   # a new execution: run the draft as it is now
         try:
             if action == "send":
                 turns = [talk.send(_text(arg, "message"))]
+            elif action == "chat":   # a message in a Conversation: {body, channel: whatsapp|sms|chat}
+                arg = dict(arg) if isinstance(arg, dict) else {"body": arg}
+                channel = str(arg.get("channel") or "whatsapp")
+                if channel not in CONVERSATION_CHANNELS:
+                    raise ConsoleError(f"a Conversation is WhatsApp, SMS or web chat, not '{channel}'")
+                arg = {"body": _text(arg.get("body"), "message"), "channel": channel}
+                turns = [talk.chat(arg["body"], channel)]
             elif action == "call":
                 turns, arg = [talk.call()], {}
             elif action == "start":
@@ -421,6 +433,13 @@ def _transcript(turn: TurnResult, contact: str) -> list[dict]:
         out.append({"kind": "message", "widget": m.widget, "body": m.body, "media": list(m.media_urls)})
     for sent in turn.sent:
         e = sent["effect"]
+        if e["type"] == "message" and e.get("conversation_sid"):
+            out.append({"kind": "message", "widget": e["widget"], "body": e["body"], "media": [],
+                        "author": e["from_"] if e["from_"] != e["conversation_sid"] else ""})
+            continue
+        if e["type"] in _HANDOVERS:
+            out.append(_HANDOVERS[e["type"]](e, sent.get("result") or {}))
+            continue
         if e["type"] == "message" and e["to"] == contact:
             out.append({"kind": "message", "widget": e["widget"], "body": e["body"], "media": list(e["media_urls"])})
         elif e["type"] == "message":
@@ -447,8 +466,27 @@ def _voice_items(v) -> list[dict]:
         return [{"kind": "dial", "widget": v.widget, "to": list(v.to), "text": f"connecting the caller to {', '.join(v.to)}"}]
     if isinstance(v, fx.Record):
         return [{"kind": "record", "widget": v.widget, "text": "recording the caller (beep)" if v.play_beep else "recording the caller"}]
+    if isinstance(v, fx.Enqueue) and v.workflow_sid:
+        return [{"kind": "handover", "widget": v.widget, "to": "flex", "workflow": v.workflow_sid,
+                 "attributes": v.task_attributes, "priority": v.priority, "timeout": v.timeout,
+                 "text": f"the call is handed to Flex: TaskRouter workflow {v.workflow_sid}, task attributes "
+                         f"{v.task_attributes or '{}'}" + (f", priority {v.priority}" if v.priority is not None else "")
+                         + (f", timeout {v.timeout} s" if v.timeout is not None else "")
+                         + ". Twilio would be asked: <Enqueue workflowSid> with a <Task>"}]
     if isinstance(v, fx.Enqueue):
         return [{"kind": "note", "widget": v.widget, "text": f"the caller waits in queue {v.queue_name}"}]
+    if isinstance(v, fx.Stream):
+        text = (f"the call's audio ({v.track or 'inbound_track'}) streams to {v.url or v.connector}"
+                + (f" as '{v.name}'" if v.name else "") if v.start else f"the stream '{v.name}' stops")
+        return [{"kind": "note", "widget": v.widget, "text": text}]
+    if isinstance(v, fx.Pay):
+        amount = f"{v.charge_amount} {v.currency}".strip() if v.charge_amount not in ("", "0") else "a card token"
+        return [{"kind": "pay", "widget": v.widget, "connector": v.connector, "amount": v.charge_amount,
+                 "currency": v.currency,
+                 "text": f"asking the caller to pay {amount} with connector {v.connector or 'Default'} (<Pay>)"}]
+    if isinstance(v, fx.VirtualAgent):
+        return [{"kind": "agent", "widget": v.widget, "connector": v.connector,
+                 "text": f"the caller talks with virtual agent {v.connector} (<Connect><VirtualAgent>)"}]
     if isinstance(v, fx.Redirect):
         return [{"kind": "note", "widget": v.widget, "text": f"the call is handed to {v.url}"}]
     if isinstance(v, fx.Hangup):
@@ -456,6 +494,25 @@ def _voice_items(v) -> list[dict]:
     return []
 
 
+def _flex_task(e: dict, result: dict) -> dict:
+    where = f"Conversation {e['conversation_sid']}" if e.get("conversation_sid") else f"messages from {e['contact']}"
+    outcome = (f"Flex refused it: {result['error']}" if result.get("status") == "failed"
+               else "accepted (recorded in the outbox: nothing is sent from the console)")
+    return {"kind": "handover", "widget": e["widget"], "to": "flex", "workflow": e["workflow_sid"],
+            "task_channel": e["task_channel"], "attributes": e["attributes"], "status": result.get("status", ""),
+            "text": f"{where} handed to Flex: TaskRouter workflow {e['workflow_sid']}, task channel "
+                    f"{e['task_channel'] or 'default'}, attributes {e['attributes']}. Twilio would be asked: "
+                    f"POST flex-api.twilio.com/v1/Interactions. {outcome}"}
+
+
+def _open_conversation(e: dict, result: dict) -> dict:
+    who = e["identity"] or f"{e['address']} through {e['proxy_address']}"
+    return {"kind": "note", "widget": e["widget"],
+            "text": f"a Conversation is opened with {who} ({result.get('sid', '')}). Twilio would be asked: "
+                    "POST conversations.twilio.com/v1/Conversations, its participant and its webhook"}
+
+
+_HANDOVERS = {"flexTask": _flex_task, "openConversation": _open_conversation}
 _NUMBER = re.compile(r"^[+\w:@.\-]{1,64}$")
 
 

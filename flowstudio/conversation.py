@@ -61,6 +61,22 @@ class MockHttp:
                 "error": answer.get("error")}
 
 
+CONVERSATION_CHANNELS = ("whatsapp", "sms", "chat")
+
+
+def conversation_author(contact: str, channel: str) -> tuple[str, str]:
+    """(Author, Source) of a Conversations message from `contact` on `channel`: Twilio
+    writes WhatsApp authors as `whatsapp:+1…`, SMS authors as the number, and a web
+    chat's as the chat user's identity (Source SDK)."""
+    if channel == "whatsapp":
+        return (contact if contact.startswith("whatsapp:") else f"whatsapp:{contact}"), "WHATSAPP"
+    if channel == "sms":
+        return contact, "SMS"
+    if channel == "chat":
+        return "web-" + "".join(ch for ch in contact if ch.isalnum()), "SDK"
+    raise ValueError(f"unknown Conversations channel {channel!r}: one of {', '.join(CONVERSATION_CHANNELS)}")
+
+
 def local_service(flows_dir: str | Path, clock: FakeClock | None = None, http=None,
                   database_url: str = "sqlite://", channel=None) -> FlowService:
     """A service on an in-memory database (by default), with a fake clock and mocked HTTP."""
@@ -93,6 +109,24 @@ class Conversation:
                   "To": self.number, "Body": body, "NumMedia": str(len(media))}
         params.update({f"MediaUrl{i}": url for i, url in enumerate(media)})
         return self._track(self.service.inbound_message(self.flow_id, params))
+
+    def chat(self, body: str, channel: str = "whatsapp") -> TurnResult:
+        """Write in a Twilio Conversation with the flow (`channel`: whatsapp, sms or chat,
+        a web chat), as the Conversations `onMessageAdded` webhook reports it. The
+        Conversation is the same for every message of this contact."""
+        author, source = conversation_author(self.contact, channel)
+        params = {"EventType": "onMessageAdded", "AccountSid": "AC" + "0" * 32,
+                  "ChatServiceSid": "IS" + "0" * 32, "ConversationSid": self.conversation_sid,
+                  "MessageSid": self._sid("IM"), "ParticipantSid": "MB" + self.conversation_sid[2:],
+                  "Author": author, "Body": body, "Source": source, "Attributes": "{}",
+                  "Index": str(len(self.log)), "RetryCount": "0"}
+        return self._track(self.service.inbound_conversation(self.flow_id, params))
+
+    @property
+    def conversation_sid(self) -> str:
+        """The Conversation this contact writes in (`chat`)."""
+        digits = "".join(ch for ch in self.contact if ch.isdigit())[-12:]
+        return f"CH{digits:0>32}"
 
     def call(self) -> TurnResult:
         """Call the flow's number."""

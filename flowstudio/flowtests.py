@@ -1,7 +1,7 @@
 """Flow tests: conversations written beside a flow, run on the real engine and store.
 
 A file `flows/<flow>.test.yaml` holds tests; each is a conversation of steps. A step is
-one thing the contact does (`send`, `call`, `start`, `press`, `speak`, `no_input`,
+one thing the contact does (`send`, `chat`, `call`, `start`, `press`, `speak`, `no_input`,
 `callback`, `hang_up`, `delivery_failure`, `wait`, `end`) and, optionally, what must happen then
 (`replies`, `messages`, `say`, `play`, `dial`, `status`, `waiting`, `path`,
 `variables`). Only the expectations written are checked. `--update` writes what
@@ -21,7 +21,7 @@ from .spec.flowfile import write_atomic
 from .spec.issues import FlowLoadError
 from .spec.yamlio import dump_yaml, load_yaml
 
-ACTIONS = ("send", "call", "start", "press", "speak", "no_input", "callback", "hang_up", "delivery_failure", "wait",
+ACTIONS = ("send", "chat", "call", "start", "press", "speak", "no_input", "callback", "hang_up", "delivery_failure", "wait",
            "end")
 EXPECTATIONS = ("replies", "messages", "say", "play", "dial", "status", "waiting", "path", "variables")
 # What --update writes for each step (the rest stay as the author wrote them).
@@ -154,8 +154,8 @@ def rename_widgets(spec: dict, renames: dict[str, str]) -> bool:
 
 
 class FailingSends(LocalChannel):
-    """The local channel, except that sends from the widgets named fail (to test
-    `failed` branches)."""
+    """The local channel, except that sends (and Flex tasks) from the widgets named
+    fail (to test `failed` and `failedToEnqueue` branches)."""
 
     def __init__(self, widgets):
         self.widgets = set(widgets)
@@ -165,6 +165,11 @@ class FailingSends(LocalChannel):
             return {"status": "failed", "error": "the test makes this send fail"}
         return super().send_message(message, execution)
 
+    def create_flex_task(self, effect: fx.FlexTask, execution) -> dict:
+        if effect.widget in self.widgets:
+            return {"status": "failed", "error": "the test makes Flex refuse this task"}
+        return super().create_flex_task(effect, execution)
+
 
 def _act(talk: Conversation, action: str, arg) -> list:
     if action == "wait":
@@ -173,6 +178,10 @@ def _act(talk: Conversation, action: str, arg) -> list:
         return [getattr(talk, action)()]
     if action == "start":
         return [talk.start(arg or {})]
+    if action == "chat":   # `chat: text` (WhatsApp) or `chat: {body: text, channel: chat}`
+        if isinstance(arg, dict):
+            return [talk.chat(str(arg.get("body", "")), str(arg.get("channel", "whatsapp")))]
+        return [talk.chat(str(arg))]
     if action == "callback":
         return [talk.callback({str(k): str(v) for k, v in (arg or {}).items()})]
     return [getattr(talk, action)(str(arg))]
@@ -197,7 +206,7 @@ def observe(turns: list, contact: str, variables: dict, before=None) -> dict:
             effect = sent["effect"]
             if effect["type"] != "message":
                 continue
-            if effect["to"] == contact:
+            if effect["to"] == contact or effect.get("conversation_sid"):
                 seen["replies"].append(effect["body"])
             else:
                 seen["messages"].append({"to": effect["to"], "body": effect["body"]})

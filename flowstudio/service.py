@@ -38,7 +38,8 @@ from .engine.state import ACTIVE, WAIT_IO, WAIT_MESSAGE, ExecutionState, Step
 from .repository import FlowRepository
 
 log = logging.getLogger("flowstudio.service")
-VOICE_EFFECTS = (fx.Say, fx.Play, fx.Gather, fx.Dial, fx.Record, fx.Enqueue, fx.Redirect, fx.Hangup)
+VOICE_EFFECTS = (fx.Say, fx.Play, fx.Gather, fx.Dial, fx.Record, fx.Enqueue, fx.Redirect, fx.Hangup, fx.Stream, fx.Pay,
+                 fx.VirtualAgent)
 MAX_RETRIES = 5
 
 
@@ -65,6 +66,10 @@ class Channel(Protocol):
 
     def record_call(self, effect: fx.StartRecording, execution: ExecutionState) -> dict: ...
 
+    def create_flex_task(self, effect: fx.FlexTask, execution: ExecutionState) -> dict: ...
+
+    def start_conversation(self, effect: fx.OpenConversation, execution: ExecutionState) -> dict: ...
+
 
 class LocalChannel:
     """The channel used without Twilio credentials: accepts everything and sends
@@ -78,6 +83,12 @@ class LocalChannel:
 
     def record_call(self, effect: fx.StartRecording, execution: ExecutionState) -> dict:
         return {"status": "recording", "sid": "RE" + uuid.uuid4().hex}
+
+    def create_flex_task(self, effect: fx.FlexTask, execution: ExecutionState) -> dict:
+        return {"status": "created", "sid": "KD" + uuid.uuid4().hex}
+
+    def start_conversation(self, effect: fx.OpenConversation, execution: ExecutionState) -> dict:
+        return {"status": "created", "sid": "CH" + uuid.uuid4().hex, "participant_sid": "MB" + uuid.uuid4().hex}
 
 
 @dataclass
@@ -164,6 +175,51 @@ class FlowService:
 
         return self._turn(flow_id, contact, decide, key, replies=True)
 
+    def inbound_conversation(self, flow_id: str, params: dict, session: str | None = None) -> TurnResult:
+        """A message was added to a Twilio Conversation (`onMessageAdded`): resume the
+        execution waiting in that Conversation or start one. Each Conversation is one
+        session, so its events run one at a time; a retried delivery (same MessageSid)
+        gets the stored answer. Replies are posted to the Conversation by the channel,
+        never as TwiML (`session`: see inbound_message)."""
+        session = session or self._conversation_session(flow_id, params)
+        if self._handed_to_flex(flow_id, session):
+            return TurnResult(None, "ignored", note="this Conversation was handed to Flex: its messages are the "
+                                                    "agent's now, not the flow's")
+        key = f"conv:{flow_id}:{params['MessageSid']}" if params.get("MessageSid") else None
+        event = ev.ConversationMessageReceived(params)
+
+        def decide(row, now):
+            if row is None:
+                return start(self.flows.latest(flow_id), event, now, self.new_id(), self.flows)
+            state = ExecutionState.from_dict(row.state)
+            if state.waiting is None or state.waiting.kind != WAIT_MESSAGE:
+                return _unused_message(state, params, now)
+            return resume(self.flows, state, event, now, owned=True)
+
+        return self._turn(flow_id, session, decide, key, replies=False)
+
+    def _conversation_session(self, flow_id: str, params: dict) -> str:
+        """The session of a Conversation's messages: its own, or, for a Conversation a
+        Start Conversation widget opened, the session of the execution that opened it
+        (found by the author, who is that execution's contact)."""
+        conversation = params.get("ConversationSid", "")
+        own = "conversation:" + conversation
+        if self.store.active_execution(flow_id, own) is None and params.get("Author"):
+            for row in self.store.executions(flow_id, contact=params["Author"], status=ACTIVE, limit=20):
+                if row.state.get("flow_address") == conversation:
+                    return row.session_key
+        return own
+
+    def _handed_to_flex(self, flow_id: str, session: str) -> bool:
+        """True when the session's latest execution ended by handing its Conversation to
+        Flex (Send to Flex): as Studio does, the flow lets go of the Conversation then."""
+        if self.store.active_execution(flow_id, session) is not None:
+            return False
+        latest = self.store.executions(flow_id, session_key=session, limit=1)
+        frames = latest[0].state.get("frames") or [] if latest else []
+        return any(isinstance(out, dict) and out.get("handed_off")
+                   for frame in frames for out in (frame["context"].get("widgets") or {}).values())
+
     def inbound_call(self, flow_id: str, params: dict, session: str | None = None) -> TurnResult:
         """A call arrived: each call is its own execution (`session`: see inbound_message)."""
         key = f"call:{flow_id}:{params.get('CallSid')}:start" if params.get("CallSid") else None
@@ -203,6 +259,18 @@ class FlowService:
     def delivery_failed(self, flow_id: str, execution_id: str, widget: str, params: dict) -> TurnResult:
         """A message the waiting widget sent was not delivered (message status callback)."""
         return self._resume_by_id(flow_id, execution_id, ev.DeliveryFailed(widget, params), None)
+
+    def conversation_delivery_failed(self, flow_id: str, params: dict) -> TurnResult:
+        """A message in a Conversation was not delivered (`onDeliveryUpdated` with Status
+        failed or undelivered): the execution waiting in that Conversation for a reply
+        follows `deliveryFailure`; anything else is ignored (a note says why)."""
+        session = self._conversation_session(flow_id, params)
+        row = self.store.active_execution(flow_id, session)
+        waiting = (row.state.get("waiting") or {}) if row is not None else {}
+        if row is None or waiting.get("kind") != WAIT_MESSAGE:
+            return TurnResult(row.id if row else None, "ignored",
+                              note="no execution waits for a reply in this Conversation")
+        return self.delivery_failed(flow_id, row.id, waiting["widget"], params)
 
     def call_ended(self, flow_id: str, execution_id: str, params: dict) -> TurnResult:
         """The call behind an execution ended (status callback)."""
@@ -350,6 +418,10 @@ class FlowService:
                 answer = self.channel.send_message(effect, execution=state)
             elif isinstance(effect, fx.PlaceCall):
                 answer = self.channel.place_call(effect, state)
+            elif isinstance(effect, fx.FlexTask):
+                answer = self.channel.create_flex_task(effect, state)
+            elif isinstance(effect, fx.OpenConversation):
+                answer = self.channel.start_conversation(effect, state)
             else:
                 answer = self.channel.record_call(effect, state)
         entry = {"effect": effect.to_dict(), "status": answer.get("status", ""), "result": answer}

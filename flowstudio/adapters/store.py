@@ -355,10 +355,11 @@ class Store:
             return conn.execute(_BY_ID, {"execution_id": execution_id}).first()
 
     def executions(self, flow_id: str | None = None, contact: str | None = None, status: str | None = None,
-                   limit: int = 100) -> list:
-        """Executions, newest first, filtered by flow, contact and status."""
+                   limit: int = 100, session_key: str | None = None) -> list:
+        """Executions, newest first, filtered by flow, contact, status and session."""
         query = select(t.executions).order_by(t.executions.c.created_at.desc(), t.executions.c.id).limit(limit)
-        for column, value in (("flow_id", flow_id), ("contact", contact), ("status", status)):
+        for column, value in (("flow_id", flow_id), ("contact", contact), ("status", status),
+                              ("session_key", session_key)):
             if value is not None:
                 query = query.where(t.executions.c[column] == value)
         with self.engine.connect() as conn:

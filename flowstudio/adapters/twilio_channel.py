@@ -13,6 +13,7 @@ Errors: HTTP 429, 5xx, connection errors and timeouts are transient and retried
 """
 from __future__ import annotations
 
+import json
 import time
 from typing import Callable
 from urllib.parse import urlencode
@@ -34,13 +35,18 @@ class TwilioChannel:
     """`Channel` over Twilio's REST API; `client`, `sleep` are injectable for tests."""
 
     def __init__(self, account_sid: str, auth_token: str, public_url: str | None, *, client: Client | None = None,
-                 retries: int = 3, backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep):
+                 retries: int = 3, backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep,
+                 workspace_sid: str | None = None):
         self.client = client or Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=HTTP_TIMEOUT))
         self.public_url = public_url.rstrip("/") if public_url else None
         self.retries, self.backoff, self.sleep = retries, backoff, sleep
+        self.workspace_sid = workspace_sid
 
     def send_message(self, message: fx.SendMessage, execution: ExecutionState | None = None) -> dict:
-        """Send an SMS/MMS; with `execution` (and a public URL) ask for delivery callbacks."""
+        """Send an SMS/MMS; with `execution` (and a public URL) ask for delivery callbacks.
+        A message for a Conversation is posted to it instead (post_to_conversation)."""
+        if message.conversation_sid:
+            return self.post_to_conversation(message)
         extra = {"media_url": list(message.media_urls)} if message.media_urls else {}
         if message.content_sid:  # a content template: Twilio renders it, the body is not sent
             extra["content_sid"] = message.content_sid
@@ -52,6 +58,26 @@ class TwilioChannel:
         sent, error = self._attempt(lambda: self.client.messages.create(
             to=message.to, from_=message.from_, **({} if message.content_sid else {"body": message.body}), **extra))
         return {"status": "sent", "sid": sent.sid} if error is None else _failed(error)
+
+    def post_to_conversation(self, message: fx.SendMessage) -> dict:
+        """`POST conversations.twilio.com/v1/Conversations/CH…/Messages` with Author (the
+        widget's `from`, unless it is the Conversation itself: Twilio then writes
+        "system"), Body or ContentSid/ContentVariables, and Attributes. Media URLs are
+        not sent: Conversations takes media only as uploaded Media SIDs."""
+        extra = {"author": message.from_} if message.from_ and message.from_ != message.conversation_sid else {}
+        if message.content_sid:
+            extra["content_sid"] = message.content_sid
+            if message.content_variables:
+                extra["content_variables"] = message.content_variables
+        else:
+            extra["body"] = message.body
+        if message.attributes:
+            extra["attributes"] = message.attributes
+        api = self.client.conversations.v1
+        scope = api.services(message.conversation_service) if message.conversation_service else api
+        messages = scope.conversations(message.conversation_sid).messages
+        posted, error = self._attempt(lambda: messages.create(**extra))
+        return {"status": "sent", "sid": posted.sid} if error is None else _failed(error)
 
     def place_call(self, call: fx.PlaceCall, execution: ExecutionState) -> dict:
         """Place an outgoing call; Twilio fetches the flow's TwiML when it is answered and
@@ -84,6 +110,74 @@ class TwilioChannel:
         rec, error = self._attempt(lambda: recordings.create(recording_channels=effect.channels, trim=effect.trim,
                                                              **extra))
         return {"status": "recording", "sid": rec.sid} if error is None else _failed(error)
+
+    def create_flex_task(self, effect: fx.FlexTask, execution: ExecutionState) -> dict:
+        """Hand a Conversation or a message to Flex: `POST flex-api.twilio.com/v1/Interactions`
+        with `Channel` (the Conversation as `media_channel_sid`, or the contact's and the
+        flow's addresses) and `Routing` (workspace, workflow, task channel, attributes,
+        priority, timeout). The workspace is FLOWSTUDIO_TWILIO_WORKSPACE_SID, else the
+        account's only TaskRouter workspace (Flex accounts have one)."""
+        workspace, error = self._workspace()
+        if error is not None:
+            return _failed(error)
+        routing = {"workspace_sid": workspace, "workflow_sid": effect.workflow_sid,
+                   "attributes": json.loads(effect.attributes or "{}")}
+        if effect.task_channel:
+            key = "task_channel_sid" if effect.task_channel.startswith("TC") else "task_channel_unique_name"
+            routing[key] = effect.task_channel
+        if effect.priority is not None:
+            routing["priority"] = effect.priority
+        if effect.timeout is not None:
+            routing["timeout"] = effect.timeout
+        if effect.conversation_sid:
+            channel = {"type": effect.channel_type, "initiated_by": "customer",
+                       "properties": {"media_channel_sid": effect.conversation_sid}}
+        else:
+            channel = {"type": effect.channel_type, "initiated_by": "customer",
+                       "participants": [{"address": effect.contact, "proxy_address": effect.flow_address}]}
+        made, error = self._attempt(lambda: self.client.flex_api.v1.interaction.create(
+            channel=channel, routing={"properties": routing}))
+        return {"status": "created", "sid": made.sid} if error is None else _failed(error)
+
+    def start_conversation(self, effect: fx.OpenConversation, execution: ExecutionState) -> dict:
+        """Start Conversation: `POST conversations.twilio.com/v1/Conversations` (in the
+        service when one is named), then its participant (`MessagingBinding.Address` and
+        `.ProxyAddress`, or `Identity`), then a webhook (`Target=webhook`,
+        `Configuration.Url` = this flow's webhook, `Configuration.Filters=onMessageAdded`)
+        so the contact's answers come back to the execution."""
+        if not self.public_url:
+            return _failed(NO_PUBLIC_URL.replace("for outgoing calls", "for the Conversation's messages"))
+        api = self.client.conversations.v1
+        conversations = api.services(effect.service_sid).conversations if effect.service_sid else api.conversations
+        fields = {k: v for k, v in (("friendly_name", effect.friendly_name), ("unique_name", effect.unique_name),
+                                    ("attributes", effect.attributes)) if v}
+        made, error = self._attempt(lambda: conversations.create(**fields))
+        if error is not None:
+            return _failed(error)
+        conversation = conversations(made.sid)
+        binding = ({"identity": effect.identity} if effect.identity else
+                   {"messaging_binding_address": effect.address, "messaging_binding_proxy_address": effect.proxy_address})
+        joined, error = self._attempt(lambda: conversation.participants.create(**binding))
+        if error is None:
+            _, error = self._attempt(lambda: conversation.webhooks.create(
+                target="webhook", configuration_url=self._url(execution, "", {}).rstrip("?"),
+                configuration_method="POST", configuration_filters=["onMessageAdded"]))
+        if error is not None:
+            return {**_failed(error), "sid": made.sid}
+        return {"status": "created", "sid": made.sid, "participant_sid": joined.sid}
+
+    def _workspace(self) -> tuple[str | None, str | None]:
+        """The TaskRouter workspace Flex tasks go to, looked up once."""
+        if self.workspace_sid:
+            return self.workspace_sid, None
+        found, error = self._attempt(lambda: self.client.taskrouter.v1.workspaces.list(limit=2))
+        if error is not None:
+            return None, error
+        if len(found) != 1:
+            return None, (f"the account has {len(found) or 'no'} TaskRouter workspaces: set "
+                          "FLOWSTUDIO_TWILIO_WORKSPACE_SID to the one Flex uses")
+        self.workspace_sid = found[0].sid
+        return self.workspace_sid, None
 
     # ------------------------------------------------------------ helpers
 

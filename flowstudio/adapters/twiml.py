@@ -13,7 +13,7 @@ from typing import Callable
 from xml.etree.ElementTree import _escape_attrib, _escape_cdata  # what TwiML.to_xml escapes with
 
 from twilio.twiml.messaging_response import MessagingResponse
-from twilio.twiml.voice_response import Dial, Enqueue, Gather, VoiceResponse
+from twilio.twiml.voice_response import Connect, Dial, Enqueue, Gather, Start, Stop, VoiceResponse
 
 from ..engine import effects as fx
 
@@ -115,10 +115,35 @@ def _verb(response: VoiceResponse, effect, callback: CallbackUrl, token) -> None
                         transcribe=effect.transcribe)
     elif isinstance(effect, fx.Enqueue):
         enqueue = Enqueue(effect.queue_name or None, action=action, method="POST",
-                          **_drop_empty(wait_url=effect.wait_url, workflow_sid=effect.workflow_sid))
+                          **_drop_empty(wait_url=effect.wait_url, workflow_sid=effect.workflow_sid,
+                                        wait_url_method=effect.wait_url_method if effect.wait_url else None))
         if effect.task_attributes:
             enqueue.task(effect.task_attributes, **_drop_empty(priority=effect.priority, timeout=effect.timeout))
         response.append(enqueue)
+    elif isinstance(effect, fx.Stream):
+        holder = Start() if effect.start else Stop()
+        stream = holder.stream(**_drop_empty(name=effect.name, url=effect.url if effect.start else None,
+                                             track=effect.track if effect.start else None,
+                                             connector_name=effect.connector if effect.start else None))
+        for name, value in effect.parameters if effect.start else ():
+            stream.parameter(name=name, value=value)
+        response.append(holder)
+    elif isinstance(effect, fx.Pay):
+        response.pay(action=action, **_drop_empty(
+            payment_connector=effect.connector, charge_amount=effect.charge_amount, currency=effect.currency,
+            payment_method=effect.payment_method, token_type=effect.token_type,
+            valid_card_types=effect.valid_card_types, security_code=effect.security_code,
+            postal_code=effect.postal_code, timeout=effect.timeout, max_attempts=effect.max_attempts,
+            language=effect.language, description=effect.description,
+            bank_account_type=effect.bank_account_type))
+    elif isinstance(effect, fx.VirtualAgent):
+        connect = Connect(action=action, method="POST")
+        agent = connect.virtual_agent(**_drop_empty(connector_name=effect.connector, language=effect.language,
+                                                    sentiment_analysis=effect.sentiment_analysis,
+                                                    status_callback=effect.status_callback))
+        for name, value in effect.parameters:
+            agent.parameter(name=name, value=value)
+        response.append(connect)
     elif isinstance(effect, fx.Redirect):
         response.redirect(effect.url, method=effect.method)
     elif isinstance(effect, fx.Hangup):

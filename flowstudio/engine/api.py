@@ -5,7 +5,7 @@ wait, `resume(run, event)` when the awaited event arrives. Both return an `Outco
 take a transition now (`event`, for a split also `match`), `wait` for something, run
 a `subflow`, or end the execution as `failed`,
 with `effects` to perform, `outputs` to store under `widgets.<name>` and `variables`
-to set. Behaviours read their properties through `WidgetRun`, which renders Liquid
+to set, or a new `channel` for the execution. Behaviours read their properties through `WidgetRun`, which renders Liquid
 with the execution's context and turns bad values into `WidgetError`.
 """
 from __future__ import annotations
@@ -43,6 +43,8 @@ class Outcome(NamedTuple):
     subflow: tuple[str, dict] | None = None
     failed: str | None = None
     notes: tuple[str, ...] = ()
+    # (channel, address, sid): the execution moves to a new channel (Start Conversation)
+    channel: tuple[str, str, str] | None = None
 
 
 _WHOLE = re.compile(r"^\s*-?\d+\s*$")

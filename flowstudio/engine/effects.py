@@ -28,7 +28,9 @@ class SendMessage(Effect):
     """Send a text message. `reply` is True when it goes to the contact from the
     flow's number, so a webhook can answer it with TwiML `<Message>`. A content
     template is sent as `content_sid` with `content_variables` (JSON text), Twilio's
-    ContentSid and ContentVariables."""
+    ContentSid and ContentVariables. With `conversation_sid` the message is posted to
+    that Conversation (Conversations REST API; in `conversation_service` when it is not
+    the default one) as `from_`, with `attributes` (JSON text)."""
 
     to: str = ""
     from_: str = ""
@@ -37,6 +39,9 @@ class SendMessage(Effect):
     reply: bool = True
     content_sid: str = ""
     content_variables: str = ""
+    conversation_sid: str = ""
+    conversation_service: str = ""
+    attributes: str = ""
     type = "message"
 
 
@@ -119,7 +124,55 @@ class Enqueue(Effect):
     task_attributes: str = ""
     priority: int | None = None
     timeout: int | None = None
+    wait_url_method: str = ""
     type = "enqueue"
+
+
+@dataclass(frozen=True)
+class Stream(Effect):
+    """Fork the call's audio to a WebSocket (`<Start><Stream>`), or stop a stream by its
+    name (`<Stop><Stream>`, `start=False`); the call goes on at once."""
+
+    start: bool = True
+    name: str = ""
+    url: str = ""
+    track: str = ""
+    connector: str = ""
+    parameters: tuple[tuple[str, str], ...] = ()
+    type = "stream"
+
+
+@dataclass(frozen=True)
+class Pay(Effect):
+    """Capture a payment on the call (`<Pay>`); its action callback resumes the widget."""
+
+    connector: str = ""
+    charge_amount: str = ""
+    currency: str = ""
+    payment_method: str = ""
+    token_type: str = ""
+    valid_card_types: str = ""
+    security_code: bool | None = None
+    postal_code: str = ""
+    timeout: int | None = None
+    max_attempts: int | None = None
+    language: str = ""
+    description: str = ""
+    bank_account_type: str = ""
+    type = "pay"
+
+
+@dataclass(frozen=True)
+class VirtualAgent(Effect):
+    """Hand the call to a Dialogflow virtual agent (`<Connect><VirtualAgent>`); the
+    `<Connect>` action callback resumes the widget when the agent is done."""
+
+    connector: str = ""
+    language: str = ""
+    sentiment_analysis: bool | None = None
+    status_callback: str = ""
+    parameters: tuple[tuple[str, str], ...] = ()
+    type = "virtualAgent"
 
 
 @dataclass(frozen=True)
@@ -175,8 +228,44 @@ class StartRecording(Effect):
     type = "recordCall"
 
 
+@dataclass(frozen=True)
+class FlexTask(Effect):
+    """Hand a message or Conversation to Flex (send-to-flex outside a call): Flex's
+    Interactions API creates a TaskRouter task with the widget's workflow, task
+    channel and `attributes` (JSON text) for `conversation_sid`, or, for a plain
+    message, for the contact's address and the flow's (`contact`, `flow_address`)."""
+
+    workflow_sid: str = ""
+    task_channel: str = ""
+    attributes: str = "{}"
+    priority: int | None = None
+    timeout: int | None = None
+    conversation_sid: str = ""
+    channel_type: str = "sms"
+    contact: str = ""
+    flow_address: str = ""
+    type = "flexTask"
+
+
+@dataclass(frozen=True)
+class OpenConversation(Effect):
+    """Create a Twilio Conversation (start-conversation) with one participant: the
+    contact's `address` through the flow's `proxy_address` (SMS, WhatsApp), or a chat
+    `identity`; its onMessageAdded webhook is pointed at the flow."""
+
+    service_sid: str = ""
+    friendly_name: str = ""
+    unique_name: str = ""
+    attributes: str = ""
+    address: str = ""
+    proxy_address: str = ""
+    identity: str = ""
+    type = "openConversation"
+
+
 _TYPES = {cls.type: cls for cls in (SendMessage, Say, Play, Gather, Dial, Record, Enqueue, Redirect, Hangup,
-                                   PlaceCall, HttpCall, StartRecording)}
+                                   PlaceCall, HttpCall, StartRecording, FlexTask, OpenConversation, Stream, Pay,
+                                   VirtualAgent)}
 
 
 def from_dict(data: dict) -> Effect:

@@ -24,6 +24,15 @@ class MessageReceived(Event):
 
 
 @dataclass(frozen=True)
+class ConversationMessageReceived(MessageReceived):
+    """A message was added to a Twilio Conversation (the `onMessageAdded` webhook's
+    parameters: ConversationSid, MessageSid, Author, Body, Source...). It starts an
+    execution on `incomingConversationMessage` and is a reply like any message."""
+
+    kind = "incomingConversationMessage"
+
+
+@dataclass(frozen=True)
 class CallReceived(Event):
     """A call arrived (Twilio's voice webhook parameters)."""
 

@@ -26,7 +26,8 @@ from . import events as ev
 from . import jsontext
 from .api import Outcome, WidgetError, WidgetRun
 from .liquid import Templates
-from .state import ACTIVE, ENDED, FAILED, WAIT_MESSAGE, WAIT_SUBFLOW, ExecutionState, Frame, Step, Waiting
+from .state import (ACTIVE, CONVERSATION, ENDED, FAILED, WAIT_MESSAGE, WAIT_SUBFLOW, ExecutionState, Frame, Step,
+                    Waiting)
 
 MAX_STEPS = 1000
 FAILURE_EVENTS = ("failed", "fail", "failedToEnqueue", "deliveryFailure")
@@ -116,6 +117,11 @@ def new_context(trigger: dict, data: dict, address: str, contact: str, execution
 
 def _trigger_of(event: ev.Event) -> tuple[str, str, str, dict, dict]:
     """(contact, flow address, channel, trigger context, flow.data) for a trigger event."""
+    if isinstance(event, ev.ConversationMessageReceived):
+        # The contact is the message's author; the flow's address is the Conversation
+        # itself, where replies are posted (widgets/send_message.py).
+        p = dict(event.params)
+        return p.get("Author", ""), p.get("ConversationSid", ""), CONVERSATION, ctx.conversation_trigger(p), {}
     if isinstance(event, ev.MessageReceived):
         p = dict(event.params)
         return p.get("From", ""), p.get("To", ""), "sms", ctx.message_trigger(p), {}
@@ -215,6 +221,10 @@ class _Run:
             outputs[widget.name] = dict(outcome.outputs or {})
         elif outcome.outputs:
             outputs.setdefault(widget.name, {}).update(outcome.outputs)
+        if outcome.channel is not None:  # Start Conversation: later messages go to the Conversation
+            self.state.channel, self.state.flow_address, sid = outcome.channel
+            for f in self.state.frames:
+                f.context["flow"]["channel"] = {"address": self.state.flow_address, "sid": sid}
         if outcome.variables:
             frame.context["flow"]["variables"].update(outcome.variables)
             self._trace("variables", widget.name, values=dict(outcome.variables))

@@ -16,6 +16,9 @@ ACTIVE = "active"
 ENDED = "ended"
 FAILED = "failed"
 
+# The channel of an execution that runs in a Twilio Conversation (others: sms, voice, rest).
+CONVERSATION = "conversation"
+
 # What a waiting widget waits for.
 WAIT_MESSAGE = "message"   # an SMS from the contact
 WAIT_CALL = "call"         # a callback from the call (gather, dial, record, ...)

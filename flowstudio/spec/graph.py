@@ -211,6 +211,8 @@ def _check_channels(report, flow: Flow, indexes, pos: dict, trigger) -> None:
     rules = (
         ("incomingMessage", lambda s: s.voice_only, "voice_from_message",
          "{title} only works during a call, but an incoming message can reach it ({path})"),
+        ("incomingConversationMessage", lambda s: s.voice_only, "voice_from_message",
+         "{title} only works during a call, but a Conversation message can reach it ({path})"),
         ("incomingCall", lambda s: s.type == "send-and-wait-for-reply", "sms_wait_in_call",
          "{title} waits for a text reply, but an incoming call can reach it ({path})"),
     )

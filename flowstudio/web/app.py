@@ -92,7 +92,9 @@ def _channel(app: Flask):
     sid, token = app.config["TWILIO_ACCOUNT_SID"], app.config["TWILIO_AUTH_TOKEN"]
     if sid and token:
         from ..adapters.twilio_channel import TwilioChannel
-        return TwilioChannel(sid, token, public_url=app.config["PUBLIC_URL"])
+        # Flex tasks from messages go to this TaskRouter workspace (else the account's only one).
+        return TwilioChannel(sid, token, public_url=app.config["PUBLIC_URL"],
+                             workspace_sid=os.environ.get("FLOWSTUDIO_TWILIO_WORKSPACE_SID") or None)
     log.info("no TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN: messages and calls outside webhook answers are only "
              "recorded (GET /api/outbox)")
     return LocalChannel()

@@ -18,7 +18,7 @@ Events (client -> server; each answers through the socket.io acknowledgement, wi
 - `watch {flow}`: join the flow's room; `run:turn` then arrives for every turn of
   every execution of that flow, from phones and consoles, in whatever process it ran.
 - `console:open {flow, contact?, number?}`: this tab's console on the flow (one per tab).
-- `console:act {action, arg}`: send, call, press, speak, no_input, callback, hang_up,
+- `console:act {action, arg}`: send, chat ({body, channel}), call, press, speak, no_input, callback, hang_up,
   wait (seconds; none: until the waiting widget times out), end (console.py).
 - `console:restart {contact?, number?}`, `console:mock {widget, answer|null}`,
   `console:save_test {name}`, `console:close`.

@@ -1,7 +1,8 @@
 """Twilio-compatible webhooks: one URL per flow, answered in TwiML.
 
 `POST /webhooks/<flow-id>` takes what a number sends: a message (it carries
-`MessageSid`) or a call (`CallSid`), and the callbacks of the verbs we printed (their
+`MessageSid`) or a call (`CallSid`), a Conversations webhook (`ConversationSid`,
+`EventType=onMessageAdded`), and the callbacks of the verbs we printed (their
 URLs carry `execution`, `widget` and `token`). `POST /webhooks/<flow-id>/status` takes
 status callbacks: a finished call ends its execution, an undelivered message follows
 `deliveryFailure`. A flow that cannot run answers with an apology, never silence.
@@ -132,6 +133,8 @@ def webhook(request: _Hook, service, flow_id: str) -> _Xml:
             widget = request.args.get("widget") or params.get("Widget", "")
             result = service.callback(flow_id, execution, widget, params, _token(request))
             return _voice(request, flow_id, result)
+        if "ConversationSid" in params:   # before MessageSid: a Conversations message carries one too
+            return conversation(service, flow_id, params)
         if "MessageSid" in params:
             result = service.inbound_message(flow_id, params)
             return _Xml(twiml.messaging(result.replies, lambda widget: _url(
@@ -145,6 +148,27 @@ def webhook(request: _Hook, service, flow_id: str) -> _Xml:
         raise ApiError(404, str(exc)) from None
     raise ApiError(400, "expected a Twilio webhook: MessageSid (a message) or CallSid (a call) is missing",
                    field="MessageSid")
+
+
+def conversation(service, flow_id: str, params: dict) -> Response:
+    """A Conversations webhook: `onMessageAdded` starts or resumes the Conversation's
+    execution (replies go through the Conversations API, so the answer is empty);
+    `onDeliveryUpdated` with Status failed/undelivered is the waiting question's
+    `deliveryFailure`; other events (a participant joined, the Conversation
+    changed...) are not the flow's and get an empty 200. A flow that cannot run answers 503: Twilio shows it in its debugger."""
+    event = params.get("EventType", "onMessageAdded")
+    undelivered = event == "onDeliveryUpdated" and params.get("Status") in NOT_DELIVERED
+    if event != "onMessageAdded" and not undelivered:
+        return Response(status=200)
+    try:
+        if undelivered:
+            service.conversation_delivery_failed(flow_id, params)
+        else:
+            service.inbound_conversation(flow_id, params)
+    except FlowUnavailable as exc:
+        log.error("%s", exc)
+        return errors.response(503, str(exc))
+    return Response(status=200)
 
 
 def status(request: _Hook, service, flow_id: str) -> Response:

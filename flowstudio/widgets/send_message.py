@@ -3,7 +3,8 @@ import json
 
 from ..engine import effects as fx
 from ..engine.api import Outcome, Wait
-from ..engine.state import WAIT_IO
+from ..engine.state import CONVERSATION, WAIT_IO
+from ._conversations import conversation_service
 from .base import MESSAGING, SMS, VOICE, Event, WidgetType, key_values, obj, text
 
 
@@ -16,10 +17,17 @@ def outbound(run, to_default: str) -> fx.SendMessage:
     from_ = run.text("from", "{{flow.channel.address}}")
     media = run.text("media_url")
     content_sid = run.text("content_sid") if run.text("message_type").strip() == CONTENT else ""
+    state = run.state
+    # In a Conversation, a message to the contact is posted to the Conversation (whatever
+    # `from` says: it becomes the message's author, as Studio's web chat flows use it).
+    conversation = state.flow_address if state.channel == CONVERSATION and to == state.contact else ""
     return fx.SendMessage(run.name, to=to, from_=from_, body="" if content_sid else run.text("body"),
                           media_urls=(media,) if media and not content_sid else (),
-                          reply=not content_sid and to == run.state.contact and from_ == run.state.flow_address,
-                          content_sid=content_sid, content_variables=_content_variables(run) if content_sid else "")
+                          reply=not content_sid and not conversation and to == state.contact
+                          and from_ == state.flow_address,
+                          content_sid=content_sid, content_variables=_content_variables(run) if content_sid else "",
+                          conversation_sid=conversation, attributes=run.text("attributes") if conversation else "",
+                          conversation_service=conversation_service(state) if conversation else "")
 
 
 def _content_variables(run) -> str:

@@ -3,21 +3,21 @@ from .base import SMS, TRIGGER, VOICE, Event, WidgetType, obj
 
 # The trigger events this runtime starts executions on (the validator warns about a flow
 # that starts on none of them).
-RUNS = ("incomingMessage", "incomingCall", "incomingRequest", "incomingParent")
+RUNS = ("incomingMessage", "incomingCall", "incomingConversationMessage", "incomingRequest", "incomingParent")
 
 WIDGET = WidgetType(
     type="trigger",
     title="Trigger",
     category=TRIGGER,
     channels=(SMS, VOICE),
-    description="Starts the flow when a message or call comes in, a REST request arrives, "
+    description="Starts the flow when a message, a Conversation message or a call comes in, a REST request arrives, "
                 "or a parent flow runs this one as a subflow.",
     properties=obj({}),
     events=(
         Event("incomingMessage", "Incoming Message", "A text message arrives at the flow's number."),
         Event("incomingCall", "Incoming Call", "A call arrives at the flow's number."),
         Event("incomingConversationMessage", "Incoming Conversation",
-              "A message arrives in a Conversation (not run by this runtime yet)."),
+              "A message arrives in a Twilio Conversation (WhatsApp, web chat...)."),
         Event("incomingRequest", "REST API", "An execution is started through the REST API."),
         Event("incomingParent", "Subflow", "A parent flow runs this flow with Run Subflow."),
     ),

@@ -5,12 +5,10 @@ export, shown on the canvas, and reported by the validator as not supported, so 
 from Studio never loses a widget. Any other unknown type is treated the same way.
 """
 
+# The README's "Studio widgets this runtime does not run" says why for each.
 TYPES = {
-    "fork-stream": "Fork Stream",
-    "capture-payments": "Capture Payments",
-    "send-to-flex": "Send to Flex",
-    "connect-virtual-agent": "Connect Virtual Agent",
-    "connect-virtual-agent-v2": "Connect Virtual Agent",
+    "send-to-auto-pilot": "Send to Autopilot",      # Twilio retired Autopilot in 2023
+    "resume-conversation": "Resume Conversation",   # not run yet (see the README)
 }
 
 MESSAGE = "not supported by this runtime: kept as is, but an execution that reaches it ends"

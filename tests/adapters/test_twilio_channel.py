@@ -41,8 +41,12 @@ class FakeTwilio:
 
     def __init__(self, httpserver):
         self.failures, self.requests = [], []
+        self.workspaces = [{"sid": "WS" + "4" * 32, "friendly_name": "Flex Task Assignment"}]
+        # the REST API (api.twilio.com), and the Flex, TaskRouter and Conversations APIs (their own hosts,
+        # all sent here by LocalTwilioHttpClient)
         httpserver.expect_request(re.compile("^" + re.escape(BASE) + "/.+[.]json$"),
                                   method="POST").respond_with_handler(self.handle)
+        httpserver.expect_request(re.compile("^/v1/.+$")).respond_with_handler(self.handle)
 
     def handle(self, request):
         self.requests.append(request)
@@ -62,6 +66,21 @@ class FakeTwilio:
         if path.endswith("/Recordings.json"):
             return _json({"sid": "RE" + "3" * 32, "account_sid": AC, "status": "in-progress",
                           "call_sid": path.split("/")[-2]}, 201)
+        if path == "/v1/Workspaces" and request.method == "GET":
+            return _json({"workspaces": self.workspaces, "meta": {"key": "workspaces", "next_page_url": None,
+                                                                    "page": 0, "page_size": 2}}, 200)
+        conv = re.fullmatch(r"/v1(?:/Services/IS\w+)?/Conversations(?:/(CH\w+)/(Participants|Webhooks))?", path)
+        if conv and request.method == "POST" and conv.group(2) is None:
+            return _json({"sid": "CH" + "c" * 32, "friendly_name": request.form.get("FriendlyName")}, 201)
+        if conv and request.method == "POST":
+            prefix = "MB" if conv.group(2) == "Participants" else "WH"
+            return _json({"sid": prefix + "d" * 32, "conversation_sid": conv.group(1)}, 201)
+        if "/Conversations/" in path and path.endswith("/Messages") and request.method == "POST":
+            return _json({"sid": "IM" + "6" * 32, "conversation_sid": path.split("/")[3],
+                          "author": request.form.get("Author", "system"), "body": request.form.get("Body")}, 201)
+        if path == "/v1/Interactions" and request.method == "POST":
+            return _json({"sid": "KD" + "5" * 32, "channel": json.loads(request.form["Channel"]),
+                          "routing": json.loads(request.form["Routing"])}, 201)
         if path.endswith("/Recordings/Twilio.CURRENT.json"):
             return _json({"sid": "RE" + "3" * 32, "account_sid": AC, "status": "stopped"}, 200)
         return _json({"code": 20404, "message": "not found", "status": 404}, 404)
@@ -270,3 +289,123 @@ def test_a_content_template_is_sent_as_content_sid_and_variables_without_a_body(
     [sent] = twilio.requests
     assert (sent.form["ContentSid"], sent.form["ContentVariables"]) == ("HX" + "0" * 32, '{"1": "Ada"}')
     assert "Body" not in sent.form
+
+
+# ---------------------------------------------------------------- Flex
+
+
+FLEX = fx.FlexTask("to_agent", workflow_sid="WW" + "6" * 32, task_channel="TC" + "7" * 32,
+                   attributes='{"name":"Ada","selected_queue":"sales"}', priority=5, timeout=600,
+                   conversation_sid="CH" + "8" * 32, channel_type="whatsapp", contact="whatsapp:+15555550123",
+                   flow_address="whatsapp:+15555550100")
+
+
+def test_flex_task_for_a_conversation_posts_an_interaction(channel, twilio):
+    assert channel.create_flex_task(FLEX, execution()) == {"status": "created", "sid": "KD" + "5" * 32}
+    lookup, sent = twilio.requests
+    assert (lookup.method, lookup.path) == ("GET", "/v1/Workspaces")
+    assert (sent.method, sent.path) == ("POST", "/v1/Interactions")
+    assert (sent.authorization.username, sent.authorization.password) == (AC, TOKEN)
+    assert json.loads(sent.form["Channel"]) == {"type": "whatsapp", "initiated_by": "customer",
+                                                "properties": {"media_channel_sid": "CH" + "8" * 32}}
+    assert json.loads(sent.form["Routing"]) == {"properties": {
+        "workspace_sid": "WS" + "4" * 32, "workflow_sid": "WW" + "6" * 32, "task_channel_sid": "TC" + "7" * 32,
+        "attributes": {"name": "Ada", "selected_queue": "sales"}, "priority": 5, "timeout": 600}}
+    channel.create_flex_task(FLEX, execution())   # the workspace is looked up once
+    assert [r.path for r in twilio.requests[2:]] == ["/v1/Interactions"]
+
+
+def test_flex_task_for_a_plain_message_names_both_addresses(channel, twilio):
+    task = fx.FlexTask("to_agent", workflow_sid="WW1", task_channel="sms", contact="+15555550123",
+                       flow_address="+15555550100")
+    channel.workspace_sid = "WS" + "9" * 32
+    assert channel.create_flex_task(task, execution())["status"] == "created"
+    [sent] = twilio.requests
+    assert json.loads(sent.form["Channel"]) == {"type": "sms", "initiated_by": "customer", "participants": [
+        {"address": "+15555550123", "proxy_address": "+15555550100"}]}
+    routing = json.loads(sent.form["Routing"])["properties"]
+    assert routing["task_channel_unique_name"] == "sms" and routing["workspace_sid"] == "WS" + "9" * 32
+    assert "priority" not in routing and routing["attributes"] == {}
+
+
+def test_flex_task_refused_fails_with_twilios_message(channel, twilio):
+    channel.workspace_sid = "WS1"
+    twilio.failures = [(400, {"code": 20001, "message": "Invalid workflow_sid", "status": 400})]
+    result = channel.create_flex_task(FLEX, execution())
+    assert result["status"] == "failed" and "20001" in result["error"] and "Invalid workflow_sid" in result["error"]
+
+
+def test_flex_task_without_one_workspace_says_which_setting_to_set(channel, twilio):
+    twilio.workspaces = []
+    result = channel.create_flex_task(FLEX, execution())
+    assert result["status"] == "failed" and "FLOWSTUDIO_TWILIO_WORKSPACE_SID" in result["error"]
+    assert [r.path for r in twilio.requests] == ["/v1/Workspaces"]
+
+
+# ---------------------------------------------------------------- Conversations
+
+
+def test_a_reply_in_a_conversation_is_posted_to_it_not_sent_as_sms(channel, twilio):
+    reply = fx.SendMessage("ask", to="whatsapp:+15555550123", from_="Cloud City Healthcare", body="Your name?",
+                           conversation_sid="CH" + "8" * 32, attributes='{"selections": ["A", "B"]}')
+    assert channel.send_message(reply, execution()) == {"status": "sent", "sid": "IM" + "6" * 32}
+    [sent] = twilio.requests
+    assert (sent.method, sent.path) == ("POST", f"/v1/Conversations/{'CH' + '8' * 32}/Messages")
+    assert (sent.form["Author"], sent.form["Body"]) == ("Cloud City Healthcare", "Your name?")
+    assert sent.form["Attributes"] == '{"selections": ["A", "B"]}'
+    assert "To" not in sent.form and "StatusCallback" not in sent.form
+
+
+def test_a_reply_from_the_conversation_itself_leaves_the_author_to_twilio(channel, twilio):
+    reply = fx.SendMessage("hi", to="web-ada", from_="CH" + "8" * 32, body="Hello", conversation_sid="CH" + "8" * 32)
+    assert channel.send_message(reply)["status"] == "sent"
+    assert "Author" not in twilio.requests[-1].form and "Attributes" not in twilio.requests[-1].form
+
+
+def test_a_refused_conversation_post_fails(channel, twilio):
+    twilio.failures = [(404, {"code": 20404, "message": "Conversation not found", "status": 404})]
+    reply = fx.SendMessage("hi", to="web-ada", body="Hello", conversation_sid="CH" + "8" * 32)
+    result = channel.send_message(reply)
+    assert result["status"] == "failed" and "20404" in result["error"]
+
+
+
+OPEN = fx.OpenConversation("open", friendly_name="Order 42", attributes='{"order": 42}',
+                           address="whatsapp:+15555550123", proxy_address="whatsapp:+15555550100")
+
+
+def test_start_conversation_creates_it_its_participant_and_the_flows_webhook(channel, twilio):
+    assert channel.start_conversation(OPEN, execution()) == {"status": "created", "sid": "CH" + "c" * 32,
+                                                             "participant_sid": "MB" + "d" * 32}
+    made, joined, hook = twilio.requests
+    assert (made.path, made.form["FriendlyName"], made.form["Attributes"]) == (
+        "/v1/Conversations", "Order 42", '{"order": 42}')
+    assert joined.path == f"/v1/Conversations/{'CH' + 'c' * 32}/Participants"
+    assert (joined.form["MessagingBinding.Address"], joined.form["MessagingBinding.ProxyAddress"]) == (
+        "whatsapp:+15555550123", "whatsapp:+15555550100")
+    assert hook.path == f"/v1/Conversations/{'CH' + 'c' * 32}/Webhooks"
+    assert (hook.form["Target"], hook.form["Configuration.Url"], hook.form["Configuration.Method"]) == (
+        "webhook", f"{PUBLIC}/webhooks/reminders", "POST")
+    assert hook.form.getlist("Configuration.Filters") == ["onMessageAdded"]
+
+
+def test_start_conversation_in_a_service_for_a_chat_identity(channel, twilio):
+    effect = fx.OpenConversation("open", service_sid="IS" + "1" * 32, identity="ada")
+    assert channel.start_conversation(effect, execution())["status"] == "created"
+    made, joined, _ = twilio.requests
+    assert made.path == f"/v1/Services/{'IS' + '1' * 32}/Conversations"
+    assert joined.form["Identity"] == "ada" and "MessagingBinding.Address" not in joined.form
+
+
+def test_start_conversation_refused_participant_fails_naming_the_conversation(channel, twilio):
+    twilio.failures = [(201, {"sid": "CH" + "c" * 32}),
+                       (400, {"code": 50416, "message": "A binding for this participant already exists", "status": 400})]
+    result = channel.start_conversation(OPEN, execution())
+    assert result["status"] == "failed" and "50416" in result["error"] and result["sid"] == "CH" + "c" * 32
+
+
+def test_start_conversation_without_public_url_fails_without_a_request(httpserver, twilio, sleeps):
+    channel = channel_for(httpserver.url_for("/"), sleeps, public_url=None)
+    result = channel.start_conversation(OPEN, execution())
+    assert result["status"] == "failed" and "FLOWSTUDIO_PUBLIC_URL" in result["error"]
+    assert twilio.requests == []

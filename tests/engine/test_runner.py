@@ -191,12 +191,12 @@ def test_unsupported_widget_ends_with_a_clear_reason():
     type: trigger
     transitions: {incomingCall: flex}
   - name: flex
-    type: send-to-flex
+    type: some-future-widget
     properties: {workflow: WW1}
 """)
     step = start(p, ev.CallReceived(call()), NOW, "EX1")
     assert step.state.status == FAILED
-    assert step.state.ended_reason == "'flex' (send-to-flex) is not supported by this runtime"
+    assert step.state.ended_reason == "'flex' (some-future-widget) is not supported by this runtime"
 
 
 def test_resuming_an_ended_execution_is_misuse():

@@ -269,7 +269,7 @@ def test_unknown_types_and_eventless_transitions_are_kept_verbatim():
     by_name = {w.name: w for w in flow.widgets}
     assert [w.name for w in flow.widgets] == [s["name"] for s in d["states"]]
     assert by_name["vars"].transitions == [{"next": "stream"}]
-    assert by_name["stream"].transitions == [{"next": "handoff", "event": "next"}]
+    assert by_name["stream"].transitions == {"next": "handoff"}   # fork-stream is known: a mapping
     assert by_name["handoff"].transitions == d["states"][3]["transitions"]
     assert by_name["handoff"].properties == {k: v for k, v in d["states"][3]["properties"].items() if k != "offset"}
     assert by_name["done"].transitions is None and "done" not in flow.ui

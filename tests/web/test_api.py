@@ -20,7 +20,9 @@ ASK_ADA = ("Hi Ada, this is Bright Smile Dental. Please confirm your appointment
 EXAMPLES = ["after-hours", "appointment-confirmation", "collect-email", "ivr-menu", "keyword-router", "sms-survey"]
 SUPPORTED = {"add-twiml-redirect", "connect-call-to", "enqueue-call", "gather-input-on-call", "make-http-request",
              "make-outgoing-call-v2", "record-call", "record-voicemail", "run-function", "run-subflow", "say-play",
-             "send-and-wait-for-reply", "send-message", "set-variables", "split-based-on", "trigger"}
+             "send-and-wait-for-reply", "send-message", "set-variables", "split-based-on", "trigger",
+             "send-to-flex", "start-conversation", "fork-stream", "capture-payments", "connect-virtual-agent",
+             "connect-virtual-agent-v2"}
 BROKEN = "spec_version: 1\nname: [broken\n"
 
 
@@ -351,10 +353,10 @@ def test_outbox_lists_everything_or_one_execution(client):
 # ---------------------------------------------------------------- widgets, flows, errors
 
 
-def test_widgets_lists_the_16_supported_types_with_events_and_labels(client):
+def test_widgets_lists_the_22_supported_types_with_events_and_labels(client):
     widgets = client.get("/api/widgets").get_json()["widgets"]
     supported = [w for w in widgets if w.get("supported", True)]
-    assert {w["type"] for w in supported} == SUPPORTED and len(supported) == 16
+    assert {w["type"] for w in supported} == SUPPORTED and len(supported) == 22
     for widget in supported:
         assert widget["title"] and widget["events"], widget["type"]
         for event in widget["events"]:

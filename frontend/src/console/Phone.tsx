@@ -2,7 +2,8 @@
 // made to pass, typed answers for HTTP widgets, the contact's number, start over.
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { useEditor } from "../store/editor";
-import { durationWords, httpWidgets, parseDuration, phoneMode, secondsUntil, type TranscriptItem } from "./model";
+import { CONVERSATION_CHANNELS, durationWords, httpWidgets, parseDuration, phoneMode, secondsUntil, textAction,
+  type TranscriptItem } from "./model";
 import { act, restart, setMock, setMuted, useRun } from "./store";
 
 const NO_MOCKS: Record<string, { status: number; body: unknown }> = {}; // one object: selectors must not make new ones
@@ -15,6 +16,7 @@ function Bubble({ item }: { item: TranscriptItem }) {
     case "message":
       return (
         <div className="bubble flow" data-kind="message" data-widget={item.widget}>
+          {item.author && <span className="author">{item.author}</span>}
           {item.body}
           {item.media?.map((url) => <a key={url} href={url} target="_blank" rel="noreferrer" className="media">↗ {url.split("/").pop() || url}</a>)}
         </div>
@@ -72,6 +74,47 @@ function CallControls({ waitingType }: { waitingType: string | undefined }) {
           <button type="button" disabled={busy} onClick={() => act("callback", { DialCallStatus: "completed" })}>They answer, then hang up</button>
           <button type="button" disabled={busy} onClick={() => act("callback", { DialCallStatus: "busy" })}>Busy</button>
           <button type="button" disabled={busy} onClick={() => act("callback", { DialCallStatus: "no-answer" })}>No answer</button>
+        </div>
+      </div>
+    );
+  }
+  if (waitingType === "send-to-flex" || waitingType === "enqueue-call") {
+    return (
+      <div className="call-controls" data-testid="agent-side">
+        <p className="muted small">The caller waits for an agent. What happens on the agent's side?</p>
+        <div className="button-row">
+          <button type="button" disabled={busy} onClick={() => act("callback", { QueueResult: "bridged", QueueTime: "30" })}>An agent takes the call</button>
+          <button type="button" disabled={busy} onClick={() => act("callback", { QueueResult: "hangup", QueueTime: "45" })}>Caller gives up waiting</button>
+          <button type="button" disabled={busy} onClick={() => act("callback", { QueueResult: "error" })}>Cannot be queued</button>
+        </div>
+      </div>
+    );
+  }
+  if (waitingType === "capture-payments") {
+    const pay = (Result: string) => act("callback", Result === "success"
+      ? { Result, PaymentCardNumber: "xxxx-xxxx-xxxx-4242", PaymentCardType: "visa", PaymentConfirmationCode: "ch_test" }
+      : { Result });
+    return (
+      <div className="call-controls" data-testid="payment-side">
+        <p className="muted small">The flow asks for a card. How does the payment go?</p>
+        <div className="button-row">
+          <button type="button" disabled={busy} onClick={() => pay("success")}>Pay</button>
+          <button type="button" disabled={busy} onClick={() => pay("too-many-failed-attempts")}>Wrong card, too many times</button>
+          <button type="button" disabled={busy} onClick={() => pay("caller-interrupted-with-star")}>Press * to stop</button>
+          <button type="button" disabled={busy} onClick={() => pay("payment-connector-error")}>Provider error</button>
+        </div>
+      </div>
+    );
+  }
+  if (waitingType === "connect-virtual-agent" || waitingType === "connect-virtual-agent-v2") {
+    const agent = (VirtualAgentStatus: string) => act("callback", { VirtualAgentStatus });
+    return (
+      <div className="call-controls" data-testid="virtual-agent-side">
+        <p className="muted small">The caller talks with the virtual agent. How does it end?</p>
+        <div className="button-row">
+          <button type="button" disabled={busy} onClick={() => agent("completed")}>The agent is done</button>
+          <button type="button" disabled={busy} onClick={() => agent("live-agent-handoff")}>Asks for a person</button>
+          <button type="button" disabled={busy} onClick={() => agent("failed")}>The agent fails</button>
         </div>
       </div>
     );
@@ -164,6 +207,7 @@ export function Phone() {
   const muted = useRun((s) => s.muted);
   const doc = useEditor((s) => s.doc);
   const [text, setText] = useState("");
+  const [channel, setChannel] = useState("sms");
   const end = useRef<HTMLDivElement>(null);
   const mode = phoneMode(state);
   const waitingType = state?.waiting ? doc?.widgets.find((w) => w.name === state.waiting!.widget)?.type : undefined;
@@ -173,7 +217,8 @@ export function Phone() {
   const send = (e: FormEvent) => {
     e.preventDefault();
     if (!text.trim()) return;
-    act("send", text);
+    const [action, arg] = textAction(channel, text);
+    act(action, arg);
     setText("");
   };
 
@@ -199,6 +244,12 @@ export function Phone() {
         </div>
       ) : (
         <div className="sms-area">
+          <label className="channel-select small">Write as
+            <select value={channel} onChange={(e) => setChannel(e.target.value)} name="channel" aria-label="Write on"
+              title="SMS to the flow's number, or a message in a Twilio Conversation (WhatsApp, web chat, SMS)">
+              {CONVERSATION_CHANNELS.map((c) => <option key={c.value} value={c.value}>{c.label}</option>)}
+            </select>
+          </label>
           <form className="composer" onSubmit={send}>
             <input value={text} onChange={(e) => setText(e.target.value)} placeholder="Text the flow…" name="message" aria-label="Your message" autoComplete="off" />
             <button type="submit" className="primary" disabled={busy || !text.trim()}>Send</button>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   durationWords, edgeIdOf, explainError, highlightAfter, highlightAt, httpWidgets, logRows, parseDuration, phoneMode,
-  secondsUntil, youSaid, EMPTY_HIGHLIGHT, type Report,
+  secondsUntil, textAction, youSaid, EMPTY_HIGHLIGHT, type Report,
 } from "./model";
 
 const state = { session: "s", flow: "appt", contact: "+1", number: "+2", revision: null, execution_id: "FN1",
@@ -134,5 +134,20 @@ describe("eventLabel", () => {
     expect(eventLabel("callCompleted", "connect-call-to", catalog)).toBe("Connected Call Ended");
     expect(eventLabel("next", "set-variables", catalog)).toBe("Next");
     expect(eventLabel("incomingMessage", undefined, catalog)).toBe("a message came in");
+  });
+});
+
+describe("Conversations and hand-overs in the console", () => {
+  it("sends SMS as send and the Conversation channels as chat", () => {
+    expect(textAction("sms", "hi")).toEqual(["send", "hi"]);
+    expect(textAction("whatsapp", "hi")).toEqual(["chat", { body: "hi", channel: "whatsapp" }]);
+    expect(textAction("chat", "hi")).toEqual(["chat", { body: "hi", channel: "chat" }]);
+    expect(textAction("conversation-sms", "hi")).toEqual(["chat", { body: "hi", channel: "sms" }]);
+  });
+  it("says in words what the agent, the payment and the virtual agent did", () => {
+    expect(youSaid("chat", { body: "hello", channel: "chat" })).toEqual({ kind: "you", body: "hello" });
+    expect(youSaid("callback", { QueueResult: "bridged" })?.text).toBe("An agent took the call");
+    expect(youSaid("callback", { Result: "too-many-failed-attempts" })?.text).toBe("You entered wrong card details too many times");
+    expect(youSaid("callback", { VirtualAgentStatus: "live-agent-handoff" })?.text).toBe("The virtual agent: live agent handoff");
   });
 });

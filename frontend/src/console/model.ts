@@ -28,7 +28,10 @@ export interface ConsoleState {
 }
 
 export interface TranscriptItem {
-  kind: "message" | "say" | "play" | "gather" | "dial" | "record" | "hangup" | "note" | "you" | "time" | "error";
+  kind: "message" | "say" | "play" | "gather" | "dial" | "record" | "hangup" | "note" | "you" | "time" | "error"
+    | "handover" | "pay" | "agent";
+  /** A Conversation message's author, when the flow names one (web chat shows it). */
+  author?: string;
   widget?: string;
   body?: string;
   text?: string;
@@ -213,10 +216,36 @@ export function secondsUntil(due: string | null | undefined, now: string): numbe
   return Math.max(0, Math.round((Date.parse(due) - Date.parse(now)) / 1000));
 }
 
+const QUEUE_WORDS: Record<string, string> = {
+  bridged: "An agent took the call", hangup: "You hung up while waiting for an agent", error: "The call could not be queued",
+};
+const PAY_WORDS: Record<string, string> = {
+  success: "You paid", "too-many-failed-attempts": "You entered wrong card details too many times",
+  "caller-interrupted-with-star": "You pressed * to stop paying", "payment-connector-error": "The payment provider failed",
+};
+
+/** The channels a Conversations contact can write on in the console (`chat` action). */
+export const CONVERSATION_CHANNELS: { value: string; label: string }[] = [
+  { value: "sms", label: "SMS" },
+  { value: "whatsapp", label: "WhatsApp (Conversation)" },
+  { value: "chat", label: "Web chat (Conversation)" },
+  { value: "conversation-sms", label: "SMS (Conversation)" },
+];
+
+/** The console action and argument for a text typed on `channel` (CONVERSATION_CHANNELS). */
+export function textAction(channel: string, body: string): [string, unknown] {
+  if (channel === "sms") return ["send", body];
+  return ["chat", { body, channel: channel === "conversation-sms" ? "sms" : channel }];
+}
+
 /** What the contact did, as the transcript shows it on the right-hand side. */
 export function youSaid(action: string, arg: unknown): TranscriptItem | null {
   switch (action) {
     case "send": return { kind: "you", body: String(arg ?? "") };
+    case "chat": {
+      const a = (arg ?? {}) as { body?: string; channel?: string };
+      return { kind: "you", body: String(typeof arg === "string" ? arg : a.body ?? "") };
+    }
     case "call": return { kind: "note", text: "You called the flow" };
     case "press": return { kind: "you", body: `pressed ${String(arg)}` };
     case "speak": return { kind: "you", body: `“${String(arg)}”` };
@@ -227,6 +256,9 @@ export function youSaid(action: string, arg: unknown): TranscriptItem | null {
       const a = (arg ?? {}) as Record<string, string>;
       if (a.DialCallStatus) return { kind: "note", text: `The other phone: ${a.DialCallStatus.replace("-", " ")}` };
       if (a.RecordingUrl) return { kind: "note", text: `You left a ${a.RecordingDuration ?? "short"} second message` };
+      if (a.QueueResult) return { kind: "note", text: QUEUE_WORDS[a.QueueResult] ?? `Queue result: ${a.QueueResult}` };
+      if (a.Result) return { kind: "note", text: PAY_WORDS[a.Result] ?? `Payment result: ${a.Result}` };
+      if (a.VirtualAgentStatus) return { kind: "note", text: `The virtual agent: ${a.VirtualAgentStatus.replace(/-/g, " ")}` };
       return { kind: "note", text: "The call's widget got an answer" };
     }
     case "wait": return { kind: "time", text: `${durationWords(Number(arg))} passed` };

@@ -38,8 +38,8 @@ describe("output handles", () => {
   });
 
   it("keeps events the catalog does not know (unsupported widgets)", () => {
-    const w: WidgetDoc = { name: "f", type: "send-to-flex", transitions: { callComplete: "x", failedToEnqueue: null } };
-    expect(outputHandles(w, catalog.get("send-to-flex")).map((h) => h.id)).toEqual(["callComplete", "failedToEnqueue"]);
+    const w: WidgetDoc = { name: "f", type: "send-to-auto-pilot", transitions: { sessionEnded: "x", failed: null } };
+    expect(outputHandles(w, catalog.get("send-to-auto-pilot")).map((h) => h.id)).toEqual(["sessionEnded", "failed"]);
   });
 
   it("has no input on the trigger", () => {

@@ -179,7 +179,7 @@ describe("Inspector", () => {
   });
 
   it("shows a widget type it does not know read-only", () => {
-    flow.widgets.push({ name: "pay", type: "capture-payments", properties: { amount: "5" } });
+    flow.widgets.push({ name: "pay", type: "send-to-auto-pilot", properties: { amount: "5" } });
     mount("pay");
     expect(host.textContent).toContain("kept");
     expect(host.querySelector("#insp-name")!.hasAttribute("readonly")).toBe(true);
