@@ -346,7 +346,7 @@ def _check_schema() -> None:
 
     try:
         open_store(Settings.from_env()).close()
-    except SchemaOutOfDate as exc:
+    except (SchemaOutOfDate, ValueError) as exc:   # ValueError: a setting, named in the message
         raise click.ClickException(str(exc)) from None
 
 
