@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 
+from .. import metrics
 from ..config import Settings, open_store
 from ..repository import FlowRepository
 from ..scheduler import Scheduler
@@ -65,6 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
     store = open_store(settings)
     credentials = (app.config["TWILIO_ACCOUNT_SID"], app.config["TWILIO_AUTH_TOKEN"])
     http = app.config["HTTP"] or default_http(credentials if all(credentials) else None)
+    http = metrics.timed_http(http)   # counted and timed for /metrics
     service = FlowService(store, FlowRepository(settings.flows_dir, store, clock), http=http,
                           channel=app.config["CHANNEL"] or _channel(app), clock=clock, expiry=settings.expiry,
                           new_id=app.config["NEW_ID"], turn_cpu_seconds=settings.turn_cpu_seconds,
@@ -91,6 +93,9 @@ def create_app(config: dict | None = None) -> Flask:
     live.setup(app)
     webhooks.install(app)  # the webhooks' WSGI app comes before socket.io's and Flask's
     edge.install(app)      # last: host names, NUL bytes and chunked bodies are checked before anything
+    from . import metrics_api   # GET /metrics; webhook answers counted, edge's refusals too
+    metrics_api.setup(app)
+    metrics_api.install(app)
     return app
 
 
