@@ -234,7 +234,7 @@ def stored_row(folder: Path) -> Row:
 
 def run(select=lambda name: True) -> list[Row]:
     rows = []
-    if not any(select(n) for n in (IDLE, AFTER, GROWTH, BYTES, STORED)):
+    if not any(select(n) for n in (IDLE, AFTER, GROWTH, BYTES, STORED, PURGE)):
         return rows
     flow_data()  # refuses a flow with validation issues
     folder = Path(tempfile.mkdtemp(prefix="flowstudio-bench-growth-"))
@@ -243,6 +243,65 @@ def run(select=lambda name: True) -> list[Row]:
             rows += memory_rows(folder, select)
         if select(STORED):
             rows.append(stored_row(folder))
+        if select(PURGE):
+            rows.append(purge_row(folder))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return rows
+
+
+# ---------------------------------------------------------------- retention
+
+PURGE = "inbound turn p99 during a retention purge"
+PURGE_TURNS = 200_000     # old turns to purge (20,000 ended executions, 10 turns each)
+PURGE_SAMPLE = 600        # timed turns, before and during the purge
+
+
+def _latencies(service, cycle, n: int) -> list[float]:
+    """Latencies of `n` turns, each for the next contact of `cycle`."""
+    out = []
+    for _ in range(n):
+        started = time.perf_counter()
+        turn(service, next(cycle), sid())
+        out.append(time.perf_counter() - started)
+    return out
+
+
+def _p99(values: list[float]) -> float:
+    s = sorted(values)
+    return s[max(0, -(-99 * len(s) // 100) - 1)]
+
+
+def purge_row(folder: Path) -> Row:
+    """Turns while Retention (default batch sizes and rests) deletes 200,000 old turns,
+    against the same turns just before it starts."""
+    from datetime import timedelta
+
+    from flowstudio.adapters.retention import Retention
+
+    service, contacts = populated(folder, "purge", 2_000)   # each far from the 1,000-step limit
+    try:
+        stored(service, PURGE_TURNS)
+        cycle = itertools.cycle(contacts)
+        _latencies(service, cycle, 100)                     # warm-up
+        before = _latencies(service, cycle, PURGE_SAMPLE)
+        # the stored executions ended at the loop's fixed clock: a retention of 0 days from a
+        # clock a day later makes every one of them old
+        retention = Retention(service.store, timedelta(0), lambda: service.clock() + timedelta(days=1),
+                              interval=3600)
+        started = time.perf_counter()
+        retention.start()
+        during = []
+        while retention.purged.executions < PURGE_TURNS // TURNS_PER_EXECUTION and len(during) < 300_000:
+            during += _latencies(service, cycle, 20)
+        took = time.perf_counter() - started
+        retention.stop()
+        note(f"purge: {retention.purged.turns:,} turns, {retention.purged.executions:,} executions in "
+             f"{retention.purged.batches:,} batches (longest {retention.longest * 1000:.0f} ms), {took:.1f} s; "
+             f"{len(during):,} turns meanwhile; "
+             f"p50 {sorted(during)[len(during) // 2] * 1000:.2f} ms (before {sorted(before)[len(before) // 2] * 1000:.2f} ms), "
+             f"max {max(during) * 1000:.1f} ms (before {max(before) * 1000:.1f} ms)")
+    finally:
+        service.store.close()
+    return timing(PURGE, _p99(during), f"p99 of the same turns just before the purge ({PURGE_SAMPLE})", _p99(before),
+                  max_ms=25, note="the purge never holds a turn long")

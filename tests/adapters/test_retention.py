@@ -160,3 +160,19 @@ def test_the_app_runs_retention_beside_the_scheduler_unless_it_keeps_everything(
     finally:
         rt.scheduler.stop()
         rt.service.store.close()
+
+
+def test_a_purge_leaves_the_pooled_connection_checkpointing_as_before(tmp_path, flows_dir):
+    """On SQLite a batch's commits skip SQLite's own checkpoint (it would run under the
+    write lock); the connection goes back to the pool with the setting it had."""
+    store = make_service(f"sqlite:///{tmp_path / 'db.sqlite'}", flows_dir).store
+    try:
+        add_ended(store, 3, 2, START - timedelta(days=40))
+        with store.engine.connect() as conn:
+            setting = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+        assert setting == 20000
+        assert purge_batch(store, START - KEEP).turns == 6
+        with store.engine.connect() as conn:   # the pool hands back the connection the batch used
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == setting
+    finally:
+        store.close()
