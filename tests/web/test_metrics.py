@@ -127,3 +127,16 @@ def test_metrics_beyond_loopback_without_credentials_say_what_to_set(make_app):
     app = make_app(LISTEN_HOST="0.0.0.0", API_TOKEN=None, PASSWORD=None)
     response = app.test_client().get("/metrics")
     assert response.status_code == 403 and "FLOWSTUDIO_API_TOKEN" in response.get_json()["error"]["message"]
+
+
+def test_connected_editor_tabs_are_counted(make_app):
+    app = make_app()
+    client = app.test_client()
+    socketio = app.extensions["flowstudio.live"].socketio
+    tabs = [socketio.test_client(app), socketio.test_client(app)]
+    assert all(tab.is_connected() for tab in tabs)
+    assert value(scrape(client), "flowstudio_socket_clients") == 2
+    tabs[0].disconnect()
+    assert value(scrape(client), "flowstudio_socket_clients") == 1
+    tabs[1].disconnect()
+    assert value(scrape(client), "flowstudio_socket_clients") == 0
