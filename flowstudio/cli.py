@@ -228,6 +228,8 @@ def serve(flows_dir: Path, host: str, port: int, workers: int, insecure: bool) -
     from .spec.flowfile import flow_files
 
     os.environ.update({"FLOWSTUDIO_FLOWS_DIR": str(flows_dir), "FLOWSTUDIO_LISTEN_HOST": host})
+    from .server import multiprocess_metrics
+    hooks = multiprocess_metrics(workers)   # first: before anything imports prometheus-client
     from .gunicorn_worker import deadlines, read_buffer_bytes
     try:
         deadlines()  # here, not in every worker
@@ -248,7 +250,7 @@ def serve(flows_dir: Path, host: str, port: int, workers: int, insecure: bool) -
         click.echo(f"  {flow_id(path)}: webhook {base}/webhooks/{flow_id(path)}")
     click.echo("Point a Twilio number's \"A message comes in\" and \"A call comes in\" at a webhook URL "
                "(through a public address: see the README).")
-    run_server(create_app, host, port, workers=workers)
+    run_server(create_app, host, port, workers=workers, hooks=hooks)
 
 
 @main.group()
@@ -347,7 +349,7 @@ def _check_schema() -> None:
 
     try:
         open_store(Settings.from_env()).close()
-    except SchemaOutOfDate as exc:
+    except (SchemaOutOfDate, ValueError) as exc:   # ValueError: a setting, named in the message
         raise click.ClickException(str(exc)) from None
 
 

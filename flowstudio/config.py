@@ -8,6 +8,8 @@
 - `FLOWSTUDIO_EXECUTION_EXPIRY_DAYS`: executions end after this many days (default 30).
 - `FLOWSTUDIO_TURN_CPU_SECONDS`: CPU time the engine may spend on one event (default 1).
 - `FLOWSTUDIO_TURN_MEMORY_MB`: what the engine may build for one event, in MB (default 32).
+- `FLOWSTUDIO_RETENTION_DAYS`: ended executions and their turns are deleted after this
+  many days (default 30; 0 keeps everything): adapters/retention.py.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from .adapters.retention import retention_days
 from .adapters.store import Store
 from .engine import budget
 
@@ -30,6 +33,7 @@ class Settings:
     expiry: timedelta = timedelta(days=30)
     turn_cpu_seconds: float = budget.DEFAULT_CPU_SECONDS
     turn_memory_bytes: int = budget.DEFAULT_MEMORY_BYTES
+    retention: timedelta | None = timedelta(days=30)   # None keeps ended executions for ever
 
     @classmethod
     def from_env(cls, environ=os.environ, **overrides) -> "Settings":
@@ -45,6 +49,8 @@ class Settings:
                   "turn_cpu_seconds": _positive(environ, "FLOWSTUDIO_TURN_CPU_SECONDS", cls.turn_cpu_seconds),
                   "turn_memory_bytes": int(_positive(environ, "FLOWSTUDIO_TURN_MEMORY_MB",
                                                      cls.turn_memory_bytes / 2**20) * 2**20)}
+        keep = retention_days(environ)
+        values["retention"] = timedelta(days=keep) if keep else None
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("data_dir", "flows_dir"):
             values[key] = Path(values[key])

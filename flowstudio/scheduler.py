@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import threading
 
+from . import metrics
+
 log = logging.getLogger(__name__)
 
 
@@ -43,6 +45,7 @@ class Scheduler:
         """Fire what is due now; returns how many timers fired."""
         fired = len(self.service.fire_due(limit=self.batch))
         self.fired += fired
+        metrics.timers_fired(fired)
         return fired
 
     def _loop(self) -> None:

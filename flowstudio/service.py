@@ -23,12 +23,14 @@ gets no reply.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Protocol
 
+from . import metrics
 from .adapters.store import Conflict, Store, TurnRecord, utc
 from .engine import budget as _budget
 from .engine import effects as fx
@@ -331,6 +333,7 @@ class FlowService:
 
     def _turn(self, flow_id, session_key, decide, inbound_key=None, *, replies=False, execution_id=None,
               now=None, call_sid=None) -> TurnResult:
+        started = time.perf_counter()   # for /metrics: the turn's time, waiting for the lock included
         for _ in range(MAX_RETRIES):
             # the session's lock first: a turn waiting for it must not hold the gate (store.turn)
             with self.store.locked(f"{flow_id}|{session_key}"), self.store.turn() as conn:
@@ -353,6 +356,7 @@ class FlowService:
                     self.store.save_turn(record, conn)
                 except Conflict:
                     continue  # someone else moved first: run the event again on fresh state
+                metrics.turn(flow_id, result.status, time.perf_counter() - started)
                 self._notify(flow_id, session_key, result)
                 return result
         raise Conflict(f"gave up after {MAX_RETRIES} attempts: the execution kept changing")

@@ -231,3 +231,13 @@ def test_serve_refuses_a_deadline_that_is_not_a_positive_number(tmp_path, monkey
     result = CliRunner().invoke(main, ["serve", "--flows", str(tmp_path)])
     assert result.exit_code == 1
     assert "FLOWSTUDIO_HEADER_TIMEOUT must be a positive number of seconds, not '0'" in result.output
+
+
+def test_serve_refuses_a_retention_that_is_not_a_number_of_days(tmp_path, monkeypatch):
+    for name in ("FLOWSTUDIO_FLOWS_DIR", "FLOWSTUDIO_LISTEN_HOST"):
+        monkeypatch.setenv(name, "")
+    monkeypatch.setenv("FLOWSTUDIO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("FLOWSTUDIO_RETENTION_DAYS", "a month")
+    result = CliRunner().invoke(main, ["serve", "--flows", str(tmp_path)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)   # a message, not a traceback
+    assert "FLOWSTUDIO_RETENTION_DAYS must be a number of days (0 keeps everything), not 'a month'" in result.output

@@ -70,6 +70,9 @@ executions = Table(
     Index("ix_executions_flow_status", "flow_id", "status", "created_at"),
     Index("ix_executions_contact", "contact", "created_at"),
     Index("ix_executions_call", "flow_id", "call_sid"),
+    # retention (retention.py) finds what ended long ago; active executions are not in it
+    Index("ix_executions_ended", "ended_at", sqlite_where=text("ended_at IS NOT NULL"),
+          postgresql_where=text("ended_at IS NOT NULL")),
 )
 
 turns = Table(

@@ -436,6 +436,14 @@ class Store:
         with self.engine.connect() as conn:
             return utc(conn.execute(select(func.min(c.due_at)).where(_IS_ACTIVE)).scalar())
 
+    def due_timers(self, now: datetime) -> tuple[int, datetime | None]:
+        """How many timers are due at `now` and not claimed yet, and when the oldest of
+        them fell due (None when none is): for /metrics (metrics.py)."""
+        c = t.executions.c
+        with self.engine.connect() as conn:
+            row = conn.execute(select(func.count(), func.min(c.due_at)).where(_DUE_NOW), {"now": now}).first()
+        return row[0], utc(row[1])
+
     def claim_due(self, now: datetime, until: datetime, limit: int = 100) -> list:
         """Claim up to `limit` active executions whose timer is due at `now`, oldest
         first, for this process: their `due_at` moves to `until` in the same write

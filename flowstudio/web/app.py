@@ -6,7 +6,7 @@ FLOWS_DIR (FLOWSTUDIO_FLOWS_DIR), DATA_DIR (FLOWSTUDIO_DATA_DIR), DATABASE_URL
 PUBLIC_URL (FLOWSTUDIO_PUBLIC_URL, the address Twilio uses, for signatures behind a
 proxy), LISTEN_HOST (FLOWSTUDIO_LISTEN_HOST, set by `flowstudio serve`), INSECURE
 (FLOWSTUDIO_INSECURE=1: accept unsigned webhooks off loopback), SCHEDULER (fire timers
-in this process; default True), PASSWORD (FLOWSTUDIO_PASSWORD) and API_TOKEN
+and delete old ended executions in this process; default True), PASSWORD (FLOWSTUDIO_PASSWORD) and API_TOKEN
 (FLOWSTUDIO_API_TOKEN) for the editor and API off loopback, ALLOWED_HOSTS
 (FLOWSTUDIO_ALLOWED_HOSTS: host names answered besides loopback names and PUBLIC_URL's;
 web/edge.py), SECRET_KEY
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 
+from .. import metrics
 from ..config import Settings, open_store
 from ..repository import FlowRepository
 from ..scheduler import Scheduler
@@ -43,6 +44,7 @@ class Runtime:
     service: FlowService
     settings: Settings
     scheduler: Scheduler | None
+    retention: object | None = None   # adapters.retention.Retention, where it runs
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -64,6 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
     store = open_store(settings)
     credentials = (app.config["TWILIO_ACCOUNT_SID"], app.config["TWILIO_AUTH_TOKEN"])
     http = app.config["HTTP"] or default_http(credentials if all(credentials) else None)
+    http = metrics.timed_http(http)   # counted and timed for /metrics
     service = FlowService(store, FlowRepository(settings.flows_dir, store, clock), http=http,
                           channel=app.config["CHANNEL"] or _channel(app), clock=clock, expiry=settings.expiry,
                           new_id=app.config["NEW_ID"], turn_cpu_seconds=settings.turn_cpu_seconds,
@@ -71,7 +74,12 @@ def create_app(config: dict | None = None) -> Flask:
     scheduler = Scheduler(service).start() if app.config["SCHEDULER"] else None
     if scheduler is not None:
         atexit.register(scheduler.stop)
-    app.extensions["flowstudio"] = Runtime(service, settings, scheduler)
+    retention = None
+    if app.config["SCHEDULER"] and settings.retention is not None:   # beside the timers: old executions go
+        from ..adapters.retention import Retention
+        retention = Retention(store, settings.retention, clock).start()
+        atexit.register(retention.stop)
+    app.extensions["flowstudio"] = Runtime(service, settings, scheduler, retention)
 
     from . import api, auth, edge, editor_api, errors, home, jsonbody, studio_api, webhooks
     errors.register(app)
@@ -85,6 +93,9 @@ def create_app(config: dict | None = None) -> Flask:
     live.setup(app)
     webhooks.install(app)  # the webhooks' WSGI app comes before socket.io's and Flask's
     edge.install(app)      # last: host names, NUL bytes and chunked bodies are checked before anything
+    from . import metrics_api   # GET /metrics; webhook answers counted, edge's refusals too
+    metrics_api.setup(app)
+    metrics_api.install(app)
     return app
 
 

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, request
 from flask_socketio import SocketIO, join_room, leave_room
 
+from .. import metrics
 from ..console import ConsoleError, ConsoleSession, is_console
 from ..service import TurnResult
 from .app import runtime
@@ -102,6 +103,7 @@ class Live:
         given = auth.get("token") if isinstance(auth, dict) else None
         if token_ok(given) or not login_required() or _signed_in():
             self.allowed.add(request.sid)
+            metrics.socket_clients(len(self.allowed))
             return True
         log.info("refused a socket connection without a login from %s", request.remote_addr)
         return False
@@ -111,6 +113,7 @@ class Live:
         sid = request.sid
         self.watching.pop(sid, None)
         self.allowed.discard(sid)
+        metrics.socket_clients(len(self.allowed))
         console = self.consoles.pop(sid, None)
         self.locks.pop(sid, None)
         if console is not None:

@@ -97,6 +97,7 @@ def _legacy(store: Store) -> None:
     t.metadata.create_all(store.engine, tables=[t.revisions, t.executions, t.turns, t.outbox])
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_executions_ended")  # added by revision 0005, long after
         conn.execute(insert(t.executions).values(
             id="FNold", flow_id="f", revision_id="f@1", session_key="+1", contact="+1", flow_address="+2",
             channel="sms", status="active", expires_at=now, state={}, version=1, created_at=now, updated_at=now))
