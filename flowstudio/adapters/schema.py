@@ -122,3 +122,5 @@ web_sessions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_seen", DateTime(timezone=True), nullable=False),
 )
+
+from . import campaignschema  # noqa: E402,F401 - campaigns, their contacts, opt-outs: on this metadata

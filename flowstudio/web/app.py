@@ -72,13 +72,18 @@ def create_app(config: dict | None = None) -> Flask:
     if scheduler is not None:
         atexit.register(scheduler.stop)
     app.extensions["flowstudio"] = Runtime(service, settings, scheduler)
+    from ..campaigns import CampaignRunner, Campaigns   # campaigns.py: sent by every process, like timers
+    app.extensions["flowstudio.campaigns"] = campaigns = Campaigns(service)
+    if app.config["SCHEDULER"]:
+        atexit.register(CampaignRunner(service, campaigns).start().stop)
 
-    from . import api, auth, edge, editor_api, errors, home, jsonbody, studio_api, webhooks
+    from . import api, auth, campaigns_api, edge, editor_api, errors, home, jsonbody, studio_api, webhooks
     errors.register(app)
     jsonbody.install(app)
     auth.setup(app, settings.data_dir)
     app.register_blueprint(editor_api.blueprint)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(campaigns_api.blueprint)
     app.register_blueprint(home.blueprint)
     studio_api.setup(app)   # Studio's REST API v2 under /v2/ (its own Basic auth)
     from . import live   # after the blueprints: it reads the runtime and the auth settings

@@ -27,6 +27,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from ..adapters import twiml
+from ..campaigns import KEYWORDS, record_keyword
 from ..repository import FlowUnavailable
 from ..service import ExecutionNotFound, TurnResult
 from . import errors, formdata
@@ -133,6 +134,8 @@ def webhook(request: _Hook, service, flow_id: str) -> _Xml:
             result = service.callback(flow_id, execution, widget, params, _token(request))
             return _voice(request, flow_id, result)
         if "MessageSid" in params:
+            if params.get("Body", "").strip().upper() in KEYWORDS:   # STOP, START...: campaigns.py
+                record_keyword(service, flow_id, params)
             result = service.inbound_message(flow_id, params)
             return _Xml(twiml.messaging(result.replies, lambda widget: _url(
                 request, flow_id, "/status", execution=result.execution_id, widget=widget)))
