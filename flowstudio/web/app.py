@@ -77,13 +77,15 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["SCHEDULER"]:
         atexit.register(CampaignRunner(service, campaigns).start().stop)
 
-    from . import api, auth, campaigns_api, edge, editor_api, errors, home, jsonbody, studio_api, webhooks
+    from . import (api, auth, campaigns_api, edge, editor_api, errors, home, jsonbody, stats_api, studio_api,
+                   webhooks)
     errors.register(app)
     jsonbody.install(app)
     auth.setup(app, settings.data_dir)
     app.register_blueprint(editor_api.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(campaigns_api.blueprint)
+    app.register_blueprint(stats_api.blueprint)
     app.register_blueprint(home.blueprint)
     studio_api.setup(app)   # Studio's REST API v2 under /v2/ (its own Basic auth)
     from . import live   # after the blueprints: it reads the runtime and the auth settings

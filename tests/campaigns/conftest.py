@@ -1,12 +1,16 @@
 """An app on SQLite and on PostgreSQL with two flows a campaign starts, a fake clock,
 and a campaign runner whose waits move that clock (so pacing is checked exactly)."""
 import itertools
+import shutil
+from pathlib import Path
 
 import pytest
 
 from flowstudio.campaigns import CampaignRunner
 from flowstudio.conversation import FakeClock, MockHttp
 from flowstudio.web.app import create_app, runtime
+
+REPO = Path(__file__).resolve().parents[2]
 
 SURVEY = """\
 spec_version: 1
@@ -48,6 +52,7 @@ def app(tmp_path, clock, store_url):
     flows.mkdir()
     (flows / "survey.yaml").write_text(SURVEY)
     (flows / "notice.yaml").write_text(NOTICE)
+    shutil.copy(REPO / "flows" / "sms-survey.yaml", flows)
     ids = itertools.count(1)
     app = create_app({"FLOWS_DIR": str(flows), "DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": store_url,
                       "SCHEDULER": False, "CLOCK": clock, "HTTP": MockHttp(), "TWILIO_AUTH_TOKEN": None,
