@@ -13,63 +13,64 @@ with everything it did, even after the range (a funnel of the people who started
 Everything is computed by the database from the `turns` table (each turn's steps, a
 JSON list) and the `executions` table, so it is exactly what they say; the JSON is
 taken apart by the database (SQLite's json_each, PostgreSQL's jsonb_array_elements),
-never loaded into Python.
+never loaded into Python. Finished executions never change, so a background
+`Summarizer` keeps what each did in `execution_summaries` / `execution_paths`
+(statsschema.py); the counts read those for summarised executions and the turns for
+the others, in one snapshot.
+
+A step counts for this flow when its `flow` is the flow's id (a subflow's steps name
+the subflow). Known limit: steps recorded before a rename name the old id, so a
+renamed flow's older executions count in `executions` but not in the paths.
 """
 from __future__ import annotations
 
 import csv
 import io
 import json
+import logging
+import threading
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, String, bindparam, text
+from sqlalchemy import DateTime, String, bindparam, insert, text
 
+from .adapters import statsschema as ss
 from .adapters.store import Store, utc
+
+log = logging.getLogger("flowstudio.stats")
 
 EXPIRED_REASON = "the execution expired"   # engine/runner.py ends an expired execution with this reason
 MAX_CSV_ROWS = 100_000
 _TYPES = dict(flow=String(), lo=DateTime(timezone=True), hi=DateTime(timezone=True))
+# Per dialect: the steps of a turn as rows (`s`), a field of a step, and an execution's last widget.
+_STEPS = {"sqlite": "JOIN json_each(turns.steps) AS s",
+          "postgresql": "CROSS JOIN LATERAL jsonb_array_elements(turns.steps::jsonb) AS s"}
+_FIELD = {"sqlite": "json_extract(s.value, '$.{}')", "postgresql": "(s ->> '{}')"}
+_LAST = {"sqlite": "json_extract(x.state, '$.last_widget')", "postgresql": "(x.state ->> 'last_widget')"}
+_RANGE = "x.flow_id = :flow AND x.created_at >= :lo AND x.created_at < :hi"
+_UNSUMMARISED = "NOT EXISTS (SELECT 1 FROM execution_summaries m WHERE m.execution_id = x.id)"
 
-_STATUS = """
-SELECT status, ended_reason = :expired AS expired, {last} AS last_widget, count(*) AS n
-FROM executions WHERE flow_id = :flow AND created_at >= :lo AND created_at < :hi
-GROUP BY status, ended_reason = :expired, {last}
-"""
-_LAST = {"sqlite": "json_extract(state, '$.last_widget')", "postgresql": "(state ->> 'last_widget')"}
 
-_TRANSITIONS = {
-    "sqlite": """
-SELECT json_extract(s.value, '$.from') AS src, json_extract(s.value, '$.event') AS ev,
-       json_extract(s.value, '$.to') AS dst, count(DISTINCT x.id) AS n
-FROM executions x JOIN turns ON turns.execution_id = x.id, json_each(turns.steps) s
-WHERE x.flow_id = :flow AND x.created_at >= :lo AND x.created_at < :hi
-  AND json_extract(s.value, '$.flow') = :flow
-GROUP BY src, ev, dst
-""",
-    "postgresql": """
-SELECT s ->> 'from' AS src, s ->> 'event' AS ev, s ->> 'to' AS dst, count(DISTINCT x.id) AS n
-FROM executions x JOIN turns ON turns.execution_id = x.id
-CROSS JOIN LATERAL jsonb_array_elements(turns.steps::jsonb) s
-WHERE x.flow_id = :flow AND x.created_at >= :lo AND x.created_at < :hi AND s ->> 'flow' = :flow
-GROUP BY src, ev, dst
-"""}
+def _paths(dialect: str) -> str:
+    """Each execution in range with each distinct (src, ev, dst) it took: the summaries
+    of finished ones, and the live steps of the others, in one statement (one snapshot)."""
+    f = _FIELD[dialect]
+    return f"""
+SELECT x.id AS eid, p.src AS src, p.event AS ev, p.dst AS dst
+FROM executions x JOIN execution_paths p ON p.execution_id = x.id WHERE {_RANGE}
+UNION ALL
+SELECT DISTINCT x.id, {f.format('from')}, {f.format('event')}, {f.format('to')}
+FROM executions x JOIN turns ON turns.execution_id = x.id {_STEPS[dialect]}
+WHERE {_RANGE} AND {_UNSUMMARISED} AND {f.format('flow')} = :flow"""
 
-_ENTERED = {
-    "sqlite": """
-SELECT json_extract(s.value, '$.to') AS w, count(DISTINCT x.id) AS n
-FROM executions x JOIN turns ON turns.execution_id = x.id, json_each(turns.steps) s
-WHERE x.flow_id = :flow AND x.created_at >= :lo AND x.created_at < :hi
-  AND json_extract(s.value, '$.flow') = :flow AND json_extract(s.value, '$.to') IS NOT NULL
-GROUP BY w
-""",
-    "postgresql": """
-SELECT s ->> 'to' AS w, count(DISTINCT x.id) AS n
-FROM executions x JOIN turns ON turns.execution_id = x.id
-CROSS JOIN LATERAL jsonb_array_elements(turns.steps::jsonb) s
-WHERE x.flow_id = :flow AND x.created_at >= :lo AND x.created_at < :hi AND s ->> 'flow' = :flow
-  AND s ->> 'to' IS NOT NULL
-GROUP BY w
-"""}
+
+def _status(dialect: str) -> str:
+    return f"""
+SELECT x.status AS status, x.ended_reason AS reason,
+       CASE WHEN m.execution_id IS NULL THEN {_LAST[dialect]} ELSE m.last_widget END AS last_widget, count(*) AS n
+FROM executions x LEFT JOIN execution_summaries m ON m.execution_id = x.id
+WHERE {_RANGE} GROUP BY x.status, x.ended_reason, CASE WHEN m.execution_id IS NULL THEN {_LAST[dialect]}
+ELSE m.last_widget END"""
 
 
 def _dialect(store: Store) -> str:
@@ -85,23 +86,40 @@ def _stmt(sql: str):
     return text(sql).bindparams(*(bindparam(k, type_=v) for k, v in _TYPES.items() if f":{k}" in sql))
 
 
+@contextmanager
+def _snapshot(store: Store):
+    """A connection whose reads all see one snapshot of the database (the counts of a
+    summary being written meanwhile are seen either all in the summary, or all live)."""
+    with store.engine.connect() as conn:
+        if store.is_postgres:
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        else:
+            conn.exec_driver_sql("BEGIN")   # a deferred read transaction: one WAL snapshot
+        try:
+            yield conn
+        finally:
+            conn.rollback()
+
+
 def flow_stats(store: Store, flow_id: str, start: datetime, end: datetime) -> dict:
     """The counts of executions of `flow_id` started in [start, end) (module docstring)."""
     dialect, params = _dialect(store), _params(flow_id, start, end)
     executions = {"started": 0, "ended": 0, "failed": 0, "active": 0, "expired": 0}
     stopped: dict[str, dict[str, int]] = {}
-    with store.engine.connect() as conn:
-        for row in conn.execute(_stmt(_STATUS.format(last=_LAST[dialect])), params):
-            how = "expired" if row.status == "ended" and row.expired else row.status
+    paths = _paths(dialect)
+    with _snapshot(store) as conn:
+        for row in conn.execute(_stmt(_status(dialect)), params):
+            how = _how(row.status, row.reason)
             executions["started"] += row.n
             executions[how] = executions.get(how, 0) + row.n
             if row.last_widget:
                 kind = "waiting" if how == "active" else how
                 counts = stopped.setdefault(row.last_widget, {"ended": 0, "failed": 0, "expired": 0, "waiting": 0})
                 counts[kind] = counts.get(kind, 0) + row.n
-        transitions = [{"from": r.src, "event": r.ev, "to": r.dst, "count": r.n}
-                       for r in conn.execute(_stmt(_TRANSITIONS[dialect]), params)]
-        entered = {r.w: r.n for r in conn.execute(_stmt(_ENTERED[dialect]), params)}
+        transitions = [{"from": r.src, "event": r.ev, "to": r.dst, "count": r.n} for r in conn.execute(_stmt(
+            f"SELECT src, ev, dst, count(*) AS n FROM ({paths}) u GROUP BY src, ev, dst"), params)]
+        entered = {r.dst: r.n for r in conn.execute(_stmt(
+            f"SELECT dst, count(DISTINCT eid) AS n FROM ({paths}) u WHERE dst IS NOT NULL GROUP BY dst"), params)}
     transitions.sort(key=lambda x: (-x["count"], x["from"] or "", x["event"] or "", x["to"] or ""))
     widgets = []
     for name in sorted(set(entered) | set(stopped)):
@@ -112,20 +130,74 @@ def flow_stats(store: Store, flow_id: str, start: datetime, end: datetime) -> di
             "transitions": transitions, "widgets": widgets}
 
 
+# ---------------------------------------------------------------- summaries
+
+
+def summarize(store: Store, limit: int = 500) -> int:
+    """Summarise up to `limit` finished executions not summarised yet (statsschema.py);
+    how many. One transaction: an execution is summarised whole or not at all."""
+    dialect = _dialect(store)
+    f = _FIELD[dialect]
+    lock = " FOR UPDATE OF x SKIP LOCKED" if store.is_postgres else ""
+    pick = text(f"""SELECT x.id AS id, x.status AS status, x.ended_reason AS reason, {_LAST[dialect]} AS last_widget
+FROM executions x WHERE x.status != 'active' AND {_UNSUMMARISED} LIMIT :limit{lock}""")
+    paths = text(f"""INSERT INTO execution_paths (execution_id, src, event, dst)
+SELECT DISTINCT x.id, {f.format('from')}, {f.format('event')}, {f.format('to')}
+FROM executions x JOIN turns ON turns.execution_id = x.id {_STEPS[dialect]}
+WHERE x.id IN :ids AND {f.format('flow')} = x.flow_id""").bindparams(bindparam("ids", expanding=True))
+    with store._write() as conn:
+        rows = list(conn.execute(pick, {"limit": limit}))
+        if not rows:
+            return 0
+        conn.execute(paths, {"ids": [r.id for r in rows]})
+        conn.execute(insert(ss.execution_summaries), [
+            {"execution_id": r.id, "outcome": _how(r.status, r.reason), "last_widget": r.last_widget} for r in rows])
+    return len(rows)
+
+
+class Summarizer:
+    """A daemon thread summarising finished executions every `interval` seconds (each
+    process runs one; on PostgreSQL they share the work, SKIP LOCKED)."""
+
+    def __init__(self, store: Store, interval: float = 5.0):
+        self.store, self.interval = store, interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "Summarizer":
+        """Start in the background (idempotent)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="flowstudio-stats", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop after the current batch."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            done = 0
+            try:
+                done = summarize(self.store)
+            except Exception:  # noqa: BLE001 - counted live until the next round
+                log.exception("summarising finished executions failed")
+            if done < 500:
+                self._stop.wait(self.interval)
+
+
 # ---------------------------------------------------------------- executions
 
 
 _LIST = """
-SELECT id, contact, status, ended_reason, created_at, ended_at, {last} AS last_widget
-FROM executions WHERE flow_id = :flow AND created_at >= :lo AND created_at < :hi {extra}
-ORDER BY created_at, id LIMIT :limit
+SELECT x.id AS id, x.contact AS contact, x.status AS status, x.ended_reason AS reason, x.created_at AS created_at,
+       x.ended_at AS ended_at, {last} AS last_widget
+FROM executions x WHERE {range} {extra}
+ORDER BY x.created_at, x.id LIMIT :limit
 """
-_TOOK = {
-    "sqlite": """AND EXISTS (SELECT 1 FROM turns, json_each(turns.steps) s WHERE turns.execution_id = executions.id
-  AND json_extract(s.value, '$.flow') = :flow AND {cond})""",
-    "postgresql": """AND EXISTS (SELECT 1 FROM turns CROSS JOIN LATERAL jsonb_array_elements(turns.steps::jsonb) s
-  WHERE turns.execution_id = executions.id AND s ->> 'flow' = :flow AND {cond})"""}
-_FIELD = {"sqlite": "json_extract(s.value, '$.{}')", "postgresql": "(s ->> '{}')"}
 
 
 def executions_of(store: Store, flow_id: str, start: datetime, end: datetime, *, widget: str | None = None,
@@ -135,28 +207,29 @@ def executions_of(store: Store, flow_id: str, start: datetime, end: datetime, *,
     = ended/failed/expired/waiting/any, stopped there), or took `transition` (from,
     event, to); oldest first."""
     dialect, params = _dialect(store), {**_params(flow_id, start, end), "limit": limit}
-    field = _FIELD[dialect]
-    extra = ""
+    f = _FIELD[dialect]
+    extra, condition = "", None
     if widget is not None and stopped is not None:
         extra = f"AND {_LAST[dialect]} = :widget"
         params["widget"] = widget
-        condition = {"ended": "status = 'ended' AND (ended_reason IS NULL OR ended_reason != :expired)",
-                     "expired": "status = 'ended' AND ended_reason = :expired", "failed": "status = 'failed'",
-                     "waiting": "status = 'active'"}.get(stopped)
-        if condition:
-            extra += f" AND {condition}"
+        extra += {"ended": " AND x.status = 'ended' AND (x.ended_reason IS NULL OR x.ended_reason != :expired)",
+                  "expired": " AND x.status = 'ended' AND x.ended_reason = :expired",
+                  "failed": " AND x.status = 'failed'", "waiting": " AND x.status = 'active'"}.get(stopped, "")
     elif widget is not None:
-        extra = _TOOK[dialect].format(cond=f"{field.format('to')} = :widget")
+        condition = ("p.dst = :widget", f"{f.format('to')} = :widget")
         params["widget"] = widget
     elif transition is not None:
-        f, e, t = transition
-        cond = f"{field.format('from')} = :tf AND {field.format('event')} = :te AND " + (
-            f"{field.format('to')} = :tt" if t is not None else f"{field.format('to')} IS NULL")
-        extra = _TOOK[dialect].format(cond=cond)
-        params.update(tf=f, te=e, tt=t)
-    sql = _stmt(_LIST.format(last=_LAST[dialect], extra=extra))
+        params.update(tf=transition[0], te=transition[1], tt=transition[2])
+        to_p, to_s = ("= :tt", "= :tt") if transition[2] is not None else ("IS NULL", "IS NULL")
+        condition = (f"p.src = :tf AND p.event = :te AND p.dst {to_p}",
+                     f"{f.format('from')} = :tf AND {f.format('event')} = :te AND {f.format('to')} {to_s}")
+    if condition is not None:
+        extra = f"""AND (EXISTS (SELECT 1 FROM execution_paths p WHERE p.execution_id = x.id AND {condition[0]})
+  OR ({_UNSUMMARISED} AND EXISTS (SELECT 1 FROM turns {_STEPS[dialect]} WHERE turns.execution_id = x.id
+  AND {f.format('flow')} = :flow AND {condition[1]})))"""
+    sql = _stmt(_LIST.format(last=_LAST[dialect], range=_RANGE, extra=extra))
     with store.engine.connect() as conn:
-        return [{"id": r.id, "contact": r.contact, "status": _how(r.status, r.ended_reason),
+        return [{"id": r.id, "contact": r.contact, "status": _how(r.status, r.reason),
                  "started": _iso(r.created_at), "ended": _iso(r.ended_at), "last_widget": r.last_widget}
                 for r in conn.execute(sql, params)]
 

@@ -123,4 +123,4 @@ web_sessions = Table(
     Column("last_seen", DateTime(timezone=True), nullable=False),
 )
 
-from . import campaignschema  # noqa: E402,F401 - campaigns, their contacts, opt-outs: on this metadata
+from . import campaignschema, statsschema  # noqa: E402,F401 - campaigns and opt-outs; Results summaries

@@ -76,6 +76,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["flowstudio.campaigns"] = campaigns = Campaigns(service)
     if app.config["SCHEDULER"]:
         atexit.register(CampaignRunner(service, campaigns).start().stop)
+        from ..stats import Summarizer   # stats.py: finished executions summarised for the Results view
+        atexit.register(Summarizer(store).start().stop)
 
     from . import (api, auth, campaigns_api, edge, editor_api, errors, home, jsonbody, stats_api, studio_api,
                    webhooks)

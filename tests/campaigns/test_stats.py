@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from flowstudio import stats
 from flowstudio.web.app import runtime
 
 FLOW = "sms-survey"
@@ -62,9 +63,15 @@ def reference(store, flow_id, start, end):
     return counts, transitions, entered, stopped
 
 
-def test_stats_equal_what_the_turns_table_says(client, app, scripted):
+@pytest.mark.parametrize("summarised", [0, 2, 500])
+def test_stats_equal_what_the_turns_table_says(client, app, scripted, summarised):
+    """Counted live from the turns, from the summaries of finished executions, or some
+    of each: the same numbers, equal to the tables'."""
     start, end = scripted
     store = runtime(app).service.store
+    if summarised:
+        finished = store.count("ended") + store.count("failed")
+        assert stats.summarize(store, limit=summarised) == min(summarised, finished)
     q = {"from": start.isoformat(), "to": end.isoformat()}
     body = client.get(f"/api/flows/{FLOW}/stats", query_string=q).json
     counts, transitions, entered, stopped = reference(store, FLOW, start, end)
@@ -89,8 +96,11 @@ def test_yesterday_is_counted_in_its_own_range(client, app, scripted):
         ("ask_rating", "timeout", "Ended")}   # its question timed out the next day: counted with the day it started
 
 
-def test_the_executions_behind_a_count(client, app, scripted):
+@pytest.mark.parametrize("summarised", [False, True])
+def test_the_executions_behind_a_count(client, app, scripted, summarised):
     start, end = scripted
+    if summarised:
+        stats.summarize(runtime(app).service.store)
     q = {"from": start.isoformat(), "to": end.isoformat()}
     took = client.get(f"/api/flows/{FLOW}/stats/executions", query_string={
         **q, "transition_from": "check_rating", "event": "noMatch", "transition_to": "invalid_rating"}).json

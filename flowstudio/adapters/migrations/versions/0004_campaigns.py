@@ -1,4 +1,5 @@
-"""Campaigns: a flow started for a list of contacts, at a rate; and opt-outs.
+"""Campaigns: a flow started for a list of contacts, at a rate; opt-outs; and the
+Results view's summaries of finished executions (statsschema.py).
 
 Revision ID: 0004
 Revises: 0003
@@ -52,8 +53,27 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("address"),
     )
 
+    op.create_table(
+        "execution_summaries",
+        sa.Column("execution_id", sa.String(64), nullable=False),
+        sa.Column("outcome", sa.String(16), nullable=False),
+        sa.Column("last_widget", sa.String(200)),
+        sa.PrimaryKeyConstraint("execution_id"),
+    )
+    op.create_table(
+        "execution_paths",
+        sa.Column("execution_id", sa.String(64), nullable=False),
+        sa.Column("src", sa.String(200)),
+        sa.Column("event", sa.String(200)),
+        sa.Column("dst", sa.String(200)),
+    )
+    op.create_index("ix_execution_paths_execution", "execution_paths", ["execution_id"])
+
 
 def downgrade() -> None:
+    op.drop_index("ix_execution_paths_execution", table_name="execution_paths")
+    op.drop_table("execution_paths")
+    op.drop_table("execution_summaries")
     op.drop_table("opt_outs")
     op.drop_index("ix_campaign_contacts_status", table_name="campaign_contacts")
     op.drop_table("campaign_contacts")
