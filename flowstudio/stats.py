@@ -19,8 +19,10 @@ never loaded into Python. Finished executions never change, so a background
 the others, in one snapshot.
 
 A step counts for this flow when its `flow` is the flow's id (a subflow's steps name
-the subflow). Known limit: steps recorded before a rename name the old id, so a
-renamed flow's older executions count in `executions` but not in the paths.
+the subflow). Known limits: steps recorded before a rename name the old id, so a
+renamed flow's older executions count in `executions` but not in the paths; and the
+summaries of an execution deleted (or of a flow renamed) are dropped by the
+Summarizer's `tidy` within a minute, until which they are still counted.
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, String, bindparam, insert, text
+from sqlalchemy import DateTime, String, bindparam, delete, insert, text
 
 from .adapters import statsschema as ss
 from .adapters.store import Store, utc
@@ -48,29 +50,37 @@ _STEPS = {"sqlite": "JOIN json_each(turns.steps) AS s",
 _FIELD = {"sqlite": "json_extract(s.value, '$.{}')", "postgresql": "(s ->> '{}')"}
 _LAST = {"sqlite": "json_extract(x.state, '$.last_widget')", "postgresql": "(x.state ->> 'last_widget')"}
 _RANGE = "x.flow_id = :flow AND x.created_at >= :lo AND x.created_at < :hi"
+_SUMMARY_RANGE = "flow_id = :flow AND created_at >= :lo AND created_at < :hi"
 _UNSUMMARISED = "NOT EXISTS (SELECT 1 FROM execution_summaries m WHERE m.execution_id = x.id)"
+# The executions counted live: active ones, and finished ones not summarised yet. The
+# status list makes the database seek (flow, status, created_at) in its index instead
+# of reading every execution row of the flow.
+_LIVE = f"{_RANGE} AND x.status IN ('active', 'ended', 'failed') AND (x.status = 'active' OR {_UNSUMMARISED})"
 
 
-def _paths(dialect: str) -> str:
-    """Each execution in range with each distinct (src, ev, dst) it took: the summaries
-    of finished ones, and the live steps of the others, in one statement (one snapshot)."""
+def _live_paths(dialect: str) -> str:
+    """Each execution counted live with each distinct (src, ev, dst) it took."""
     f = _FIELD[dialect]
     return f"""
-SELECT x.id AS eid, p.src AS src, p.event AS ev, p.dst AS dst
-FROM executions x JOIN execution_paths p ON p.execution_id = x.id WHERE {_RANGE}
-UNION ALL
-SELECT DISTINCT x.id, {f.format('from')}, {f.format('event')}, {f.format('to')}
+SELECT DISTINCT x.id AS eid, {f.format('from')} AS src, {f.format('event')} AS ev, {f.format('to')} AS dst
 FROM executions x JOIN turns ON turns.execution_id = x.id {_STEPS[dialect]}
-WHERE {_RANGE} AND {_UNSUMMARISED} AND {f.format('flow')} = :flow"""
+WHERE {_LIVE} AND {f.format('flow')} = :flow"""
+
+
+_SUMMARY_PATHS = f"""
+SELECT src, event AS ev, dst, count(*) AS n, sum(enters) AS entered FROM execution_paths
+WHERE {_SUMMARY_RANGE} GROUP BY src, event, dst"""
 
 
 def _status(dialect: str) -> str:
     return f"""
-SELECT x.status AS status, x.ended_reason AS reason,
-       CASE WHEN m.execution_id IS NULL THEN {_LAST[dialect]} ELSE m.last_widget END AS last_widget, count(*) AS n
-FROM executions x LEFT JOIN execution_summaries m ON m.execution_id = x.id
-WHERE {_RANGE} GROUP BY x.status, x.ended_reason, CASE WHEN m.execution_id IS NULL THEN {_LAST[dialect]}
-ELSE m.last_widget END"""
+SELECT outcome, last_widget, count(*) AS n FROM execution_summaries WHERE {_SUMMARY_RANGE}
+GROUP BY outcome, last_widget
+UNION ALL
+SELECT CASE WHEN x.status = 'ended' AND x.ended_reason = :expired THEN 'expired' ELSE x.status END,
+       {_LAST[dialect]}, count(*) FROM executions x WHERE {_LIVE}
+GROUP BY CASE WHEN x.status = 'ended' AND x.ended_reason = :expired THEN 'expired' ELSE x.status END,
+         {_LAST[dialect]}"""
 
 
 def _dialect(store: Store) -> str:
@@ -106,20 +116,29 @@ def flow_stats(store: Store, flow_id: str, start: datetime, end: datetime) -> di
     dialect, params = _dialect(store), _params(flow_id, start, end)
     executions = {"started": 0, "ended": 0, "failed": 0, "active": 0, "expired": 0}
     stopped: dict[str, dict[str, int]] = {}
-    paths = _paths(dialect)
     with _snapshot(store) as conn:
         for row in conn.execute(_stmt(_status(dialect)), params):
-            how = _how(row.status, row.reason)
+            how = row.outcome
             executions["started"] += row.n
             executions[how] = executions.get(how, 0) + row.n
             if row.last_widget:
                 kind = "waiting" if how == "active" else how
                 counts = stopped.setdefault(row.last_widget, {"ended": 0, "failed": 0, "expired": 0, "waiting": 0})
                 counts[kind] = counts.get(kind, 0) + row.n
-        transitions = [{"from": r.src, "event": r.ev, "to": r.dst, "count": r.n} for r in conn.execute(_stmt(
-            f"SELECT src, ev, dst, count(*) AS n FROM ({paths}) u GROUP BY src, ev, dst"), params)]
-        entered = {r.dst: r.n for r in conn.execute(_stmt(
-            f"SELECT dst, count(DISTINCT eid) AS n FROM ({paths}) u WHERE dst IS NOT NULL GROUP BY dst"), params)}
+        taken: dict[tuple, int] = {}
+        entered: dict[str, int] = {}
+        for r in conn.execute(_stmt(_SUMMARY_PATHS), params):
+            taken[(r.src, r.ev, r.dst)] = r.n
+            if r.dst is not None:
+                entered[r.dst] = entered.get(r.dst, 0) + int(r.entered)
+        live_entered: dict[str, set] = {}
+        for r in conn.execute(_stmt(_live_paths(dialect)), params):   # few: active and just-finished ones
+            taken[(r.src, r.ev, r.dst)] = taken.get((r.src, r.ev, r.dst), 0) + 1
+            if r.dst is not None:
+                live_entered.setdefault(r.dst, set()).add(r.eid)
+        for name, ids in live_entered.items():
+            entered[name] = entered.get(name, 0) + len(ids)
+    transitions = [{"from": k[0], "event": k[1], "to": k[2], "count": n} for k, n in taken.items()]
     transitions.sort(key=lambda x: (-x["count"], x["from"] or "", x["event"] or "", x["to"] or ""))
     widgets = []
     for name in sorted(set(entered) | set(stopped)):
@@ -139,28 +158,56 @@ def summarize(store: Store, limit: int = 500) -> int:
     dialect = _dialect(store)
     f = _FIELD[dialect]
     lock = " FOR UPDATE OF x SKIP LOCKED" if store.is_postgres else ""
-    pick = text(f"""SELECT x.id AS id, x.status AS status, x.ended_reason AS reason, {_LAST[dialect]} AS last_widget
-FROM executions x WHERE x.status != 'active' AND {_UNSUMMARISED} LIMIT :limit{lock}""")
-    paths = text(f"""INSERT INTO execution_paths (execution_id, src, event, dst)
-SELECT DISTINCT x.id, {f.format('from')}, {f.format('event')}, {f.format('to')}
-FROM executions x JOIN turns ON turns.execution_id = x.id {_STEPS[dialect]}
+    pick = text(f"""SELECT x.id AS id, x.flow_id AS flow_id, x.created_at AS created_at, x.status AS status,
+x.ended_reason AS reason, {_LAST[dialect]} AS last_widget
+FROM executions x WHERE x.status IN ('ended', 'failed') AND {_UNSUMMARISED} LIMIT :limit{lock}""").columns(
+        created_at=DateTime(timezone=True))
+    taken = text(f"""SELECT DISTINCT x.id AS eid, {f.format('from')} AS src, {f.format('event')} AS ev,
+{f.format('to')} AS dst FROM executions x JOIN turns ON turns.execution_id = x.id {_STEPS[dialect]}
 WHERE x.id IN :ids AND {f.format('flow')} = x.flow_id""").bindparams(bindparam("ids", expanding=True))
     with store._write() as conn:
         rows = list(conn.execute(pick, {"limit": limit}))
         if not rows:
             return 0
-        conn.execute(paths, {"ids": [r.id for r in rows]})
+        of = {r.id: r for r in rows}
+        paths, seen = [], set()
+        for p in sorted(conn.execute(taken, {"ids": list(of)}), key=lambda p: (p.eid, p.src or "", p.ev or "",
+                                                                                p.dst or "")):
+            enters = int(p.dst is not None and (p.eid, p.dst) not in seen)
+            seen.add((p.eid, p.dst))
+            paths.append({"execution_id": p.eid, "flow_id": of[p.eid].flow_id, "created_at": of[p.eid].created_at,
+                          "src": p.src, "event": p.ev, "dst": p.dst, "enters": enters})
+        if paths:
+            conn.execute(insert(ss.execution_paths), paths)
         conn.execute(insert(ss.execution_summaries), [
-            {"execution_id": r.id, "outcome": _how(r.status, r.reason), "last_widget": r.last_widget} for r in rows])
+            {"execution_id": r.id, "flow_id": r.flow_id, "created_at": r.created_at,
+             "outcome": _how(r.status, r.reason), "last_widget": r.last_widget} for r in rows])
     return len(rows)
+
+
+def tidy(store: Store) -> int:
+    """Drop the summaries of executions deleted since, and re-summarise those whose
+    flow was renamed (their rows moved to the new id); how many were dropped."""
+    stale = """SELECT m.execution_id FROM execution_summaries m LEFT JOIN executions x ON x.id = m.execution_id
+WHERE x.id IS NULL OR x.flow_id != m.flow_id"""
+    with store._write() as conn:
+        ids = [r[0] for r in conn.execute(text(stale))]
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            conn.execute(delete(ss.execution_paths).where(ss.execution_paths.c.execution_id.in_(chunk)))
+            conn.execute(delete(ss.execution_summaries).where(ss.execution_summaries.c.execution_id.in_(chunk)))
+    return len(ids)
 
 
 class Summarizer:
     """A daemon thread summarising finished executions every `interval` seconds (each
     process runs one; on PostgreSQL they share the work, SKIP LOCKED)."""
 
+    TIDY_EVERY = 12   # rounds between tidy() passes (a minute at the default interval)
+
     def __init__(self, store: Store, interval: float = 5.0):
         self.store, self.interval = store, interval
+        self.rounds = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -182,6 +229,9 @@ class Summarizer:
         while not self._stop.is_set():
             done = 0
             try:
+                if self.rounds % self.TIDY_EVERY == 0:
+                    tidy(self.store)
+                self.rounds += 1
                 done = summarize(self.store)
             except Exception:  # noqa: BLE001 - counted live until the next round
                 log.exception("summarising finished executions failed")

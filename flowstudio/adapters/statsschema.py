@@ -5,30 +5,40 @@ An execution that has ended never changes again, so what it did is summarised on
 - `execution_summaries`: one row per summarised execution: how it ended (`ended`,
   `failed`, `expired`) and its last widget.
 - `execution_paths`: one row per distinct (from, event, to) of the flow's own steps
-  (not its subflows') that the execution took.
-Counting these rows answers in milliseconds where taking every turn's steps (JSON)
-apart took seconds; executions not yet summarised (active ones, and ended ones the
+  (not its subflows') that the execution took; `enters` is 1 on exactly one of the
+  rows leading into each widget, so a widget's "entered" is a sum, not a DISTINCT.
+Both carry the execution's flow and start time, so counting them never reads the
+(large) execution rows: it answers in milliseconds where taking every turn's steps
+(JSON) apart took seconds; executions not yet summarised (active ones, and ended ones the
 summariser has not reached) are counted from the turns as before, in the same
 statement, so the numbers stay exact.
 """
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, String, Table
+from sqlalchemy import Column, DateTime, Index, Integer, String, Table
 
 from .schema import metadata
 
 execution_summaries = Table(
     "execution_summaries", metadata,
     Column("execution_id", String(64), primary_key=True),
+    Column("flow_id", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
     Column("outcome", String(16), nullable=False),
     Column("last_widget", String(200)),
+    Index("ix_execution_summaries_flow", "flow_id", "created_at"),
 )
 
 execution_paths = Table(
     "execution_paths", metadata,
     Column("execution_id", String(64), nullable=False),
+    Column("flow_id", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
     Column("src", String(200)),
     Column("event", String(200)),
     Column("dst", String(200)),
+    Column("enters", Integer, nullable=False),   # 1 on one row per (execution, dst): "entered" is a sum
     Index("ix_execution_paths_execution", "execution_id"),
+    # covering: the counts read the index alone
+    Index("ix_execution_paths_flow", "flow_id", "created_at", "src", "event", "dst", "enters"),
 )

@@ -153,3 +153,16 @@ def test_a_bad_range_is_400_naming_it(client, query, field):
 def test_unknown_flow_is_404(client):
     assert client.get("/api/flows/nope/stats").status_code == 404
     assert client.get("/api/flows/nope/executions.csv").status_code == 404
+
+
+def test_a_deleted_execution_leaves_the_counts_once_tidied(client, app, scripted):
+    start, end = scripted
+    store = runtime(app).service.store
+    stats.summarize(store)
+    gone = next(r for r in store.executions(flow_id=FLOW) if r.status == "ended" and r.contact == N + "0001")
+    assert store.delete_execution(gone.id)
+    assert stats.tidy(store) == 1
+    body = stats.flow_stats(store, FLOW, start, end)
+    counts, transitions, _entered, _stopped = reference(store, FLOW, start, end)
+    assert body["executions"] == counts and counts["started"] == 6
+    assert {(t["from"], t["event"], t["to"]): t["count"] for t in body["transitions"]} == transitions

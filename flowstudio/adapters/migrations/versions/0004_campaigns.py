@@ -56,22 +56,32 @@ def upgrade() -> None:
     op.create_table(
         "execution_summaries",
         sa.Column("execution_id", sa.String(64), nullable=False),
+        sa.Column("flow_id", sa.String(200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("outcome", sa.String(16), nullable=False),
         sa.Column("last_widget", sa.String(200)),
         sa.PrimaryKeyConstraint("execution_id"),
     )
+    op.create_index("ix_execution_summaries_flow", "execution_summaries", ["flow_id", "created_at"])
     op.create_table(
         "execution_paths",
         sa.Column("execution_id", sa.String(64), nullable=False),
+        sa.Column("flow_id", sa.String(200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("src", sa.String(200)),
         sa.Column("event", sa.String(200)),
         sa.Column("dst", sa.String(200)),
+        sa.Column("enters", sa.Integer(), nullable=False),
     )
     op.create_index("ix_execution_paths_execution", "execution_paths", ["execution_id"])
+    op.create_index("ix_execution_paths_flow", "execution_paths",
+                    ["flow_id", "created_at", "src", "event", "dst", "enters"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_execution_paths_flow", table_name="execution_paths")
     op.drop_index("ix_execution_paths_execution", table_name="execution_paths")
+    op.drop_index("ix_execution_summaries_flow", table_name="execution_summaries")
     op.drop_table("execution_paths")
     op.drop_table("execution_summaries")
     op.drop_table("opt_outs")
