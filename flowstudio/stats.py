@@ -72,15 +72,21 @@ SELECT src, event AS ev, dst, count(*) AS n, sum(enters) AS entered FROM executi
 WHERE {_SUMMARY_RANGE} GROUP BY src, event, dst"""
 
 
+def _live_last(dialect: str) -> str:
+    """An execution's last widget: for an active one, where it waits (a column: its
+    large state is not read); else from its state."""
+    return f"CASE WHEN x.status = 'active' THEN x.waiting_widget ELSE {_LAST[dialect]} END"
+
+
 def _status(dialect: str) -> str:
     return f"""
 SELECT outcome, last_widget, count(*) AS n FROM execution_summaries WHERE {_SUMMARY_RANGE}
 GROUP BY outcome, last_widget
 UNION ALL
 SELECT CASE WHEN x.status = 'ended' AND x.ended_reason = :expired THEN 'expired' ELSE x.status END,
-       {_LAST[dialect]}, count(*) FROM executions x WHERE {_LIVE}
+       {_live_last(dialect)}, count(*) FROM executions x WHERE {_LIVE}
 GROUP BY CASE WHEN x.status = 'ended' AND x.ended_reason = :expired THEN 'expired' ELSE x.status END,
-         {_LAST[dialect]}"""
+         {_live_last(dialect)}"""
 
 
 def _dialect(store: Store) -> str:

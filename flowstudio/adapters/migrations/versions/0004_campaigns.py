@@ -74,11 +74,15 @@ def upgrade() -> None:
         sa.Column("enters", sa.Integer(), nullable=False),
     )
     op.create_index("ix_execution_paths_execution", "execution_paths", ["execution_id"])
+    # A database made from schema.py before migrations existed has it already (0001 adopts those).
+    if "ix_executions_flow_status_id" not in {i["name"] for i in sa.inspect(op.get_bind()).get_indexes("executions")}:
+        op.create_index("ix_executions_flow_status_id", "executions", ["flow_id", "status", "created_at", "id"])
     op.create_index("ix_execution_paths_flow", "execution_paths",
                     ["flow_id", "created_at", "src", "event", "dst", "enters"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_executions_flow_status_id", table_name="executions")
     op.drop_index("ix_execution_paths_flow", table_name="execution_paths")
     op.drop_index("ix_execution_paths_execution", table_name="execution_paths")
     op.drop_index("ix_execution_summaries_flow", table_name="execution_summaries")
