@@ -29,6 +29,7 @@ import re
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -366,6 +367,8 @@ class CampaignRunner:
     LOOKAHEAD = timedelta(milliseconds=300)
     WINDOW = timedelta(milliseconds=500)      # a batch covers this long at the campaign's rate
     LEASE = timedelta(seconds=10)             # a claim outlives its last slot by this much
+    STATUS_EVERY = 0.25                       # seconds between checks for a pause or cancel mid-batch
+    THREADS = 4                               # starts in flight at once
 
     def __init__(self, service, campaigns: Campaigns, interval: float = 0.2, sleep=time.sleep):
         self.service = service
@@ -375,6 +378,7 @@ class CampaignRunner:
         self.sleep = sleep
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._pool = ThreadPoolExecutor(self.THREADS, thread_name_prefix="flowstudio-campaign-start")
 
     def start(self) -> "CampaignRunner":
         """Start sending in the background (idempotent)."""
@@ -391,44 +395,56 @@ class CampaignRunner:
             self._thread = None
 
     def run_once(self) -> int:
-        """Claim one batch and start its contacts, each at its slot; how many were handled."""
+        """Claim one batch and start its contacts, each at its slot; how many were handled.
+
+        Starts are handed to a few threads at their slots, so a slow start (an HTTP
+        widget, a loaded database) does not push back the next one; what became of each
+        contact is written once for the batch. Should the process die before that
+        write, the contacts are claimed again later and their starts, already saved
+        under their keys, come back as they were (exactly once)."""
         claim = self.store.claim(self.service.clock(), self.LOOKAHEAD, self.WINDOW, self.LEASE)
         if claim is None:
             return 0
         campaign = claim.campaign
-        done = 0
-        for i, (contact, slot) in enumerate(zip(claim.contacts, claim.slots)):
-            wait = (slot - self.service.clock()).total_seconds()
-            if wait > 0:
-                self.sleep(wait)
-            if self._stop.is_set() or self.store.status(campaign.id) not in LIVE:
-                # paused, cancelled or stopping: the rest go back, for whoever sends next
-                self.store.release(campaign.id, [c.row for c in claim.contacts[i:]], self.service.clock())
-                break
-            self.start_contact(campaign, contact)
-            done += 1
-        return done
+        opted = self.store.opted_out_among(sorted({c.address for c in claim.contacts}))
+        outcomes, futures, checked = [], [], None
+        try:
+            for i, (contact, slot) in enumerate(zip(claim.contacts, claim.slots)):
+                wait = (slot - self.service.clock()).total_seconds()
+                if wait > 0:
+                    self.sleep(wait)
+                now = self.service.clock()
+                if checked is None or (now - checked).total_seconds() >= self.STATUS_EVERY:
+                    checked = now
+                    live = not self._stop.is_set() and self.store.status(campaign.id) in LIVE
+                    if not live:
+                        # paused, cancelled or stopping: the rest go back, for whoever sends next
+                        self.store.release(campaign.id, [c.row for c in claim.contacts[i:]], self.service.clock())
+                        break
+                if contact.address in opted:
+                    outcomes.append((contact.row, "skipped", None, "opted out (texted STOP)"))
+                    continue
+                futures.append(self._pool.submit(self.start_contact, campaign, contact))
+            outcomes += [f.result() for f in futures]
+        finally:
+            if outcomes:
+                self.store.finish_many(campaign.id, outcomes, self.service.clock())
+        return len(outcomes)
 
-    def start_contact(self, campaign, contact) -> None:
-        """Start one contact exactly once, and record what became of it."""
-        store, now = self.store, self.service.clock
-        if store.opted_out(contact.address):
-            store.finish(campaign.id, contact.row, "skipped", now(), reason="opted out (texted STOP)")
-            return
+    def start_contact(self, campaign, contact) -> tuple:
+        """Start one contact exactly once: (row, status, execution id, reason)."""
         key = f"campaign:{campaign.id}:{contact.row}"
         try:
             result = self.service.start_request(campaign.flow_id, contact.address, campaign.from_address,
                                                 dict(contact.parameters or {}), key=key)
         except ExecutionBusy:
-            store.finish(campaign.id, contact.row, "skipped", now(),
-                         reason="already in an active execution of this flow")
+            return contact.row, "skipped", None, "already in an active execution of this flow"
         except FlowUnavailable as exc:
-            store.finish(campaign.id, contact.row, "failed", now(), reason=str(exc)[:1000])
+            return contact.row, "failed", None, str(exc)[:1000]
         except Exception as exc:  # noqa: BLE001 - one contact's failure must not stop the campaign
             log.exception("campaign %s: starting row %s failed", campaign.id, contact.row)
-            store.finish(campaign.id, contact.row, "failed", now(), reason=f"{type(exc).__name__}: {exc}"[:1000])
-        else:
-            store.finish(campaign.id, contact.row, "started", now(), execution_id=result.execution_id)
+            return contact.row, "failed", None, f"{type(exc).__name__}: {exc}"[:1000]
+        return contact.row, "started", result.execution_id, None
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 
 from . import campaignschema as c
 from . import schema as t
@@ -143,6 +143,18 @@ class CampaignStore:
             conn.execute(update(c.campaign_contacts).where(and_(cc.campaign_id == campaign_id, cc.row == row))
                          .values(status=status, execution_id=execution_id, reason=reason, claimed_until=None,
                                  updated_at=now))
+
+    def finish_many(self, campaign_id: str, outcomes: list[tuple], now: datetime) -> None:
+        """Record what became of several contacts, in one transaction: (row, status,
+        execution id, reason) each."""
+        cc = c.campaign_contacts.c
+        stmt = (update(c.campaign_contacts).where(and_(cc.campaign_id == bindparam("b_campaign"),
+                                                       cc.row == bindparam("b_row")))
+                .values(status=bindparam("b_status"), execution_id=bindparam("b_execution"),
+                        reason=bindparam("b_reason"), claimed_until=None, updated_at=now))
+        with self.store._write() as conn:
+            conn.execute(stmt, [{"b_campaign": campaign_id, "b_row": row, "b_status": status, "b_execution": execution,
+                                 "b_reason": reason} for row, status, execution, reason in outcomes])
 
     def release(self, campaign_id: str, rows: list[int], now: datetime) -> None:
         """Give claimed contacts back (the campaign was paused or cancelled mid-batch)."""

@@ -1,6 +1,7 @@
 """An app on SQLite and on PostgreSQL with two flows a campaign starts, a fake clock,
 and a campaign runner whose waits move that clock (so pacing is checked exactly)."""
 import itertools
+from concurrent.futures import Future
 import shutil
 from pathlib import Path
 
@@ -79,7 +80,21 @@ def runner(app, clock):
 
     r = CampaignRunner(service, app.extensions["flowstudio.campaigns"], sleep=sleep)
     r.waits = waits
+    r.STATUS_EVERY = 0          # a pause is seen before the next contact
+    r._pool = Immediately()     # starts run one after another: each test sees a fixed order
     return r
+
+
+class Immediately:
+    """An executor that runs what it is given at once, in the caller's thread."""
+
+    def submit(self, fn, *args):
+        future = Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(exc)
+        return future
 
 
 def drain(runner, limit: int = 10_000) -> int:

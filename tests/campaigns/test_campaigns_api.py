@@ -136,10 +136,11 @@ def test_pausing_mid_batch_gives_the_rest_back(client, app, runner):
     calls = []
 
     def start_then_pause(campaign, contact):
-        real_start(campaign, contact)
+        outcome = real_start(campaign, contact)
         calls.append(contact.row)
         if len(calls) == 2:
             client.post(url + "/pause")
+        return outcome
 
     runner.start_contact = start_then_pause
     assert runner.run_once() == 2
