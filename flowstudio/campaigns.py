@@ -368,7 +368,9 @@ class CampaignRunner:
     WINDOW = timedelta(milliseconds=500)      # a batch covers this long at the campaign's rate
     LEASE = timedelta(seconds=10)             # a claim outlives its last slot by this much
     STATUS_EVERY = 0.25                       # seconds between checks for a pause or cancel mid-batch
-    THREADS = 4                               # starts in flight at once
+    # Starts in flight at once. On SQLite turns take the process's turn gate one at a
+    # time anyway: more threads would only queue ahead of other flows' webhooks.
+    THREADS = {"sqlite": 1, "postgresql": 4}
 
     def __init__(self, service, campaigns: Campaigns, interval: float = 0.2, sleep=time.sleep):
         self.service = service
@@ -378,7 +380,8 @@ class CampaignRunner:
         self.sleep = sleep
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._pool = ThreadPoolExecutor(self.THREADS, thread_name_prefix="flowstudio-campaign-start")
+        threads = self.THREADS["postgresql" if service.store.is_postgres else "sqlite"]
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="flowstudio-campaign-start")
 
     def start(self) -> "CampaignRunner":
         """Start sending in the background (idempotent)."""

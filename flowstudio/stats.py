@@ -32,9 +32,9 @@ import json
 import logging
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import DateTime, String, bindparam, delete, insert, text
+from sqlalchemy import DateTime, String, bindparam, delete, insert, select, text
 
 from .adapters import statsschema as ss
 from .adapters.store import Store, utc
@@ -78,15 +78,37 @@ def _live_last(dialect: str) -> str:
     return f"CASE WHEN x.status = 'active' THEN x.waiting_widget ELSE {_LAST[dialect]} END"
 
 
-def _status(dialect: str) -> str:
-    return f"""
+_SUMMARY_STATUS = f"""
 SELECT outcome, last_widget, count(*) AS n FROM execution_summaries WHERE {_SUMMARY_RANGE}
-GROUP BY outcome, last_widget
-UNION ALL
-SELECT CASE WHEN x.status = 'ended' AND x.ended_reason = :expired THEN 'expired' ELSE x.status END,
-       {_live_last(dialect)}, count(*) FROM executions x WHERE {_LIVE}
+GROUP BY outcome, last_widget"""
+_HOURS_STATUS = """
+SELECT outcome, last_widget, sum(n) AS n FROM outcome_hours WHERE flow_id = :flow AND hour >= :lo AND hour < :hi
+GROUP BY outcome, last_widget"""
+_HOURS_PATHS = """
+SELECT src, event AS ev, dst, sum(n) AS n, sum(entered) AS entered FROM path_hours
+WHERE flow_id = :flow AND hour >= :lo AND hour < :hi GROUP BY src, event, dst"""
+
+
+def _live_status(dialect: str) -> str:
+    return f"""
+SELECT CASE WHEN x.status = 'ended' AND x.ended_reason = :expired THEN 'expired' ELSE x.status END AS outcome,
+       {_live_last(dialect)} AS last_widget, count(*) AS n FROM executions x WHERE {_LIVE}
 GROUP BY CASE WHEN x.status = 'ended' AND x.ended_reason = :expired THEN 'expired' ELSE x.status END,
          {_live_last(dialect)}"""
+
+
+def _hour(value: datetime) -> datetime:
+    """The start of the hour `value` is in (UTC)."""
+    return utc(value).astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+
+def _pieces(start: datetime, end: datetime):
+    """[start, end) as its whole hours (or None) and the partial ends around them."""
+    first = _hour(start) if _hour(start) == start else _hour(start) + timedelta(hours=1)
+    last = _hour(end)
+    if first >= last:
+        return None, [(start, end)]
+    return (first, last), [(a, b) for a, b in ((start, first), (last, end)) if a < b]
 
 
 def _dialect(store: Store) -> str:
@@ -122,21 +144,30 @@ def flow_stats(store: Store, flow_id: str, start: datetime, end: datetime) -> di
     dialect, params = _dialect(store), _params(flow_id, start, end)
     executions = {"started": 0, "ended": 0, "failed": 0, "active": 0, "expired": 0}
     stopped: dict[str, dict[str, int]] = {}
+    whole, edges = _pieces(start, end)
+    status_reads = [(_live_status(dialect), params)] + [(_SUMMARY_STATUS, _params(flow_id, a, b)) for a, b in edges]
+    path_reads = [(_SUMMARY_PATHS, _params(flow_id, a, b)) for a, b in edges]
+    if whole is not None:
+        status_reads.append((_HOURS_STATUS, _params(flow_id, *whole)))
+        path_reads.append((_HOURS_PATHS, _params(flow_id, *whole)))
+    taken: dict[tuple, int] = {}
+    entered: dict[str, int] = {}
     with _snapshot(store) as conn:
-        for row in conn.execute(_stmt(_status(dialect)), params):
-            how = row.outcome
-            executions["started"] += row.n
-            executions[how] = executions.get(how, 0) + row.n
-            if row.last_widget:
-                kind = "waiting" if how == "active" else how
-                counts = stopped.setdefault(row.last_widget, {"ended": 0, "failed": 0, "expired": 0, "waiting": 0})
-                counts[kind] = counts.get(kind, 0) + row.n
-        taken: dict[tuple, int] = {}
-        entered: dict[str, int] = {}
-        for r in conn.execute(_stmt(_SUMMARY_PATHS), params):
-            taken[(r.src, r.ev, r.dst)] = r.n
-            if r.dst is not None:
-                entered[r.dst] = entered.get(r.dst, 0) + int(r.entered)
+        for sql, values in status_reads:
+            for row in conn.execute(_stmt(sql), values):
+                how, last, n = row.outcome, row.last_widget or None, int(row.n)
+                executions["started"] += n
+                executions[how] = executions.get(how, 0) + n
+                if last:
+                    kind = "waiting" if how == "active" else how
+                    counts = stopped.setdefault(last, {"ended": 0, "failed": 0, "expired": 0, "waiting": 0})
+                    counts[kind] = counts.get(kind, 0) + n
+        for sql, values in path_reads:
+            for r in conn.execute(_stmt(sql), values):
+                key = (r.src or None, r.ev or None, r.dst or None)
+                taken[key] = taken.get(key, 0) + int(r.n)
+                if key[2] is not None:
+                    entered[key[2]] = entered.get(key[2], 0) + int(r.entered)
         live_entered: dict[str, set] = {}
         for r in conn.execute(_stmt(_live_paths(dialect)), params):   # few: active and just-finished ones
             taken[(r.src, r.ev, r.dst)] = taken.get((r.src, r.ev, r.dst), 0) + 1
@@ -144,6 +175,7 @@ def flow_stats(store: Store, flow_id: str, start: datetime, end: datetime) -> di
                 live_entered.setdefault(r.dst, set()).add(r.eid)
         for name, ids in live_entered.items():
             entered[name] = entered.get(name, 0) + len(ids)
+    taken = {k: n for k, n in taken.items() if n}
     transitions = [{"from": k[0], "event": k[1], "to": k[2], "count": n} for k, n in taken.items()]
     transitions.sort(key=lambda x: (-x["count"], x["from"] or "", x["event"] or "", x["to"] or ""))
     widgets = []
@@ -183,12 +215,43 @@ WHERE x.id IN :ids AND {f.format('flow')} = x.flow_id""").bindparams(bindparam("
             seen.add((p.eid, p.dst))
             paths.append({"execution_id": p.eid, "flow_id": of[p.eid].flow_id, "created_at": of[p.eid].created_at,
                           "src": p.src, "event": p.ev, "dst": p.dst, "enters": enters})
+        summaries = [{"execution_id": r.id, "flow_id": r.flow_id, "created_at": r.created_at,
+                      "outcome": _how(r.status, r.reason), "last_widget": r.last_widget} for r in rows]
         if paths:
             conn.execute(insert(ss.execution_paths), paths)
-        conn.execute(insert(ss.execution_summaries), [
-            {"execution_id": r.id, "flow_id": r.flow_id, "created_at": r.created_at,
-             "outcome": _how(r.status, r.reason), "last_widget": r.last_widget} for r in rows])
+        conn.execute(insert(ss.execution_summaries), summaries)
+        _bump(conn, store.is_postgres, paths, summaries, +1)
     return len(rows)
+
+
+def _bump(conn, is_postgres: bool, paths: list[dict], summaries: list[dict], sign: int) -> None:
+    """Add (or, with sign -1, take away) summarised executions to the hourly sums."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    upsert = pg_insert if is_postgres else sqlite_insert
+    by_path: dict[tuple, list[int]] = {}
+    for p in paths:
+        key = (p["flow_id"], _hour(p["created_at"]), p["src"] or "", p["event"] or "", p["dst"] or "")
+        total = by_path.setdefault(key, [0, 0])
+        total[0] += sign
+        total[1] += sign * p["enters"]
+    by_outcome: dict[tuple, int] = {}
+    for m in summaries:
+        key = (m["flow_id"], _hour(m["created_at"]), m["outcome"], m["last_widget"] or "")
+        by_outcome[key] = by_outcome.get(key, 0) + sign
+    if by_path:
+        stmt = upsert(ss.path_hours)
+        stmt = stmt.on_conflict_do_update(index_elements=["flow_id", "hour", "src", "event", "dst"], set_={
+            "n": ss.path_hours.c.n + stmt.excluded.n, "entered": ss.path_hours.c.entered + stmt.excluded.entered})
+        conn.execute(stmt, [{"flow_id": k[0], "hour": k[1], "src": k[2], "event": k[3], "dst": k[4], "n": v[0],
+                             "entered": v[1]} for k, v in by_path.items()])
+    if by_outcome:
+        stmt = upsert(ss.outcome_hours)
+        stmt = stmt.on_conflict_do_update(index_elements=["flow_id", "hour", "outcome", "last_widget"],
+                                          set_={"n": ss.outcome_hours.c.n + stmt.excluded.n})
+        conn.execute(stmt, [{"flow_id": k[0], "hour": k[1], "outcome": k[2], "last_widget": k[3], "n": v}
+                            for k, v in by_outcome.items()])
 
 
 def tidy(store: Store) -> int:
@@ -200,6 +263,11 @@ WHERE x.id IS NULL OR x.flow_id != m.flow_id"""
         ids = [r[0] for r in conn.execute(text(stale))]
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
+            paths = [dict(r._mapping) for r in conn.execute(
+                select(ss.execution_paths).where(ss.execution_paths.c.execution_id.in_(chunk)))]
+            summaries = [dict(r._mapping) for r in conn.execute(
+                select(ss.execution_summaries).where(ss.execution_summaries.c.execution_id.in_(chunk)))]
+            _bump(conn, store.is_postgres, paths, summaries, -1)
             conn.execute(delete(ss.execution_paths).where(ss.execution_paths.c.execution_id.in_(chunk)))
             conn.execute(delete(ss.execution_summaries).where(ss.execution_summaries.c.execution_id.in_(chunk)))
     return len(ids)

@@ -48,3 +48,26 @@ execution_paths = Table(
     # covering: the counts read the index alone
     Index("ix_execution_paths_flow", "flow_id", "created_at", "src", "event", "dst", "enters"),
 )
+
+# The same, added up per flow and hour of start (the hour the executions started in):
+# a range's whole hours are read here, only its two partial hours from the rows above.
+# NULL widget names are stored as '' (so the key is unique on both databases).
+path_hours = Table(
+    "path_hours", metadata,
+    Column("flow_id", String(200), primary_key=True),
+    Column("hour", DateTime(timezone=True), primary_key=True),
+    Column("src", String(200), primary_key=True),
+    Column("event", String(200), primary_key=True),
+    Column("dst", String(200), primary_key=True),
+    Column("n", Integer, nullable=False),
+    Column("entered", Integer, nullable=False),
+)
+
+outcome_hours = Table(
+    "outcome_hours", metadata,
+    Column("flow_id", String(200), primary_key=True),
+    Column("hour", DateTime(timezone=True), primary_key=True),
+    Column("outcome", String(16), primary_key=True),
+    Column("last_widget", String(200), primary_key=True),
+    Column("n", Integer, nullable=False),
+)

@@ -64,10 +64,15 @@ def reference(store, flow_id, start, end):
 
 
 @pytest.mark.parametrize("summarised", [0, 2, 500])
-def test_stats_equal_what_the_turns_table_says(client, app, scripted, summarised):
+@pytest.mark.parametrize("wide", [False, True])
+def test_stats_equal_what_the_turns_table_says(client, app, scripted, summarised, wide):
     """Counted live from the turns, from the summaries of finished executions, or some
-    of each: the same numbers, equal to the tables'."""
+    of each; over a range within two hours, or over two days (whole hours read from the
+    hourly sums, the partial ones around them from the summaries): the same numbers,
+    equal to the tables'."""
     start, end = scripted
+    if wide:
+        start, end = start - timedelta(days=1, minutes=17), end + timedelta(hours=20, minutes=3)
     store = runtime(app).service.store
     if summarised:
         finished = store.count("ended") + store.count("failed")
@@ -76,14 +81,14 @@ def test_stats_equal_what_the_turns_table_says(client, app, scripted, summarised
     body = client.get(f"/api/flows/{FLOW}/stats", query_string=q).json
     counts, transitions, entered, stopped = reference(store, FLOW, start, end)
     assert body["executions"] == counts
-    assert counts["started"] == 7 and counts["active"] >= 1 and counts["ended"] >= 1   # the script did what it says
+    assert counts["started"] == 7 + wide and counts["active"] >= 1 and counts["ended"] >= 1   # as scripted
     assert {(t["from"], t["event"], t["to"]): t["count"] for t in body["transitions"]} == transitions
     assert {w["name"]: w["entered"] for w in body["widgets"] if w["entered"]} == entered
     assert {w["name"]: w["stopped_here"] for w in body["widgets"] if w["stopped_here"]} == stopped
     for w in body["widgets"]:
         assert sum(w["stopped"].values()) == w["stopped_here"]
-    # the first question was reached by every one of the seven, the bad rating by one
-    assert entered["ask_rating"] == 7 and transitions[("check_rating", "noMatch", "invalid_rating")] == 1
+    # the first question was reached by every one, the bad rating by one
+    assert entered["ask_rating"] == 7 + wide and transitions[("check_rating", "noMatch", "invalid_rating")] == 1
 
 
 def test_yesterday_is_counted_in_its_own_range(client, app, scripted):
@@ -162,7 +167,8 @@ def test_a_deleted_execution_leaves_the_counts_once_tidied(client, app, scripted
     gone = next(r for r in store.executions(flow_id=FLOW) if r.status == "ended" and r.contact == N + "0001")
     assert store.delete_execution(gone.id)
     assert stats.tidy(store) == 1
+    start, end = start - timedelta(days=2), end + timedelta(days=1)   # whole hours: the hourly sums too
     body = stats.flow_stats(store, FLOW, start, end)
     counts, transitions, _entered, _stopped = reference(store, FLOW, start, end)
-    assert body["executions"] == counts and counts["started"] == 6
+    assert body["executions"] == counts and counts["started"] == 7
     assert {(t["from"], t["event"], t["to"]): t["count"] for t in body["transitions"]} == transitions

@@ -74,6 +74,26 @@ def upgrade() -> None:
         sa.Column("enters", sa.Integer(), nullable=False),
     )
     op.create_index("ix_execution_paths_execution", "execution_paths", ["execution_id"])
+    op.create_table(
+        "path_hours",
+        sa.Column("flow_id", sa.String(200), nullable=False),
+        sa.Column("hour", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("src", sa.String(200), nullable=False),
+        sa.Column("event", sa.String(200), nullable=False),
+        sa.Column("dst", sa.String(200), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.Column("entered", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("flow_id", "hour", "src", "event", "dst"),
+    )
+    op.create_table(
+        "outcome_hours",
+        sa.Column("flow_id", sa.String(200), nullable=False),
+        sa.Column("hour", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("outcome", sa.String(16), nullable=False),
+        sa.Column("last_widget", sa.String(200), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("flow_id", "hour", "outcome", "last_widget"),
+    )
     # A database made from schema.py before migrations existed has it already (0001 adopts those).
     if "ix_executions_flow_status_id" not in {i["name"] for i in sa.inspect(op.get_bind()).get_indexes("executions")}:
         op.create_index("ix_executions_flow_status_id", "executions", ["flow_id", "status", "created_at", "id"])
@@ -82,6 +102,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("outcome_hours")
+    op.drop_table("path_hours")
     op.drop_index("ix_executions_flow_status_id", table_name="executions")
     op.drop_index("ix_execution_paths_flow", table_name="execution_paths")
     op.drop_index("ix_execution_paths_execution", table_name="execution_paths")
