@@ -190,27 +190,38 @@ def flow_stats(store: Store, flow_id: str, start: datetime, end: datetime) -> di
 # ---------------------------------------------------------------- summaries
 
 
-def summarize(store: Store, limit: int = 500) -> int:
+def summarize(store: Store, limit: int = 100) -> int:
     """Summarise up to `limit` finished executions not summarised yet (statsschema.py);
-    how many. One transaction: an execution is summarised whole or not at all."""
+    how many. One transaction: an execution is summarised whole or not at all. The
+    search for them, and reading their steps, happen before the write transaction (on
+    SQLite a write holds up every other turn): the transaction only checks that they
+    are still unsummarised and writes."""
     dialect = _dialect(store)
     f = _FIELD[dialect]
+    find = text(f"""SELECT x.id FROM executions x WHERE x.status IN ('ended', 'failed') AND {_UNSUMMARISED}
+LIMIT :limit""")
     lock = " FOR UPDATE OF x SKIP LOCKED" if store.is_postgres else ""
     pick = text(f"""SELECT x.id AS id, x.flow_id AS flow_id, x.created_at AS created_at, x.status AS status,
 x.ended_reason AS reason, {_LAST[dialect]} AS last_widget
-FROM executions x WHERE x.status IN ('ended', 'failed') AND {_UNSUMMARISED} LIMIT :limit{lock}""").columns(
-        created_at=DateTime(timezone=True))
+FROM executions x WHERE x.id IN :ids AND x.status IN ('ended', 'failed') AND {_UNSUMMARISED}{lock}""").columns(
+        created_at=DateTime(timezone=True)).bindparams(bindparam("ids", expanding=True))
     taken = text(f"""SELECT DISTINCT x.id AS eid, {f.format('from')} AS src, {f.format('event')} AS ev,
 {f.format('to')} AS dst FROM executions x JOIN turns ON turns.execution_id = x.id {_STEPS[dialect]}
 WHERE x.id IN :ids AND {f.format('flow')} = x.flow_id""").bindparams(bindparam("ids", expanding=True))
+    with store.engine.connect() as conn:
+        ids = [r[0] for r in conn.execute(find, {"limit": limit})]
+        # A finished execution never changes: its steps read now are its steps for good.
+        steps = list(conn.execute(taken, {"ids": ids})) if ids else []
+    if not ids:
+        return 0
     with store._write() as conn:
-        rows = list(conn.execute(pick, {"limit": limit}))
+        rows = list(conn.execute(pick, {"ids": ids}))
         if not rows:
             return 0
         of = {r.id: r for r in rows}
         paths, seen = [], set()
-        for p in sorted(conn.execute(taken, {"ids": list(of)}), key=lambda p: (p.eid, p.src or "", p.ev or "",
-                                                                                p.dst or "")):
+        for p in sorted((p for p in steps if p.eid in of), key=lambda p: (p.eid, p.src or "", p.ev or "",
+                                                                           p.dst or "")):
             enters = int(p.dst is not None and (p.eid, p.dst) not in seen)
             seen.add((p.eid, p.dst))
             paths.append({"execution_id": p.eid, "flow_id": of[p.eid].flow_id, "created_at": of[p.eid].created_at,
@@ -309,7 +320,7 @@ class Summarizer:
                 done = summarize(self.store)
             except Exception:  # noqa: BLE001 - counted live until the next round
                 log.exception("summarising finished executions failed")
-            if done < 500:
+            if done < 100:
                 self._stop.wait(self.interval)
 
 
