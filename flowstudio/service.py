@@ -235,16 +235,17 @@ class FlowService:
         return self._turn(flow_id, session, decide, key, call_sid=params.get("CallSid"))
 
     def start_request(self, flow_id: str, to: str, from_: str, parameters: dict,
-                      session: str | None = None) -> TurnResult:
+                      session: str | None = None, key: str | None = None) -> TurnResult:
         """Start an execution through the REST API (`incomingRequest`); `session` as
-        for inbound_message."""
+        for inbound_message. `key` makes the start idempotent (campaigns.py): saved with
+        the execution, a start with a key already used returns that start's answer."""
         def decide(row, now):
             if row is not None:
                 raise ExecutionBusy(f"{to} already has an active execution of '{flow_id}' ({row.id})")
             event = ev.RequestReceived(to=to, from_=from_, parameters=parameters)
             return start(self.flows.latest(flow_id), event, now, self.new_id(), self.flows)
 
-        return self._turn(flow_id, session or to, decide)
+        return self._turn(flow_id, session or to, decide, key)
 
     def callback(self, flow_id: str, execution_id: str, widget: str, params: dict,
                  token: int | None = None) -> TurnResult:

@@ -125,3 +125,5 @@ web_sessions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_seen", DateTime(timezone=True), nullable=False),
 )
+
+from . import campaignschema, statsschema  # noqa: E402,F401 - campaigns and opt-outs; Results summaries

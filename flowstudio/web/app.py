@@ -80,13 +80,22 @@ def create_app(config: dict | None = None) -> Flask:
         retention = Retention(store, settings.retention, clock).start()
         atexit.register(retention.stop)
     app.extensions["flowstudio"] = Runtime(service, settings, scheduler, retention)
+    from ..campaigns import CampaignRunner, Campaigns   # campaigns.py: sent by every process, like timers
+    app.extensions["flowstudio.campaigns"] = campaigns = Campaigns(service)
+    if app.config["SCHEDULER"]:
+        atexit.register(CampaignRunner(service, campaigns).start().stop)
+        from ..stats import Summarizer   # stats.py: finished executions summarised for the Results view
+        atexit.register(Summarizer(store).start().stop)
 
-    from . import api, auth, edge, editor_api, errors, home, jsonbody, studio_api, webhooks
+    from . import (api, auth, campaigns_api, edge, editor_api, errors, home, jsonbody, stats_api, studio_api,
+                   webhooks)
     errors.register(app)
     jsonbody.install(app)
     auth.setup(app, settings.data_dir)
     app.register_blueprint(editor_api.blueprint)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(campaigns_api.blueprint)
+    app.register_blueprint(stats_api.blueprint)
     app.register_blueprint(home.blueprint)
     studio_api.setup(app)   # Studio's REST API v2 under /v2/ (its own Basic auth)
     from . import live   # after the blueprints: it reads the runtime and the auth settings

@@ -28,6 +28,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from ..adapters import twiml
+from ..campaigns import KEYWORDS, record_keyword
 from ..repository import FlowUnavailable
 from ..service import ExecutionNotFound, TurnResult
 from . import errors, formdata
@@ -136,6 +137,8 @@ def webhook(request: _Hook, service, flow_id: str) -> _Xml:
         if "ConversationSid" in params:   # before MessageSid: a Conversations message carries one too
             return conversation(service, flow_id, params)
         if "MessageSid" in params:
+            if params.get("Body", "").strip().upper() in KEYWORDS:   # STOP, START...: campaigns.py
+                record_keyword(service, flow_id, params)
             result = service.inbound_message(flow_id, params)
             return _Xml(twiml.messaging(result.replies, lambda widget: _url(
                 request, flow_id, "/status", execution=result.execution_id, widget=widget)))

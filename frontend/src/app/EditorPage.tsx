@@ -11,6 +11,9 @@ import { FindBox } from "../canvas/FindBox";
 import { problemsLabel } from "../core/issues";
 import { shown, type Conflict } from "../core/merge";
 import { HistoryPanel } from "../history/HistoryPanel";
+import { SendToList } from "../campaigns/SendToList";
+import { ResultsOverlay } from "../results/ResultsOverlay";
+import { ResultsPanel } from "../results/ResultsPanel";
 import { Palette } from "../palette/Palette";
 import { ProblemsPanel } from "../problems/ProblemsPanel";
 import { freeSpot } from "../core/edit";
@@ -115,7 +118,7 @@ function ConflictBanner() {
   );
 }
 
-type Panel = "problems" | "history" | null;
+type Panel = "problems" | "history" | "send" | "results" | null;
 
 function Editor({ onHome }: { onHome(): void }) {
   const flowId = useEditor((s) => s.flowId);
@@ -168,6 +171,10 @@ function Editor({ onHome }: { onHome(): void }) {
           {problemsLabel(issueCount)}
         </button>
         <button type="button" onClick={() => setPanel(panel === "history" ? null : "history")} aria-pressed={panel === "history"}>History</button>
+        <button type="button" onClick={() => setPanel(panel === "results" ? null : "results")} aria-pressed={panel === "results"}
+          title="How many people took each path, in a time range">Results</button>
+        <button type="button" onClick={() => setPanel(panel === "send" ? null : "send")} aria-pressed={panel === "send"}
+          title="Start this flow for a list of contacts (a CSV file or numbers)">Send to a list</button>
         <button type="button" onClick={() => setTesting(!testing)} aria-pressed={testing} data-testid="test-button"
           title="Try the flow here: text or call it as a contact and watch each step">▶ Test</button>
         <button type="button" className="primary" onClick={() => setDialog("publish")} disabled={conflict || !unpublished}
@@ -188,9 +195,14 @@ function Editor({ onHome }: { onHome(): void }) {
           <Canvas />
           {panel === "problems" && <ProblemsPanel onClose={() => setPanel(null)} />}
           {panel === "history" && <HistoryPanel onClose={() => setPanel(null)} onRestore={restore} />}
+          {panel === "send" && flowId && <SendToList flowId={flowId} onClose={() => setPanel(null)} />}
+          {panel === "results" && flowId && <ResultsPanel flowId={flowId} onClose={() => setPanel(null)}
+            onReplay={() => setTesting(true)} />}
+          {panel === "results" && <ResultsOverlay />}
         </main>
-        {/* While testing, a selected widget's settings stay at hand beside the phone: fix, then text again. */}
-        {(!testing || selectedOne) && <InspectorSlot />}
+        {/* While testing, a selected widget's settings stay at hand beside the phone: fix, then text again.
+            Results and Send to a list leave the room to the canvas too, until a widget is selected. */}
+        {((!testing && panel !== "results" && panel !== "send") || selectedOne) && <InspectorSlot />}
         {testing && flowId && <ConsolePanel flowId={flowId} onClose={() => setTesting(false)} />}
       </div>
       <RunHighlight />

@@ -1,7 +1,7 @@
 """An index of ended executions by when they ended, for retention.
 
 Revision ID: 0005
-Revises: 0003 (0004 once merged with the campaigns' migration)
+Revises: 0004
 
 Retention (adapters/retention.py) deletes ended executions older than
 FLOWSTUDIO_RETENTION_DAYS, oldest first, in small batches: without this index each
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,447 @@
+"""What happened in a flow: counts per transition and widget, and a CSV of executions.
+
+The executions counted are those *started* in the range [start, end); each is counted
+with everything it did, even after the range (a funnel of the people who started then).
+
+- `executions`: how many started, and how many of them are now ended, failed,
+  expired (ended by the 30-day expiry) or still active.
+- `transitions`: for each (from, event, to) of this flow (not of its subflows), how
+  many of those executions took it at least once.
+- `widgets`: for each widget, how many executions entered it at least once, and how
+  many stopped there (their last widget), by how: ended, failed, expired, waiting.
+
+Everything is computed by the database from the `turns` table (each turn's steps, a
+JSON list) and the `executions` table, so it is exactly what they say; the JSON is
+taken apart by the database (SQLite's json_each, PostgreSQL's jsonb_array_elements),
+never loaded into Python. Finished executions never change, so a background
+`Summarizer` keeps what each did in `execution_summaries` / `execution_paths`
+(statsschema.py); the counts read those for summarised executions and the turns for
+the others, in one snapshot.
+
+A step counts for this flow when its `flow` is the flow's id (a subflow's steps name
+the subflow). Known limits: steps recorded before a rename name the old id, so a
+renamed flow's older executions count in `executions` but not in the paths; and the
+summaries of an execution deleted (or of a flow renamed) are dropped by the
+Summarizer's `tidy` within a minute, until which they are still counted.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import DateTime, String, bindparam, delete, insert, select, text
+
+from .adapters import statsschema as ss
+from .adapters.store import Store, utc
+
+log = logging.getLogger("flowstudio.stats")
+
+EXPIRED_REASON = "the execution expired"   # engine/runner.py ends an expired execution with this reason
+MAX_CSV_ROWS = 100_000
+_TYPES = dict(flow=String(), lo=DateTime(timezone=True), hi=DateTime(timezone=True))
+# Per dialect: the steps of a turn as rows (`s`), a field of a step, and an execution's last widget.
+_STEPS = {"sqlite": "JOIN json_each(turns.steps) AS s",
+          "postgresql": "CROSS JOIN LATERAL jsonb_array_elements(turns.steps::jsonb) AS s"}
+_FIELD = {"sqlite": "json_extract(s.value, '$.{}')", "postgresql": "(s ->> '{}')"}
+_LAST = {"sqlite": "json_extract(x.state, '$.last_widget')", "postgresql": "(x.state ->> 'last_widget')"}
+_RANGE = "x.flow_id = :flow AND x.created_at >= :lo AND x.created_at < :hi"
+_SUMMARY_RANGE = "flow_id = :flow AND created_at >= :lo AND created_at < :hi"
+_UNSUMMARISED = "NOT EXISTS (SELECT 1 FROM execution_summaries m WHERE m.execution_id = x.id)"
+# The executions counted live: active ones, and finished ones not summarised yet. The
+# status list makes the database seek (flow, status, created_at) in its index instead
+# of reading every execution row of the flow.
+_LIVE = f"{_RANGE} AND x.status IN ('active', 'ended', 'failed') AND (x.status = 'active' OR {_UNSUMMARISED})"
+
+
+def _live_paths(dialect: str) -> str:
+    """Each execution counted live with each distinct (src, ev, dst) it took."""
+    f = _FIELD[dialect]
+    return f"""
+SELECT DISTINCT x.id AS eid, {f.format('from')} AS src, {f.format('event')} AS ev, {f.format('to')} AS dst
+FROM executions x JOIN turns ON turns.execution_id = x.id {_STEPS[dialect]}
+WHERE {_LIVE} AND {f.format('flow')} = :flow"""
+
+
+_SUMMARY_PATHS = f"""
+SELECT src, event AS ev, dst, count(*) AS n, sum(enters) AS entered FROM execution_paths
+WHERE {_SUMMARY_RANGE} GROUP BY src, event, dst"""
+
+
+def _live_last(dialect: str) -> str:
+    """An execution's last widget: for an active one, where it waits (a column: its
+    large state is not read); else from its state."""
+    return f"CASE WHEN x.status = 'active' THEN x.waiting_widget ELSE {_LAST[dialect]} END"
+
+
+_SUMMARY_STATUS = f"""
+SELECT outcome, last_widget, count(*) AS n FROM execution_summaries WHERE {_SUMMARY_RANGE}
+GROUP BY outcome, last_widget"""
+_HOURS_STATUS = """
+SELECT outcome, last_widget, sum(n) AS n FROM outcome_hours WHERE flow_id = :flow AND hour >= :lo AND hour < :hi
+GROUP BY outcome, last_widget"""
+_HOURS_PATHS = """
+SELECT src, event AS ev, dst, sum(n) AS n, sum(entered) AS entered FROM path_hours
+WHERE flow_id = :flow AND hour >= :lo AND hour < :hi GROUP BY src, event, dst"""
+
+
+def _live_status(dialect: str) -> str:
+    return f"""
+SELECT CASE WHEN x.status = 'ended' AND x.ended_reason = :expired THEN 'expired' ELSE x.status END AS outcome,
+       {_live_last(dialect)} AS last_widget, count(*) AS n FROM executions x WHERE {_LIVE}
+GROUP BY CASE WHEN x.status = 'ended' AND x.ended_reason = :expired THEN 'expired' ELSE x.status END,
+         {_live_last(dialect)}"""
+
+
+def _hour(value: datetime) -> datetime:
+    """The start of the hour `value` is in (UTC)."""
+    return utc(value).astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+
+def _pieces(start: datetime, end: datetime):
+    """[start, end) as its whole hours (or None) and the partial ends around them."""
+    first = _hour(start) if _hour(start) == start else _hour(start) + timedelta(hours=1)
+    last = _hour(end)
+    if first >= last:
+        return None, [(start, end)]
+    return (first, last), [(a, b) for a, b in ((start, first), (last, end)) if a < b]
+
+
+def _dialect(store: Store) -> str:
+    return "postgresql" if store.is_postgres else "sqlite"
+
+
+def _params(flow_id: str, start: datetime, end: datetime) -> dict:
+    return {"flow": flow_id, "lo": start, "hi": end, "expired": EXPIRED_REASON}
+
+
+def _stmt(sql: str):
+    """The statement, with the times bound as the store writes them."""
+    return text(sql).bindparams(*(bindparam(k, type_=v) for k, v in _TYPES.items() if f":{k}" in sql))
+
+
+@contextmanager
+def _snapshot(store: Store):
+    """A connection whose reads all see one snapshot of the database (the counts of a
+    summary being written meanwhile are seen either all in the summary, or all live)."""
+    with store.engine.connect() as conn:
+        if store.is_postgres:
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        else:
+            conn.exec_driver_sql("BEGIN")   # a deferred read transaction: one WAL snapshot
+        try:
+            yield conn
+        finally:
+            conn.rollback()
+
+
+def flow_stats(store: Store, flow_id: str, start: datetime, end: datetime) -> dict:
+    """The counts of executions of `flow_id` started in [start, end) (module docstring)."""
+    dialect, params = _dialect(store), _params(flow_id, start, end)
+    executions = {"started": 0, "ended": 0, "failed": 0, "active": 0, "expired": 0}
+    stopped: dict[str, dict[str, int]] = {}
+    whole, edges = _pieces(start, end)
+    status_reads = [(_live_status(dialect), params)] + [(_SUMMARY_STATUS, _params(flow_id, a, b)) for a, b in edges]
+    path_reads = [(_SUMMARY_PATHS, _params(flow_id, a, b)) for a, b in edges]
+    if whole is not None:
+        status_reads.append((_HOURS_STATUS, _params(flow_id, *whole)))
+        path_reads.append((_HOURS_PATHS, _params(flow_id, *whole)))
+    taken: dict[tuple, int] = {}
+    entered: dict[str, int] = {}
+    with _snapshot(store) as conn:
+        for sql, values in status_reads:
+            for row in conn.execute(_stmt(sql), values):
+                how, last, n = row.outcome, row.last_widget or None, int(row.n)
+                executions["started"] += n
+                executions[how] = executions.get(how, 0) + n
+                if last:
+                    kind = "waiting" if how == "active" else how
+                    counts = stopped.setdefault(last, {"ended": 0, "failed": 0, "expired": 0, "waiting": 0})
+                    counts[kind] = counts.get(kind, 0) + n
+        for sql, values in path_reads:
+            for r in conn.execute(_stmt(sql), values):
+                key = (r.src or None, r.ev or None, r.dst or None)
+                taken[key] = taken.get(key, 0) + int(r.n)
+                if key[2] is not None:
+                    entered[key[2]] = entered.get(key[2], 0) + int(r.entered)
+        live_entered: dict[str, set] = {}
+        for r in conn.execute(_stmt(_live_paths(dialect)), params):   # few: active and just-finished ones
+            taken[(r.src, r.ev, r.dst)] = taken.get((r.src, r.ev, r.dst), 0) + 1
+            if r.dst is not None:
+                live_entered.setdefault(r.dst, set()).add(r.eid)
+        for name, ids in live_entered.items():
+            entered[name] = entered.get(name, 0) + len(ids)
+    taken = {k: n for k, n in taken.items() if n}
+    transitions = [{"from": k[0], "event": k[1], "to": k[2], "count": n} for k, n in taken.items()]
+    transitions.sort(key=lambda x: (-x["count"], x["from"] or "", x["event"] or "", x["to"] or ""))
+    widgets = []
+    for name in sorted(set(entered) | set(stopped)):
+        how = stopped.get(name, {"ended": 0, "failed": 0, "expired": 0, "waiting": 0})
+        widgets.append({"name": name, "entered": entered.get(name, 0), "stopped_here": sum(how.values()),
+                        "stopped": how})
+    return {"flow_id": flow_id, "from": start.isoformat(), "to": end.isoformat(), "executions": executions,
+            "transitions": transitions, "widgets": widgets}
+
+
+# ---------------------------------------------------------------- summaries
+
+
+def summarize(store: Store, limit: int = 100) -> int:
+    """Summarise up to `limit` finished executions not summarised yet (statsschema.py);
+    how many. One transaction: an execution is summarised whole or not at all. The
+    search for them, and reading their steps, happen before the write transaction (on
+    SQLite a write holds up every other turn): the transaction only checks that they
+    are still unsummarised and writes."""
+    dialect = _dialect(store)
+    f = _FIELD[dialect]
+    find = text(f"""SELECT x.id FROM executions x WHERE x.status IN ('ended', 'failed') AND {_UNSUMMARISED}
+LIMIT :limit""")
+    lock = " FOR UPDATE OF x SKIP LOCKED" if store.is_postgres else ""
+    pick = text(f"""SELECT x.id AS id, x.flow_id AS flow_id, x.created_at AS created_at, x.status AS status,
+x.ended_reason AS reason, {_LAST[dialect]} AS last_widget
+FROM executions x WHERE x.id IN :ids AND x.status IN ('ended', 'failed') AND {_UNSUMMARISED}{lock}""").columns(
+        created_at=DateTime(timezone=True)).bindparams(bindparam("ids", expanding=True))
+    taken = text(f"""SELECT DISTINCT x.id AS eid, {f.format('from')} AS src, {f.format('event')} AS ev,
+{f.format('to')} AS dst FROM executions x JOIN turns ON turns.execution_id = x.id {_STEPS[dialect]}
+WHERE x.id IN :ids AND {f.format('flow')} = x.flow_id""").bindparams(bindparam("ids", expanding=True))
+    with store.engine.connect() as conn:
+        ids = [r[0] for r in conn.execute(find, {"limit": limit})]
+        # A finished execution never changes: its steps read now are its steps for good.
+        steps = list(conn.execute(taken, {"ids": ids})) if ids else []
+    if not ids:
+        return 0
+    with store._write() as conn:
+        rows = list(conn.execute(pick, {"ids": ids}))
+        if not rows:
+            return 0
+        of = {r.id: r for r in rows}
+        paths, seen = [], set()
+        for p in sorted((p for p in steps if p.eid in of), key=lambda p: (p.eid, p.src or "", p.ev or "",
+                                                                           p.dst or "")):
+            enters = int(p.dst is not None and (p.eid, p.dst) not in seen)
+            seen.add((p.eid, p.dst))
+            paths.append({"execution_id": p.eid, "flow_id": of[p.eid].flow_id, "created_at": of[p.eid].created_at,
+                          "src": p.src, "event": p.ev, "dst": p.dst, "enters": enters})
+        summaries = [{"execution_id": r.id, "flow_id": r.flow_id, "created_at": r.created_at,
+                      "outcome": _how(r.status, r.reason), "last_widget": r.last_widget} for r in rows]
+        if paths:
+            conn.execute(insert(ss.execution_paths), paths)
+        conn.execute(insert(ss.execution_summaries), summaries)
+        _bump(conn, store.is_postgres, paths, summaries, +1)
+    return len(rows)
+
+
+def _bump(conn, is_postgres: bool, paths: list[dict], summaries: list[dict], sign: int) -> None:
+    """Add (or, with sign -1, take away) summarised executions to the hourly sums."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    upsert = pg_insert if is_postgres else sqlite_insert
+    by_path: dict[tuple, list[int]] = {}
+    for p in paths:
+        key = (p["flow_id"], _hour(p["created_at"]), p["src"] or "", p["event"] or "", p["dst"] or "")
+        total = by_path.setdefault(key, [0, 0])
+        total[0] += sign
+        total[1] += sign * p["enters"]
+    by_outcome: dict[tuple, int] = {}
+    for m in summaries:
+        key = (m["flow_id"], _hour(m["created_at"]), m["outcome"], m["last_widget"] or "")
+        by_outcome[key] = by_outcome.get(key, 0) + sign
+    if by_path:
+        stmt = upsert(ss.path_hours)
+        stmt = stmt.on_conflict_do_update(index_elements=["flow_id", "hour", "src", "event", "dst"], set_={
+            "n": ss.path_hours.c.n + stmt.excluded.n, "entered": ss.path_hours.c.entered + stmt.excluded.entered})
+        conn.execute(stmt, [{"flow_id": k[0], "hour": k[1], "src": k[2], "event": k[3], "dst": k[4], "n": v[0],
+                             "entered": v[1]} for k, v in by_path.items()])
+    if by_outcome:
+        stmt = upsert(ss.outcome_hours)
+        stmt = stmt.on_conflict_do_update(index_elements=["flow_id", "hour", "outcome", "last_widget"],
+                                          set_={"n": ss.outcome_hours.c.n + stmt.excluded.n})
+        conn.execute(stmt, [{"flow_id": k[0], "hour": k[1], "outcome": k[2], "last_widget": k[3], "n": v}
+                            for k, v in by_outcome.items()])
+
+
+def tidy(store: Store) -> int:
+    """Drop the summaries of executions deleted since, and re-summarise those whose
+    flow was renamed (their rows moved to the new id); how many were dropped."""
+    stale = """SELECT m.execution_id FROM execution_summaries m LEFT JOIN executions x ON x.id = m.execution_id
+WHERE x.id IS NULL OR x.flow_id != m.flow_id"""
+    with store._write() as conn:
+        ids = [r[0] for r in conn.execute(text(stale))]
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            paths = [dict(r._mapping) for r in conn.execute(
+                select(ss.execution_paths).where(ss.execution_paths.c.execution_id.in_(chunk)))]
+            summaries = [dict(r._mapping) for r in conn.execute(
+                select(ss.execution_summaries).where(ss.execution_summaries.c.execution_id.in_(chunk)))]
+            _bump(conn, store.is_postgres, paths, summaries, -1)
+            conn.execute(delete(ss.execution_paths).where(ss.execution_paths.c.execution_id.in_(chunk)))
+            conn.execute(delete(ss.execution_summaries).where(ss.execution_summaries.c.execution_id.in_(chunk)))
+    return len(ids)
+
+
+class Summarizer:
+    """A daemon thread summarising finished executions every `interval` seconds (each
+    process runs one; on PostgreSQL they share the work, SKIP LOCKED)."""
+
+    TIDY_EVERY = 12   # rounds between tidy() passes (a minute at the default interval)
+
+    def __init__(self, store: Store, interval: float = 5.0):
+        self.store, self.interval = store, interval
+        self.rounds = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "Summarizer":
+        """Start in the background (idempotent)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="flowstudio-stats", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop after the current batch."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            done = 0
+            try:
+                if self.rounds % self.TIDY_EVERY == 0:
+                    tidy(self.store)
+                self.rounds += 1
+                done = summarize(self.store)
+            except Exception:  # noqa: BLE001 - counted live until the next round
+                log.exception("summarising finished executions failed")
+            if done < 100:
+                self._stop.wait(self.interval)
+
+
+# ---------------------------------------------------------------- executions
+
+
+_LIST = """
+SELECT x.id AS id, x.contact AS contact, x.status AS status, x.ended_reason AS reason, x.created_at AS created_at,
+       x.ended_at AS ended_at, {last} AS last_widget
+FROM executions x WHERE {range} {extra}
+ORDER BY x.created_at, x.id LIMIT :limit
+"""
+
+
+def executions_of(store: Store, flow_id: str, start: datetime, end: datetime, *, widget: str | None = None,
+                  stopped: str | None = None, transition: tuple[str, str, str | None] | None = None,
+                  limit: int = 200) -> list[dict]:
+    """The executions behind a count: those that entered `widget` (or, with `stopped`
+    = ended/failed/expired/waiting/any, stopped there), or took `transition` (from,
+    event, to); oldest first."""
+    dialect, params = _dialect(store), {**_params(flow_id, start, end), "limit": limit}
+    f = _FIELD[dialect]
+    extra, condition = "", None
+    if widget is not None and stopped is not None:
+        extra = f"AND {_LAST[dialect]} = :widget"
+        params["widget"] = widget
+        extra += {"ended": " AND x.status = 'ended' AND (x.ended_reason IS NULL OR x.ended_reason != :expired)",
+                  "expired": " AND x.status = 'ended' AND x.ended_reason = :expired",
+                  "failed": " AND x.status = 'failed'", "waiting": " AND x.status = 'active'"}.get(stopped, "")
+    elif widget is not None:
+        condition = ("p.dst = :widget", f"{f.format('to')} = :widget")
+        params["widget"] = widget
+    elif transition is not None:
+        params.update(tf=transition[0], te=transition[1], tt=transition[2])
+        to_p, to_s = ("= :tt", "= :tt") if transition[2] is not None else ("IS NULL", "IS NULL")
+        condition = (f"p.src = :tf AND p.event = :te AND p.dst {to_p}",
+                     f"{f.format('from')} = :tf AND {f.format('event')} = :te AND {f.format('to')} {to_s}")
+    if condition is not None:
+        extra = f"""AND (EXISTS (SELECT 1 FROM execution_paths p WHERE p.execution_id = x.id AND {condition[0]})
+  OR ({_UNSUMMARISED} AND EXISTS (SELECT 1 FROM turns {_STEPS[dialect]} WHERE turns.execution_id = x.id
+  AND {f.format('flow')} = :flow AND {condition[1]})))"""
+    sql = _stmt(_LIST.format(last=_LAST[dialect], range=_RANGE, extra=extra))
+    with store.engine.connect() as conn:
+        return [{"id": r.id, "contact": r.contact, "status": _how(r.status, r.reason),
+                 "started": _iso(r.created_at), "ended": _iso(r.ended_at), "last_widget": r.last_widget}
+                for r in conn.execute(sql, params)]
+
+
+def _how(status: str, reason: str | None) -> str:
+    return "expired" if status == "ended" and reason == EXPIRED_REASON else status
+
+
+def _iso(value) -> str | None:
+    """A time as ISO 8601 UTC (SQLite gives text() columns as text, in UTC)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return utc(value).astimezone(timezone.utc).isoformat()
+
+
+# ---------------------------------------------------------------- CSV
+
+
+REPLY_FIELDS = ("Body", "Digits", "SpeechResult")
+
+
+def executions_csv(store: Store, flow_id: str, start: datetime, end: datetime) -> str:
+    """One CSV row per execution started in [start, end): contact, started, ended,
+    status, last widget, then one column per `flow.variables` key and per reply a
+    Send & Wait or Gather got: `widgets.<name>.inbound.Body` (SMS; only Send & Wait
+    has an inbound), `widgets.<name>.Digits` / `.SpeechResult` (Gather), in the order
+    first seen. Cells a spreadsheet would run as formulas get a leading `'`."""
+    sql = _stmt("SELECT id, contact, status, ended_reason, created_at, ended_at, state FROM executions "
+                "WHERE flow_id = :flow AND created_at >= :lo AND created_at < :hi ORDER BY created_at, id "
+                "LIMIT :limit")
+    rows, variables, replies = [], [], []
+    with store.engine.connect() as conn:
+        for r in conn.execute(sql, {"flow": flow_id, "lo": start, "hi": end, "limit": MAX_CSV_ROWS}):
+            state = r.state if isinstance(r.state, dict) else json.loads(r.state)
+            frames = state.get("frames") or [{}]
+            context = frames[0].get("context") or {}
+            flow_vars = (context.get("flow") or {}).get("variables") or {}
+            got = {}
+            for name, widget in (context.get("widgets") or {}).items():
+                if not isinstance(widget, dict):
+                    continue
+                inbound = widget.get("inbound") if isinstance(widget.get("inbound"), dict) else {}
+                for key in REPLY_FIELDS:
+                    value = inbound.get(key) if key == "Body" else widget.get(key)
+                    if value not in (None, ""):
+                        column = f"widgets.{name}.inbound.{key}" if key == "Body" else f"widgets.{name}.{key}"
+                        got[column] = value
+            for key in flow_vars:
+                if key not in variables:
+                    variables.append(key)
+            for key in got:
+                if key not in replies:
+                    replies.append(key)
+            rows.append((r, state, flow_vars, got))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["execution", "contact", "started", "ended", "status", "last_widget"]
+                    + [f"flow.variables.{k}" for k in variables] + replies)
+    for r, state, flow_vars, got in rows:
+        writer.writerow([r.id, _cell(r.contact), _iso(r.created_at), _iso(r.ended_at) or "",
+                         _how(r.status, r.ended_reason), state.get("last_widget") or ""]
+                        + [_cell(flow_vars.get(k, "")) for k in variables] + [_cell(got.get(k, "")) for k in replies])
+    return out.getvalue()
+
+
+def _cell(value) -> str:
+    """A cell, with what a spreadsheet would run as a formula made inert (CSV injection)."""
+    text_ = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return "'" + text_ if text_[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text_) else text_
+
+
+def _is_number(text_: str) -> bool:
+    """Phone numbers (+1555...) and signed numbers are data, not formulas."""
+    try:
+        float(text_)
+        return True
+    except ValueError:
+        return False

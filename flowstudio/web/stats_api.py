@@ -1,0 +1,91 @@
+"""What happened in a flow (stats.py), for the editor's Results view and scripts.
+
+- `GET /api/flows/<flow>/stats?from=<iso>&to=<iso>`: counts of the executions started
+  in [from, to) (default: the last 7 days): `executions`, `transitions`, `widgets`.
+- `GET /api/flows/<flow>/stats/executions?from=&to=&widget=&stopped=` or
+  `&transition_from=&event=&transition_to=`: the executions behind a count.
+- `GET /api/flows/<flow>/executions.csv?from=&to=`: one row per execution.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from flask import Blueprint, Response, current_app, request
+
+from .. import stats
+from .app import runtime
+from .errors import ApiError
+
+blueprint = Blueprint("stats_api", __name__, url_prefix="/api")
+DEFAULT_RANGE = timedelta(days=7)
+STOPPED = ("ended", "failed", "expired", "waiting", "any")
+
+
+@blueprint.get("/flows/<flow_id>/stats")
+def flow_stats(flow_id: str):
+    """Counts per transition and widget, with the funnel."""
+    store = _store(flow_id)
+    start, end = _range()
+    return stats.flow_stats(store, flow_id, start, end)
+
+
+@blueprint.get("/flows/<flow_id>/stats/executions")
+def executions(flow_id: str):
+    """The executions behind one count of the Results view."""
+    store = _store(flow_id)
+    start, end = _range()
+    args = request.args
+    widget, stopped = args.get("widget") or None, args.get("stopped") or None
+    if stopped is not None and stopped not in STOPPED:
+        raise ApiError(400, f"stopped must be one of {', '.join(STOPPED)}", field="stopped")
+    if stopped is not None and widget is None:
+        raise ApiError(400, "stopped needs widget", field="widget")
+    transition = None
+    if args.get("transition_from"):
+        if not args.get("event"):
+            raise ApiError(400, "a transition needs its event", field="event")
+        transition = (args["transition_from"], args["event"], args.get("transition_to") or None)
+    found = stats.executions_of(store, flow_id, start, end, widget=widget, stopped=stopped, transition=transition)
+    return {"executions": found}
+
+
+@blueprint.get("/flows/<flow_id>/executions.csv")
+def executions_csv(flow_id: str):
+    """The executions as a CSV file (a spreadsheet's download)."""
+    store = _store(flow_id)
+    start, end = _range()
+    body = stats.executions_csv(store, flow_id, start, end)
+    name = f"{flow_id}-executions-{start.date().isoformat()}-{end.date().isoformat()}.csv"
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _store(flow_id: str):
+    service = runtime(current_app).service
+    if not service.flows.exists(flow_id) and service.store.latest_revision(flow_id) is None:
+        raise ApiError(404, f"there is no flow '{flow_id}'")
+    return service.store
+
+
+def _range() -> tuple[datetime, datetime]:
+    now = runtime(current_app).service.clock()
+    end = _time("to", now + timedelta(seconds=1))
+    start = _time("from", end - DEFAULT_RANGE)
+    if start >= end:
+        raise ApiError(400, "from must be before to", field="from")
+    return start, end
+
+
+def _time(name: str, default: datetime) -> datetime:
+    raw = request.args.get(name)
+    if raw is None or not raw.strip():
+        return default
+    raw = raw.strip()
+    if " " in raw and "+" not in raw:  # ?from=...T10:00:00+02:00 unencoded: the + arrives as a space
+        raw = raw.replace(" ", "+", 1)
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(400, f"{name} must be an ISO 8601 time like 2026-05-01T00:00:00Z, not {raw[:60]!r}",
+                       field=name) from None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)

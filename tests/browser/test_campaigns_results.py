@@ -1,0 +1,103 @@
+"""Send to a list and Results in headless Chromium, on a real `flowstudio serve`
+(conftest.py): a CSV uploaded, previewed, sent, paused and resumed while the progress
+shows; then counts on the canvas after a few scripted conversations, the executions
+behind a count opened in the replay, and the executions CSV downloaded."""
+import csv
+import io
+import os
+import re
+import time
+
+import requests
+from playwright.sync_api import Page, expect
+
+from .conftest import REPO
+from .editor import open_flow
+
+SHOTS = REPO / "docs" / "screenshots"
+FROM = "+15555550100"
+
+
+def shot(page: Page, name: str, tmp_path) -> None:
+    """A screenshot to look at (in tmp_path); docs/screenshots/ is refreshed only when
+    asked (FLOWSTUDIO_SCREENSHOTS=1), so a test run never leaves the tree changed."""
+    page.screenshot(path=str(tmp_path / f"{name}.png"))
+    if os.environ.get("FLOWSTUDIO_SCREENSHOTS") == "1":
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def count(page: Page, name: str) -> int:
+    return int(page.get_by_test_id(f"count-{name}").inner_text())
+
+
+def test_send_a_csv_to_a_list_watch_it_pause_and_resume(page, server, tmp_path):
+    flow_id = server.new_flow("campaign", example="sms-survey")
+    rows = "\n".join(f"+1555558{i:04d},Guest {i}" for i in range(6))
+    data = f"to,name\n{rows}\nnot-a-number,Nobody\n".encode()
+    open_flow(page, flow_id)
+    page.get_by_role("button", name="Send to a list").click()
+    page.locator('input[name="file"]').set_input_files({"name": "guests.csv", "mimeType": "text/csv", "buffer": data})
+    page.locator('input[name="from"]').fill(FROM)
+    page.locator('input[name="rate"]').fill("1")
+    page.get_by_role("button", name="Preview").click()
+    preview = page.get_by_test_id("campaign-preview")
+    expect(preview).to_contain_text("6 contacts will get the flow")
+    expect(preview).to_contain_text("Row 8: to 'not-a-number' is not a phone number")
+    shot(page, "campaign-preview", tmp_path)
+    page.get_by_role("button", name="Send to 6 contacts").click()
+    progress = page.get_by_test_id("campaign-progress")
+    expect(progress).to_be_visible()
+    expect(page.get_by_test_id("count-started")).not_to_have_text("0", timeout=5000)
+    page.get_by_role("button", name="Pause").click()
+    expect(progress).to_have_attribute("data-status", "paused")
+    shot(page, "campaign-progress", tmp_path)
+    started = count(page, "started")
+    assert 1 <= started < 6
+    time.sleep(2.5)   # paused: nothing more starts
+    page.wait_for_timeout(1200)
+    assert count(page, "started") == started and count(page, "pending") == 6 - started
+    page.get_by_role("button", name="Resume").click()
+    expect(page.get_by_text(re.compile(r"Finished, 6 started, 0 skipped, 0 failed"))).to_be_attached(timeout=15000)
+    listed = server.api("GET", f"/api/flows/{flow_id}/executions?limit=50").json()["executions"]
+    assert sorted(e["contact"] for e in listed) == [f"+1555558{i:04d}" for i in range(6)]
+
+
+def sms(server, flow_id: str, contact: str, body: str, n: int) -> None:
+    answer = requests.post(f"{server.base}/webhooks/{flow_id}", timeout=10, data={
+        "MessageSid": f"SM{contact[-4:]}{n:028d}", "From": contact, "To": FROM, "Body": body})
+    assert answer.status_code == 200, answer.text
+
+
+def test_results_show_counts_on_the_canvas_list_who_and_download_the_csv(page, server, tmp_path):
+    flow_id = server.new_flow("results", example="sms-survey")
+    scripts = {"+15555559001": ["hi", "5", "coffee", "NO"], "+15555559002": ["hi", "7", "4", "cake"],
+               "+15555559003": ["hi", "3"], "+15555559004": ["hi"]}
+    for contact, messages in scripts.items():
+        for n, body in enumerate(messages):
+            sms(server, flow_id, contact, body, n)
+    open_flow(page, flow_id)
+    page.get_by_role("button", name="Results").click()
+    expect(page.get_by_test_id("started")).to_have_text("4")
+    expect(page.get_by_test_id("results-ask_rating")).to_contain_text("4 in")
+    expect(page.get_by_test_id("results-invalid_rating")).to_contain_text("1 in")
+    expect(page.get_by_test_id("results-ask_highlight")).to_contain_text("3 in")
+    # the split's "No Condition Matches" output: the one who answered 7
+    no_match = page.get_by_test_id("results-check_rating-noMatch")
+    expect(no_match).to_have_text("1")
+    for _ in range(2):   # closer, for people reading the screenshot
+        page.locator(".react-flow__controls-zoomin").click()
+    page.wait_for_timeout(400)
+    shot(page, "results", tmp_path)
+    no_match.click()
+    listing = page.get_by_test_id("results-listing")
+    expect(listing).to_contain_text("+15555559002")
+    listing.get_by_role("button", name="+15555559002").click()
+    expect(page.get_by_test_id("replay")).to_contain_text("+15555559002")
+    with page.expect_download() as download:
+        page.get_by_test_id("download-csv").click()
+    text = open(download.value.path(), encoding="utf-8").read()
+    rows = {r["contact"]: r for r in csv.DictReader(io.StringIO(text))}
+    assert set(rows) == set(scripts)
+    assert rows["+15555559001"]["widgets.ask_improvement.inbound.Body"] == "NO"
+    assert rows["+15555559004"]["status"] == "active"

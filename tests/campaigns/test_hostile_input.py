@@ -1,0 +1,118 @@
+"""Every campaign endpoint answers bad input with 4xx naming the field, never 500."""
+import io
+import json
+
+import pytest
+
+from flowstudio import campaigns as cm
+
+FROM = "+15555550100"
+GOOD = [{"to": "+15555550101"}]
+
+
+def post_json(client, body, flow="survey"):
+    return client.post(f"/api/flows/{flow}/campaigns", data=json.dumps(body) if not isinstance(body, (str, bytes))
+                       else body, content_type="application/json")
+
+
+@pytest.mark.parametrize("rate", [0, -1, "NaN", "nan", "inf", "-Infinity", 1e309, 10**400, True, "fast", [], {},
+                                  cm.MAX_RATE + 1])
+def test_a_bad_rate_is_400_naming_rate(client, rate):
+    raw = json.dumps({"from": FROM, "contacts": GOOD, "rate": rate}) if rate != 1e309 else \
+        '{"from": "%s", "contacts": [{"to": "+15555550101"}], "rate": 1e309}' % FROM
+    answer = post_json(client, raw)
+    assert answer.status_code == 400, answer.json
+    assert answer.json["error"]["field"] == "rate"
+
+
+@pytest.mark.parametrize("start", ["tomorrow", "2026-13-45T00:00:00", "9999-12-31T23:59:59Z", 12, ["x"],
+                                   "2126-01-01T00:00:00+00:00"])
+def test_a_bad_or_far_start_time_is_400_naming_start_at(client, start):
+    answer = post_json(client, {"from": FROM, "contacts": GOOD, "start_at": start})
+    assert answer.status_code == 400, answer.json
+    assert answer.json["error"]["field"] == "start_at"
+
+
+@pytest.mark.parametrize("from_", [None, "", 5, "not a number", "+1" + "9" * 300])
+def test_a_bad_from_is_400_naming_from(client, from_):
+    answer = post_json(client, {"from": from_, "contacts": GOOD})
+    assert answer.status_code == 400, answer.json
+    assert answer.json["error"]["field"] == "from"
+
+
+@pytest.mark.parametrize("contacts", ["x", 5, None, {"to": "+15555550101"}])
+def test_contacts_that_are_not_a_list_are_400(client, contacts):
+    answer = post_json(client, {"from": FROM, "contacts": contacts})
+    assert answer.status_code == 400, answer.json
+    assert answer.json["error"]["field"] == "contacts"
+
+
+def test_rows_that_are_all_invalid_are_400_with_each_row_named(client):
+    answer = post_json(client, {"from": FROM, "contacts": [{"to": 5}, "x", {"to": "+1555", "parameters": []},
+                                                           {"to": "1" * 10**5}]})
+    assert answer.status_code == 400
+    error = answer.json["error"]
+    assert error["field"] == "contacts"
+    assert [i["row"] for i in error["invalid"]] == [1, 2, 3, 4]
+    assert len(json.dumps(error)) < 2000   # a huge value is not echoed back whole
+
+
+def test_too_many_rows_is_400(client):
+    answer = post_json(client, {"from": FROM, "numbers": "\n".join(["+15555550101"] * (cm.MAX_ROWS + 1))})
+    assert answer.status_code == 400 and answer.json["error"]["field"] == "numbers"
+
+
+@pytest.mark.parametrize("data,why", [
+    (b"to,name\n+15555550101,A\x00da\n", "NUL"),
+    (b"\xff\xfeto\n", "UTF-8"),
+    (b"", "empty"),
+    (b"phone,name\n+15555550101,Ada\n", "no 'to' column"),
+    (b"to,name,Name\n+15555550101,a,b\n", "twice"),
+    (b'to,name\n+15555550101,"unclosed\n', "not valid CSV"),
+    (b"to," + b",".join(b"c%d" % i for i in range(200)) + b"\n", "columns"),
+])
+def test_a_bad_csv_is_400_naming_file(client, data, why):
+    answer = client.post("/api/flows/survey/campaigns", data={"from": FROM, "file": (io.BytesIO(data), "x.csv")})
+    assert answer.status_code == 400, answer.json
+    assert answer.json["error"]["field"] == "file"
+    assert why in answer.json["error"]["message"]
+
+
+def test_a_csv_with_too_many_rows_is_400(client):
+    data = b"to\n" + b"+15555550101\n" * (cm.MAX_ROWS + 1)
+    answer = client.post("/api/flows/survey/campaigns", data={"from": FROM, "file": (io.BytesIO(data), "x.csv")})
+    assert answer.status_code == 400 and answer.json["error"]["field"] == "file"
+
+
+def test_a_huge_csv_field_is_400(client):
+    data = b"to,note\n+15555550101," + b"x" * 200_000 + b"\n"
+    answer = client.post("/api/flows/survey/campaigns", data={"from": FROM, "file": (io.BytesIO(data), "x.csv")})
+    assert answer.status_code == 400 and answer.json["error"]["field"] == "file"
+
+
+def test_a_row_with_more_values_than_the_header_is_listed(client):
+    data = b"to,name\n+15555550101,Ada,extra\n+15555550102,Bo\n"
+    answer = client.post("/api/flows/survey/campaigns", data={"from": FROM, "file": (io.BytesIO(data), "x.csv")})
+    assert answer.status_code == 201
+    assert answer.json["invalid"] == [{"row": 2, "error": "has 3 values but the header has 2"}]
+
+
+@pytest.mark.parametrize("body", [b"", b"[1]", b"{", b'"x"'])
+def test_a_body_that_is_not_an_object_is_400(client, body):
+    answer = post_json(client, body)
+    assert answer.status_code == 400 and answer.json["error"]["field"] == "body"
+
+
+def test_a_form_without_file_or_numbers_is_400(client):
+    answer = client.post("/api/flows/survey/campaigns", data={"from": FROM})
+    assert answer.status_code == 400 and answer.json["error"]["field"] == "file"
+
+
+def test_unknown_flows_and_campaigns_are_404(client):
+    assert post_json(client, {"from": FROM, "contacts": GOOD}, flow="nope").status_code == 404
+    assert client.get("/api/flows/survey/campaigns/CMnope").status_code == 404
+    assert client.post("/api/flows/survey/campaigns/CMnope/pause").status_code == 404
+    cid = post_json(client, {"from": FROM, "contacts": GOOD}).json["id"]
+    assert client.get(f"/api/flows/notice/campaigns/{cid}").status_code == 404   # another flow's
+    assert client.get(f"/api/flows/survey/campaigns/{cid}/contacts?status=weird").status_code == 400
+    assert client.delete("/api/optouts/+15555550199").status_code == 404

@@ -1,0 +1,174 @@
+"""The Results view's numbers (stats.py) on SQLite and PostgreSQL: equal to what the
+turns and executions tables say, computed here in Python from the stored steps; the
+executions behind a count; and the executions CSV."""
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+
+from flowstudio import stats
+from flowstudio.web.app import runtime
+
+FLOW = "sms-survey"
+N = "+1555557"
+
+
+def text(client, contact, body, sid):
+    answer = client.post(f"/webhooks/{FLOW}", data={"MessageSid": f"SM{sid:032d}", "From": contact,
+                                                   "To": "+15555550100", "Body": body})
+    assert answer.status_code == 200, answer.text
+
+
+@pytest.fixture
+def scripted(client, app, clock):
+    """A few conversations: finished ones (one with a bad rating first), some that
+    stopped answering (their timeouts fire), one started through the REST API, one
+    still waiting, and one from the day before (outside today's range)."""
+    service = runtime(app).service
+    sid = iter(range(1, 10_000))
+    text(client, N + "0000", "hi", next(sid))   # yesterday's
+    clock.advance(86400)
+    day_start = clock()
+    scripts = {"0001": ["hi", "5", "coffee", "NO"], "0002": ["hi", "9", "3", "cake", "more seats"],
+               "0003": ["hi", "4"], "0004": ["hi"], "0005": ["hi", "2", "view"]}
+    for suffix, messages in scripts.items():
+        for body in messages:
+            text(client, N + suffix, body, next(sid))
+        clock.advance(60)
+    service.start_request(FLOW, N + "0006", "+15555550100", {"visit_id": "v6"})
+    clock.advance(3601)                          # the unanswered questions time out
+    service.fire_due()
+    text(client, N + "0007", "hi", next(sid))       # a new one, still waiting
+    clock.advance(60)
+    return day_start, clock()
+
+
+def reference(store, flow_id, start, end):
+    """The numbers, from the tables, in plain Python."""
+    executions = [r for r in store.executions(flow_id=flow_id, limit=500)
+                  if start <= r.created_at.replace(tzinfo=start.tzinfo) < end]
+    counts = {"started": len(executions), "ended": 0, "failed": 0, "active": 0, "expired": 0}
+    transitions, entered, stopped = {}, {}, {}
+    for row in executions:
+        how = "expired" if row.ended_reason == "the execution expired" else row.status
+        counts[how] += 1
+        steps = [s for s in store.steps(row.id) if s.flow_id == flow_id]
+        for key in {(s.from_widget, s.event, s.to_widget) for s in steps}:
+            transitions[key] = transitions.get(key, 0) + 1
+        for name in {s.to_widget for s in steps if s.to_widget}:
+            entered[name] = entered.get(name, 0) + 1
+        last = row.state["last_widget"]
+        stopped[last] = stopped.get(last, 0) + 1
+    return counts, transitions, entered, stopped
+
+
+@pytest.mark.parametrize("summarised", [0, 2, 500])
+@pytest.mark.parametrize("wide", [False, True])
+def test_stats_equal_what_the_turns_table_says(client, app, scripted, summarised, wide):
+    """Counted live from the turns, from the summaries of finished executions, or some
+    of each; over a range within two hours, or over two days (whole hours read from the
+    hourly sums, the partial ones around them from the summaries): the same numbers,
+    equal to the tables'."""
+    start, end = scripted
+    if wide:
+        start, end = start - timedelta(days=1, minutes=17), end + timedelta(hours=20, minutes=3)
+    store = runtime(app).service.store
+    if summarised:
+        finished = store.count("ended") + store.count("failed")
+        assert stats.summarize(store, limit=summarised) == min(summarised, finished)
+    q = {"from": start.isoformat(), "to": end.isoformat()}
+    body = client.get(f"/api/flows/{FLOW}/stats", query_string=q).json
+    counts, transitions, entered, stopped = reference(store, FLOW, start, end)
+    assert body["executions"] == counts
+    assert counts["started"] == 7 + wide and counts["active"] >= 1 and counts["ended"] >= 1   # as scripted
+    assert {(t["from"], t["event"], t["to"]): t["count"] for t in body["transitions"]} == transitions
+    assert {w["name"]: w["entered"] for w in body["widgets"] if w["entered"]} == entered
+    assert {w["name"]: w["stopped_here"] for w in body["widgets"] if w["stopped_here"]} == stopped
+    for w in body["widgets"]:
+        assert sum(w["stopped"].values()) == w["stopped_here"]
+    # the first question was reached by every one, the bad rating by one
+    assert entered["ask_rating"] == 7 + wide and transitions[("check_rating", "noMatch", "invalid_rating")] == 1
+
+
+def test_yesterday_is_counted_in_its_own_range(client, app, scripted):
+    start, end = scripted
+    q = {"from": (start - timedelta(days=1)).isoformat(), "to": start.isoformat()}
+    body = client.get(f"/api/flows/{FLOW}/stats", query_string=q).json
+    assert body["executions"]["started"] == 1
+    assert {(t["from"], t["event"], t["to"]) for t in body["transitions"]} == {
+        ("Trigger", "incomingMessage", "survey_intro"), ("survey_intro", "sent", "ask_rating"),
+        ("ask_rating", "timeout", "Ended")}   # its question timed out the next day: counted with the day it started
+
+
+@pytest.mark.parametrize("summarised", [False, True])
+def test_the_executions_behind_a_count(client, app, scripted, summarised):
+    start, end = scripted
+    if summarised:
+        stats.summarize(runtime(app).service.store)
+    q = {"from": start.isoformat(), "to": end.isoformat()}
+    took = client.get(f"/api/flows/{FLOW}/stats/executions", query_string={
+        **q, "transition_from": "check_rating", "event": "noMatch", "transition_to": "invalid_rating"}).json
+    assert [e["contact"] for e in took["executions"]] == [N + "0002"]
+    waiting = client.get(f"/api/flows/{FLOW}/stats/executions",
+                         query_string={**q, "widget": "ask_rating", "stopped": "waiting"}).json["executions"]
+    assert [e["contact"] for e in waiting] == [N + "0007"]
+    entered = client.get(f"/api/flows/{FLOW}/stats/executions",
+                         query_string={**q, "widget": "ask_highlight"}).json["executions"]
+    body = client.get(f"/api/flows/{FLOW}/stats", query_string=q).json
+    assert len(entered) == next(w["entered"] for w in body["widgets"] if w["name"] == "ask_highlight")
+
+
+def test_the_executions_csv(client, app, scripted):
+    start, end = scripted
+    answer = client.get(f"/api/flows/{FLOW}/executions.csv", query_string={"from": start.isoformat(),
+                                                                            "to": end.isoformat()})
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    assert "attachment" in answer.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
+    assert len(rows) == 7
+    by = {r["contact"]: r for r in rows}
+    assert by[N + "0001"]["widgets.ask_rating.inbound.Body"] == "5"
+    assert by[N + "0001"]["widgets.ask_improvement.inbound.Body"] == "NO"
+    assert by[N + "0001"]["flow.variables.highlight"] == "coffee"
+    assert by[N + "0002"]["widgets.ask_rating.inbound.Body"] == "3"    # the last answer to a question asked twice
+    assert by[N + "0007"]["status"] == "active" and by[N + "0007"]["last_widget"] == "ask_rating"
+    assert by[N + "0001"]["status"] == "ended" and by[N + "0001"]["ended"]
+
+
+def test_a_formula_in_a_reply_is_made_inert_in_the_csv(client, app, clock):
+    for i, body in enumerate(["hi", "5", "=HYPERLINK(\"http://x\")"]):
+        text(client, N + "0009", body, 500 + i)
+    answer = client.get(f"/api/flows/{FLOW}/executions.csv")
+    [row] = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
+    assert row["widgets.ask_highlight.inbound.Body"] == "'=HYPERLINK(\"http://x\")"
+    assert row["contact"] == N + "0009"
+
+
+@pytest.mark.parametrize("query,field", [({"from": "yesterday"}, "from"), ({"to": "2026-99-01"}, "to"),
+                                         ({"from": "2026-02-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}, "from"),
+                                         ({"from": "x" * 10_000}, "from")])
+def test_a_bad_range_is_400_naming_it(client, query, field):
+    for path in ("stats", "executions.csv", "stats/executions"):
+        answer = client.get(f"/api/flows/{FLOW}/{path}", query_string=query)
+        assert answer.status_code == 400, (path, answer.data[:200])
+        assert answer.json["error"]["field"] == field
+
+
+def test_unknown_flow_is_404(client):
+    assert client.get("/api/flows/nope/stats").status_code == 404
+    assert client.get("/api/flows/nope/executions.csv").status_code == 404
+
+
+def test_a_deleted_execution_leaves_the_counts_once_tidied(client, app, scripted):
+    start, end = scripted
+    store = runtime(app).service.store
+    stats.summarize(store)
+    gone = next(r for r in store.executions(flow_id=FLOW) if r.status == "ended" and r.contact == N + "0001")
+    assert store.delete_execution(gone.id)
+    assert stats.tidy(store) == 1
+    start, end = start - timedelta(days=2), end + timedelta(days=1)   # whole hours: the hourly sums too
+    body = stats.flow_stats(store, FLOW, start, end)
+    counts, transitions, _entered, _stopped = reference(store, FLOW, start, end)
+    assert body["executions"] == counts and counts["started"] == 7
+    assert {(t["from"], t["event"], t["to"]): t["count"] for t in body["transitions"]} == transitions
