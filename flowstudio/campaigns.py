@@ -26,7 +26,6 @@ import io
 import logging
 import math
 import re
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +34,7 @@ from datetime import datetime, timedelta, timezone
 
 from .adapters.campaignstore import LIVE, CampaignStore
 from .adapters.store import utc
+from .background import Background
 from .repository import FlowUnavailable
 from .service import ExecutionBusy
 
@@ -358,9 +358,11 @@ def _iso(value) -> str | None:
 # ---------------------------------------------------------------- the runner
 
 
-class CampaignRunner:
+class CampaignRunner(Background):
     """A daemon thread that sends campaigns' contacts at their rate (see the module
     docstring). `sleep` and the service's clock are replaceable for tests."""
+
+    thread_name = "flowstudio-campaigns"
 
     # claim the next batch a little before its first slot: more than a polling interval
     # ahead, so a runner that polls finds it in time and the rate holds without gaps
@@ -378,24 +380,9 @@ class CampaignRunner:
         self.store = campaigns.store
         self.interval = interval
         self.sleep = sleep
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
         threads = self.THREADS["postgresql" if service.store.is_postgres else "sqlite"]
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="flowstudio-campaign-start")
-
-    def start(self) -> "CampaignRunner":
-        """Start sending in the background (idempotent)."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="flowstudio-campaigns", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop after the contact being started."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
     def run_once(self) -> int:
         """Claim one batch and start its contacts, each at its slot; how many were handled.

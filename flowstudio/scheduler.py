@@ -9,37 +9,24 @@ instead of queueing on the same timers.
 from __future__ import annotations
 
 import logging
-import threading
 
 from . import metrics
+from .background import Background
 
 log = logging.getLogger(__name__)
 
 
-class Scheduler:
+class Scheduler(Background):
     """A daemon thread calling `service.fire_due()` every `interval` seconds."""
+
+    thread_name = "flowstudio-scheduler"
 
     def __init__(self, service, interval: float = 1.0, batch: int = 100):
         self.service = service
         self.interval = interval
         self.batch = batch
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
         self.fired = 0
-
-    def start(self) -> "Scheduler":
-        """Start polling (idempotent)."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="flowstudio-scheduler", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop polling and wait for the current round to finish."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
     def run_once(self) -> int:
         """Fire what is due now; returns how many timers fired."""

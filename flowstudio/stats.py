@@ -30,7 +30,6 @@ import csv
 import io
 import json
 import logging
-import threading
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
@@ -38,6 +37,7 @@ from sqlalchemy import DateTime, String, bindparam, delete, insert, select, text
 
 from .adapters import statsschema as ss
 from .adapters.store import Store, utc
+from .background import Background
 
 log = logging.getLogger("flowstudio.stats")
 
@@ -284,31 +284,18 @@ WHERE x.id IS NULL OR x.flow_id != m.flow_id"""
     return len(ids)
 
 
-class Summarizer:
+class Summarizer(Background):
     """A daemon thread summarising finished executions every `interval` seconds (each
     process runs one; on PostgreSQL they share the work, SKIP LOCKED)."""
+
+    thread_name = "flowstudio-stats"
 
     TIDY_EVERY = 12   # rounds between tidy() passes (a minute at the default interval)
 
     def __init__(self, store: Store, interval: float = 5.0):
         self.store, self.interval = store, interval
         self.rounds = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> "Summarizer":
-        """Start in the background (idempotent)."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="flowstudio-stats", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop after the current batch."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        super().__init__()
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -19,7 +19,6 @@ just deletes nothing. An active execution is never deleted, however old.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, delete, literal_column, select
 
+from ..background import Background
 from . import schema as t
 
 log = logging.getLogger("flowstudio.retention")
@@ -119,8 +119,10 @@ def retention_days(environ) -> float:
     return value
 
 
-class Retention:
+class Retention(Background):
     """A daemon thread that deletes what is older than `keep` (see module docstring)."""
+
+    thread_name = "flowstudio-retention"
 
     def __init__(self, store, keep: timedelta, clock, interval: float = 60.0, executions: int = 50,
                  turns: int = 100, rest: float = 0.01):
@@ -128,22 +130,7 @@ class Retention:
         self.interval, self.executions, self.turns, self.rest = interval, executions, turns, rest
         self.purged = Purged()
         self.longest = 0.0   # seconds of the longest batch so far (benchmarks/bench_growth.py)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> "Retention":
-        """Start purging in the background (idempotent)."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="flowstudio-retention", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop after the current batch."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        super().__init__()
 
     def run_once(self) -> Purged:
         """Delete, batch after batch, everything older than `keep` now; returns what was
