@@ -11,7 +11,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
-import re
 import secrets
 import threading
 from datetime import datetime
@@ -19,11 +18,11 @@ from pathlib import Path
 
 from .adapters.flowstore import FlowStore, Stale
 from .repository import FLOW_ID, FlowRepository
-from .spec.flowfile import dump_flow, load_flow_file, load_flow_text, write_atomic
+from .spec.flowfile import dump_flow, load_flow_file, load_flow_text, read_flow_bytes, write_atomic
 from .spec.issues import FlowLoadError, Issue
 from .spec.migrations import CURRENT_VERSION
 from .spec.validate import validate_data, validate_document
-from .spec.yamlio import MAX_FILE_BYTES, dump_yaml, load_yaml
+from .spec.yamlio import dump_yaml, load_yaml
 from .flowtests import rename_widgets
 from .widgets import registry
 
@@ -347,7 +346,7 @@ class FlowEditor:
 
     def _read_published(self, flow_id, path, latest) -> tuple[dict | None, list[Issue]]:
         try:
-            raw = _read_flow_bytes(path)
+            raw = read_flow_bytes(path)
             doc = load_flow_text(raw, str(path))
         except FlowLoadError as exc:
             return (self.flows.store.revision(latest.id).data if latest else None), exc.issues
@@ -445,20 +444,6 @@ class FlowEditor:
 
     def _stale(self, flow_id: str) -> EditError:
         return EditError(409, STALE, "version", current=_jsonable(self.get(flow_id)))
-
-
-def _read_flow_bytes(path: Path) -> bytes:
-    """A flow file's bytes; FlowLoadError when it cannot be read or is over the size
-    limit (checked before reading: a 50 MB file is not read to be refused)."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise FlowLoadError([Issue("too_large", "error", f"file is {size:,} bytes; flow files are limited "
-                                                             f"to {MAX_FILE_BYTES:,}", file=str(path))])
-        return path.read_bytes()
-    except OSError as exc:
-        raise FlowLoadError([Issue("unreadable", "error", f"cannot read file: {exc.strerror}",
-                                   file=str(path))]) from None
 
 
 def renamed_widgets(old: dict, new: dict) -> dict[str, str]:

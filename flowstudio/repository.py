@@ -31,9 +31,8 @@ from .adapters.flowstore import FlowStore
 from .adapters.store import Store
 from .engine.runner import Program
 from .spec.flowindex import FlowIndex
-from .spec.flowfile import SUFFIXES, dump_flow, is_test_file, load_flow_text, write_atomic
-from .spec.issues import FlowLoadError, Issue, error
-from .spec.yamlio import MAX_FILE_BYTES
+from .spec.flowfile import SUFFIXES, dump_flow, is_test_file, load_flow_text, read_flow_bytes, write_atomic
+from .spec.issues import FlowLoadError, Issue
 from .spec.model import Flow
 from .spec.validate import validate_document
 
@@ -233,23 +232,16 @@ class FlowRepository:
             self._load(flow_id, path, entry, stat)
 
     def _load(self, flow_id: str, path: Path, entry: _Entry, stat: tuple) -> None:
-        self._parse(flow_id, path, entry, stat[1])
+        self._parse(flow_id, path, entry)
         # Last, and only on success: other threads take the unlocked fast path only once
         # the work is done, and a failure (say, the database) is tried again next time.
         entry.stat = stat
 
-    def _parse(self, flow_id: str, path: Path, entry: _Entry, size: int) -> None:
-        if size > MAX_FILE_BYTES:   # reported once per change of the file, never read
-            entry.sha, entry.issues = None, [error("too_large", f"file is {size:,} bytes; flow files are limited "
-                                                                f"to {MAX_FILE_BYTES:,}", file=str(path))]
-            if entry.program is None:
-                entry.program = self._last_recorded(flow_id)
-            return
+    def _parse(self, flow_id: str, path: Path, entry: _Entry) -> None:
         try:
-            raw = path.read_bytes()
-        except OSError as exc:   # gone since the stat, or not readable: reported, the last good one runs
-            entry.sha, entry.issues = None, [error("unreadable", f"cannot read file: {exc.strerror}",
-                                                   file=str(path))]
+            raw = read_flow_bytes(path)   # an oversized file is refused before it is read
+        except FlowLoadError as exc:  # reported once per change of the file; the last good revision runs
+            entry.sha, entry.issues = None, exc.issues
             if entry.program is None:
                 entry.program = self._last_recorded(flow_id)
             return

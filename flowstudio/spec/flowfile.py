@@ -56,15 +56,20 @@ def load_flow_text(text: str | bytes, file: str | None = None) -> FlowDocument:
 def load_flow_file(path: str | os.PathLike) -> FlowDocument:
     """Read and parse one flow file; refuse files over the size limit before reading them."""
     path = Path(path)
+    return load_flow_text(read_flow_bytes(path), str(path))
+
+
+def read_flow_bytes(path: Path) -> bytes:
+    """A flow file's bytes; FlowLoadError when it cannot be read, or when it is over the
+    size limit (checked before reading: a 50 MB file is not read to be refused)."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise FlowLoadError([error("too_large", f"file is {size:,} bytes; flow files are limited "
                                                     f"to {MAX_FILE_BYTES:,}", file=str(path))])
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise FlowLoadError([error("unreadable", f"cannot read file: {exc.strerror}", file=str(path))]) from None
-    return load_flow_text(raw, str(path))
 
 
 def dump_flow(flow: Flow | dict) -> str:

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from flowstudio.adapters.twiml import APOLOGY
-from flowstudio.spec import yamlio
+from flowstudio.spec import flowfile, yamlio
 from flowstudio.web.app import runtime
 
 from .conftest import REPO
@@ -62,9 +62,7 @@ def test_files_not_served_have_no_page_and_no_webhook(client, folder, flow_id):
 def test_an_oversized_file_is_reported_and_not_read_again(client, app, monkeypatch):
     flows = runtime(app).service.flows.directory
     monkeypatch.setattr(yamlio, "MAX_FILE_BYTES", 1000)
-    from flowstudio import editing, repository
-    monkeypatch.setattr(editing, "MAX_FILE_BYTES", 1000)
-    monkeypatch.setattr(repository, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(flowfile, "MAX_FILE_BYTES", 1000)   # where flow files are read
     (flows / "big.yaml").write_text("spec_version: 1\nname: big\nwidgets: []\n# " + "x" * 5000 + "\n")
     reads = []
     real = type(flows).read_bytes
