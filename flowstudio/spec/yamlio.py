@@ -120,12 +120,8 @@ def load_yaml(source: bytes | str, file: str | None = None) -> Document:
     loader = _Loader(source)
     try:
         root = loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        _fail(file, mark, "yaml_syntax", f"YAML syntax error: {problem}")
     except yaml.YAMLError as exc:
-        _fail(file, None, "yaml_syntax", f"YAML error: {exc}")
+        _syntax_error(file, exc)
     finally:
         loader.dispose()
     if root is None:
@@ -168,11 +164,8 @@ def _check_depth_from_events(text: str, file: str | None) -> None:
                           f"nesting deeper than {MAX_DEPTH} levels; flow files nest a few levels")
             elif isinstance(event, _CLOSE):
                 depth -= 1
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        _fail(file, mark, "yaml_syntax", f"YAML syntax error: {exc.problem or exc.context or 'invalid YAML'}")
     except yaml.YAMLError as exc:
-        _fail(file, None, "yaml_syntax", f"YAML error: {exc}")
+        _syntax_error(file, exc)
     finally:
         parser.dispose()
 
@@ -277,6 +270,14 @@ def _unsupported_tag(doc: Document, node) -> None:
 
 def _pos(mark) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1)
+
+
+def _syntax_error(file, exc: yaml.YAMLError):
+    """Refuse a document the parser could not read, at the place it names when it does."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        _fail(file, mark, "yaml_syntax", f"YAML syntax error: {exc.problem or exc.context or 'invalid YAML'}")
+    _fail(file, None, "yaml_syntax", f"YAML error: {exc}")
 
 
 def _fail(file, mark, code: str, message: str):
