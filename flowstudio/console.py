@@ -177,11 +177,14 @@ class ConsoleSession:
     """One browser tab's console on one flow: start, act, look, save as a flow test."""
 
     def __init__(self, service: FlowService, flow_id: str, contact: str = DEFAULT_CONTACT,
-                 number: str = DEFAULT_NUMBER, session_id: str | None = None):
+                 number: str = DEFAULT_NUMBER, session_id: str | None = None, published: bool = False):
         if not service.flows.exists(flow_id):
             raise ConsoleError(f"there is no flow '{flow_id}'")
         self.base = service
         self.flow_id = flow_id
+        # A campaign's try (console_trial.py) runs what the list would get: the published
+        # version, not the draft the console usually runs.
+        self.published = published
         self.id = session_id or uuid.uuid4().hex
         self.http = _ConsoleHttp(fallback=service.http)
         self.mocks: dict[str, dict] = self.http.answers   # one dict: an answer typed now is used at once
@@ -291,7 +294,7 @@ class ConsoleSession:
                 "execution_id": self.phone.execution_id, "status": last.status if last is not None else "idle",
                 "waiting": self.phone.waiting if row else None, "now": self.clock().isoformat(),
                 "mocks": dict(self.mocks), "in_call": bool(self.phone.call_sid and row is not None),
-                "steps": len(self.steps)}
+                "steps": len(self.steps), "published": self.published, "draft_differs": self.draft_differs}
 
     def flow_test(self, name: str) -> dict:
         """The conversation so far as one flow test (flowtests.py's format)."""
@@ -347,9 +350,19 @@ class ConsoleSession:
         self.phone = _Phone(None, self.flow_id, contact=contact, number=number)
 
     def _load_draft(self) -> None:
-        """Run the flow's current draft (or, without one, the published version)."""
+        """Run the flow's current draft (or, without one or when `published`, the
+        published version)."""
         editor = FlowEditor(self.base.flows, self.base.clock)
         flow = editor.get(self.flow_id)
+        if self.published:
+            try:
+                program = self.base.flows.latest(self.flow_id)
+            except FlowUnavailable as exc:
+                raise ConsoleError("the list would get the published version, and it cannot run: "
+                                   + "; ".join(i.format() for i in exc.issues[:3]) + ". Fix the flow and publish it"
+                                   ) from None
+            self._use(program, flow["draft"] is not None)
+            return
         errors = [i for i in flow["issues"] if i.is_error]
         if flow["document"] is None or errors:
             where = "; ".join(_where(i, flow["document"]) + i.message for i in errors[:3])
@@ -362,7 +375,11 @@ class ConsoleSession:
             snap = FlowStore(self.base.store).snapshot(self.flow_id, sha, flow["document"], self.base.clock())
             program = self.base.flows.program(self.flow_id, snap)
             self.draft_differs = True
-        self.program = program
+        self._use(program, self.draft_differs)
+
+    def _use(self, program, draft_differs: bool) -> None:
+        """New executions of this console run `program`."""
+        self.program, self.draft_differs = program, draft_differs
         self.service = ConsoleService(self.base, DraftFlows(self.base.flows, self.flow_id, program), self.key,
                                       self.http, self.clock)
         self.phone.service = self.service

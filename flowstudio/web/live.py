@@ -22,6 +22,12 @@ Events (client -> server; each answers through the socket.io acknowledgement, wi
   wait (seconds; none: until the waiting widget times out), end (console.py).
 - `console:restart {contact?, number?}`, `console:mock {widget, answer|null}`,
   `console:save_test {name}`, `console:close`.
+- Trying "Send to a list" (console_trial.py): `console:trial_rows {csv|numbers, partial?}`
+  answers the list's first rows to prefill test numbers from; `console:trial {flow, from,
+  contacts: [{to, parameters, row?}]}` replaces the tab's console with one console
+  session per test contact, each started as the campaign would, and answers each one's
+  first turn. `console:act`, `console:mock` and `console:save_test` then take `contact`
+  (`t1`, `t2`...) to say which test contact; `console:restart` starts the whole try over.
 A tab's console lives in the process holding its websocket; closing the tab ends the
 console's active execution.
 """
@@ -37,6 +43,7 @@ from flask_socketio import SocketIO, join_room, leave_room
 
 from .. import metrics
 from ..console import ConsoleError, ConsoleSession, is_console
+from ..console_trial import Trial, sample_rows, trial_contacts
 from ..service import TurnResult
 from .app import runtime
 from .auth import login_required, origin_ok, signed_in_user, token_ok
@@ -77,6 +84,7 @@ class Live:
         self.app = app
         self.socketio = socketio
         self.consoles: dict[str, ConsoleSession] = {}   # by socket id: one per tab
+        self.trials: dict[str, Trial] = {}               # by socket id: a campaign's try, instead of the console
         self.locks: dict[str, threading.Lock] = {}       # a tab's actions run one at a time
         self.watching: dict[str, str] = {}               # socket id -> flow room
         self.allowed: set[str] = set()                   # socket ids that passed the check at connect
@@ -90,6 +98,8 @@ class Live:
         on("console:mock")(self._guarded(self.mock))
         on("console:save_test")(self._guarded(self.save_test))
         on("console:close")(self._guarded(self.close))
+        on("console:trial_rows")(self._guarded(self.trial_rows))
+        on("console:trial")(self._guarded(self.trial))
 
     # ------------------------------------------------------------ connection
 
@@ -115,10 +125,13 @@ class Live:
         self.allowed.discard(sid)
         metrics.socket_clients(len(self.allowed))
         console = self.consoles.pop(sid, None)
+        trial = self.trials.pop(sid, None)
         self.locks.pop(sid, None)
-        if console is not None:
+        for running in (console, trial):
+            if running is None:
+                continue
             try:
-                console.close()
+                running.close()
             except Exception:  # noqa: BLE001 - the tab is gone either way
                 log.exception("ending the console execution of a closed tab failed")
 
@@ -139,9 +152,7 @@ class Live:
         flow = _flow(data)
         data = data if isinstance(data, dict) else {}
         with self._lock():
-            old = self.consoles.pop(request.sid, None)
-            if old is not None:
-                old.close("ended: the tester started over")
+            self._end_all("ended: the tester started over")
             kwargs = {k: data[k] for k in ("contact", "number") if data.get(k)}
             console = ConsoleSession(runtime(current_app).service, flow, **kwargs)
             self.consoles[request.sid] = console
@@ -151,13 +162,15 @@ class Live:
         """One thing the contact does (see console.py)."""
         data = data if isinstance(data, dict) else {}
         with self._lock():
-            return {"ok": True, **self._console().act(str(data.get("action", "")), data.get("arg"))}
+            return {"ok": True, **self._console(data).act(str(data.get("action", "")), data.get("arg"))}
 
     def restart(self, data):
         """Start over, perhaps as another contact."""
         data = data if isinstance(data, dict) else {}
         with self._lock():
-            return {"ok": True, **self._console().restart(data.get("contact"), data.get("number"))}
+            if request.sid in self.trials:
+                raise ConsoleError("this is a try with test numbers: start the try again from Send to a list")
+            return {"ok": True, **self._console(data).restart(data.get("contact"), data.get("number"))}
 
     def mock(self, data):
         """Set (or, with answer null, clear) the mocked answer of an HTTP widget."""
@@ -166,21 +179,41 @@ class Live:
         if answer is not None and not isinstance(answer, dict):
             raise ConsoleError("the answer must have a status and a body")
         with self._lock():
-            return {"ok": True, **self._console().mock(data.get("widget"), answer)}
+            trial = self.trials.get(request.sid)
+            if trial is not None:   # a typed answer holds for every test contact, as one flow would get it
+                state = self._console(data).mock(data.get("widget"), answer)
+                for session in trial.sessions.values():
+                    session.mock(data.get("widget"), answer)
+                return {"ok": True, **state}
+            return {"ok": True, **self._console(data).mock(data.get("widget"), answer)}
 
     def save_test(self, data):
         """Write the conversation as a flow test beside the flow."""
         name = (data or {}).get("name") if isinstance(data, dict) else None
         with self._lock():
-            return {"ok": True, **self._console().save_flow_test(name if isinstance(name, str) else "")}
+            return {"ok": True, **self._console(data).save_flow_test(name if isinstance(name, str) else "")}
 
     def close(self, _data=None):
-        """Close the console (its active execution ends)."""
+        """Close the console (its active executions end)."""
         with self._lock():
-            console = self.consoles.pop(request.sid, None)
-            if console is not None:
-                console.close()
+            self._end_all()
         return {"ok": True}
+
+    def trial_rows(self, data):
+        """The first rows of a list, to prefill a try's test numbers (nothing runs)."""
+        return {"ok": True, **sample_rows(data)}
+
+    def trial(self, data):
+        """Try a campaign with a few test numbers: this tab's console becomes one
+        console session per test contact, each started as the campaign would start it."""
+        flow = _flow(data)
+        from_, contacts = trial_contacts(data)
+        with self._lock():
+            self._end_all("ended: the tester started over")
+            trial = Trial(runtime(current_app).service, flow, from_, contacts)
+            started = trial.start()
+            self.trials[request.sid] = trial
+            return {"ok": True, "flow": flow, "from": from_, "contacts": started}
 
     # ------------------------------------------------------------ live view
 
@@ -218,11 +251,21 @@ class Live:
     def _lock(self) -> threading.Lock:
         return self.locks.setdefault(request.sid, threading.Lock())
 
-    def _console(self) -> ConsoleSession:
+    def _console(self, data=None) -> ConsoleSession:
+        """The tab's console, or with `contact` (t1, t2...) that test contact's in a try."""
+        trial = self.trials.get(request.sid)
+        if trial is not None:
+            return trial.session(data.get("contact") if isinstance(data, dict) else None)
         console = self.consoles.get(request.sid)
         if console is None:
             raise ConsoleError("open the console first")
         return console
+
+    def _end_all(self, reason: str = "ended: the console was closed") -> None:
+        """End the tab's console or try (their active executions end)."""
+        for running in (self.consoles.pop(request.sid, None), self.trials.pop(request.sid, None)):
+            if running is not None:
+                running.close(reason)
 
 
 def _signed_in() -> bool:
