@@ -12,6 +12,7 @@ import { problemsLabel } from "../core/issues";
 import { shown, type Conflict } from "../core/merge";
 import { HistoryPanel } from "../history/HistoryPanel";
 import { SendToList } from "../campaigns/SendToList";
+import type { TrialInput } from "../console/trial";
 import { ResultsOverlay } from "../results/ResultsOverlay";
 import { ResultsPanel } from "../results/ResultsPanel";
 import { Palette } from "../palette/Palette";
@@ -136,6 +137,7 @@ function Editor({ onHome }: { onHome(): void }) {
   const [dialog, setDialog] = useState<"publish" | "help" | null>(null);
   const [finding, setFinding] = useState(false);
   const [testing, setTesting] = useState(false); // the test-run console (console/)
+  const [trial, setTrial] = useState<TrialInput | null>(null); // Send to a list tried with test numbers, in the console
   const flow = useReactFlow();
 
   useEffect(() => startSync(), []);
@@ -175,7 +177,7 @@ function Editor({ onHome }: { onHome(): void }) {
           title="How many people took each path, in a time range">Results</button>
         <button type="button" onClick={() => setPanel(panel === "send" ? null : "send")} aria-pressed={panel === "send"}
           title="Start this flow for a list of contacts (a CSV file or numbers)">Send to a list</button>
-        <button type="button" onClick={() => setTesting(!testing)} aria-pressed={testing} data-testid="test-button"
+        <button type="button" onClick={() => { setTesting(!testing); setTrial(null); }} aria-pressed={testing} data-testid="test-button"
           title="Try the flow here: text or call it as a contact and watch each step">▶ Test</button>
         <button type="button" className="primary" onClick={() => setDialog("publish")} disabled={conflict || !unpublished}
           title={unpublished ? undefined : "Nothing to publish: this is the live version"}>Publish</button>
@@ -195,7 +197,8 @@ function Editor({ onHome }: { onHome(): void }) {
           <Canvas />
           {panel === "problems" && <ProblemsPanel onClose={() => setPanel(null)} />}
           {panel === "history" && <HistoryPanel onClose={() => setPanel(null)} onRestore={restore} />}
-          {panel === "send" && flowId && <SendToList flowId={flowId} onClose={() => setPanel(null)} />}
+          {panel === "send" && flowId && <SendToList flowId={flowId} onClose={() => setPanel(null)}
+            onTry={(t) => { setTrial(t); setTesting(true); }} />}
           {panel === "results" && flowId && <ResultsPanel flowId={flowId} onClose={() => setPanel(null)}
             onReplay={() => setTesting(true)} />}
           {panel === "results" && <ResultsOverlay />}
@@ -203,7 +206,8 @@ function Editor({ onHome }: { onHome(): void }) {
         {/* While testing, a selected widget's settings stay at hand beside the phone: fix, then text again.
             Results and Send to a list leave the room to the canvas too, until a widget is selected. */}
         {((!testing && panel !== "results" && panel !== "send") || selectedOne) && <InspectorSlot />}
-        {testing && flowId && <ConsolePanel flowId={flowId} onClose={() => setTesting(false)} />}
+        {testing && flowId && <ConsolePanel flowId={flowId} trial={trial} onLeaveTrial={() => setTrial(null)}
+          onClose={() => { setTesting(false); setTrial(null); }} />}
       </div>
       <RunHighlight />
       {dialog === "publish" && <PublishDialog onClose={() => setDialog(null)} />}

@@ -4,6 +4,11 @@
 // server (flowstudio/campaigns.py): closing this panel or the page does not stop them.
 import { useCallback, useEffect, useState } from "react";
 import { campaignsApi, CampaignError, type Campaign, type CampaignInput, type OptOut, type Preview } from "./api";
+import { request } from "../console/socket";
+import {
+  columnsText, MAX_SAMPLE, MAX_TEST_NUMBERS, nextTestNumber, nulProblem, prefill, sampleOf,
+  type ListSample, type TestNumber, type TrialInput,
+} from "../console/trial";
 import "./campaigns.css";
 
 const LIVE = new Set(["scheduled", "running", "paused"]);
@@ -71,13 +76,92 @@ function PreviewView({ preview }: { preview: Preview }) {
   );
 }
 
-export function SendToList({ flowId, onClose }: { flowId: string; onClose(): void }) {
+/** The list's first rows, read by the server as the campaign would read them. */
+async function listSample(input: CampaignInput): Promise<ListSample> {
+  let sample: { text: string; partial: boolean };
+  let kind: "csv" | "numbers";
+  if (input.file) {
+    kind = "csv";
+    const head = await input.file.slice(0, MAX_SAMPLE).text();
+    sample = sampleOf(head, kind, MAX_SAMPLE, input.file.size > MAX_SAMPLE);
+  } else {
+    kind = "numbers";
+    sample = sampleOf(input.numbers ?? "", kind);
+  }
+  const nul = nulProblem(sample.text, kind === "csv" ? "The CSV file" : "The pasted numbers");
+  if (nul) throw new Error(nul);
+  return request<ListSample>("console:trial_rows", { [kind]: sample.text, partial: sample.partial });
+}
+
+/** Pick a few test numbers (the list's first rows, editable) and try the flow with them
+ *  in the test console: nothing is sent. */
+function TryPicker({ input, onTry, onCancel }: { input: CampaignInput; onTry(t: TrialInput): void; onCancel(): void }) {
+  const [sample, setSample] = useState<ListSample | null>(null);
+  const [picked, setPicked] = useState<TestNumber[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    listSample(input).then((s) => {
+      if (!live) return;
+      setSample(s);
+      setPicked(s.rows.length ? prefill(s) : [{ to: "", row: null, parameters: {} }]);
+      if (!s.rows.length) setError("No valid number in the first rows of your list: type a test number.");
+    }).catch((e) => live && setError((e as Error).message));
+    return () => { live = false; };
+  }, [input.file, input.numbers]);
+  const change = (i: number, to: string) => setPicked(picked.map((p, j) => (j === i ? { ...p, to } : p)));
+  const next = nextTestNumber(picked, sample);
+  const ready = picked.length > 0 && picked.every((p) => p.to.trim());
+  return (
+    <div className="try-picker" data-testid="try-picker">
+      <h3>Try with test numbers: nothing is sent</h3>
+      <p className="muted small">Each test number gets the flow in the test console, the way the list would: the same
+        start, the columns of its row. You see what each one would receive, and can reply as them. No message leaves
+        FlowStudio, and nothing is added to your sends.</p>
+      {!sample && !error && <p className="muted small">Reading the first rows of your list…</p>}
+      {sample && (
+        <ol className="try-numbers">
+          {picked.map((p, i) => (
+            <li key={i}>
+              <div className="try-number">
+                <input value={p.to} onChange={(e) => change(i, e.target.value)} aria-label={`Test number ${i + 1}`}
+                  name={`test-number-${i + 1}`} placeholder="+15555550142" />
+                <button type="button" className="icon" aria-label={`Remove test number ${i + 1}`} title="Remove"
+                  onClick={() => setPicked(picked.filter((_, j) => j !== i))}>×</button>
+              </div>
+              <span className="muted small">{p.row ? `Row ${p.row}` : "No row"}{Object.keys(p.parameters).length
+                ? `: ${columnsText(p.parameters)}` : ": no columns"}</span>
+            </li>
+          ))}
+        </ol>
+      )}
+      {sample && sample.invalid_count > 0 && (
+        <p className="muted small">{sample.invalid_count} of the first rows {sample.invalid_count === 1 ? "is" : "are"} invalid
+          and left out{sample.invalid[0] ? ` (row ${sample.invalid[0].row}: ${sample.invalid[0].error})` : ""}.</p>
+      )}
+      {error && <p className="error" role="alert">{error}</p>}
+      <div className="buttons">
+        {sample && next && <button type="button" onClick={() => setPicked([...picked, next])}>+ Add a test number</button>}
+        {sample && !next && <span className="muted small">At most {MAX_TEST_NUMBERS} test numbers</span>}
+      </div>
+      <div className="buttons">
+        <button type="button" className="primary" disabled={!ready}
+          onClick={() => onTry({ from: input.from.trim(), contacts: picked.map((p) => ({ ...p, to: p.to.trim() })) })}>
+          Try in the test console</button>
+        <button type="button" onClick={onCancel}>Cancel</button>
+      </div>
+    </div>
+  );
+}
+
+export function SendToList({ flowId, onClose, onTry }: { flowId: string; onClose(): void; onTry?(t: TrialInput): void }) {
   const [input, setInput] = useState<CampaignInput>({ file: null, numbers: "", from: "", rate: "1", start_at: "" });
   const [preview, setPreview] = useState<Preview | null>(null);
   const [error, setError] = useState<{ message: string; field?: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const [campaigns, setCampaigns] = useState<Campaign[]>([]);
   const [optouts, setOptouts] = useState<OptOut[]>([]);
+  const [trying, setTrying] = useState(false);
   const current = campaigns.find((c) => LIVE.has(c.status)) ?? null;
 
   const load = useCallback(async () => {
@@ -101,6 +185,7 @@ export function SendToList({ flowId, onClose }: { flowId: string; onClose(): voi
   const change = (patch: Partial<CampaignInput>) => {
     setInput((i) => ({ ...i, ...patch }));
     setPreview(null);
+    if ("file" in patch || "numbers" in patch) setTrying(false);
   };
   const run = async (send: boolean) => {
     setBusy(true);
@@ -153,11 +238,15 @@ export function SendToList({ flowId, onClose }: { flowId: string; onClose(): voi
             <p className="muted small">Twilio sends 1 message per second from a long-code number; more needs a short code or a messaging service.</p>
             {preview && <PreviewView preview={preview} />}
             {error && <p className="error" role="alert">{error.message}</p>}
+            {trying && onTry && <TryPicker input={input} onTry={onTry} onCancel={() => setTrying(false)} />}
             <div className="buttons">
               {!preview && <button type="submit" className="primary" disabled={busy || !hasList}>Preview</button>}
               {preview && <button type="button" onClick={() => setPreview(null)}>Change</button>}
               {preview && <button type="submit" className="primary" disabled={busy || preview.to_send === 0}>
                 Send to {preview.to_send} {preview.to_send === 1 ? "contact" : "contacts"}</button>}
+              {onTry && !trying && <button type="button" disabled={!hasList} onClick={() => setTrying(true)}
+                title="Start the flow for a few test numbers in the test console, as the list would: nothing is sent">
+                Try with test numbers</button>}
             </div>
           </form>
         )}

@@ -5,7 +5,9 @@ import "./console.css";
 import { ExecutionsView } from "./ExecutionsView";
 import { Phone } from "./Phone";
 import { StepLog } from "./StepLog";
-import { clearError, closeConsole, openConsole, saveTest, setTab, useRun, type ConsoleTab } from "./store";
+import { clearError, closeConsole, openConsole, openTrial, restart, saveTest, setTab, showContact, useRun,
+  type ConsoleTab } from "./store";
+import { contactLabel, contactStatus, type TrialInput } from "./trial";
 
 function SaveTest() {
   const hasSteps = useRun((s) => (s.state?.steps ?? 0) > 0);
@@ -45,9 +47,49 @@ function SaveTest() {
   );
 }
 
+/** A try of "Send to a list": what it is, the test contacts to switch between, start again, leave. */
+function TrialBar({ onLeave }: { onLeave(): void }) {
+  const trial = useRun((s) => s.trial);
+  const shown = useRun((s) => s.state);
+  const busy = useRun((s) => s.busy);
+  if (!trial) return null;
+  return (
+    <div className="trial-bar" data-testid="trial-bar">
+      <p className="trial-title"><b>Trying “Send to a list”: nothing is sent.</b></p>
+      <p className="muted small">Each test number gets the flow as the list would: the published version, started
+        from {trial.from}, with its row's columns. Reply as any of them.</p>
+      {shown?.draft_differs && (
+        <p className="trial-warning small" data-testid="trial-draft-note">Your unpublished changes are not in this try:
+          the list gets the published version. Publish first to send them.</p>
+      )}
+      <div className="trial-contacts" role="tablist" aria-label="Test numbers">
+        {trial.contacts.map((c) => {
+          const state = c.id === trial.active ? shown : c.state;
+          return (
+            <button key={c.id} type="button" role="tab" aria-selected={c.id === trial.active} disabled={busy && c.id !== trial.active}
+              className={"trial-contact" + (c.id === trial.active ? " active" : "")} data-testid={`trial-contact-${c.id}`}
+              onClick={() => showContact(c.id)}>
+              <span className="trial-number">{contactLabel(c)}</span>
+              <span className="trial-status small">{contactStatus(state)}</span>
+            </button>
+          );
+        })}
+      </div>
+      <div className="button-row">
+        <button type="button" disabled={busy} onClick={() => restart()} title="End these conversations and start every test number again">Start again</button>
+        <button type="button" className="link" onClick={onLeave}>Back to the ordinary test</button>
+      </div>
+    </div>
+  );
+}
+
 const TABS: [ConsoleTab, string][] = [["phone", "Phone"], ["steps", "Steps"], ["executions", "Executions"]];
 
-export function ConsolePanel({ flowId, onClose }: { flowId: string; onClose(): void }) {
+/** The console; with `trial`, a try of "Send to a list" with test numbers (`onLeaveTrial`
+ *  goes back to the ordinary console). */
+export function ConsolePanel({ flowId, onClose, trial = null, onLeaveTrial }: {
+  flowId: string; onClose(): void; trial?: TrialInput | null; onLeaveTrial?(): void;
+}) {
   const tab = useRun((s) => s.tab);
   const error = useRun((s) => s.error);
   const connected = useRun((s) => s.connected);
@@ -55,18 +97,20 @@ export function ConsolePanel({ flowId, onClose }: { flowId: string; onClose(): v
   const errors = useRun((s) => s.rows.filter((r) => r.kind === "error").length);
 
   useEffect(() => {
-    openConsole(flowId);
+    if (trial) openTrial(flowId, trial);
+    else openConsole(flowId);
     return () => closeConsole();
-  }, [flowId]);
+  }, [flowId, trial]);
 
   return (
     <aside className="console-panel" aria-label="Test console" data-testid="console">
       <header className="console-head">
-        <h2>Test this flow</h2>
+        <h2>{trial ? "Try with test numbers" : "Test this flow"}</h2>
         <span className={"conn " + (connected ? "on" : "off")} title={connected ? "Connected" : "Not connected: reconnecting…"} />
         <div className="spacer" />
         <button type="button" className="icon" onClick={onClose} aria-label="Close the test console">×</button>
       </header>
+      {trial && <TrialBar onLeave={() => onLeaveTrial?.()} />}
       <nav className="console-tabs" role="tablist">
         {TABS.map(([id, label]) => (
           <button key={id} type="button" role="tab" aria-selected={tab === id} className={tab === id ? "active" : ""} onClick={() => setTab(id)}>

@@ -5,6 +5,7 @@ import { useEditor } from "../store/editor";
 import { CONVERSATION_CHANNELS, durationWords, httpWidgets, parseDuration, phoneMode, secondsUntil, textAction,
   type TranscriptItem } from "./model";
 import { act, restart, setMock, setMuted, useRun } from "./store";
+import { columnsText } from "./trial";
 
 const NO_MOCKS: Record<string, { status: number; body: unknown }> = {}; // one object: selectors must not make new ones
 const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
@@ -51,8 +52,18 @@ function statusLine(state: ReturnType<typeof useRun.getState>["state"]): string 
 function ContactBar() {
   const state = useRun((s) => s.state);
   const busy = useRun((s) => s.busy);
+  const trial = useRun((s) => s.trial);
   const [contact, setContact] = useState(state?.contact ?? "");
   useEffect(() => { setContact(state?.contact ?? ""); }, [state?.contact]);
+  if (trial) {
+    const shown = trial.contacts.find((c) => c.id === trial.active);
+    const cols = shown ? columnsText(shown.parameters) : "";
+    return (
+      <div className="contact-bar trial-you" data-testid="trial-you">
+        <span>You are <b>{state?.contact}</b>{cols && <span className="muted small"> · {cols}</span>}</span>
+      </div>
+    );
+  }
   return (
     <form className="contact-bar" onSubmit={(e) => { e.preventDefault(); restart(contact.trim() || undefined); }}>
       <label>You are <input name="contact" value={contact} onChange={(e) => setContact(e.target.value)} size={14}

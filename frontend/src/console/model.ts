@@ -25,6 +25,10 @@ export interface ConsoleState {
   mocks: Record<string, { status: number; body: unknown }>;
   in_call: boolean;
   steps: number;
+  /** A try of "Send to a list": runs the published version (what the list would get). */
+  published?: boolean;
+  /** The flow has unpublished changes (not in a try, which runs the published version). */
+  draft_differs?: boolean;
 }
 
 export interface TranscriptItem {

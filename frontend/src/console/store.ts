@@ -10,6 +10,7 @@ import {
 } from "./model";
 import { ConsoleRequestError, getSocket, request } from "./socket";
 import { speak, stopSpeaking } from "./speech";
+import { firstTranscript, type TrialContact, type TrialInput } from "./trial";
 
 export type ConsoleTab = "phone" | "steps" | "executions";
 
@@ -18,6 +19,16 @@ export interface Replay {
   index: number;
   /** The console's own highlight, shown again when the replay closes. */
   saved: Highlight;
+}
+
+/** A try of "Send to a list" with test numbers: one console session per test contact.
+ *  The fields above (state, transcript, rows, highlight) are the shown contact's; the
+ *  others wait in `contacts` until shown again. */
+export interface Trial {
+  input: TrialInput;
+  from: string;
+  contacts: TrialContact[];
+  active: string;
 }
 
 export interface RunState {
@@ -37,11 +48,13 @@ export interface RunState {
   connected: boolean;
   /** Bumped by every live event of the watched flow (the executions view reloads). */
   liveTick: number;
+  trial: Trial | null;
 }
 
 const initial = {
   open: false, tab: "phone" as ConsoleTab, flow: null, state: null, transcript: [], rows: [], selectedRow: null,
   highlight: EMPTY_HIGHLIGHT, replay: null, busy: false, error: null, connected: false, liveTick: 0,
+  trial: null as Trial | null,
 };
 
 export const useRun = create<RunState>()(() => ({
@@ -126,7 +139,8 @@ export async function act(action: string, arg?: unknown) {
   set({ busy: true, error: null, replay: null, ...(replaying ? { highlight: replaying.saved } : {}) });
   try {
     await flush().catch(() => undefined); // the console runs the draft as saved: save pending edits first
-    const report = await request<Report>("console:act", { action, arg });
+    const contact = get().trial?.active;
+    const report = await request<Report>("console:act", { action, arg, ...(contact ? { contact } : {}) });
     const mine = youSaid(report.action, report.arg);
     const rows = logRows(report, get().rows.length);
     const transcript = [...get().transcript, ...(mine ? [mine] : []), ...report.transcript];
@@ -141,8 +155,11 @@ export async function act(action: string, arg?: unknown) {
   }
 }
 
-/** Start over (perhaps as another contact): what runs ends, the transcript clears. */
+/** Start over (perhaps as another contact): what runs ends, the transcript clears. In a
+ *  try with test numbers: every test number starts again. */
 export async function restart(contact?: string) {
+  const trial = get().trial;
+  if (trial) return openTrial(get().flow!, trial.input);
   stopAnimation();
   stopSpeaking();
   set({ busy: true, error: null });
@@ -157,7 +174,8 @@ export async function restart(contact?: string) {
 /** Give an HTTP widget a typed answer (null: call the real URL). */
 export async function setMock(widget: string, answer: { status: string | number; body: string } | null) {
   try {
-    const state = await request<ConsoleState>("console:mock", { widget, answer });
+    const contact = get().trial?.active;
+    const state = await request<ConsoleState>("console:mock", { widget, answer, ...(contact ? { contact } : {}) });
     set({ state, error: null });
   } catch (err) {
     fail(err);
@@ -166,7 +184,48 @@ export async function setMock(widget: string, answer: { status: string | number;
 
 /** Save the conversation as a flow test beside the flow; returns the file name. */
 export async function saveTest(name: string): Promise<{ file: string; draft: boolean }> {
-  return request<{ file: string; draft: boolean }>("console:save_test", { name });
+  const contact = get().trial?.active;
+  return request<{ file: string; draft: boolean }>("console:save_test", { name, ...(contact ? { contact } : {}) });
+}
+
+/** Try "Send to a list" with test numbers: each is started in this console as the list
+ *  would start it (nothing is sent); the first one is shown. */
+export async function openTrial(flow: string, input: TrialInput) {
+  stopAnimation();
+  stopSpeaking();
+  set({ ...initial, open: true, flow, busy: true, muted: get().muted });
+  watch(flow);
+  try {
+    const answer = await request<{ from: string; contacts: { id: string; to: string; row: number | null;
+      parameters: Record<string, unknown>; skip: string | null; report: Report }[] }>(
+      "console:trial", { flow, from: input.from, contacts: input.contacts });
+    const contacts: TrialContact[] = answer.contacts.map((c) => ({
+      id: c.id, to: c.to, row: c.row, parameters: c.parameters, skip: c.skip, state: c.report.state,
+      transcript: firstTranscript(c, c.report), rows: logRows(c.report, 0),
+      highlight: highlightAfter(EMPTY_HIGHLIGHT, c.report),
+    }));
+    const first = contacts[0];
+    set({ trial: { input, from: answer.from, contacts, active: first.id }, state: first.state,
+      transcript: first.transcript, rows: first.rows, busy: false });
+    animate(answer.contacts[0].report);
+  } catch (err) {
+    fail(err);
+  }
+}
+
+/** Show another test contact's phone (the canvas shows where that one is). */
+export function showContact(id: string) {
+  const trial = get().trial;
+  if (!trial || trial.active === id || get().busy) return; // busy: an answer is on its way for the shown one
+  stopAnimation();
+  stopSpeaking();
+  const { state, transcript, rows, highlight } = get();
+  const contacts = trial.contacts.map((c) => (c.id === trial.active ? { ...c, state, transcript, rows, highlight } : c));
+  const next = contacts.find((c) => c.id === id);
+  if (!next) return;
+  set({ trial: { ...trial, active: id, contacts },
+    state: next.state, transcript: next.transcript, rows: next.rows, highlight: next.highlight, selectedRow: null,
+    replay: null, error: null });
 }
 
 export function setTab(tab: ConsoleTab) {
