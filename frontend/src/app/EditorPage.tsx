@@ -138,6 +138,9 @@ function Editor({ onHome }: { onHome(): void }) {
   const [finding, setFinding] = useState(false);
   const [testing, setTesting] = useState(false); // the test-run console (console/)
   const [trial, setTrial] = useState<TrialInput | null>(null); // Send to a list tried with test numbers, in the console
+  // Once tried, Send to a list stays mounted while hidden (the canvas gets the room to light
+  // up), so going back to it finds the file, the numbers and the settings as they were.
+  const [keepSend, setKeepSend] = useState(false);
   const flow = useReactFlow();
 
   useEffect(() => startSync(), []);
@@ -197,8 +200,9 @@ function Editor({ onHome }: { onHome(): void }) {
           <Canvas />
           {panel === "problems" && <ProblemsPanel onClose={() => setPanel(null)} />}
           {panel === "history" && <HistoryPanel onClose={() => setPanel(null)} onRestore={restore} />}
-          {panel === "send" && flowId && <SendToList flowId={flowId} onClose={() => setPanel(null)}
-            onTry={(t) => { setTrial(t); setTesting(true); }} />}
+          {(panel === "send" || keepSend) && flowId && <SendToList flowId={flowId} hidden={panel !== "send"}
+            onClose={() => { setPanel(null); setKeepSend(false); }}
+            onTry={(t) => { setTrial(t); setTesting(true); setKeepSend(true); setPanel(null); }} />}
           {panel === "results" && flowId && <ResultsPanel flowId={flowId} onClose={() => setPanel(null)}
             onReplay={() => setTesting(true)} />}
           {panel === "results" && <ResultsOverlay />}
@@ -207,6 +211,7 @@ function Editor({ onHome }: { onHome(): void }) {
             Results and Send to a list leave the room to the canvas too, until a widget is selected. */}
         {((!testing && panel !== "results" && panel !== "send") || selectedOne) && <InspectorSlot />}
         {testing && flowId && <ConsolePanel flowId={flowId} trial={trial} onLeaveTrial={() => setTrial(null)}
+          onBackToList={() => setPanel("send")}
           onClose={() => { setTesting(false); setTrial(null); }} />}
       </div>
       <RunHighlight />

@@ -2,7 +2,7 @@
 // at a rate, now or later. A preview first (rows, invalid ones and why, skipped ones),
 // then the campaign's progress with Pause, Resume and Cancel. Campaigns run on the
 // server (flowstudio/campaigns.py): closing this panel or the page does not stop them.
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { campaignsApi, CampaignError, type Campaign, type CampaignInput, type OptOut, type Preview } from "./api";
 import { request } from "../console/socket";
 import {
@@ -99,6 +99,8 @@ function TryPicker({ input, onTry, onCancel }: { input: CampaignInput; onTry(t: 
   const [sample, setSample] = useState<ListSample | null>(null);
   const [picked, setPicked] = useState<TestNumber[]>([]);
   const [error, setError] = useState<string | null>(null);
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => { box.current?.scrollIntoView?.({ block: "nearest" }); }, [sample]);
   useEffect(() => {
     let live = true;
     listSample(input).then((s) => {
@@ -113,7 +115,7 @@ function TryPicker({ input, onTry, onCancel }: { input: CampaignInput; onTry(t: 
   const next = nextTestNumber(picked, sample);
   const ready = picked.length > 0 && picked.every((p) => p.to.trim());
   return (
-    <div className="try-picker" data-testid="try-picker">
+    <div className="try-picker" data-testid="try-picker" ref={box}>
       <h3>Try with test numbers: nothing is sent</h3>
       <p className="muted small">Each test number gets the flow in the test console, the way the list would: the same
         start, the columns of its row. You see what each one would receive, and can reply as them. No message leaves
@@ -154,7 +156,9 @@ function TryPicker({ input, onTry, onCancel }: { input: CampaignInput; onTry(t: 
   );
 }
 
-export function SendToList({ flowId, onClose, onTry }: { flowId: string; onClose(): void; onTry?(t: TrialInput): void }) {
+export function SendToList({ flowId, onClose, onTry, hidden = false }: {
+  flowId: string; onClose(): void; onTry?(t: TrialInput): void; hidden?: boolean;
+}) {
   const [input, setInput] = useState<CampaignInput>({ file: null, numbers: "", from: "", rate: "1", start_at: "" });
   const [preview, setPreview] = useState<Preview | null>(null);
   const [error, setError] = useState<{ message: string; field?: string } | null>(null);
@@ -209,7 +213,7 @@ export function SendToList({ flowId, onClose, onTry }: { flowId: string; onClose
   const hasList = !!input.file || !!input.numbers?.trim();
 
   return (
-    <section className="panel send-to-list" aria-label="Send to a list">
+    <section className="panel send-to-list" aria-label="Send to a list" hidden={hidden}>
       <header><h2>Send to a list</h2><button type="button" className="link" onClick={onClose}>Close</button></header>
       <div className="pad scroll">
         {current ? <Progress flowId={flowId} campaign={current} onChange={replace} /> : (

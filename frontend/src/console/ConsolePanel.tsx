@@ -48,7 +48,7 @@ function SaveTest() {
 }
 
 /** A try of "Send to a list": what it is, the test contacts to switch between, start again, leave. */
-function TrialBar({ onLeave }: { onLeave(): void }) {
+function TrialBar({ onLeave, onBackToList }: { onLeave(): void; onBackToList?(): void }) {
   const trial = useRun((s) => s.trial);
   const shown = useRun((s) => s.state);
   const busy = useRun((s) => s.busy);
@@ -77,7 +77,9 @@ function TrialBar({ onLeave }: { onLeave(): void }) {
       </div>
       <div className="button-row">
         <button type="button" disabled={busy} onClick={() => restart()} title="End these conversations and start every test number again">Start again</button>
-        <button type="button" className="link" onClick={onLeave}>Back to the ordinary test</button>
+        {onBackToList && <button type="button" className="link" onClick={onBackToList}>Back to Send to a list</button>}
+        <button type="button" className="link" onClick={onLeave} title="Text or call the flow's draft as one contact">
+          Ordinary test</button>
       </div>
     </div>
   );
@@ -87,8 +89,8 @@ const TABS: [ConsoleTab, string][] = [["phone", "Phone"], ["steps", "Steps"], ["
 
 /** The console; with `trial`, a try of "Send to a list" with test numbers (`onLeaveTrial`
  *  goes back to the ordinary console). */
-export function ConsolePanel({ flowId, onClose, trial = null, onLeaveTrial }: {
-  flowId: string; onClose(): void; trial?: TrialInput | null; onLeaveTrial?(): void;
+export function ConsolePanel({ flowId, onClose, trial = null, onLeaveTrial, onBackToList }: {
+  flowId: string; onClose(): void; trial?: TrialInput | null; onLeaveTrial?(): void; onBackToList?(): void;
 }) {
   const tab = useRun((s) => s.tab);
   const error = useRun((s) => s.error);
@@ -110,7 +112,7 @@ export function ConsolePanel({ flowId, onClose, trial = null, onLeaveTrial }: {
         <div className="spacer" />
         <button type="button" className="icon" onClick={onClose} aria-label="Close the test console">×</button>
       </header>
-      {trial && <TrialBar onLeave={() => onLeaveTrial?.()} />}
+      {trial && <TrialBar onLeave={() => onLeaveTrial?.()} onBackToList={onBackToList} />}
       <nav className="console-tabs" role="tablist">
         {TABS.map(([id, label]) => (
           <button key={id} type="button" role="tab" aria-selected={tab === id} className={tab === id ? "active" : ""} onClick={() => setTab(id)}>
