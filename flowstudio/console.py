@@ -334,7 +334,8 @@ class ConsoleSession:
             test["name"], n = f"{base} ({n})", n + 1
         spec["tests"].append(test)
         write_atomic(path, dump_yaml(spec))
-        return {"path": str(path), "file": path.name, "test": test, "draft": self.draft_differs}
+        # "draft": the test checks a draft not published yet (a try ran the published version)
+        return {"path": str(path), "file": path.name, "test": test, "draft": self.draft_differs and not self.published}
 
     # ------------------------------------------------------------ inside
 

@@ -2,11 +2,14 @@
 numbers started as the campaign would start them (incomingRequest, the row's columns as
 flow.data, the published version), replies as any of them, nothing sent, nothing counted;
 bad input answered in words."""
+from pathlib import Path
+
 import pytest
 
 from flowstudio.adapters.campaignstore import CampaignStore
 from flowstudio.console import ConsoleError
 from flowstudio.console_trial import sample_rows, trial_contacts
+from flowstudio.flowtests import run_file
 from flowstudio.service import LocalChannel
 from flowstudio.web.app import runtime
 
@@ -224,6 +227,10 @@ def test_a_test_numbers_conversation_saves_as_a_flow_test_that_starts_the_same_w
     steps = saved["test"]["steps"]
     assert steps[0]["start"] == ROWS[1]["parameters"] and saved["test"]["contact"] == ROWS[1]["to"]
     assert steps[1]["send"] == "yes"
+    assert saved["draft"] is False, "a try runs the published version: the test checks the live flow"
+    results = run_file(Path(saved["path"]))
+    mine = [r for r in results if r.name == "Bo confirms"]
+    assert len(mine) == 1 and mine[0].passed, mine[0].failures
 
 
 @pytest.mark.xfail(strict=True, reason="stats.py (Results) counts console executions, a try's as any console "

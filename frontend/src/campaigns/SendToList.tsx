@@ -127,7 +127,7 @@ function TryPicker({ input, onTry, onCancel }: { input: CampaignInput; onTry(t: 
             <li key={i}>
               <div className="try-number">
                 <input value={p.to} onChange={(e) => change(i, e.target.value)} aria-label={`Test number ${i + 1}`}
-                  name={`test-number-${i + 1}`} placeholder="+15555550142" />
+                  name={`test-number-${i + 1}`} placeholder="+15555550142" maxLength={64} />
                 <button type="button" className="icon" aria-label={`Remove test number ${i + 1}`} title="Remove"
                   onClick={() => setPicked(picked.filter((_, j) => j !== i))}>×</button>
               </div>
