@@ -86,12 +86,29 @@ def test_try_a_csv_with_two_test_numbers_reply_as_one_and_nothing_is_sent(page, 
     assert {e["source"] for e in executions} == {"console"}
 
 
-def test_a_bad_test_number_is_named_in_words(page, server):
+def test_a_bad_test_number_is_named_and_unpublished_changes_are_not_in_the_try(page, server, tmp_path):
     flow_id = server.new_flow("trial-bad", example="appointment-confirmation")
+    flow = server.api("GET", f"/api/flows/{flow_id}").json()
+    doc = flow["document"]
+    for w in doc["widgets"]:
+        if w["name"] == "ask_confirmation":
+            w["properties"]["body"] = "A draft question"
+    r = server.api("PUT", f"/api/flows/{flow_id}/draft", json={"document": doc, "version": 0,
+                                                               "base_revision": flow["published"]["id"]})
+    assert r.status_code == 200, r.text
     open_flow(page, flow_id)
     page.get_by_role("button", name="Send to a list").click()
     page.locator('textarea[name="numbers"]').fill("+15555551001\n+15555551002")
     page.get_by_role("button", name="Try with test numbers").click()
+    expect(page.get_by_test_id("try-picker")).to_contain_text("Row 2: no columns")
     page.get_by_label("Test number 2", exact=True).fill("call me")
     page.get_by_role("button", name="Try in the test console").click()
     expect(page.get_by_test_id("console-error")).to_contain_text("test number 2: to 'call me' is not a phone number")
+    page.screenshot(path=str(tmp_path / "campaign-try-error.png"))
+
+    expect(page.get_by_test_id("trial-bar")).to_contain_text("The try did not start; nothing was sent.")
+    page.get_by_role("button", name="Back to Send to a list").click()
+    page.get_by_label("Test number 2", exact=True).fill("+15555551002")
+    page.get_by_role("button", name="Try in the test console").click()
+    expect(page.get_by_test_id("trial-draft-note")).to_contain_text("Your unpublished changes are not in this try")
+    expect(phone_messages(page)).to_have_text([re.compile(r"^Hi, this is Bright Smile Dental")])

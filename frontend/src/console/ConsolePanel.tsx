@@ -52,7 +52,19 @@ function TrialBar({ onLeave, onBackToList }: { onLeave(): void; onBackToList?():
   const trial = useRun((s) => s.trial);
   const shown = useRun((s) => s.state);
   const busy = useRun((s) => s.busy);
-  if (!trial) return null;
+  const failed = useRun((s) => !!s.error && !s.trial && !s.busy);
+  if (!trial) {
+    return failed ? (
+      <div className="trial-bar" data-testid="trial-bar">
+        <p className="trial-title"><b>The try did not start; nothing was sent.</b></p>
+        <p className="muted small">Change what the message below says, then try again.</p>
+        <div className="button-row">
+          {onBackToList && <button type="button" className="primary" onClick={onBackToList}>Back to Send to a list</button>}
+          <button type="button" className="link" onClick={onLeave}>Ordinary test</button>
+        </div>
+      </div>
+    ) : null;
+  }
   return (
     <div className="trial-bar" data-testid="trial-bar">
       <p className="trial-title"><b>Trying “Send to a list”: nothing is sent.</b></p>
@@ -95,8 +107,11 @@ export function ConsolePanel({ flowId, onClose, trial = null, onLeaveTrial, onBa
   const tab = useRun((s) => s.tab);
   const error = useRun((s) => s.error);
   const connected = useRun((s) => s.connected);
+  const busy = useRun((s) => s.busy);
   const rows = useRun((s) => s.rows.length);
   const errors = useRun((s) => s.rows.filter((r) => r.kind === "error").length);
+  // A try that is starting, or did not start: no phone to show yet.
+  const noTrial = useRun((s) => !!trial && !s.trial);
 
   useEffect(() => {
     if (trial) openTrial(flowId, trial);
@@ -113,25 +128,31 @@ export function ConsolePanel({ flowId, onClose, trial = null, onLeaveTrial, onBa
         <button type="button" className="icon" onClick={onClose} aria-label="Close the test console">×</button>
       </header>
       {trial && <TrialBar onLeave={() => onLeaveTrial?.()} onBackToList={onBackToList} />}
-      <nav className="console-tabs" role="tablist">
+      {!noTrial && <nav className="console-tabs" role="tablist">
         {TABS.map(([id, label]) => (
           <button key={id} type="button" role="tab" aria-selected={tab === id} className={tab === id ? "active" : ""} onClick={() => setTab(id)}>
             {label}{id === "steps" && rows ? ` (${rows})` : ""}{id === "steps" && errors ? <span className="badge badge-error">{errors}</span> : null}
           </button>
         ))}
-      </nav>
+      </nav>}
       {error && (
         <div className="console-error" role="alert" data-testid="console-error">
           <span>{error}</span>
           <button type="button" className="icon" onClick={clearError} aria-label="Dismiss">×</button>
         </div>
       )}
-      <div className="console-body">
-        {tab === "phone" && <Phone />}
-        {tab === "steps" && <StepLog />}
-        {tab === "executions" && <ExecutionsView />}
-      </div>
-      {tab !== "executions" && <SaveTest />}
+      {noTrial ? (
+        busy && <p className="muted small pad" data-testid="trial-starting">Starting each test number as the list would…</p>
+      ) : (
+        <>
+          <div className="console-body">
+            {tab === "phone" && <Phone />}
+            {tab === "steps" && <StepLog />}
+            {tab === "executions" && <ExecutionsView />}
+          </div>
+          {tab !== "executions" && <SaveTest />}
+        </>
+      )}
     </aside>
   );
 }
