@@ -27,7 +27,8 @@ Events (client -> server; each answers through the socket.io acknowledgement, wi
   contacts: [{to, parameters, row?}]}` replaces the tab's console with one console
   session per test contact, each started as the campaign would, and answers each one's
   first turn. `console:act`, `console:mock` and `console:save_test` then take `contact`
-  (`t1`, `t2`...) to say which test contact; `console:restart` starts the whole try over.
+  (`t1`, `t2`...) to say which test contact; a try starts over with `console:trial` again
+  (`console:restart` refuses), and `console:open` goes back to the ordinary console.
 A tab's console lives in the process holding its websocket; closing the tab ends the
 console's active execution.
 """
@@ -181,10 +182,10 @@ class Live:
         with self._lock():
             trial = self.trials.get(request.sid)
             if trial is not None:   # a typed answer holds for every test contact, as one flow would get it
-                state = self._console(data).mock(data.get("widget"), answer)
+                shown = self._console(data)
                 for session in trial.sessions.values():
                     session.mock(data.get("widget"), answer)
-                return {"ok": True, **state}
+                return {"ok": True, **shown.state()}
             return {"ok": True, **self._console(data).mock(data.get("widget"), answer)}
 
     def save_test(self, data):
