@@ -153,6 +153,10 @@ def test_the_first_rows_of_a_csv_or_of_pasted_numbers_prefill_the_test_numbers(a
     ({"contacts": ROWS, "from": "the shop"}, "Send from: 'the shop' is not a phone number"),
     ({"contacts": ROWS, "flow": "no-such-flow"}, "there is no flow 'no-such-flow'"),
     ({"contacts": ROWS, "flow": None}, "say which flow"),
+    ({"contacts": [1]}, "test number 1: must be an object with to and parameters"),
+    ({"contacts": [{"to": None}]}, "test number 1: to is empty"),
+    ({"contacts": [{"to": ["+15555551001"]}]}, "test number 1: to must be a phone number in text"),
+    ({"contacts": ROWS, "from": 42}, "Send from: must be a phone number in text"),
 ])
 def test_bad_try_input_is_answered_in_words_naming_what(app, data, words):
     tab = socket(app)
@@ -172,6 +176,12 @@ def test_bad_try_input_is_answered_in_words_naming_what(app, data, words):
 def test_bad_list_samples_are_answered_in_words(app, data, words):
     answer = ask(socket(app), "console:trial_rows", data)
     assert words in answer.get("error", ""), answer
+
+
+@pytest.mark.parametrize("payload", ["nonsense", ["x"], None, 7])
+def test_a_try_that_is_not_an_object_is_answered_in_words(app, payload):
+    answer = ask(socket(app), "console:trial", payload)
+    assert answer == {"error": "say which flow"}
 
 
 def test_nul_characters_never_reach_a_try_and_are_named_where_they_are(app):
