@@ -201,7 +201,9 @@ export async function openTrial(flow: string, input: TrialInput) {
       "console:trial", { flow, from: input.from, contacts: input.contacts });
     const contacts: TrialContact[] = answer.contacts.map((c) => ({
       id: c.id, to: c.to, row: c.row, parameters: c.parameters, skip: c.skip, state: c.report.state,
-      transcript: firstTranscript(c, c.report), rows: logRows(c.report, 0),
+      transcript: [...firstTranscript(c, c.report), ...(c.report.status !== "active" && c.report.ended_reason
+        ? [{ kind: "note" as const, text: endNote(c.report.status, c.report.ended_reason) }] : [])],
+      rows: logRows(c.report, 0),
       highlight: highlightAfter(EMPTY_HIGHLIGHT, c.report),
     }));
     const first = contacts[0];

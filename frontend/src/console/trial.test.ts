@@ -69,4 +69,13 @@ describe("the words a test contact is shown with", () => {
       { kind: "message", body: "Hi Ana" },
     ]);
   });
+
+  it("says when the Trigger's REST API output leads nowhere", () => {
+    const items = firstTranscript({ to: "+15555551002", row: null, parameters: {}, skip: null },
+      { transcript: [], status: "ended", steps: [{ event: "incomingRequest", from: "Trigger", to: "Ended", flow: "f", at: "" }] });
+    expect(items.map((i) => i.kind)).toEqual(["note", "error"]);
+    expect(items[1].text).toMatch(/^The Trigger's “REST API” output leads nowhere/);
+    expect(firstTranscript({ to: "+1", row: null, parameters: {}, skip: null }, { transcript: [{ kind: "message", body: "Hi" }],
+      status: "ended", steps: [{ event: "incomingRequest", from: "Trigger", to: "hello", flow: "f", at: "" }] })).toHaveLength(2);
+  });
 });

@@ -107,12 +107,19 @@ export function contactStatus(state: ConsoleState | null): string {
 }
 
 /** The first lines of a test contact's phone: a note saying who they are, and why a
- *  real send would skip them (if it would), then what the flow sent. */
+ *  real send would skip them (if it would), then what the flow sent; when the Trigger's
+ *  REST API output leads nowhere (the list would start nothing), that, in words. */
 export function firstTranscript(c: { to: string; row: number | null; parameters: Record<string, unknown>; skip: string | null },
-  report: Pick<Report, "transcript">): TranscriptItem[] {
+  report: Pick<Report, "transcript"> & Partial<Pick<Report, "steps" | "status">>): TranscriptItem[] {
   const cols = columnsText(c.parameters, 200);
   const notes: TranscriptItem[] = [{ kind: "note", text: `Started as the list would start ${c.to}` +
     (c.row ? `, with row ${c.row}` : "") + (cols ? ` (flow.data: ${cols})` : "") }];
   if (c.skip) notes.push({ kind: "error", text: `A real send would skip this number: ${c.skip}.` });
+  const first = report.steps?.[0];
+  if (report.status && report.status !== "active" && report.steps?.length === 1 && first?.from === "Trigger"
+    && (!first.to || first.to === "Ended") && !report.transcript.length) {
+    notes.push({ kind: "error", text: "The Trigger's “REST API” output leads nowhere, so each contact of the list " +
+      "would get nothing. Connect it to the first widget, then publish." });
+  }
   return [...notes, ...report.transcript];
 }
