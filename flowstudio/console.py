@@ -17,6 +17,9 @@ a console must:
   30-day expiry (which cleans up abandoned console executions), so the webhooks'
   scheduler never fires a console timeout (it would send through the real channel).
 
+A try of "Send to a list" (console_trial.py) gives one tab a session per test contact,
+each with `published`: it runs the published version, as the list would get it.
+
 Each action returns a JSON-ready dict: what the contact saw and heard, the steps with
 their contexts, the log, what the execution waits for. `flow_test()` turns the
 session's conversation into a flow test (the format of flowtests.py).
