@@ -45,6 +45,8 @@ def sample_rows(data) -> dict:
         raise ConsoleError(f"{_FIELDS[field]}: send at most the first {MAX_SAMPLE // 1024} KB to pick test numbers from")
     if "\x00" in text:
         raise ConsoleError(f"{_FIELDS[field]}: it holds NUL characters, expected text")
+    if field == "file" and data.get("partial") is True:
+        text = _whole_records(text)
     try:
         contacts = contacts_from_csv(text.encode()) if field == "file" else contacts_from_text(text)
     except CampaignInputError as exc:
@@ -132,6 +134,18 @@ def _would_skip(service: FlowService, flow_id: str, contacts: list[dict]) -> lis
     planned = Campaigns(service).plan(flow_id, ContactList(rows=[(n, c["to"], c["parameters"])
                                                                  for n, c in enumerate(contacts, 1)]))
     return [p["skip"] for p in planned]
+
+
+def _whole_records(text: str) -> str:
+    """A CSV cut off at some length, up to the end of its last whole record: the panel
+    cuts at a line end, which may fall inside a quoted value that spans lines."""
+    inside, kept, at = False, 0, 0
+    for line in text.split("\n")[:-1]:
+        at += len(line) + 1
+        inside ^= line.count('"') % 2 == 1   # "" inside a quoted value counts twice: no change
+        if not inside:
+            kept = at
+    return text[:kept] if kept else text
 
 
 def _check_parameters(n: int, parameters) -> None:

@@ -135,6 +135,13 @@ def test_the_first_rows_of_a_csv_or_of_pasted_numbers_prefill_the_test_numbers(a
     assert rows["rows"][0] == {"row": 2, "to": "+15555551001", "parameters": {"first_name": "Ana", "date": "May 2"}}
     assert rows["columns"] == ["first_name", "date"] and rows["max"] == 5
     assert rows["invalid_count"] == 1 and rows["invalid"][0]["row"] == 3
+    # The beginning of a big file may end inside a quoted value that spans lines: the
+    # sample is read up to its last whole row.
+    cut = 'to,note\n+15555551001,"two\nlines"\n+15555551002,"one ""quoted"" word"\n+15555551003,"cut\nhere\n'
+    rows = ask(tab, "console:trial_rows", {"csv": cut, "partial": True})
+    assert [(r["to"], r["parameters"]["note"]) for r in rows["rows"]] == [
+        ("+15555551001", "two\nlines"), ("+15555551002", 'one "quoted" word')]
+    assert "not valid CSV" in ask(tab, "console:trial_rows", {"csv": cut})["error"], "a whole file is read as it is"
     numbers = ask(tab, "console:trial_rows", {"numbers": "+15555551001, +15555551002"})
     assert [r["parameters"] for r in numbers["rows"]] == [{}, {}]
 
