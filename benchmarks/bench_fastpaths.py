@@ -54,7 +54,7 @@ from loadgen import contact, sms_form
 CONTACTS = 300
 WARMUP = 300       # untimed turns of each variant (each contact's first reply)
 TURNS = 2_000      # timed turns of each variant
-SERVE_WARMUP_S, SERVE_S, SERVE_ROUNDS = 2.0, 3.0, 5   # server rows: closed loop, 16 connections
+SERVE_WARMUP_S, SERVE_S, SERVE_ROUNDS = 2.0, 3.0, 9   # server rows: closed loop, 16 connections
 REPLY = b">Got 7. Send a number, or STOP.</Message>"
 
 ALL = "all fast paths"
@@ -223,7 +223,9 @@ def server_rows(names: list[str]) -> list[Row]:
     """The same comparison through the real server (bench_webhook's `Server`: gunicorn
     as `flowstudio serve` runs it, 1 worker), one server per variant (plain_app.py):
     the worker's CPU milliseconds per request under closed-loop load, rounds in turns."""
+    import bench_webhook
     from bench_webhook import PROBE, RESUMED, STARTED, Server, loadgen
+    bench_webhook.LIFETIME_S = 1200   # five servers in turns outlast its 300 s
     folder = Path(tempfile.mkdtemp(prefix="flowstudio-fastpaths-serve-"))
     servers: list[Server] = []
     try:
