@@ -33,6 +33,12 @@ where the CPU time of interleaved single turns keeps them within about 1-3 %.
 Each row: figure = the turn with every fast path, baseline = the turn with that one
 replaced by its plain library; 1 - ratio is the share of the plain turn the fast path
 saves. Target ratio <= 0.95: a fast path stays only while it saves >= 5 % of a turn.
+
+The `served SMS turn CPU, ...` rows compare the same variants through the real server:
+one server per variant (bench_webhook's `Server`, as `flowstudio serve` starts it, 1
+worker; `plain_app.py` applies the variant's patches), closed-loop load in turns
+(SERVE_ROUNDS rounds of SERVE_S seconds); the figure is the worker's CPU per request
+(median of the rounds). Coarser than the in-process rows: see benchmarks/README.md.
 """
 from __future__ import annotations
 
@@ -63,7 +69,8 @@ FORM = "formdata.decode vs werkzeug's form parser"
 TWIML = "TwiML as text vs twilio's builder"
 PLAN = "liquidplan vs python-liquid alone"
 CONTROL = "all fast paths again (A/A control)"
-NAMES = {CONTROL: "every fast path (a second app)", HOOK: "Flask routing", FORM: "werkzeug's form", TWIML: "twilio's builder", PLAN: "python-liquid alone"}
+NAMES = {HOOK: "Flask routing", FORM: "werkzeug's form", TWIML: "twilio's builder", PLAN: "python-liquid alone",
+         CONTROL: "every fast path (a second app)"}
 
 
 # ---------------------------------------------------------------- the plain variants
@@ -83,8 +90,9 @@ def flask_webhooks(app) -> None:
             return Response(response.body, mimetype="text/xml")
         return response
 
-    for rule in ("/webhooks/<flow_id>", "/webhooks/<flow_id>/<any(status):status>"):
-        app.add_url_rule(rule, "webhook" + rule.count("/").__str__(), answer, methods=list(webhooks.METHODS))
+    methods = list(webhooks.METHODS)
+    app.add_url_rule("/webhooks/<flow_id>", "webhook", answer, methods=methods)
+    app.add_url_rule("/webhooks/<flow_id>/<any(status):status>", "webhook_status", answer, methods=methods)
 
 
 def werkzeug_form(environ: dict) -> dict:
