@@ -45,7 +45,13 @@ def messaging(replies: list, status_url: Callable[[str], str] | None = None) -> 
 def _plain_messages(replies: list, status_url) -> str:
     """What the builder above writes for text-only replies, as text: every SMS answer
     needs it, and ElementTree takes about 0.1 ms to write it. The same escaping
-    functions as ElementTree's, so the same bytes."""
+    functions as ElementTree's, so the same bytes.
+
+    Measured on a whole in-process webhook SMS turn on SQLite (a fast path stays while
+    it saves >= 5 % of a turn): 0.85 ms of CPU with this against 1.04 ms with the
+    builder for every answer, 18 % of the turn saved (16 % in a second run: 0.99 against
+    1.18 ms); `python benchmarks/run.py -k "twilio's builder"` (bench_fastpaths.py).
+    Through the real server, the worker's CPU per request: 1.41 ms against 1.78 ms (21 %)."""
     parts = [_DECLARATION, "<Response>"]
     for reply in replies:
         action = status_url(reply.widget) if status_url and reply.widget else None

@@ -12,7 +12,8 @@ plain python-liquid environment on purpose:
 
 Simple templates (text, variable paths with filters, `if` on a variable) are rendered by
 a plan from `liquidplan`, which gives python-liquid's text at a fraction of its set-up
-cost and leaves every doubtful case to python-liquid.
+cost and leaves every doubtful case to python-liquid (28 % of a whole webhook turn
+saved: liquidplan's docstring has the figure and the command).
 """
 from __future__ import annotations
 

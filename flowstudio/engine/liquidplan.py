@@ -22,6 +22,13 @@ Plans obey the same bounds as python-liquid (engine/bounds.py): they call the
 environment's filters, which check what they are given and make and tick the turn's
 budget; a filter over a bound is left to python-liquid to report, and a spent budget
 (BudgetExceeded) goes straight through.
+
+Measured on a whole in-process webhook SMS turn on SQLite (bench_runtime's 3-widget
+FLOW renders 8 templates a turn; a fast path stays while it saves >= 5 % of a turn):
+0.85 ms of CPU with plans against 1.18 ms with python-liquid alone, 28 % of the turn
+saved (26 % in a second run: 0.99 against 1.35 ms);
+`python benchmarks/run.py -k "python-liquid alone"` (bench_fastpaths.py). Through the real
+server, the worker's CPU per request: 1.41 ms against 1.74 ms (19 %).
 """
 from __future__ import annotations
 

@@ -6,6 +6,12 @@ CPU; `decode` gives the same dict (the first value of a repeated name, blank val
 kept, `+` as a space, invalid UTF-8 escapes kept as written, as werkzeug's
 "werkzeug.url_quote" error handler does), unescaping the whole body in one call
 when it can. tests/web/test_formdata.py compares the two on random bodies.
+
+Measured on a whole in-process webhook SMS turn on SQLite (a fast path stays while it
+saves >= 5 % of a turn): 0.85 ms of CPU with `decode` against 1.08 ms with werkzeug's
+`request.form.to_dict()`, 21 % of the turn saved (20 % in a second run: 0.99 against
+1.25 ms); `python benchmarks/run.py -k "form parser"` (bench_fastpaths.py). Through the
+real server, the worker's CPU per request: 1.41 ms against 1.73 ms (18 %).
 """
 from __future__ import annotations
 

@@ -14,6 +14,12 @@ on, only for signatures and query arguments) and write TwiML straight to WSGI, w
 Flask's per-request machinery (request and app contexts, routing, sessions, hooks,
 signals): that machinery cost more than the rest of an SMS answer outside the turn
 itself, and a webhook uses none of it. Errors are the same JSON as the API's (errors.py).
+
+Measured (a fast path stays while it saves >= 5 % of a whole turn): a whole in-process
+webhook SMS turn on SQLite takes 0.85 ms of CPU with this app against 1.49 ms with the
+same `dispatch` routed as Flask views, 43 % of the turn saved (41 % in a second run:
+0.99 against 1.69 ms); `python benchmarks/run.py -k "Flask routing"` (bench_fastpaths.py).
+Through the real server, the worker's CPU per request: 1.41 ms against 1.98 ms (29 %).
 """
 from __future__ import annotations
 
