@@ -336,8 +336,9 @@ class FlowService:
               now=None, call_sid=None) -> TurnResult:
         started = time.perf_counter()   # for /metrics: the turn's time, waiting for the lock included
         for _ in range(MAX_RETRIES):
-            # the session's lock first: a turn waiting for it must not hold the gate (store.turn)
-            with self.store.locked(f"{flow_id}|{session_key}"), self.store.turn() as conn:
+            # the session's lock, then the gate (store.turn): a turn waiting for its
+            # contact must not hold up the others
+            with self.store.turn(f"{flow_id}|{session_key}") as conn:
                 stored, row = self.store.begin_turn(flow_id, session_key, execution_id, inbound_key, conn)
                 if stored is not None:
                     return TurnResult.from_dict(stored, duplicate=True)

@@ -57,7 +57,7 @@ class SessionLocks:
 
     @contextmanager
     def _advisory(self, key: str):
-        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        number = advisory_number(key)
         with self._lock_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(select(func.pg_advisory_lock(number)))
             try:
@@ -85,6 +85,12 @@ class SessionLocks:
         """Release what lock_byte took."""
         if self._lock_file is not None:
             fcntl.lockf(self._lock_file, fcntl.LOCK_UN, 1, offset)
+
+
+def advisory_number(key: str) -> int:
+    """The PostgreSQL advisory lock number of a key (a signed 64-bit integer): the same
+    for `SessionLocks.locked(key)` and a turn's transaction-scoped lock (store._PgTurn)."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
 
 
 class _KeyLock:
@@ -268,10 +274,11 @@ def open_lock_file(url: str) -> int | None:
     return os.open(url[len("sqlite:///"):] + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
 
 
-def make_engine(url: str):
-    """An engine configured for FlowStudio's use of SQLite or PostgreSQL."""
+def make_engine(url: str, pre_ping: bool = True):
+    """An engine configured for FlowStudio's use of SQLite or PostgreSQL; on PostgreSQL,
+    `pre_ping` tests each connection taken from the pool with a round trip first."""
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, json_serializer=jsontext.dumps,
+        return create_engine(url, pool_pre_ping=pre_ping, pool_size=10, max_overflow=20, json_serializer=jsontext.dumps,
                              json_deserializer=jsontext.loads)
     memory = url in ("sqlite://", "sqlite:///:memory:")
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
