@@ -228,18 +228,25 @@ class Store:
         # in-memory database is one connection, so it stays with the engine's.)
         path = self.engine.url.database if not self.is_postgres else None
         self._gated = GatedConnection(self.engine) if path and path != ":memory:" else None
-        hot = {name: _Raw(stmt, self.engine.dialect, keys) for name, stmt, keys in (
-            ("active", _ACTIVE, None), ("by_id", _BY_ID, None), ("inbound", _INBOUND, None),
-            ("active_or_done", _ACTIVE_OR_DONE, None), ("advance", _ADVANCE, None),
-            ("advance_call", _ADVANCE_CALL, None), ("keep", _KEEP, None), ("keep_call", _KEEP_CALL, None),
-            # inline(): no RETURNING of the new ids, which nothing reads
-            ("add_turn", _ADD_TURN.inline(), _TURN_KEYS),
-            ("new", insert(t.executions).inline(), _NEW_KEYS), ("add_outbox", _ADD_OUTBOX.inline(), _OUTBOX_KEYS))}
-        self._raw = None if self.is_postgres else hot
-        # PostgreSQL: the same statements run straight on psycopg in a keyed turn
+        self._raw = None if self.is_postgres else {
+            name: _Raw(stmt, self.engine.dialect, keys) for name, stmt, keys in (
+                ("active", _ACTIVE, None), ("by_id", _BY_ID, None), ("inbound", _INBOUND, None),
+                ("active_or_done", _ACTIVE_OR_DONE, None), ("advance", _ADVANCE, None),
+                ("advance_call", _ADVANCE_CALL, None), ("keep", _KEEP, None), ("keep_call", _KEEP_CALL, None),
+                ("add_turn", _ADD_TURN, _TURN_KEYS),
+                ("new", insert(t.executions), _NEW_KEYS), ("add_outbox", _ADD_OUTBOX, _OUTBOX_KEYS))}
+        # PostgreSQL: the turn's statements run straight on psycopg in a keyed turn
         # (`turn(key)`, _PgTurn), on connections of their own pool: no pre-ping there
         # (_PgTurn reconnects once if the server closed the connection).
-        self._pg = hot if self.is_postgres else None
+        self._pg = None
+        if self.is_postgres:
+            self._pg = {name: _Raw(stmt, self.engine.dialect) for name, stmt in (
+                ("active", _ACTIVE), ("by_id", _BY_ID), ("inbound", _INBOUND), ("active_or_done", _ACTIVE_OR_DONE),
+                ("advance", _with_turn(_ADVANCE, "moved")), ("advance_call", _with_turn(_ADVANCE_CALL, "moved")),
+                ("keep", _with_turn(_KEEP, "moved")), ("keep_call", _with_turn(_KEEP_CALL, "moved")),
+                ("new", _with_turn(insert(t.executions).values({k: bindparam(k) for k in _NEW_KEYS}), "added")))}
+            # inline(): no RETURNING of the new ids, which nothing reads
+            self._pg["add_outbox"] = _Raw(_ADD_OUTBOX.inline(), self.engine.dialect, _OUTBOX_KEYS)
         self._turn_engine = make_engine(url, pre_ping=False) if self.is_postgres else None
 
     def create_schema(self) -> None:
@@ -526,7 +533,7 @@ class Store:
         if self._raw is not None:
             return self._save_raw(r, first, turn, outbox, conn)
         if isinstance(conn, _PgTurn):
-            return conn.save(self._pg, r.execution_id, first, turn, outbox)
+            return conn.save(self._pg, r.execution_id, first, {"t_" + k: v for k, v in turn.items()}, outbox)
         try:
             with self._write(conn) as conn:
                 if r.version is None:
@@ -616,35 +623,42 @@ class _Turn:
 
 class _PgTurn:
     """Store.turn(key) on PostgreSQL: one event on one pooled psycopg connection, in
-    one transaction, in three round trips (tests/adapters/test_pg_turn.py counts them):
+    ONE transaction, in four round trips (tests/adapters/test_pg_turn.py counts them):
 
-    1. BEGIN, `pg_advisory_xact_lock(key)`, the first read: pipelined, one round trip.
-       The server runs them in order, so the read (its own statement, with its own
-       snapshot) sees what the previous holder of the key committed.
-    2. the execution's UPDATE (or INSERT), the turn's INSERT, the outbox rows: pipelined.
-    3. COMMIT, once the UPDATE is known to have moved the row (else ROLLBACK, Conflict).
+    1. `BEGIN; SELECT pg_advisory_xact_lock(<key's number>)`, one simple query;
+    2. the read (the execution, and whether the delivery was already answered): its own
+       statement, so its snapshot is taken once the lock is held and it sees what the
+       previous holder of the key committed;
+    3. the write: ONE statement, the execution's UPDATE (or INSERT) with the turn's
+       INSERT, which inserts only if the UPDATE moved the row (`_with_turn`);
+    4. COMMIT, once that statement says it wrote (else ROLLBACK and Conflict).
+    (Outbox rows, for sends, are one more.)
 
     The lock is held to the end of the transaction, so it covers whatever the event
     waits on in between (an HTTP widget, a send through Twilio): the contact's next
     event waits for this one, in any process. Those waits happen with the transaction
-    open but nothing written yet (no transaction id, so nothing held back from VACUUM);
+    open but nothing written yet (no transaction id, nothing held back from VACUUM);
     a process that dies anywhere leaves nothing behind (the server rolls back and
     releases the lock). An event that writes nothing (a retried delivery, an ignored
     event) ends with COMMIT too: a ROLLBACK makes psycopg forget its prepared statements.
 
-    The statements are the store's own Core statements, compiled once (_Raw) and run
-    straight on psycopg, which prepares them on the server after 5 uses per connection.
-    Against the same turn through Core on two connections (a session lock on a second
-    connection, pre-ping, reads then ROLLBACK then the write transaction: 10 round
-    trips, nothing prepared) a turn's CPU in the service fell from 4.0 to N ms
-    (benchmarks/README.md, bench_workers)."""
+    The read and the write are the store's own Core statements compiled once (_Raw),
+    run straight on psycopg, which prepares them on the server after 5 uses on a
+    connection. psycopg's pipeline mode would send 1-2 and 3-4 together, but cost more
+    CPU than the round trips it saved (one turn's statements: 0.56 ms pipelined in 3
+    round trips, 0.46 ms in 5 plain ones). Against the turn as it was (Core on two
+    connections: a session lock on a second connection, pre-ping, the reads, ROLLBACK,
+    then the write transaction, 10 round trips, nothing prepared since psycopg forgets
+    prepared statements at every ROLLBACK) the service's CPU per turn went from 4.0 ms
+    to 1.5 ms (see benchmarks/README.md, bench_workers)."""
 
-    __slots__ = ("_store", "_number", "_fairy", "dbapi", "_begun")
+    __slots__ = ("_store", "_begin_sql", "_fairy", "dbapi", "_cursor", "_begun")
 
     def __init__(self, store: Store, key: str):
         self._store = store
-        self._number = Int8(advisory_number(key))
-        self._fairy = self.dbapi = None
+        # an int in the text, never a string: nothing to quote
+        self._begin_sql = b"BEGIN; SELECT pg_advisory_xact_lock(%d)" % advisory_number(key)
+        self._fairy = self.dbapi = self._cursor = None
         self._begun = False
 
     def __enter__(self) -> "_PgTurn":
@@ -654,25 +668,19 @@ class _PgTurn:
     def _connect(self) -> None:
         fairy = self._store._turn_engine.raw_connection()
         try:
-            # BEGIN is ours, so that it travels with the lock and the first read
-            fairy.driver_connection.autocommit = True
+            fairy.driver_connection.autocommit = True  # BEGIN is ours: it travels with the lock
+            self._cursor = fairy.driver_connection.cursor()
         except BaseException:
             fairy.close()
             raise
         self._fairy, self.dbapi = fairy, fairy.driver_connection
 
-    def _begin(self, dbapi) -> None:
-        dbapi.execute("BEGIN")
-        dbapi.execute(_XACT_LOCK, (self._number,))
-
-    def first(self, raw: _Raw, values: dict):
-        """The first row of one read (a named tuple) or None; the turn's first read also
-        begins the transaction and takes the lock, in the same round trip."""
+    def _begin(self) -> None:
+        """Begin the transaction and take the lock (waiting for it), once."""
         if self._begun:
-            return raw.row_of(self.dbapi.execute(raw.sql, raw.params(values)).fetchone())
-        params = raw.params(values)
+            return
         try:
-            cursor = self._pipelined_read(raw, params)
+            self._cursor.execute(self._begin_sql, prepare=False)
         except psycopg.OperationalError:
             if not self.dbapi.broken:
                 raise
@@ -682,37 +690,35 @@ class _PgTurn:
             self._fairy.close()
             self._fairy = None
             self._connect()
-            cursor = self._pipelined_read(raw, params)
+            self._cursor.execute(self._begin_sql, prepare=False)
+        self._begun = True
+
+    def first(self, raw: _Raw, values: dict):
+        """The first row of one read (a named tuple) or None, under the lock."""
+        self._begin()
+        cursor = self._cursor
+        cursor.execute(raw.sql, raw.params(values))
         return raw.row_of(cursor.fetchone())
 
-    def _pipelined_read(self, raw: _Raw, params):
-        dbapi = self.dbapi
-        with dbapi.pipeline():
-            self._begin(dbapi)
-            cursor = dbapi.execute(raw.sql, params)
-        self._begun = True
-        return cursor
-
     def save(self, pg: dict, execution_id: str, first: tuple, turn: dict, outbox: list) -> None:
-        """Write the turn (Store.save_turn's statements) and commit; Conflict, with
-        nothing written, when the execution moved or the delivery was already saved."""
-        dbapi = self.dbapi
-        statement, add_turn, add_outbox = pg[first[0]], pg["add_turn"], pg["add_outbox"]
+        """Write the turn (Store.save_turn's values) and commit; Conflict, with nothing
+        written, when the execution moved or the delivery was already saved."""
+        dbapi, cursor = self.dbapi, self._cursor
+        statement, add_outbox = pg[first[0]], pg["add_outbox"]
         try:
-            with dbapi.pipeline():
-                if not self._begun:  # a save without a read (not the service's way)
-                    self._begin(dbapi)
-                    self._begun = True
-                moved = dbapi.execute(statement.sql, statement.params(first[1]))
-                dbapi.execute(add_turn.sql, add_turn.params(turn))
-                if outbox:
-                    dbapi.cursor().executemany(add_outbox.sql, [add_outbox.params(o) for o in outbox])
-            if moved.rowcount != 1:
+            self._begin()  # already done, unless the save came without a read
+            cursor.execute(statement.sql, statement.params({**first[1], **turn}))
+            if cursor.rowcount != 1:  # the UPDATE moved nothing, so nothing was inserted
+                dbapi.rollback()
                 raise Conflict(f"execution {execution_id} changed while this event was processed")
+            if outbox:
+                cursor.executemany(add_outbox.sql, [add_outbox.params(o) for o in outbox])
             dbapi.commit()
         except psycopg.IntegrityError as exc:
             dbapi.rollback()
             raise Conflict(str(exc).split("\n", 1)[0]) from None
+        except Conflict:
+            raise
         except BaseException:
             if not dbapi.broken:
                 dbapi.rollback()
@@ -724,7 +730,7 @@ class _PgTurn:
         fairy, dbapi = self._fairy, self.dbapi
         if fairy is None:
             return
-        self._fairy = self.dbapi = None
+        self._fairy = self.dbapi = self._cursor = None
         try:
             status = dbapi.info.transaction_status
             if status == TransactionStatus.INTRANS and exc_type is None:
@@ -738,7 +744,15 @@ class _PgTurn:
             fairy.close()
 
 
-_XACT_LOCK = "SELECT pg_advisory_xact_lock(%s)"
+def _with_turn(write, name: str):
+    """`write` (the execution's UPDATE or INSERT) and the turn's INSERT as ONE statement
+    (PostgreSQL): the turn row is inserted from what `write` returns, so when the
+    UPDATE finds the version changed, nothing at all is written and the statement's
+    row count, 0, says so. The turn's values are bound as `t_<column>`."""
+    written = write.returning(t.executions.c.id).cte(name)
+    columns = ("key", "at", "steps", "trace", "response")
+    return insert(t.turns).from_select(("execution_id",) + columns, select(
+        written.c.id, *(bindparam("t_" + k, type_=t.turns.c[k].type) for k in columns)))
 
 
 def _step(execution_id: str, turn_id: int, index: int, s: dict) -> SimpleNamespace:

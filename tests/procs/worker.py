@@ -120,14 +120,14 @@ def build(args, killer: Killer) -> FlowService:
 
 
 def _die_before_pg_commit(killer: Killer) -> None:
-    """On PostgreSQL, a turn runs its statements straight on psycopg, pipelined, without
-    Core's events (store._PgTurn): die as its COMMIT starts, once the server has run the
-    pipeline with the execution's UPDATE and the turn's INSERT."""
+    """On PostgreSQL, a turn runs its statements straight on psycopg, without Core's
+    events (store._PgTurn): die as its COMMIT starts, once the server has run the
+    statement that updates the execution and inserts the turn."""
     seen = {"turn": False}
-    execute, commit = psycopg.Connection.execute, psycopg.Connection.commit
+    execute, commit = psycopg.Cursor.execute, psycopg.Connection.commit
 
     def traced_execute(self, query, *args, **kwargs):
-        if isinstance(query, str) and query.lstrip().upper().startswith("INSERT INTO TURNS"):
+        if isinstance(query, str) and "INSERT INTO TURNS" in query.upper():
             seen["turn"] = True
         return execute(self, query, *args, **kwargs)
 
@@ -137,7 +137,7 @@ def _die_before_pg_commit(killer: Killer) -> None:
         seen["turn"] = False
         return commit(self)
 
-    psycopg.Connection.execute, psycopg.Connection.commit = traced_execute, traced_commit
+    psycopg.Cursor.execute, psycopg.Connection.commit = traced_execute, traced_commit
 
 
 def send(service: FlowService, killer: Killer, args, sid: str, body: str) -> None:
