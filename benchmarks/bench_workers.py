@@ -112,16 +112,27 @@ def _machine_cpu() -> tuple[float, float]:
     return (sum(values) - idle) / TICK, sum(values) / TICK
 
 
-def measured(server, database: str | None, expect: str) -> dict:
+def _sessions(admin, database: str | None) -> int:
+    """How many connections to `database` PostgreSQL has accepted so far (0 for SQLite)."""
+    if database is None:
+        return 0
+    return admin.execute("SELECT sessions FROM pg_stat_database WHERE datname = %s", (database,)).fetchone()[0]
+
+
+def measured(server, database: str | None, expect: str, admin=None) -> dict:
     """One closed-loop round on `server`, with everyone's CPU share of one core
-    (`database`: the PostgreSQL database whose backends count; None for SQLite)."""
+    (`database`: the PostgreSQL database whose backends count; None for SQLite), and
+    how many new PostgreSQL connections the round opened (a pool too small for the
+    turns in flight opens and closes connections all the time)."""
     pg = (lambda cmd: database is not None and cmd.startswith("postgres:") and f" {database} " in cmd)
+    sessions0 = _sessions(admin, database) if admin is not None else 0
     pg0, (busy0, _), t0 = _proc_cpu(pg), _machine_cpu(), time.perf_counter()
     result = web.loadgen(server, "max", expect, duration=ROUND_S, connections=CONNECTIONS)
     wall = time.perf_counter() - t0
     pg1, (busy1, _) = _proc_cpu(pg), _machine_cpu()
     result["pg_cpu_share"] = _spent(pg0, pg1) / wall
     result["machine_cpu_share"] = (busy1 - busy0) / wall
+    result["connections"] = (_sessions(admin, database) - sessions0) if admin is not None else 0
     return result
 
 
@@ -134,7 +145,8 @@ def _round(r: dict) -> str:
     return (f"{r['rps']:.0f} req/s; CPU in cores: workers {r['server_cpu_share']:.2f}, PostgreSQL "
             f"{r['pg_cpu_share']:.2f}, loadgen {r['cpu_share']:.2f}, others {r['machine_cpu_share'] - ours:.2f}, "
             f"machine {r['machine_cpu_share']:.2f} of {os.cpu_count()}; per request: workers "
-            f"{per['server_cpu_share']:.2f} ms, PostgreSQL {per['pg_cpu_share']:.2f} ms")
+            f"{per['server_cpu_share']:.2f} ms, PostgreSQL {per['pg_cpu_share']:.2f} ms; "
+            f"{r.get('connections', 0)} new connections")
 
 
 def _pg_admin():
@@ -181,7 +193,7 @@ def measure_all(counts: list[int], with_bare: bool, with_sqlite: bool, folder: P
         rounds: dict[str, list[dict]] = {key: [] for key in servers}
         for _ in range(ROUNDS):
             for key, (server, database, expect) in servers.items():
-                rounds[key].append(measured(server, database, expect))
+                rounds[key].append(measured(server, database, expect, admin))
         for key, runs in rounds.items():
             note(f"{key}: " + "; ".join(_round(r) for r in runs))
         return rounds

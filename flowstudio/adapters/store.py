@@ -247,7 +247,7 @@ class Store:
                 ("new", _with_turn(insert(t.executions).values({k: bindparam(k) for k in _NEW_KEYS}), "added")))}
             # inline(): no RETURNING of the new ids, which nothing reads
             self._pg["add_outbox"] = _Raw(_ADD_OUTBOX.inline(), self.engine.dialect, _OUTBOX_KEYS)
-        self._turn_engine = make_engine(url, pre_ping=False) if self.is_postgres else None
+        self._turn_engine = make_engine(url, turns=True) if self.is_postgres else None
 
     def create_schema(self) -> None:
         """Bring the schema to the newest migration (migrate.py): tables created on a new
