@@ -4,7 +4,7 @@ Every way into a flow (webhooks, the REST API, timers, the browser console, the
 terminal console, flow tests) goes through `FlowService`, so they all behave alike.
 
 Per event, for one session (a contact's messages, or one call) at a time:
-1. take the session's lock (`Store.locked`): events of one contact never overlap;
+1. take the session (`Store.turn(key)`): events of one contact never overlap, in any process;
 2. read the active execution; run `engine.start` or `engine.resume`;
 3. perform the I/O the engine waits on (HTTP requests, sends) and resume at once;
 4. save everything in ONE transaction (`Store.save_turn`). A crash before the commit

@@ -4,6 +4,8 @@
 checkpoints) and PostgreSQL pools. `SessionLocks.locked(key)` holds `key` across
 threads and processes: a PostgreSQL advisory lock, or on SQLite a thread lock plus a
 POSIX lock on one byte of `<db>.lock`. Both are released by the system if a process dies.
+(A turn on PostgreSQL takes its key's lock in its own transaction instead, store._PgTurn;
+the lock numbers are the same, `advisory_number`.)
 On SQLite, `TurnGate` lets one turn of the process at a time work, on the one
 `GatedConnection`.
 """
@@ -28,9 +30,10 @@ class SessionLocks:
 
     def __init__(self, url: str):
         self.is_postgres = url.startswith("postgresql")
-        # Advisory locks hold a connection while the turn uses another: a separate pool,
-        # so turns waiting for a lock can never take every connection a holder needs.
-        self._lock_engine = (create_engine(url, pool_size=20, max_overflow=40, pool_timeout=120)
+        # A session-level advisory lock holds a connection while its block uses others:
+        # a separate pool, so blocks waiting for a lock can never take every connection
+        # a holder needs. (Turns do not come here on PostgreSQL: store._PgTurn.)
+        self._lock_engine = (create_engine(url, pool_size=2, max_overflow=8, pool_timeout=120)
                              if self.is_postgres else None)
         self._local_locks: dict[str, list] = {}
         self._local_guard = threading.Lock()
@@ -286,8 +289,9 @@ def make_engine(url: str, turns: bool = False):
     backend started and a connection set up in the worker (bench_workers notes
     `new connections` per round)."""
     if not url.startswith("sqlite"):
+        # the rest (the API, the editor, the scheduler): short statements, a few at a time
         sizes = dict(pool_pre_ping=False, pool_size=32, max_overflow=32) if turns else dict(
-            pool_pre_ping=True, pool_size=10, max_overflow=20)
+            pool_pre_ping=True, pool_size=10, max_overflow=10)
         return create_engine(url, **sizes, json_serializer=jsontext.dumps, json_deserializer=jsontext.loads)
     memory = url in ("sqlite://", "sqlite:///:memory:")
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},

@@ -3,17 +3,20 @@
 SQLite (a file under the data folder) by default, PostgreSQL when
 `FLOWSTUDIO_DATABASE_URL` says so. The service uses it in a fixed pattern per event:
 
-    with store.locked(session), store.turn() as conn:   # one event per session at a time
+    with store.turn(session) as conn:               # one event per session at a time
         answer, row = store.begin_turn(..., conn)   # a retried delivery's answer, or the execution
         ... run the engine, perform I/O (inside `with store.gate.opened():`) ...
         store.save_turn(record, conn)               # ONE write transaction, or nothing
 
-`locked` is a PostgreSQL advisory lock or, on SQLite, a thread lock plus a POSIX lock
-on a byte of `<db>.lock`: both hold across processes and are released if a process
-dies. `save_turn` also checks the row's `version`, so even if two processes ever ran
-the same event, only one would advance the execution: the other gets `Conflict` and
-the service retries with fresh state. On SQLite, `turn` also holds the process's
-TurnGate (database.py): one turn at a time per process, on one kept-open connection.
+`turn(session)` holds the session across processes until the block ends, and is
+released if a process dies. On SQLite: `locked` (a thread lock plus a POSIX lock on a
+byte of `<db>.lock`), then the process's TurnGate (database.py: one turn at a time per
+process, on one kept-open connection); the reads run in autocommit, the write in its
+own transaction. On PostgreSQL (_PgTurn): one pooled connection, and one transaction
+from the first read to the commit, holding a transaction-scoped advisory lock on the
+session, in four round trips. `save_turn` also checks the row's `version`, so even if
+two processes ever ran the same event, only one would advance the execution: the
+other gets `Conflict` (having written nothing) and the service retries with fresh state.
 """
 from __future__ import annotations
 
@@ -650,7 +653,9 @@ class _PgTurn:
     connections: a session lock on a second connection, pre-ping, the reads, ROLLBACK,
     then the write transaction, 10 round trips, nothing prepared since psycopg forgets
     prepared statements at every ROLLBACK) the service's CPU per turn went from 4.0 ms
-    to 1.5 ms (see benchmarks/README.md, bench_workers)."""
+    to 1.2-1.5 ms, in a thread alone (webhook turns of benchmarks/bench_runtime's flow);
+    the webhook benchmark's worker, HTTP included, went from about 3.8 to 2.2-3.1 ms
+    (bench_workers, `-k "against SQLite"`, benchmarks/README.md)."""
 
     __slots__ = ("_store", "_begin_sql", "_fairy", "dbapi", "_cursor", "_begun")
 
