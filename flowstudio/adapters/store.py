@@ -731,15 +731,18 @@ class _PgTurn:
         finally:
             self._begun = False
 
-    def __exit__(self, exc_type, *_) -> None:
+    def __exit__(self, *exc) -> None:
         fairy, dbapi = self._fairy, self.dbapi
         if fairy is None:
             return
         self._fairy = self.dbapi = self._cursor = None
         try:
             status = dbapi.info.transaction_status
-            if status == TransactionStatus.INTRANS and exc_type is None:
-                dbapi.commit()  # read only: ends the transaction, releases the lock
+            if status == TransactionStatus.INTRANS:
+                # Only reads ran (save ends its own transaction), even if the event then
+                # failed (a REST start for a busy contact): COMMIT ends it, releasing the
+                # lock, and keeps the prepared statements that ROLLBACK would drop.
+                dbapi.commit()
             elif status != TransactionStatus.IDLE:
                 dbapi.rollback()
             dbapi.autocommit = False  # as the pool's other users expect it
