@@ -226,7 +226,7 @@ def run(select=lambda name: True) -> list[Row]:
     folder = Path(tempfile.mkdtemp(prefix="flowstudio-bench-workers-"))
     try:
         # 1 and 2 workers (and SQLite) in the same rounds, then 4 workers: each worker
-        # keeps up to 32 PostgreSQL connections, and all seven workers at once would
+        # keeps up to 20 PostgreSQL connections, and all seven workers at once would
         # pass the server's max_connections (100)
         rounds = measure_all([n for n in counts if n <= 2], bool(wanted), vs_sqlite or cpu_vs_sqlite, folder, admin)
         if any(n > 2 for n in counts):

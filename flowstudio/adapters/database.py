@@ -282,15 +282,16 @@ def make_engine(url: str, turns: bool = False):
 
     On PostgreSQL, `turns` makes the pool of a store's turns (store._PgTurn): no
     pre-ping (a round trip before every turn; the turn reconnects itself instead), and
-    up to 32 connections kept open, up to 64 in all (a worker's 64 threads). A pool
-    that keeps fewer connections than there are turns in flight closes the surplus at
-    every check-in and opens new ones at once: with 10 kept, the webhook benchmark's
-    32 connections made one worker open 30-40 connections a second, each a PostgreSQL
-    backend started and a connection set up in the worker (bench_workers notes
-    `new connections` per round)."""
+    up to 20 connections kept open, 40 in all. A pool that keeps fewer connections
+    than there are turns in flight closes the surplus at every check-in and opens new
+    ones at once: with 10 kept, the webhook benchmark's 32 connections made one worker
+    open 30-40 connections a second, each a PostgreSQL backend started and a connection
+    set up in the worker (bench_workers notes `new connections` per round). With 32
+    kept, three busy workers and their neighbours passed PostgreSQL's default
+    `max_connections` of 100 ("too many clients")."""
     if not url.startswith("sqlite"):
         # the rest (the API, the editor, the scheduler): short statements, a few at a time
-        sizes = dict(pool_pre_ping=False, pool_size=32, max_overflow=32) if turns else dict(
+        sizes = dict(pool_pre_ping=False, pool_size=20, max_overflow=20) if turns else dict(
             pool_pre_ping=True, pool_size=10, max_overflow=10)
         return create_engine(url, **sizes, json_serializer=jsontext.dumps, json_deserializer=jsontext.loads)
     memory = url in ("sqlite://", "sqlite:///:memory:")
