@@ -31,7 +31,6 @@ from types import SimpleNamespace
 
 import psycopg
 from psycopg.pq import TransactionStatus
-from psycopg.types.numeric import Int8
 from sqlalchemy import and_, bindparam, delete, func, insert, literal_column, select, update
 from sqlalchemy.dialects.sqlite import DATETIME as SQLiteDateTime
 from sqlalchemy.exc import IntegrityError
