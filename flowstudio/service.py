@@ -4,7 +4,7 @@ Every way into a flow (webhooks, the REST API, timers, the browser console, the
 terminal console, flow tests) goes through `FlowService`, so they all behave alike.
 
 Per event, for one session (a contact's messages, or one call) at a time:
-1. take the session's lock (`Store.locked`): events of one contact never overlap;
+1. take the session (`Store.turn(key)`): events of one contact never overlap, in any process;
 2. read the active execution; run `engine.start` or `engine.resume`;
 3. perform the I/O the engine waits on (HTTP requests, sends) and resume at once;
 4. save everything in ONE transaction (`Store.save_turn`). A crash before the commit
@@ -336,8 +336,9 @@ class FlowService:
               now=None, call_sid=None) -> TurnResult:
         started = time.perf_counter()   # for /metrics: the turn's time, waiting for the lock included
         for _ in range(MAX_RETRIES):
-            # the session's lock first: a turn waiting for it must not hold the gate (store.turn)
-            with self.store.locked(f"{flow_id}|{session_key}"), self.store.turn() as conn:
+            # the session's lock, then the gate (store.turn): a turn waiting for its
+            # contact must not hold up the others
+            with self.store.turn(f"{flow_id}|{session_key}") as conn:
                 stored, row = self.store.begin_turn(flow_id, session_key, execution_id, inbound_key, conn)
                 if stored is not None:
                     return TurnResult.from_dict(stored, duplicate=True)

@@ -4,6 +4,8 @@
 checkpoints) and PostgreSQL pools. `SessionLocks.locked(key)` holds `key` across
 threads and processes: a PostgreSQL advisory lock, or on SQLite a thread lock plus a
 POSIX lock on one byte of `<db>.lock`. Both are released by the system if a process dies.
+(A turn on PostgreSQL takes its key's lock in its own transaction instead, store._PgTurn;
+the lock numbers are the same, `advisory_number`.)
 On SQLite, `TurnGate` lets one turn of the process at a time work, on the one
 `GatedConnection`.
 """
@@ -28,9 +30,10 @@ class SessionLocks:
 
     def __init__(self, url: str):
         self.is_postgres = url.startswith("postgresql")
-        # Advisory locks hold a connection while the turn uses another: a separate pool,
-        # so turns waiting for a lock can never take every connection a holder needs.
-        self._lock_engine = (create_engine(url, pool_size=20, max_overflow=40, pool_timeout=120)
+        # A session-level advisory lock holds a connection while its block uses others:
+        # a separate pool, so blocks waiting for a lock can never take every connection
+        # a holder needs. (Turns do not come here on PostgreSQL: store._PgTurn.)
+        self._lock_engine = (create_engine(url, pool_size=2, max_overflow=8, pool_timeout=120)
                              if self.is_postgres else None)
         self._local_locks: dict[str, list] = {}
         self._local_guard = threading.Lock()
@@ -57,7 +60,7 @@ class SessionLocks:
 
     @contextmanager
     def _advisory(self, key: str):
-        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        number = advisory_number(key)
         with self._lock_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(select(func.pg_advisory_lock(number)))
             try:
@@ -85,6 +88,12 @@ class SessionLocks:
         """Release what lock_byte took."""
         if self._lock_file is not None:
             fcntl.lockf(self._lock_file, fcntl.LOCK_UN, 1, offset)
+
+
+def advisory_number(key: str) -> int:
+    """The PostgreSQL advisory lock number of a key (a signed 64-bit integer): the same
+    for `SessionLocks.locked(key)` and a turn's transaction-scoped lock (store._PgTurn)."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
 
 
 class _KeyLock:
@@ -268,11 +277,23 @@ def open_lock_file(url: str) -> int | None:
     return os.open(url[len("sqlite:///"):] + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
 
 
-def make_engine(url: str):
-    """An engine configured for FlowStudio's use of SQLite or PostgreSQL."""
+def make_engine(url: str, turns: bool = False):
+    """An engine configured for FlowStudio's use of SQLite or PostgreSQL.
+
+    On PostgreSQL, `turns` makes the pool of a store's turns (store._PgTurn): no
+    pre-ping (a round trip before every turn; the turn reconnects itself instead), and
+    up to 20 connections kept open, 40 in all. A pool that keeps fewer connections
+    than there are turns in flight closes the surplus at every check-in and opens new
+    ones at once: with 10 kept, the webhook benchmark's 32 connections made one worker
+    open 30-40 connections a second, each a PostgreSQL backend started and a connection
+    set up in the worker (bench_workers notes `new connections` per round). With 32
+    kept, three busy workers and their neighbours passed PostgreSQL's default
+    `max_connections` of 100 ("too many clients")."""
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, json_serializer=jsontext.dumps,
-                             json_deserializer=jsontext.loads)
+        # the rest (the API, the editor, the scheduler): short statements, a few at a time
+        sizes = dict(pool_pre_ping=False, pool_size=20, max_overflow=20) if turns else dict(
+            pool_pre_ping=True, pool_size=10, max_overflow=10)
+        return create_engine(url, **sizes, json_serializer=jsontext.dumps, json_deserializer=jsontext.loads)
     memory = url in ("sqlite://", "sqlite:///:memory:")
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                            poolclass=StaticPool if memory else None, json_serializer=jsontext.dumps,

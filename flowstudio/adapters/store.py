@@ -3,17 +3,20 @@
 SQLite (a file under the data folder) by default, PostgreSQL when
 `FLOWSTUDIO_DATABASE_URL` says so. The service uses it in a fixed pattern per event:
 
-    with store.locked(session), store.turn() as conn:   # one event per session at a time
+    with store.turn(session) as conn:               # one event per session at a time
         answer, row = store.begin_turn(..., conn)   # a retried delivery's answer, or the execution
         ... run the engine, perform I/O (inside `with store.gate.opened():`) ...
         store.save_turn(record, conn)               # ONE write transaction, or nothing
 
-`locked` is a PostgreSQL advisory lock or, on SQLite, a thread lock plus a POSIX lock
-on a byte of `<db>.lock`: both hold across processes and are released if a process
-dies. `save_turn` also checks the row's `version`, so even if two processes ever ran
-the same event, only one would advance the execution: the other gets `Conflict` and
-the service retries with fresh state. On SQLite, `turn` also holds the process's
-TurnGate (database.py): one turn at a time per process, on one kept-open connection.
+`turn(session)` holds the session across processes until the block ends, and is
+released if a process dies. On SQLite: `locked` (a thread lock plus a POSIX lock on a
+byte of `<db>.lock`), then the process's TurnGate (database.py: one turn at a time per
+process, on one kept-open connection); the reads run in autocommit, the write in its
+own transaction. On PostgreSQL (_PgTurn): one pooled connection, and one transaction
+from the first read to the commit, holding a transaction-scoped advisory lock on the
+session, in four round trips. `save_turn` also checks the row's `version`, so even if
+two processes ever ran the same event, only one would advance the execution: the
+other gets `Conflict` (having written nothing) and the service retries with fresh state.
 """
 from __future__ import annotations
 
@@ -26,13 +29,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
+import psycopg
+from psycopg.pq import TransactionStatus
 from sqlalchemy import and_, bindparam, delete, func, insert, literal_column, select, update
 from sqlalchemy.dialects.sqlite import DATETIME as SQLiteDateTime
 from sqlalchemy.exc import IntegrityError
 
+
 from ..engine import jsontext
 from . import schema as t
-from .database import Checkpointer, GatedConnection, SessionLocks, TurnGate, make_engine
+from .database import Checkpointer, GatedConnection, SessionLocks, TurnGate, advisory_number, make_engine
 
 
 class Conflict(Exception):
@@ -144,11 +150,14 @@ class _Raw:
     def __init__(self, stmt, dialect, keys=None):
         compiled = stmt.compile(dialect=dialect, column_keys=list(keys) if keys else None)
         self.sql = str(compiled)
+        # SQLite's paramstyle is positional (qmark); psycopg's is named (pyformat)
+        self.named = compiled.positiontup is None
         self.binds = []   # (name, processor, value when the statement carries it)
-        for name in compiled.positiontup:
+        for name in compiled.binds if self.named else compiled.positiontup:
             bind = compiled.binds[name]
             self.binds.append((name, _bind_processor(bind.type.dialect_impl(dialect), dialect),
                                bind.value if bind.value is not None else _UNSET))
+        self.names = [name for name, _, _ in self.binds]
         self.row = None
         if getattr(stmt, "selected_columns", None) is not None:
             columns = list(stmt.selected_columns)
@@ -157,23 +166,28 @@ class _Raw:
                             for i, c in enumerate(columns)]
             self.results = [(i, p) for i, p in self.results if p is not None]
 
-    def params(self, values: dict) -> list:
+    def params(self, values: dict) -> list | dict:
+        """The statement's parameters from `values`, converted as Core converts them."""
         out = []
         for name, process, default in self.binds:
             value = values[name] if default is _UNSET else values.get(name, default)
             out.append(process(value) if process is not None else value)
-        return out
+        return dict(zip(self.names, out)) if self.named else out
+
+    def row_of(self, values):
+        """A fetched row as Core reads it: a named tuple, its values converted."""
+        if values is None:
+            return None
+        row = list(values)
+        for i, process in self.results:
+            row[i] = process(row[i])
+        return self.row._make(row)
 
     def first(self, dbapi_conn, values: dict):
         """The first row (a named tuple) or None; the statement runs to its end, so no
         read transaction stays open on the connection."""
         rows = dbapi_conn.execute(self.sql, self.params(values)).fetchall()
-        if not rows:
-            return None
-        row = list(rows[0])
-        for i, process in self.results:
-            row[i] = process(row[i])
-        return self.row._make(row)
+        return self.row_of(rows[0]) if rows else None
 
 
 _UNSET = object()
@@ -223,6 +237,19 @@ class Store:
                 ("advance_call", _ADVANCE_CALL, None), ("keep", _KEEP, None), ("keep_call", _KEEP_CALL, None),
                 ("add_turn", _ADD_TURN, _TURN_KEYS),
                 ("new", insert(t.executions), _NEW_KEYS), ("add_outbox", _ADD_OUTBOX, _OUTBOX_KEYS))}
+        # PostgreSQL: the turn's statements run straight on psycopg in a keyed turn
+        # (`turn(key)`, _PgTurn), on connections of their own pool: no pre-ping there
+        # (_PgTurn reconnects once if the server closed the connection).
+        self._pg = None
+        if self.is_postgres:
+            self._pg = {name: _Raw(stmt, self.engine.dialect) for name, stmt in (
+                ("active", _ACTIVE), ("by_id", _BY_ID), ("inbound", _INBOUND), ("active_or_done", _ACTIVE_OR_DONE),
+                ("advance", _with_turn(_ADVANCE, "moved")), ("advance_call", _with_turn(_ADVANCE_CALL, "moved")),
+                ("keep", _with_turn(_KEEP, "moved")), ("keep_call", _with_turn(_KEEP_CALL, "moved")),
+                ("new", _with_turn(insert(t.executions).values({k: bindparam(k) for k in _NEW_KEYS}), "added")))}
+            # inline(): no RETURNING of the new ids, which nothing reads
+            self._pg["add_outbox"] = _Raw(_ADD_OUTBOX.inline(), self.engine.dialect, _OUTBOX_KEYS)
+        self._turn_engine = make_engine(url, turns=True) if self.is_postgres else None
 
     def create_schema(self) -> None:
         """Bring the schema to the newest migration (migrate.py): tables created on a new
@@ -240,6 +267,8 @@ class Store:
         if self._gated is not None:
             self._gated.close()
         self.engine.dispose()
+        if self._turn_engine is not None:
+            self._turn_engine.dispose()
         self.locks.close()
 
     def locked(self, key: str):
@@ -258,11 +287,17 @@ class Store:
                 with conn.begin():
                     yield conn
 
-    def turn(self) -> "_Turn":
-        """One connection for the reads and the write of one event, while holding the
-        gate (`with store.turn() as conn:`): on an SQLite file, the process's kept-open
-        sqlite3 connection; else one from the pool."""
-        return _Turn(self)
+    def turn(self, key: str | None = None):
+        """One connection for the reads and the write of one event (`with
+        store.turn(key) as conn:`), holding `key` (as `locked` does) when given.
+
+        On SQLite: the key's lock, then the gate, and the process's kept-open sqlite3
+        connection. On PostgreSQL with a key: a _PgTurn, the event's reads and write in
+        ONE transaction that holds the key as a transaction-scoped advisory lock, three
+        round trips in all (see _PgTurn). Without a key, a connection from the pool."""
+        if key is not None and self.is_postgres:
+            return _PgTurn(self, key)
+        return _Turn(self, key)
 
     @staticmethod
     def _driver(conn):
@@ -315,6 +350,10 @@ class Store:
                    conn=None):
         """What an event needs before it runs, read in one go: the stored answer if this
         delivery was already processed, else the execution (by id, or the session's active one)."""
+        if isinstance(conn, _PgTurn):  # PostgreSQL: inside the turn's transaction, under its lock
+            pg = self._pg
+            return self._read_turn(lambda name, values: conn.first(pg[name], values),
+                                   flow_id, session_key, execution_id, inbound_key)
         if self._raw is not None:  # SQLite: the reads run in autocommit, to their end
             with nullcontext(conn) if conn is not None else self.turn() as conn:
                 raw, dbapi = self._raw, self._driver(conn)
@@ -495,6 +534,8 @@ class Store:
         outbox = [{"execution_id": r.execution_id, "created_at": r.now, **o} for o in r.outbox]
         if self._raw is not None:
             return self._save_raw(r, first, turn, outbox, conn)
+        if isinstance(conn, _PgTurn):
+            return conn.save(self._pg, r.execution_id, first, {"t_" + k: v for k, v in turn.items()}, outbox)
         try:
             with self._write(conn) as conn:
                 if r.version is None:
@@ -540,32 +581,185 @@ class Store:
 
 
 class _Turn:
-    """Store.turn(): a class rather than a generator, since every event takes one."""
+    """Store.turn() on SQLite (or without a key): a class rather than a generator, since
+    every event takes one. The key's lock is taken before the gate: a turn waiting for
+    its contact must not hold up the others."""
 
-    __slots__ = ("_store", "_held", "_conn")
+    __slots__ = ("_store", "_held", "_conn", "_lock")
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, key: str | None = None):
         self._store, self._conn = store, None
+        self._lock = store.locked(key) if key is not None else None
         self._held = store.gate.held()
 
     def __enter__(self):
-        self._held.__enter__()
+        if self._lock is not None:
+            self._lock.__enter__()
         try:
-            gated = self._store._gated
-            if gated is not None:
-                return gated.get()
-            self._conn = self._store.engine.connect()
-            return self._conn
+            self._held.__enter__()
+            try:
+                gated = self._store._gated
+                if gated is not None:
+                    return gated.get()
+                self._conn = self._store.engine.connect()
+                return self._conn
+            except BaseException:
+                self._held.__exit__(None, None, None)
+                raise
         except BaseException:
-            self._held.__exit__(None, None, None)
+            if self._lock is not None:
+                self._lock.__exit__(None, None, None)
             raise
 
     def __exit__(self, *exc) -> None:
         try:
-            if self._conn is not None:
-                self._conn.close()
+            try:
+                if self._conn is not None:
+                    self._conn.close()
+            finally:
+                self._held.__exit__(*exc)
         finally:
-            self._held.__exit__(*exc)
+            if self._lock is not None:
+                self._lock.__exit__(*exc)
+
+
+class _PgTurn:
+    """Store.turn(key) on PostgreSQL: one event on one pooled psycopg connection, in
+    ONE transaction, in four round trips (tests/adapters/test_pg_turn.py counts them):
+
+    1. `BEGIN; SELECT pg_advisory_xact_lock(<key's number>)`, one simple query;
+    2. the read (the execution, and whether the delivery was already answered): its own
+       statement, so its snapshot is taken once the lock is held and it sees what the
+       previous holder of the key committed;
+    3. the write: ONE statement, the execution's UPDATE (or INSERT) with the turn's
+       INSERT, which inserts only if the UPDATE moved the row (`_with_turn`);
+    4. COMMIT, once that statement says it wrote (else ROLLBACK and Conflict).
+    (Outbox rows, for sends, are one more.)
+
+    The lock is held to the end of the transaction, so it covers whatever the event
+    waits on in between (an HTTP widget, a send through Twilio): the contact's next
+    event waits for this one, in any process. Those waits happen with the transaction
+    open but nothing written yet (no transaction id, nothing held back from VACUUM);
+    a process that dies anywhere leaves nothing behind (the server rolls back and
+    releases the lock). An event that writes nothing (a retried delivery, an ignored
+    event) ends with COMMIT too: a ROLLBACK makes psycopg forget its prepared statements.
+
+    The read and the write are the store's own Core statements compiled once (_Raw),
+    run straight on psycopg, which prepares them on the server after 5 uses on a
+    connection. psycopg's pipeline mode would send 1-2 and 3-4 together, but cost more
+    CPU than the round trips it saved (one turn's statements: 0.56 ms pipelined in 3
+    round trips, 0.46 ms in 5 plain ones). Against the turn as it was (Core on two
+    connections: a session lock on a second connection, pre-ping, the reads, ROLLBACK,
+    then the write transaction, 10 round trips, nothing prepared since psycopg forgets
+    prepared statements at every ROLLBACK) the service's CPU per turn went from 4.0 ms
+    to 1.2-1.5 ms, in a thread alone (webhook turns of benchmarks/bench_runtime's flow);
+    the webhook benchmark's worker, HTTP included, went from about 3.8 to 2.2-3.1 ms
+    (bench_workers, `-k "against SQLite"`, benchmarks/README.md)."""
+
+    __slots__ = ("_store", "_begin_sql", "_fairy", "dbapi", "_cursor", "_begun")
+
+    def __init__(self, store: Store, key: str):
+        self._store = store
+        # an int in the text, never a string: nothing to quote
+        self._begin_sql = b"BEGIN; SELECT pg_advisory_xact_lock(%d)" % advisory_number(key)
+        self._fairy = self.dbapi = self._cursor = None
+        self._begun = False
+
+    def __enter__(self) -> "_PgTurn":
+        self._connect()
+        return self
+
+    def _connect(self) -> None:
+        fairy = self._store._turn_engine.raw_connection()
+        try:
+            fairy.driver_connection.autocommit = True  # BEGIN is ours: it travels with the lock
+            self._cursor = fairy.driver_connection.cursor()
+        except BaseException:
+            fairy.close()
+            raise
+        self._fairy, self.dbapi = fairy, fairy.driver_connection
+
+    def _begin(self) -> None:
+        """Begin the transaction and take the lock (waiting for it), once."""
+        if self._begun:
+            return
+        try:
+            self._cursor.execute(self._begin_sql, prepare=False)
+        except psycopg.OperationalError:
+            if not self.dbapi.broken:
+                raise
+            # The server closed this pooled connection (a restart, an idle timeout):
+            # nothing was done on it. Once more, on a new one (what pre-ping was for).
+            self._fairy.invalidate()
+            self._fairy.close()
+            self._fairy = None
+            self._connect()
+            self._cursor.execute(self._begin_sql, prepare=False)
+        self._begun = True
+
+    def first(self, raw: _Raw, values: dict):
+        """The first row of one read (a named tuple) or None, under the lock."""
+        self._begin()
+        cursor = self._cursor
+        cursor.execute(raw.sql, raw.params(values))
+        return raw.row_of(cursor.fetchone())
+
+    def save(self, pg: dict, execution_id: str, first: tuple, turn: dict, outbox: list) -> None:
+        """Write the turn (Store.save_turn's values) and commit; Conflict, with nothing
+        written, when the execution moved or the delivery was already saved."""
+        dbapi, cursor = self.dbapi, self._cursor
+        statement, add_outbox = pg[first[0]], pg["add_outbox"]
+        try:
+            self._begin()  # already done, unless the save came without a read
+            cursor.execute(statement.sql, statement.params({**first[1], **turn}))
+            if cursor.rowcount != 1:  # the UPDATE moved nothing, so nothing was inserted
+                dbapi.rollback()
+                raise Conflict(f"execution {execution_id} changed while this event was processed")
+            if outbox:
+                cursor.executemany(add_outbox.sql, [add_outbox.params(o) for o in outbox])
+            dbapi.commit()
+        except psycopg.IntegrityError as exc:
+            dbapi.rollback()
+            raise Conflict(str(exc).split("\n", 1)[0]) from None
+        except Conflict:
+            raise
+        except BaseException:
+            if not dbapi.broken:
+                dbapi.rollback()
+            raise
+        finally:
+            self._begun = False
+
+    def __exit__(self, *exc) -> None:
+        fairy, dbapi = self._fairy, self.dbapi
+        if fairy is None:
+            return
+        self._fairy = self.dbapi = self._cursor = None
+        try:
+            status = dbapi.info.transaction_status
+            if status == TransactionStatus.INTRANS:
+                # Only reads ran (save ends its own transaction), even if the event then
+                # failed (a REST start for a busy contact): COMMIT ends it, releasing the
+                # lock, and keeps the prepared statements that ROLLBACK would drop.
+                dbapi.commit()
+            elif status != TransactionStatus.IDLE:
+                dbapi.rollback()
+            dbapi.autocommit = False  # as the pool's other users expect it
+        except Exception:  # noqa: BLE001 - a broken connection: the pool drops it; nothing was written
+            fairy.invalidate()
+        finally:
+            fairy.close()
+
+
+def _with_turn(write, name: str):
+    """`write` (the execution's UPDATE or INSERT) and the turn's INSERT as ONE statement
+    (PostgreSQL): the turn row is inserted from what `write` returns, so when the
+    UPDATE finds the version changed, nothing at all is written and the statement's
+    row count, 0, says so. The turn's values are bound as `t_<column>`."""
+    written = write.returning(t.executions.c.id).cte(name)
+    columns = ("key", "at", "steps", "trace", "response")
+    return insert(t.turns).from_select(("execution_id",) + columns, select(
+        written.c.id, *(bindparam("t_" + k, type_=t.turns.c[k].type) for k in columns)))
 
 
 def _step(execution_id: str, turn_id: int, index: int, s: dict) -> SimpleNamespace:

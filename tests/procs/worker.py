@@ -27,6 +27,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+import psycopg
 from sqlalchemy import event
 
 from flowstudio.adapters.store import Store
@@ -109,11 +110,34 @@ def build(args, killer: Killer) -> FlowService:
 
         dbapi_conn.set_trace_callback(statement)
 
+    if store.is_postgres:
+        _die_before_pg_commit(killer)
     service = FlowService(store, FlowRepository(args.flows, store, clock), http=http, channel=RecordingChannel(),
                           clock=clock)
     if args.flow:
         service.flows.latest(args.flow)  # records the revision now, not in the middle of the race
     return service
+
+
+def _die_before_pg_commit(killer: Killer) -> None:
+    """On PostgreSQL, a turn runs its statements straight on psycopg, without Core's
+    events (store._PgTurn): die as its COMMIT starts, once the server has run the
+    statement that updates the execution and inserts the turn."""
+    seen = {"turn": False}
+    execute, commit = psycopg.Cursor.execute, psycopg.Connection.commit
+
+    def traced_execute(self, query, *args, **kwargs):
+        if isinstance(query, str) and "INSERT INTO TURNS" in query.upper():
+            seen["turn"] = True
+        return execute(self, query, *args, **kwargs)
+
+    def traced_commit(self):
+        if seen["turn"] and killer.armed("commit"):
+            killer.die("inside save_turn, before commit")
+        seen["turn"] = False
+        return commit(self)
+
+    psycopg.Cursor.execute, psycopg.Connection.commit = traced_execute, traced_commit
 
 
 def send(service: FlowService, killer: Killer, args, sid: str, body: str) -> None:
