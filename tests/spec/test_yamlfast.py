@@ -83,7 +83,7 @@ def test_every_flow_of_the_project_reads_the_same_both_ways():
 def test_a_canonical_flow_file_takes_the_fast_way():
     from flowstudio.spec.flowfile import dump_flow, load_flow_file
 
-    example = sorted(ROOT.glob("flows/*.yaml"))[0]
+    example = next(f for f in sorted(ROOT.glob("flows/*.yaml")) if not f.name.endswith(".test.yaml"))
     text = dump_flow(load_flow_file(example).data)
     assert yamlio._read_plain(text) is not None
     assert loaded(text) == careful(text)
