@@ -52,14 +52,14 @@ ENVELOPE = {
 }
 
 
-_WHOLE_NUMBER = re.compile(r"^\s*-?[0-9]+\s*$")
+WHOLE_NUMBER = re.compile(r"^\s*-?[0-9]+\s*$")
 
 
 def _range(compare, word: str):
     """A `minimum`/`maximum` keyword that also checks whole numbers written as strings
     (`loop: "100"`), which Studio exports and our schemas accept."""
     def keyword(validator, bound, instance, schema):
-        if isinstance(instance, str) and _WHOLE_NUMBER.match(instance):
+        if isinstance(instance, str) and WHOLE_NUMBER.match(instance):
             instance = int(instance)
         elif not validator.is_type(instance, "number"):
             return

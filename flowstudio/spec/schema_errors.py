@@ -7,10 +7,12 @@ say what the field must be ("must be a whole number of seconds"), with the schem
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import Callable, Iterator
 
 from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
+
+from .quickcheck import compile_check
 
 _TYPE_WORDS = {
     "string": "a string", "integer": "a whole number", "number": "a number", "boolean": "true or false",
@@ -53,10 +55,31 @@ def describe(err: ValidationError) -> str:
     return err.message
 
 
+# The quick check of each schema a validator was made for (see quickcheck.py), kept
+# with the schema so its id is not reused.
+_CHECKS: dict[int, tuple[object, Callable[[object], bool]]] = {}
+
+
+def _never(instance) -> bool:
+    return False
+
+
+def _quick_check(validator: Validator) -> Callable[[object], bool]:
+    """The compiled yes/no check of the validator's schema; for a schema it cannot
+    compile, one that always says "ask jsonschema"."""
+    schema = validator.schema
+    known = _CHECKS.get(id(schema))
+    if known is None or known[0] is not schema:
+        known = _CHECKS[id(schema)] = (schema, compile_check(schema) or _never)
+    return known[1]
+
+
 def located_errors(validator: Validator, instance) -> Iterator[tuple[tuple, str]]:
     """Every schema problem of `instance` as (path, message), once each: an unknown key
     is reported at its own path, and a value of the wrong type gets only its type
     message (not also "must be one of ..." for the same value)."""
+    if _quick_check(validator)(instance):
+        return
     errors = list(validator.iter_errors(instance))
     wrong_type = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
     seen: set[tuple[tuple, str]] = set()
