@@ -152,17 +152,9 @@ def _read_plain(text: str):
     """The fast reader's (data, locations, raw_scalars), or None (see yamlfast.py)."""
     parser = _Loader(text)
     try:
-        return read_plain(parser, MAX_DEPTH, _resolve_plain)
+        return read_plain(parser, MAX_DEPTH, _CoreResolver.yaml_implicit_resolvers, _SCALARS)
     finally:
         parser.dispose()
-
-
-def _resolve_plain(text: str):
-    """A plain scalar's (tag, converter) under the core schema (_CoreResolver's rules)."""
-    for tag, pattern in _PLAIN_RULES.get(text[:1], ()):
-        if pattern.match(text):
-            return tag, _SCALARS[tag]
-    return _STR
 
 
 def _nesting_bound(text: str) -> int:
@@ -275,11 +267,6 @@ _SCALARS = {
     "tag:yaml.org,2002:float": lambda s: float(s.replace(".inf", "inf").replace(".Inf", "inf")
                                                .replace(".INF", "inf").lower().replace(".nan", "nan")),
 }
-
-
-_STR = ("tag:yaml.org,2002:str", _SCALARS["tag:yaml.org,2002:str"])
-# The core rules by a plain scalar's first character ("" for the empty scalar).
-_PLAIN_RULES = _CoreResolver.yaml_implicit_resolvers
 
 
 def _scalar(node: ScalarNode, path: Path, doc: Document, record: bool = True):
