@@ -94,9 +94,11 @@ def _read(get, max_depth: int, rules: dict, converters: dict):
                     continue
                 if len(path) >= max_depth:
                     raise GiveUp
-                here = path + (key,)
                 container[key] = value
+                if tag != STR:
+                    raw[path + (key,)] = text
                 key = _NO_KEY
+                continue
             else:
                 if len(path) >= max_depth:
                     raise GiveUp
@@ -104,8 +106,8 @@ def _read(get, max_depth: int, rules: dict, converters: dict):
                 mark = event.start_mark
                 locations[here] = (mark.line + 1, mark.column + 1)
                 container.append(value)
-            if tag != STR:
-                raw[here] = text
+                if tag != STR:
+                    raw[here] = text
         elif kind is MappingStartEvent or kind is SequenceStartEvent:
             if event.anchor is not None or event.tag is not None or (is_map and key is _NO_KEY):
                 raise GiveUp   # anchors, tags, and lists or mappings as keys
