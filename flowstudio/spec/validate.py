@@ -19,8 +19,8 @@ from .flowfile import FlowDocument
 from .flowindex import FlowIndex, is_flow_sid
 from .issues import ERROR, WARNING, Issue
 from .model import MATCH, Flow
-from .schema import ENVELOPE, FlowValidator
-from .schema_errors import located_errors
+from .schema import ENVELOPE
+from .schema_errors import SchemaCheck, located_errors
 
 
 class Report:
@@ -58,17 +58,17 @@ def _dotted(path) -> str:
 
 
 @lru_cache(maxsize=None)
-def _validator(widget_type: str, part: str = "properties") -> FlowValidator:
+def _validator(widget_type: str, part: str = "properties") -> SchemaCheck:
     spec = registry.get(widget_type)
     schema = spec.properties if part == "properties" else spec.condition_schema
-    return FlowValidator(schema)
+    return SchemaCheck(schema)
 
 
 # The envelope without its per-widget part: widgets are checked one by one below, so a
 # broken widget is reported once and the others still get their deeper checks.
-_ENVELOPE = FlowValidator({**ENVELOPE, "properties": {
+_ENVELOPE = SchemaCheck({**ENVELOPE, "properties": {
     **ENVELOPE["properties"], "widgets": {"type": "array"}}})
-_WIDGET_ENVELOPE = FlowValidator(ENVELOPE["properties"]["widgets"]["items"])
+_WIDGET_ENVELOPE = SchemaCheck(ENVELOPE["properties"]["widgets"]["items"])
 
 
 def check_properties(widget_type: str, properties: dict) -> list[Issue]:
