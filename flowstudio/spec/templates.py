@@ -154,10 +154,13 @@ def _plain_outputs(source: str) -> tuple[tuple, ...] | None:
     CPU to parse, and are read here in about 15 ms."""
     if "{%" in source:
         return None
+    paths = []
     for block in _OUTPUT.findall(source):
-        if _PLAIN_OUTPUT.fullmatch(block) is None or not _RESERVED.isdisjoint(_WORD.findall(block)):
+        match = _PLAIN_OUTPUT.fullmatch(block)
+        if match is None or not _RESERVED.isdisjoint(_WORD.findall(block)):
             return None
-    return _simple_paths(source)
+        paths.append(tuple(int(m.group(1)) if m.group(1) else m.group(0) for m in _SEGMENT.finditer(match["path"])))
+    return tuple(paths)
 
 
 def liquid_error(source: str) -> str | None:
