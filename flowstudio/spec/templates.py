@@ -150,8 +150,9 @@ def _plain_outputs(source: str) -> tuple[tuple, ...] | None:
     outputs only, each an ASCII variable path with filters of literal arguments and no
     reserved word (every such template parses: tests/spec/test_templates_fast.py checks
     it against python-liquid). Parsing is what a new process pays for each template of
-    a flow: the 2,106 templates of the 2,000-widget benchmark flow took about 300 ms of
-    CPU to parse, and are read here in about 15 ms."""
+    a flow: checking the 2,106 templates of the 2,000-widget benchmark flow took about
+    340 ms of CPU (shared machine, busy); with this shortcut, which takes 1,980 of them,
+    about 130 ms."""
     if "{%" in source:
         return None
     paths = []
