@@ -17,6 +17,7 @@ from . import graph, templates, wiring
 from .depth import MAX_DEPTH, dotted, too_deep
 from .flowfile import FlowDocument
 from .flowindex import FlowIndex, is_flow_sid
+from .gcpause import gc_paused
 from .issues import ERROR, WARNING, Issue
 from .model import MATCH, Flow
 from .schema import ENVELOPE
@@ -104,6 +105,11 @@ def validate_flow(flow: Flow, known_flows: set[str] | FlowIndex | None = None) -
 
 
 def _validate(data: dict, doc: FlowDocument | None, known_flows) -> list[Issue]:
+    with gc_paused():   # many objects, no cycles (gcpause.py)
+        return _checked(data, doc, known_flows)
+
+
+def _checked(data: dict, doc: FlowDocument | None, known_flows) -> list[Issue]:
     report = Report(data, doc)
     # Before anything that recurses through the document. (A file's nesting was measured
     # when it was read: only data from elsewhere, a draft or a request, is measured here.)
