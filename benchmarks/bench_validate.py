@@ -13,11 +13,25 @@ Rows (every baseline is measured in the same run, on the same data):
   strings) against `yaml.load(text, CSafeLoader)` (libyaml when available); no target.
 - dump 2,000-widget YAML: `dump_flow` (canonical order and style) against
   `yaml.dump(data, CSafeDumper)` of the same data; no target.
+- flowstudio validate 2,000 widgets (CLI): `flowstudio validate FILE` as a person runs
+  it (the installed console script as a subprocess: start-up, imports, reading the
+  file, validating, printing), wall time, median of 7 runs, on the canonical YAML of a
+  generated 2,000-widget flow, against the same command on a 20-widget flow, the two
+  run in turns; no target (the ratio says how much of a run the flow's size is).
+- flowstudio validate 2,000 - 20 widgets (CLI): the difference of the two medians
+  above, what 1,980 more widgets cost; target <= 250 ms.
 """
 from __future__ import annotations
 
 import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
 from functools import lru_cache
+from pathlib import Path
 
 import yaml
 
@@ -39,6 +53,10 @@ AGAIN = " again (warm caches)"
 COPY = "json.loads(json.dumps(data))"
 LOAD = f"load {SMALL:,}-widget YAML"
 DUMP = f"dump {SMALL:,}-widget YAML"
+TINY = 20
+CLI = f"flowstudio validate {SMALL:,} widgets (CLI)"
+CLI_EXTRA = f"flowstudio validate {SMALL:,} - {TINY} widgets (CLI)"
+CLI_BASE = f"flowstudio validate {TINY} widgets (CLI)"
 
 
 @lru_cache(maxsize=None)
@@ -98,4 +116,44 @@ def run(select=lambda name: True) -> list[Row]:
             ours, base = measure_many([lambda: dump_flow(data),
                                        lambda: yaml.dump(data, Dumper=DUMPER, sort_keys=False)], repeat=3)
             rows.append(timing(DUMP, ours, f"yaml.dump, {C} SafeDumper", base))
+    if select(CLI) or select(CLI_EXTRA):
+        big, tiny = cli_times(SMALL, TINY)
+        if select(CLI):
+            rows.append(timing(CLI, big, CLI_BASE, tiny))
+        if select(CLI_EXTRA):
+            rows.append(timing(CLI_EXTRA, big - tiny, CLI_BASE, tiny, max_ms=250))
     return rows
+
+
+def console_script() -> str:
+    """The installed `flowstudio` command of this Python (the venv's bin/), else the one on PATH."""
+    beside = Path(sys.executable).with_name("flowstudio")
+    found = str(beside) if beside.exists() else shutil.which("flowstudio")
+    if found is None:
+        raise RuntimeError("the flowstudio command is not installed (pip install -e .)")
+    return found
+
+
+def cli_times(n_big: int, n_small: int, repeat: int = 7) -> tuple[float, float]:
+    """The median wall seconds of `flowstudio validate FILE` on the canonical YAML of an
+    `n_big`-widget and an `n_small`-widget generated flow, run in turns after one
+    untimed run of each (which also checks that both validate cleanly)."""
+    command = console_script()
+    with tempfile.TemporaryDirectory() as tmp:
+        files = []
+        for n in (n_big, n_small):
+            path = Path(tmp, f"flow{n}", "flow.yaml")  # a folder each: no sibling flows to index
+            path.parent.mkdir()
+            path.write_text(dump_flow(flow(n)), encoding="utf-8")
+            files.append(path)
+        times: list[list[float]] = [[], []]
+        for round_ in range(1 + repeat):
+            for k, path in enumerate(files):
+                start = time.perf_counter()
+                done = subprocess.run([command, "validate", str(path)], capture_output=True, text=True)
+                elapsed = time.perf_counter() - start
+                if done.returncode != 0 or "0 errors, 0 warnings" not in done.stderr:
+                    raise RuntimeError(f"flowstudio validate {path} did not pass cleanly:\n{done.stdout}{done.stderr}")
+                if round_:
+                    times[k].append(elapsed)
+    return statistics.median(times[0]), statistics.median(times[1])

@@ -7,11 +7,9 @@ against that widget's own schema from the catalog. `combined_schema()` joins the
 """
 from __future__ import annotations
 
-import re
-
 import operator
-
-from jsonschema import Draft202012Validator, ValidationError, validators
+import re
+from functools import lru_cache
 
 from ..widgets import registry
 from .migrations import CURRENT_VERSION
@@ -52,14 +50,16 @@ ENVELOPE = {
 }
 
 
-_WHOLE_NUMBER = re.compile(r"^\s*-?[0-9]+\s*$")
+WHOLE_NUMBER = re.compile(r"^\s*-?[0-9]+\s*$")
 
 
 def _range(compare, word: str):
     """A `minimum`/`maximum` keyword that also checks whole numbers written as strings
     (`loop: "100"`), which Studio exports and our schemas accept."""
     def keyword(validator, bound, instance, schema):
-        if isinstance(instance, str) and _WHOLE_NUMBER.match(instance):
+        from jsonschema import ValidationError
+
+        if isinstance(instance, str) and WHOLE_NUMBER.match(instance):
             instance = int(instance)
         elif not validator.is_type(instance, "number"):
             return
@@ -69,12 +69,24 @@ def _range(compare, word: str):
     return keyword
 
 
-# The validator class for flow schemas: JSON Schema 2020-12, with ranges that also
-# check numeric strings.
-FlowValidator = validators.extend(Draft202012Validator, {
-    "minimum": _range(operator.ge, "less than"),
-    "maximum": _range(operator.le, "greater than"),
-})
+@lru_cache(maxsize=None)
+def flow_validator_class():
+    """The validator class for flow schemas: JSON Schema 2020-12, with ranges that also
+    check numeric strings. Made on first use: jsonschema takes a noticeable part of
+    `flowstudio validate`'s start-up, and a valid flow never needs it (quickcheck.py)."""
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.extend(Draft202012Validator, {
+        "minimum": _range(operator.ge, "less than"),
+        "maximum": _range(operator.le, "greater than"),
+    })
+
+
+def __getattr__(name: str):
+    # `FlowValidator`, the class above, for code that names it (made on first use).
+    if name == "FlowValidator":
+        return flow_validator_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def combined_schema() -> dict:

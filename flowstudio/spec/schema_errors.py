@@ -7,10 +7,13 @@ say what the field must be ("must be a whole number of seconds"), with the schem
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
-from jsonschema.exceptions import ValidationError
-from jsonschema.protocols import Validator
+from .quickcheck import compile_check
+from .schema import flow_validator_class
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 _TYPE_WORDS = {
     "string": "a string", "integer": "a whole number", "number": "a number", "boolean": "true or false",
@@ -53,11 +56,35 @@ def describe(err: ValidationError) -> str:
     return err.message
 
 
-def located_errors(validator: Validator, instance) -> Iterator[tuple[tuple, str]]:
+def _never(instance) -> bool:
+    return False
+
+
+class SchemaCheck:
+    """A flow schema, checked first by its compiled quick check (quickcheck.py) and by
+    jsonschema (a FlowValidator, made on first need) only for a value that check does
+    not pass, for the located, worded errors."""
+
+    def __init__(self, schema: dict):
+        self.schema = schema
+        self.quick: Callable[[object], bool] = compile_check(schema) or _never
+        self._validator = None
+
+    @property
+    def validator(self):
+        """The jsonschema validator of the schema."""
+        if self._validator is None:
+            self._validator = flow_validator_class()(self.schema)
+        return self._validator
+
+
+def located_errors(check: SchemaCheck, instance) -> Iterator[tuple[tuple, str]]:
     """Every schema problem of `instance` as (path, message), once each: an unknown key
     is reported at its own path, and a value of the wrong type gets only its type
     message (not also "must be one of ..." for the same value)."""
-    errors = list(validator.iter_errors(instance))
+    if check.quick(instance):
+        return
+    errors = list(check.validator.iter_errors(instance))
     wrong_type = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
     seen: set[tuple[tuple, str]] = set()
     for err in errors:

@@ -52,6 +52,9 @@ def _analysed(source: str) -> tuple[str | None, tuple[tuple, ...]]:
     problem = markup_problem(source)
     if problem:
         return problem, ()
+    paths = _plain_outputs(source)
+    if paths is not None:
+        return None, paths
     try:
         template = _ENV.from_string(source)
     except LiquidError as exc:
@@ -131,6 +134,33 @@ def _simple_paths(source: str) -> tuple[tuple, ...] | None:
             return None
         paths.append(tuple(int(m.group(1)) if m.group(1) else m.group(0)
                            for m in _SEGMENT.finditer(match["path"])))
+    return tuple(paths)
+
+
+# Liquid's reserved words (python-liquid 2.3's expression keywords, liquid/builtin/
+# expressions/_tokenize.py): a path or filter named like one does not parse.
+_RESERVED = frozenset({"and", "as", "blank", "cols", "contains", "continue", "else", "empty", "false", "for", "if",
+                       "in", "limit", "nil", "not", "null", "offset", "or", "required", "reversed", "true", "with"})
+_PLAIN_OUTPUT = re.compile(_SIMPLE_OUTPUT.pattern, re.ASCII)
+_WORD = re.compile(r"[A-Za-z_][\w-]*", re.ASCII)
+
+
+def _plain_outputs(source: str) -> tuple[tuple, ...] | None:
+    """The variable paths of a template that surely parses, or None to ask python-liquid:
+    outputs only, each an ASCII variable path with filters of literal arguments and no
+    reserved word (every such template parses: tests/spec/test_templates_fast.py checks
+    it against python-liquid). Parsing is what a new process pays for each template of
+    a flow: checking the 2,106 templates of the 2,000-widget benchmark flow took about
+    340 ms of CPU (shared machine, busy); with this shortcut, which takes 1,980 of them,
+    about 130 ms."""
+    if "{%" in source:
+        return None
+    paths = []
+    for block in _OUTPUT.findall(source):
+        match = _PLAIN_OUTPUT.fullmatch(block)
+        if match is None or not _RESERVED.isdisjoint(_WORD.findall(block)):
+            return None
+        paths.append(tuple(int(m.group(1)) if m.group(1) else m.group(0) for m in _SEGMENT.finditer(match["path"])))
     return tuple(paths)
 
 

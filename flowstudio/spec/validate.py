@@ -17,10 +17,11 @@ from . import graph, templates, wiring
 from .depth import MAX_DEPTH, dotted, too_deep
 from .flowfile import FlowDocument
 from .flowindex import FlowIndex, is_flow_sid
+from .gcpause import gc_paused
 from .issues import ERROR, WARNING, Issue
 from .model import MATCH, Flow
-from .schema import ENVELOPE, FlowValidator
-from .schema_errors import located_errors
+from .schema import ENVELOPE
+from .schema_errors import SchemaCheck, located_errors
 
 
 class Report:
@@ -58,17 +59,17 @@ def _dotted(path) -> str:
 
 
 @lru_cache(maxsize=None)
-def _validator(widget_type: str, part: str = "properties") -> FlowValidator:
+def _validator(widget_type: str, part: str = "properties") -> SchemaCheck:
     spec = registry.get(widget_type)
     schema = spec.properties if part == "properties" else spec.condition_schema
-    return FlowValidator(schema)
+    return SchemaCheck(schema)
 
 
 # The envelope without its per-widget part: widgets are checked one by one below, so a
 # broken widget is reported once and the others still get their deeper checks.
-_ENVELOPE = FlowValidator({**ENVELOPE, "properties": {
+_ENVELOPE = SchemaCheck({**ENVELOPE, "properties": {
     **ENVELOPE["properties"], "widgets": {"type": "array"}}})
-_WIDGET_ENVELOPE = FlowValidator(ENVELOPE["properties"]["widgets"]["items"])
+_WIDGET_ENVELOPE = SchemaCheck(ENVELOPE["properties"]["widgets"]["items"])
 
 
 def check_properties(widget_type: str, properties: dict) -> list[Issue]:
@@ -104,6 +105,11 @@ def validate_flow(flow: Flow, known_flows: set[str] | FlowIndex | None = None) -
 
 
 def _validate(data: dict, doc: FlowDocument | None, known_flows) -> list[Issue]:
+    with gc_paused():   # many objects, no cycles (gcpause.py)
+        return _checked(data, doc, known_flows)
+
+
+def _checked(data: dict, doc: FlowDocument | None, known_flows) -> list[Issue]:
     report = Report(data, doc)
     # Before anything that recurses through the document. (A file's nesting was measured
     # when it was read: only data from elsewhere, a draft or a request, is measured here.)

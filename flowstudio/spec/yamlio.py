@@ -25,6 +25,7 @@ from yaml.resolver import BaseResolver
 
 from .depth import MAX_DEPTH
 from .issues import FlowLoadError, error
+from .yamlfast import read_plain
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 # libyaml's composer (C) recurses once per level of nesting and crashed the process
@@ -115,6 +116,18 @@ def load_yaml(source: bytes | str, file: str | None = None) -> Document:
             _fail(file, None, "encoding", f"file is not valid UTF-8 (byte {exc.start})")
     elif len(source) > MAX_FILE_BYTES:
         _fail(file, None, "too_large", f"file is larger than {MAX_FILE_BYTES:,} bytes")
+    plain = _read_plain(source)
+    if plain is not None:
+        data, locations, raw_scalars = plain
+        return Document(data, file, locations, raw_scalars)
+    # Anything unusual (aliases, tags, duplicate keys, syntax errors, deep nesting...):
+    # the careful reader, which refuses it with its place or reads it.
+    return _load_careful(source, file)
+
+
+def _load_careful(source: str, file: str | None) -> Document:
+    """Compose the node tree (after measuring the nesting when it might be deep) and
+    convert it, refusing every problem at its place."""
     if _nesting_bound(source) > SAFE_COMPOSE_DEPTH:
         _check_depth_from_events(source, file)
     loader = _Loader(source)
@@ -133,6 +146,15 @@ def load_yaml(source: bytes | str, file: str | None = None) -> Document:
     budget = _Budget(ALIAS_EXPANSION_FACTOR * _count_distinct(root) + ALIAS_EXPANSION_SLACK)
     doc.data = _convert(root, (), doc, budget, set())
     return doc
+
+
+def _read_plain(text: str):
+    """The fast reader's (data, locations, raw_scalars), or None (see yamlfast.py)."""
+    parser = _Loader(text)
+    try:
+        return read_plain(parser, MAX_DEPTH, _CoreResolver.yaml_implicit_resolvers, _SCALARS)
+    finally:
+        parser.dispose()
 
 
 def _nesting_bound(text: str) -> int:
