@@ -230,8 +230,6 @@ def serve(flows_dir: Path, host: str, port: int, workers: int | None, insecure: 
     from .spec.flowfile import flow_files
 
     os.environ.update({"FLOWSTUDIO_FLOWS_DIR": str(flows_dir), "FLOWSTUDIO_LISTEN_HOST": host})
-    from .server import multiprocess_metrics
-    hooks = multiprocess_metrics(workers)   # first: before anything imports prometheus-client
     from .gunicorn_worker import deadlines, read_buffer_bytes
     try:
         deadlines()  # here, not in every worker
@@ -239,6 +237,10 @@ def serve(flows_dir: Path, host: str, port: int, workers: int | None, insecure: 
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     _check_schema()
+    # Once the settings are known good (a refused start leaves the environment alone),
+    # and before anything imports prometheus-client (the checks above do not).
+    from .server import multiprocess_metrics
+    hooks = multiprocess_metrics(workers)
     if insecure:
         os.environ["FLOWSTUDIO_INSECURE"] = "1"
         click.echo("WARNING: --insecure: unsigned webhooks are accepted from anywhere", err=True)
