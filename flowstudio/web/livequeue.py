@@ -3,9 +3,9 @@
 `flowstudio serve` runs one worker process per core, and a browser's websocket reaches
 one of them while the phone's webhook may be handled by another. With Redis
 (FLOWSTUDIO_REDIS_URL) socket.io's RedisManager passes every event between processes,
-even across machines. Without it, `LocalQueueManager` (a python-socketio
-`PubSubManager`, the same base as RedisManager) passes them between the processes of
-this machine that share the database:
+even across machines. Without it, `LocalQueueManager` (python-socketio's client
+`Manager`, which also hands each event to the other processes of this machine that
+share the database) passes them on:
 
 - A process that has browsers connected binds a Unix datagram socket in a folder named
   after the database (`<temp>/flowstudio-live-<uid>-<hash>/<pid>-<id>.sock`).
@@ -29,7 +29,6 @@ import os
 import socket
 import tempfile
 import time
-
 import uuid
 
 from socketio.manager import Manager
@@ -63,6 +62,7 @@ class LocalQueueManager(Manager):
         self.host_id = uuid.uuid4().hex
         self._send = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self._send.setblocking(False)
+        self._send.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, MAX_DATAGRAM)   # capped by the system
         self._recv: socket.socket | None = None
         self._path: str | None = None
         self._peers: list[str] = []
@@ -70,11 +70,12 @@ class LocalQueueManager(Manager):
         self._too_big_logged = False
 
     def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs):
-        """Emit to this process's browsers, then (events without acknowledgement only)
-        to the other processes'."""
+        """Emit to this process's browsers, then to the other processes' (events without
+        acknowledgement, not addressed to one of this process's own connections)."""
         room = to or room
         super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs)
-        if callback is None and not kwargs.get("ignore_queue") and self.peers():
+        if callback is None and not kwargs.get("ignore_queue") and not (
+                room is not None and self.is_connected(room, namespace or "/")) and self.peers():
             self._publish({"event": event, "data": list(data) if isinstance(data, tuple) else data,
                            "tuple": isinstance(data, tuple), "namespace": namespace or "/", "room": room,
                            "skip_sid": skip_sid})
