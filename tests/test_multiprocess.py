@@ -238,6 +238,34 @@ def replies_of(texts: list[str]) -> tuple[int, str, str, str]:
     return int(n), body, last, status
 
 
+def test_a_turn_waiting_on_a_slow_http_widget_holds_up_no_other_contact(cluster):
+    """While one contact's turn waits on the lookup (which does not answer until
+    released), every other contact's turn, on both processes and all their workers,
+    is answered at once."""
+    dave = "+15555550404"
+    outcome = {}
+
+    def slow():
+        outcome["answer"] = replies(Texter(cluster.a, "talk", dave).text("hold-dave"))
+
+    waiting = threading.Thread(target=slow, daemon=True)
+    waiting.start()
+    try:
+        assert cluster.lookup.holding.wait(HTTP_TIMEOUT), "the slow turn never reached the lookup"
+        for k in range(8):
+            server = cluster.a if k % 2 else cluster.b
+            started = time.monotonic()
+            assert replies(Texter(server, "talk", f"+155555505{k:02d}").text(f"d{k}")) == (1, f"d{k}", "", "ok")
+            assert time.monotonic() - started < HTTP_TIMEOUT
+        assert waiting.is_alive() and "answer" not in outcome   # all of them while the slow turn still waited
+    finally:
+        cluster.lookup.release.set()
+        waiting.join(HTTP_TIMEOUT)
+        cluster.lookup.holding.clear()   # the kill test below holds the lookup again
+        cluster.lookup.release.clear()
+    assert outcome["answer"] == (1, "hold-dave", "", "ok")
+
+
 def test_timers_fire_once_with_both_schedulers_running(cluster):
     contacts = [f"+1555555{3000 + i}" for i in range(20)]
     for i, contact in enumerate(contacts):  # started on both processes alike
