@@ -88,11 +88,17 @@ class LocalQueueManager(Manager):
         super().initialize()
         if self._path is not None:
             return
-        os.makedirs(self.folder, mode=0o700, exist_ok=True)
         self._recv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self._recv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, MAX_DATAGRAM)
         path = os.path.join(self.folder, f"{os.getpid()}-{self.host_id[:8]}.sock")
-        self._recv.bind(path)
+        for attempt in range(3):   # the last process to leave removes the folder: make it again
+            os.makedirs(self.folder, mode=0o700, exist_ok=True)
+            try:
+                self._recv.bind(path)
+                break
+            except FileNotFoundError:
+                if attempt == 2:
+                    raise
         self._path = path
         atexit.register(self.close)
         self.server.start_background_task(self._listen)
@@ -122,6 +128,7 @@ class LocalQueueManager(Manager):
             return
         try:
             os.unlink(path)
+            os.rmdir(self.folder)   # the last one out (fails while other sockets are there)
         except OSError:
             pass
         try:

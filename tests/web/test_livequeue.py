@@ -74,6 +74,8 @@ def test_a_browser_on_one_worker_sees_the_turns_another_worker_ran(workers):
     text(a, "+15555550109", "hi")   # a's own turns reach it once (not again through the socket)
     assert len(turns(watcher, 2, timeout=1.0)) == 1
     watcher.disconnect()
+    manager(a).close()   # the process stops: its socket goes, and the folder with the last one
+    assert not os.path.exists(manager(a).folder) and not manager(b).has_peers()
 
 
 def test_a_worker_without_browsers_binds_nothing_and_receives_nothing(workers):
