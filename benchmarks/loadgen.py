@@ -57,7 +57,7 @@ MAX_HEAD = 64 * 1024
 
 
 def contact(c: int) -> str:
-    return f"+1202{c:07d}"
+    return f"+1202{c:07d}" if c < 10_000_000 else f"+1{c:010d}"
 
 
 def sms_form(number: str, sender: str, sid: str, body: str) -> bytes:
@@ -300,7 +300,7 @@ class Run:
                 g = mine[k]
                 due = start + g / args.rate
                 conn = idle.popleft()
-                if self.send(conn, self.request(g % args.contacts), due):
+                if self.send(conn, self.request(args.first_contact + g % args.contacts), due):
                     self.late.append(conn.sent - due)
                 else:
                     idle.append(conn)
@@ -377,6 +377,8 @@ def parse(argv: list[str] | None = None):
     p.add_argument("--rate", type=float, default=100.0, help="requests/s (rate mode)")
     p.add_argument("--connections", type=int, default=16)
     p.add_argument("--contacts", type=int, default=500)
+    p.add_argument("--first-contact", type=int, default=0,
+                   help="contact numbers start here (rate mode: fresh contacts for every run)")
     p.add_argument("--number", default="+15555550100", help="the flow's number (To)")
     p.add_argument("--expect", default="", help="text every answer must contain")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds an answer may take")

@@ -216,20 +216,20 @@ def run(flow_file: Path, contact: str | None, number: str | None) -> None:
               show_default=True, help="The folder of flow files.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--workers", default=1, show_default=True, type=int,
-              help="Processes (more than one needs PostgreSQL, see the README).")
+@click.option("--workers", default=None, type=click.IntRange(1, 64),
+              help="Worker processes [default: one per core, at most 8]; see the README's deployment section.")
 @click.option("--insecure", is_flag=True, help="Accept unsigned webhooks off loopback (logs a warning).")
-def serve(flows_dir: Path, host: str, port: int, workers: int, insecure: bool) -> None:
+def serve(flows_dir: Path, host: str, port: int, workers: int | None, insecure: bool) -> None:
     """Serve the webhooks and the API."""
     import os
+
+    workers = workers or default_workers()
 
     from . import create_app
     from .server import serve as run_server
     from .spec.flowfile import flow_files
 
     os.environ.update({"FLOWSTUDIO_FLOWS_DIR": str(flows_dir), "FLOWSTUDIO_LISTEN_HOST": host})
-    from .server import multiprocess_metrics
-    hooks = multiprocess_metrics(workers)   # first: before anything imports prometheus-client
     from .gunicorn_worker import deadlines, read_buffer_bytes
     try:
         deadlines()  # here, not in every worker
@@ -237,6 +237,10 @@ def serve(flows_dir: Path, host: str, port: int, workers: int, insecure: bool) -
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     _check_schema()
+    # Once the settings are known good (a refused start leaves the environment alone),
+    # and before anything imports prometheus-client (the checks above do not).
+    from .server import multiprocess_metrics
+    hooks = multiprocess_metrics(workers)
     if insecure:
         os.environ["FLOWSTUDIO_INSECURE"] = "1"
         click.echo("WARNING: --insecure: unsigned webhooks are accepted from anywhere", err=True)
@@ -251,6 +255,25 @@ def serve(flows_dir: Path, host: str, port: int, workers: int, insecure: bool) -
     click.echo("Point a Twilio number's \"A message comes in\" and \"A call comes in\" at a webhook URL "
                "(through a public address: see the README).")
     run_server(create_app, host, port, workers=workers, hooks=hooks)
+
+
+MAX_DEFAULT_WORKERS = 8
+
+
+def default_workers() -> int:
+    """`flowstudio serve`'s worker processes when --workers is not given: one per core
+    this process may run on (its CPU affinity, so a container limited by cpuset gets
+    its share), at most MAX_DEFAULT_WORKERS. Several processes are safe on SQLite as on
+    PostgreSQL (per-contact locks across processes, timers and campaigns claimed in the
+    database, live views passed between the processes: web/livequeue.py); on SQLite they
+    still share one writer, so past a few cores more processes add little."""
+    import os
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_WORKERS))
 
 
 @main.group()

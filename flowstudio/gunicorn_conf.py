@@ -9,6 +9,7 @@ holds a thread for its websocket (web/live.py), and turns still find free ones.
 workers = 1
 threads = 64
 worker_class = "flowstudio.gunicorn_worker.DeadlineWorker"
+logger_class = "flowstudio.gunicorn_log.AccessLogger"   # gunicorn's, with a cheaper access-log line
 worker_connections = 1000   # open connections per worker, slow or not (gunicorn's default)
 keepalive = 2               # seconds an idle kept-alive connection stays open (gunicorn's default)
 # bytes of method, path and query: gunicorn's largest (its default, 4094, refuses a GET

@@ -1,5 +1,6 @@
 """The `flowstudio` command as a user runs it."""
 import json
+import os
 
 import pytest
 from click.testing import CliRunner
@@ -241,3 +242,25 @@ def test_serve_refuses_a_retention_that_is_not_a_number_of_days(tmp_path, monkey
     result = CliRunner().invoke(main, ["serve", "--flows", str(tmp_path)])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)   # a message, not a traceback
     assert "FLOWSTUDIO_RETENTION_DAYS must be a number of days (0 keeps everything), not 'a month'" in result.output
+
+
+def test_serve_runs_a_worker_per_core_by_default_at_most_eight(monkeypatch):
+    from flowstudio import cli
+
+    for cores, workers in ((1, 1), (2, 2), (6, 6), (32, 8)):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda _pid, n=cores: set(range(n)))
+        assert cli.default_workers() == workers
+
+
+def test_serve_refuses_a_worker_count_out_of_range_and_a_refused_start_leaves_the_environment(tmp_path,
+                                                                                           monkeypatch):
+    for name in ("FLOWSTUDIO_FLOWS_DIR", "FLOWSTUDIO_LISTEN_HOST"):
+        monkeypatch.setenv(name, "")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    monkeypatch.setenv("FLOWSTUDIO_DATA_DIR", str(tmp_path / "data"))
+    result = CliRunner().invoke(main, ["serve", "--flows", str(tmp_path), "--workers", "0"])
+    assert result.exit_code == 2 and "--workers" in result.output and "0 is not in the range" in result.output
+    monkeypatch.setenv("FLOWSTUDIO_SEND_TIMEOUT", "-1")
+    result = CliRunner().invoke(main, ["serve", "--flows", str(tmp_path), "--workers", "2"])
+    assert result.exit_code == 1 and "FLOWSTUDIO_SEND_TIMEOUT" in result.output
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ   # no metrics folder made for a server that never ran

@@ -1,5 +1,6 @@
-"""Two real `flowstudio serve` processes on different ports sharing one PostgreSQL
-database, as behind a load balancer: one conversation's messages alternate between them,
+"""Two real `flowstudio serve` processes on different ports sharing one database (the
+embedded SQLite file, then PostgreSQL), as behind a load balancer, each with its default
+workers (one per core): one conversation's messages alternate between them,
 timers fire once with both schedulers running, and one process SIGKILLed in the middle
 of a turn (holding the contact's lock, waiting on an HTTP request) is replaced by the
 other for the retried delivery and the rest of the conversation.
@@ -16,6 +17,7 @@ import sys
 import threading
 import time
 import uuid
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -114,9 +116,14 @@ class Lookup:
         self.server.server_close()
 
 
-@pytest.fixture(scope="module")
-def database():
-    """A new, empty PostgreSQL database for this module (dropped afterwards)."""
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database(request, tmp_path_factory):
+    """A new, empty database for this module: an SQLite file in a new data folder (the
+    servers' default database: `flowstudio serve` runs one worker per core on it), or a
+    PostgreSQL database (dropped afterwards)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite-data') / 'flowstudio.db'}"
+        return
     try:
         admin = _pg_admin_connect()
     except Exception as exc:  # noqa: BLE001 - any failure to connect means "no server"
@@ -130,7 +137,7 @@ def database():
 
 @pytest.fixture(scope="module")
 def cluster(database, tmp_path_factory):
-    """Servers "a" and "b" (`flowstudio serve`, one worker each) on the same database and
+    """Servers "a" and "b" (`flowstudio serve`, its default workers each) on the same database and
     flows; `store` reads the database from the test; `lookup` is the talk flow's service."""
     folder = tmp_path_factory.mktemp("multiprocess")
     lookup = Lookup()
@@ -138,8 +145,11 @@ def cluster(database, tmp_path_factory):
     flows.mkdir()
     (flows / "talk.yaml").write_text(TALK % {"port": lookup.port})
     (flows / "nudge.yaml").write_text(NUDGE)
-    env = clean_env(FLOWSTUDIO_DATABASE_URL=database + "?options=-c%20lock_timeout%3D20s",
-                    FLOWSTUDIO_DATA_DIR=str(folder / "data"))
+    if database.startswith("sqlite:///"):   # the data folder's own file, as `make run` uses it
+        env = clean_env(FLOWSTUDIO_DATA_DIR=str(Path(database[len("sqlite:///"):]).parent))
+    else:
+        env = clean_env(FLOWSTUDIO_DATABASE_URL=database + "?options=-c%20lock_timeout%3D20s",
+                        FLOWSTUDIO_DATA_DIR=str(folder / "data"))
     servers = {}
     for name in "ab":
         port = free_port()
@@ -188,6 +198,72 @@ def test_one_conversation_alternates_between_the_two_processes(cluster):
     alice.server = cluster.b
     assert replies(alice.text("m11", sid=sid)) == first == (11, "m11", "m10", "ok")
     assert cluster.store.execution(row.id).version == 11
+
+
+def test_messages_of_one_contact_sent_at_once_to_both_processes_each_run_exactly_once(cluster):
+    """Twelve messages of one contact at the same moment, half to each process (and so
+    to all their workers), each delivered twice (Twilio's retry, to the other process):
+    every message is one turn, the turns one after another, and each retry is answered
+    from the database."""
+    carol = "+15555550303"
+    assert replies(Texter(cluster.a, "talk", carol).text("c0"))[0] == 1
+    sends = [(f"c{k}", "SM" + f"{k:032x}") for k in range(1, 13)]
+    answers: dict[tuple[str, str], list] = {}
+
+    def send(server, body, sid):
+        answer = requests.post(f"{server.base}/webhooks/talk", timeout=HTTP_TIMEOUT, data={
+            "MessageSid": sid, "AccountSid": "AC" + "0" * 32, "From": carol, "To": "+15555550100", "Body": body})
+        answers.setdefault((body, sid), []).append((answer.status_code, messages(answer)))
+
+    threads = [threading.Thread(target=send, args=(server, body, sid))
+               for k, (body, sid) in enumerate(sends)
+               for server in ((cluster.a, cluster.b) if k % 2 else (cluster.b, cluster.a))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(HTTP_TIMEOUT * 3)
+    assert all(len(a) == 2 and a[0] == a[1] and a[0][0] == 200 for a in answers.values()), answers
+    (row,) = cluster.store.executions(flow_id="talk", contact=carol)
+    assert row.version == 13   # c0 and twelve turns: none lost, none run twice
+    numbers = sorted(replies_of(a[0][1])[0] for a in answers.values())
+    assert numbers == list(range(2, 14))   # each turn saw every earlier one
+    asked = [s.context["widgets"]["ask"]["inbound"]["Body"] for s in cluster.store.steps(row.id)
+             if (s.event, s.from_widget) == ("incomingMessage", "ask")]
+    assert sorted(asked) == sorted(body for body, _ in sends)
+
+
+def replies_of(texts: list[str]) -> tuple[int, str, str, str]:
+    (reply,) = texts
+    n, body, last, status = REPLY.match(reply).groups()
+    return int(n), body, last, status
+
+
+def test_a_turn_waiting_on_a_slow_http_widget_holds_up_no_other_contact(cluster):
+    """While one contact's turn waits on the lookup (which does not answer until
+    released), every other contact's turn, on both processes and all their workers,
+    is answered at once."""
+    dave = "+15555550404"
+    outcome = {}
+
+    def slow():
+        outcome["answer"] = replies(Texter(cluster.a, "talk", dave).text("hold-dave"))
+
+    waiting = threading.Thread(target=slow, daemon=True)
+    waiting.start()
+    try:
+        assert cluster.lookup.holding.wait(HTTP_TIMEOUT), "the slow turn never reached the lookup"
+        for k in range(8):
+            server = cluster.a if k % 2 else cluster.b
+            started = time.monotonic()
+            assert replies(Texter(server, "talk", f"+155555505{k:02d}").text(f"d{k}")) == (1, f"d{k}", "", "ok")
+            assert time.monotonic() - started < HTTP_TIMEOUT
+        assert waiting.is_alive() and "answer" not in outcome   # all of them while the slow turn still waited
+    finally:
+        cluster.lookup.release.set()
+        waiting.join(HTTP_TIMEOUT)
+        cluster.lookup.holding.clear()   # the kill test below holds the lookup again
+        cluster.lookup.release.clear()
+    assert outcome["answer"] == (1, "hold-dave", "", "ok")
 
 
 def test_timers_fire_once_with_both_schedulers_running(cluster):

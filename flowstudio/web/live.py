@@ -5,7 +5,9 @@
   connect with the websocket transport only, so several workers need no sticky sessions.
 - `FLOWSTUDIO_REDIS_URL` (config REDIS_URL) makes Redis the message queue: an event
   emitted by whichever process handled a webhook reaches the browsers connected to any
-  other process. Without it each process's browsers see only that process's turns.
+  other process, on any machine. Without it, the processes of one machine that share the
+  database pass events to each other over local sockets (livequeue.py): `flowstudio
+  serve`'s workers need no Redis.
   The events go over one Redis pub/sub channel, `FLOWSTUDIO_REDIS_CHANNEL` (config
   REDIS_CHANNEL, default "flowstudio"): pub/sub ignores the database number of the URL,
   so two deployments (or test runs) sharing one Redis need channels of their own.
@@ -49,6 +51,7 @@ from ..service import TurnResult
 from .app import runtime
 from .auth import login_required, origin_ok, signed_in_user, token_ok
 from .jsonbody import SocketJSON
+from .livequeue import LocalQueueManager, folder_for
 
 log = logging.getLogger("flowstudio.live")
 
@@ -58,10 +61,14 @@ def setup(app: Flask) -> SocketIO:
     the events, and broadcast every saved turn to the flow's room."""
     app.config.setdefault("REDIS_URL", os.environ.get("FLOWSTUDIO_REDIS_URL") or None)
     app.config.setdefault("REDIS_CHANNEL", os.environ.get("FLOWSTUDIO_REDIS_CHANNEL") or "flowstudio")
-    socketio = SocketIO(app, async_mode="threading", message_queue=app.config["REDIS_URL"],
-                        channel=app.config["REDIS_CHANNEL"],
+    queue = {"message_queue": app.config["REDIS_URL"], "channel": app.config["REDIS_CHANNEL"]}
+    store_url = runtime(app).service.store.url
+    if not app.config["REDIS_URL"] and store_url not in ("sqlite://", "sqlite:///:memory:"):
+        # the other processes of this machine on the same database (livequeue.py)
+        queue = {"client_manager": LocalQueueManager(folder_for(store_url))}
+    socketio = SocketIO(app, async_mode="threading",
                         cors_allowed_origins=lambda origin, environ: _same_site(app, origin, environ),
-                        manage_session=False, json=SocketJSON(app))
+                        manage_session=False, json=SocketJSON(app), **queue)
     live = Live(app, socketio)
     app.extensions["flowstudio.live"] = live
     runtime(app).service.listeners.append(live.broadcast)
@@ -224,7 +231,7 @@ class Live:
         if not result.execution_id:
             return
         if not self.app.config["REDIS_URL"] and not self.socketio.server.manager.rooms.get("/", {}).get(
-                _room(flow_id)):
+                _room(flow_id)) and not self._local_peers():
             return  # nobody watches this flow here, and no other process could pass it on
         self.socketio.emit("run:turn", {
             "flow": flow_id, "execution_id": result.execution_id, "status": result.status,
@@ -233,6 +240,11 @@ class Live:
             "log": result.trace}, to=_room(flow_id))
 
     # ------------------------------------------------------------ helpers
+
+    def _local_peers(self) -> bool:
+        """Whether other processes of this machine have browsers to pass events to."""
+        manager = self.socketio.server.manager
+        return isinstance(manager, LocalQueueManager) and manager.has_peers()
 
     def _guarded(self, handler):
         """Run a handler, answering a refusal in words instead of failing the socket."""

@@ -29,7 +29,8 @@ REPO = Path(__file__).resolve().parents[2]
 TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC = "https://flows.example.com"
 FLOW_NUMBER = "+15555550100"
-READY_WAIT = 20.0   # seconds for a server to answer GET /healthz
+READY_WAIT = 60.0   # seconds for a server to answer GET /healthz (a worker per core starts: on a loaded
+                    # 2-core machine, two workers importing the app took more than 20 s)
 HTTP_TIMEOUT = 15.0  # seconds for any one request
 WORKERS_WAIT = 30.0  # seconds for both gunicorn workers to have answered
 
