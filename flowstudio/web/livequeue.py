@@ -15,6 +15,10 @@ share the database) passes them on:
   the folder: no broker, no polling, nothing written to the database. Sends never
   block a turn: a peer whose queue is full, or that died (its file is then removed),
   misses the event, as a browser would miss it on a dropped connection.
+- The folder must be this user's own, and closed to everyone else: its name in the
+  shared temporary folder is predictable, so another local user could make it first
+  and read or forge every live event. Such a folder is refused (logged), and this
+  process's browsers then see only its own turns.
 - An event larger than one datagram can carry (about 200 KB: the system's socket buffer)
   is not passed on; it is logged. The executions view reloads an execution from the
   database when it is opened, so nothing is lost for good.
@@ -27,6 +31,7 @@ import hashlib
 import logging
 import os
 import socket
+import stat
 import tempfile
 import time
 import uuid
@@ -47,6 +52,19 @@ def folder_for(database_url: str) -> str:
         key = "sqlite:///" + os.path.realpath(database_url[len("sqlite:///"):])
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return os.path.join(tempfile.gettempdir(), f"flowstudio-live-{os.getuid()}-{digest}")
+
+
+def private_folder(path: str) -> bool:
+    """Whether `path` is a real folder (not a link) owned by this user, that no other
+    user may enter or write to."""
+    try:
+        return _private(os.lstat(path))
+    except OSError:
+        return False
+
+
+def _private(st: os.stat_result) -> bool:
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o077
 
 
 class LocalQueueManager(Manager):
@@ -86,13 +104,20 @@ class LocalQueueManager(Manager):
         """At the first browser connection: bind this process's socket and start
         listening (once: Flask-SocketIO's test client asks at every connection)."""
         super().initialize()
-        if self._path is not None:
+        if self._path is not None or self.folder is None:
             return
         self._recv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self._recv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, MAX_DATAGRAM)
         path = os.path.join(self.folder, f"{os.getpid()}-{self.host_id[:8]}.sock")
         for attempt in range(3):   # the last process to leave removes the folder: make it again
             os.makedirs(self.folder, mode=0o700, exist_ok=True)
+            if not private_folder(self.folder):
+                log.error("%s is not a folder of this user's closed to others: live events are not passed "
+                          "between this machine's processes (remove it, or set FLOWSTUDIO_REDIS_URL)", self.folder)
+                self._recv.close()
+                self._recv = None
+                self.folder = None
+                return
             try:
                 self._recv.bind(path)
                 break
@@ -145,10 +170,15 @@ class LocalQueueManager(Manager):
 
     def peers(self) -> list[str]:
         """The sockets of the other processes, read again when the folder changed."""
+        if self.folder is None:
+            return []
         try:
-            mtime = os.stat(self.folder).st_mtime_ns
+            st = os.lstat(self.folder)
         except OSError:
             return []
+        if not _private(st):   # someone else's: never send them this process's events
+            return []
+        mtime = st.st_mtime_ns
         now = time.monotonic()
         seen, when = self._scanned
         if mtime != seen or now - when > RESCAN_S:

@@ -117,3 +117,40 @@ def test_redis_replaces_the_local_queue(tmp_path):
         assert not isinstance(manager(app), LocalQueueManager)
     finally:
         runtime(app).service.store.close()
+
+
+@pytest.mark.parametrize("made_by_someone_else", ["open to others", "a link"])
+def test_a_meeting_folder_others_could_have_made_is_refused(workers, tmp_path, made_by_someone_else):
+    """The folder's name in the shared temporary folder is predictable: one another local
+    user made first (open to others, or a link to theirs) would let them read every live
+    event (contacts' numbers and messages) and forge them. Nothing is sent there or read
+    from there; each worker's browsers still see that worker's own turns."""
+    a, b = workers
+    folder = manager(a).folder
+    shutil.rmtree(folder, ignore_errors=True)
+    elsewhere = tmp_path / "theirs"
+    elsewhere.mkdir(mode=0o700)
+    if made_by_someone_else == "a link":
+        os.symlink(elsewhere, folder)
+    else:
+        os.mkdir(folder)
+        os.chmod(folder, 0o777)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)   # "their" socket, waiting for events
+    listener.bind(os.path.join(folder, "1-spy.sock"))
+    listener.setblocking(False)
+    try:
+        watcher = a.extensions["flowstudio.live"].socketio.test_client(a)
+        assert watcher.emit("watch", {"flow": FLOW}, callback=True)["ok"]
+        assert manager(a)._path is None and not manager(b).has_peers()
+        text(b, "+15555550401", "hi")   # b publishes nothing into their folder
+        with pytest.raises(BlockingIOError):
+            listener.recv(65536)
+        text(a, "+15555550402", "hi")
+        assert len(turns(watcher, 1)) == 1   # a's own turn still reaches its browser
+        watcher.disconnect()
+    finally:
+        listener.close()
+        if os.path.islink(folder):
+            os.unlink(folder)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
