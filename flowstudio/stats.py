@@ -18,11 +18,12 @@ never loaded into Python. Finished executions never change, so a background
 (statsschema.py); the counts read those for summarised executions and the turns for
 the others, in one snapshot.
 
-A step counts for this flow when its `flow` is the flow's id (a subflow's steps name
-the subflow). Known limits: steps recorded before a rename name the old id, so a
-renamed flow's older executions count in `executions` but not in the paths; and the
-summaries of an execution deleted (or of a flow renamed) are dropped by the
-Summarizer's `tidy` within a minute, until which they are still counted.
+A step counts for this flow when its `flow` is the flow the execution started on (a
+subflow's steps name the subflow), which the execution's revision id names: after a
+rename the executions move to the new id and their steps, which name the old one,
+still count on its canvas. Known limit: the summaries of an execution deleted (or of a
+flow renamed) are dropped by the Summarizer's `tidy` within a minute (and summarised
+again under the new id), until which they are still counted under the old one.
 """
 from __future__ import annotations
 
@@ -49,6 +50,15 @@ _STEPS = {"sqlite": "JOIN json_each(turns.steps) AS s",
           "postgresql": "CROSS JOIN LATERAL jsonb_array_elements(turns.steps::jsonb) AS s"}
 _FIELD = {"sqlite": "json_extract(s.value, '$.{}')", "postgresql": "(s ->> '{}')"}
 _LAST = {"sqlite": "json_extract(x.state, '$.last_widget')", "postgresql": "(x.state ->> 'last_widget')"}
+
+
+def _own(dialect: str) -> str:
+    """Whether step `s` is one of the execution's own flow's (not a subflow's): its flow
+    is the one the execution started on, which its revision id names (`<flow>@<n>` or a
+    console snapshot's `<flow>~<sha>`; flow ids hold neither mark). Not `x.flow_id`:
+    a rename moves the execution to the new id, but its steps name the old one."""
+    f = _FIELD[dialect].format("flow")
+    return f"substr(x.revision_id, 1, length({f}) + 1) IN ({f} || '@', {f} || '~')"
 _RANGE = "x.flow_id = :flow AND x.created_at >= :lo AND x.created_at < :hi"
 _SUMMARY_RANGE = "flow_id = :flow AND created_at >= :lo AND created_at < :hi"
 _UNSUMMARISED = "NOT EXISTS (SELECT 1 FROM execution_summaries m WHERE m.execution_id = x.id)"
@@ -64,7 +74,7 @@ def _live_paths(dialect: str) -> str:
     return f"""
 SELECT DISTINCT x.id AS eid, {f.format('from')} AS src, {f.format('event')} AS ev, {f.format('to')} AS dst
 FROM executions x JOIN turns ON turns.execution_id = x.id {_STEPS[dialect]}
-WHERE {_LIVE} AND {f.format('flow')} = :flow"""
+WHERE {_LIVE} AND {_own(dialect)}"""
 
 
 _SUMMARY_PATHS = f"""
@@ -207,7 +217,7 @@ FROM executions x WHERE x.id IN :ids AND x.status IN ('ended', 'failed') AND {_U
         created_at=DateTime(timezone=True)).bindparams(bindparam("ids", expanding=True))
     taken = text(f"""SELECT DISTINCT x.id AS eid, {f.format('from')} AS src, {f.format('event')} AS ev,
 {f.format('to')} AS dst FROM executions x JOIN turns ON turns.execution_id = x.id {_STEPS[dialect]}
-WHERE x.id IN :ids AND {f.format('flow')} = x.flow_id""").bindparams(bindparam("ids", expanding=True))
+WHERE x.id IN :ids AND {_own(dialect)}""").bindparams(bindparam("ids", expanding=True))
     with store.engine.connect() as conn:
         ids = [r[0] for r in conn.execute(find, {"limit": limit})]
         # A finished execution never changes: its steps read now are its steps for good.
@@ -348,7 +358,7 @@ def executions_of(store: Store, flow_id: str, start: datetime, end: datetime, *,
     if condition is not None:
         extra = f"""AND (EXISTS (SELECT 1 FROM execution_paths p WHERE p.execution_id = x.id AND {condition[0]})
   OR ({_UNSUMMARISED} AND EXISTS (SELECT 1 FROM turns {_STEPS[dialect]} WHERE turns.execution_id = x.id
-  AND {f.format('flow')} = :flow AND {condition[1]})))"""
+  AND {_own(dialect)} AND {condition[1]})))"""
     sql = _stmt(_LIST.format(last=_LAST[dialect], range=_RANGE, extra=extra))
     with store.engine.connect() as conn:
         return [{"id": r.id, "contact": r.contact, "status": _how(r.status, r.reason),

@@ -53,7 +53,8 @@ def reference(store, flow_id, start, end):
     for row in executions:
         how = "expired" if row.ended_reason == "the execution expired" else row.status
         counts[how] += 1
-        steps = [s for s in store.steps(row.id) if s.flow_id == flow_id]
+        own = row.revision_id.split("@")[0].split("~")[0]   # the flow it started as (before any rename)
+        steps = [s for s in store.steps(row.id) if s.flow_id == own]
         for key in {(s.from_widget, s.event, s.to_widget) for s in steps}:
             transitions[key] = transitions.get(key, 0) + 1
         for name in {s.to_widget for s in steps if s.to_widget}:
@@ -172,3 +173,28 @@ def test_a_deleted_execution_leaves_the_counts_once_tidied(client, app, scripted
     counts, transitions, _entered, _stopped = reference(store, FLOW, start, end)
     assert body["executions"] == counts and counts["started"] == 7
     assert {(t["from"], t["event"], t["to"]): t["count"] for t in body["transitions"]} == transitions
+
+
+@pytest.mark.parametrize("summarised", [False, True])
+def test_a_renamed_flows_earlier_executions_stay_on_its_canvas(client, app, scripted, summarised):
+    """A rename moves the executions to the new id, but their steps name the old one:
+    they are still the flow's own steps, and count on the canvas under the new id."""
+    start, end = scripted
+    start, end = start - timedelta(days=2), end + timedelta(days=1)   # whole hours: the hourly sums too
+    store = runtime(app).service.store
+    if summarised:
+        stats.summarize(store)
+    before = stats.flow_stats(store, FLOW, start, end)
+    assert client.post(f"/api/flows/{FLOW}/rename", json={"id": "satisfaction"}).status_code == 200
+    stats.tidy(store)          # what the Summarizer does within a minute
+    stats.summarize(store)
+    after = stats.flow_stats(store, "satisfaction", start, end)
+    assert after["executions"] == before["executions"] and after["executions"]["started"] == 8
+    assert after["transitions"] == before["transitions"] and after["widgets"] == before["widgets"]
+    counts, transitions, entered, _stopped = reference(store, "satisfaction", start, end)
+    assert {(t["from"], t["event"], t["to"]): t["count"] for t in after["transitions"]} == transitions
+    assert transitions[("Trigger", "incomingMessage", "survey_intro")] == 7   # one started by the REST API
+    ask = client.get("/api/flows/satisfaction/stats/executions", query_string={
+        "from": start.isoformat(), "to": end.isoformat(), "widget": "ask_highlight"}).json["executions"]
+    assert len(ask) == entered["ask_highlight"] > 0
+    assert stats.flow_stats(store, FLOW, start, end)["executions"]["started"] == 0
