@@ -200,49 +200,76 @@ def flow_stats(store: Store, flow_id: str, start: datetime, end: datetime) -> di
 # ---------------------------------------------------------------- summaries
 
 
-def summarize(store: Store, limit: int = 100) -> int:
+def summarize(store: Store, limit: int = 100, since: datetime | None = None, chunk: int = 25) -> int:
     """Summarise up to `limit` finished executions not summarised yet (statsschema.py);
-    how many. One transaction: an execution is summarised whole or not at all. The
-    search for them, and reading their steps, happen before the write transaction (on
-    SQLite a write holds up every other turn): the transaction only checks that they
-    are still unsummarised and writes."""
+    how many. With `since`, only those that ended at or after it are looked for (the
+    index of executions by end time: a few rows, where without it every execution is
+    checked). Everything is read before writing: a finished execution never changes,
+    so its steps and last widget read now are its own for good. The writes go in
+    transactions of `chunk` executions, each only checking that they are still there
+    and unsummarised, then inserting: on SQLite a write holds up every other turn, so
+    each stays short. An execution is summarised whole or not at all."""
     dialect = _dialect(store)
     f = _FIELD[dialect]
-    find = text(f"""SELECT x.id FROM executions x WHERE x.status IN ('ended', 'failed') AND {_UNSUMMARISED}
+    recent = "x.ended_at IS NOT NULL AND x.ended_at >= :since AND " if since is not None else ""
+    find = text(f"""SELECT x.id FROM executions x WHERE {recent}x.status IN ('ended', 'failed') AND {_UNSUMMARISED}
 LIMIT :limit""")
-    lock = " FOR UPDATE OF x SKIP LOCKED" if store.is_postgres else ""
-    pick = text(f"""SELECT x.id AS id, x.flow_id AS flow_id, x.created_at AS created_at, x.status AS status,
-x.ended_reason AS reason, {_LAST[dialect]} AS last_widget
-FROM executions x WHERE x.id IN :ids AND x.status IN ('ended', 'failed') AND {_UNSUMMARISED}{lock}""").columns(
+    if since is not None:
+        find = find.bindparams(bindparam("since", type_=DateTime(timezone=True)))
+    about = text(f"""SELECT x.id AS id, x.flow_id AS flow_id, x.created_at AS created_at, x.status AS status,
+x.ended_reason AS reason, {_LAST[dialect]} AS last_widget FROM executions x WHERE x.id IN :ids""").columns(
         created_at=DateTime(timezone=True)).bindparams(bindparam("ids", expanding=True))
     taken = text(f"""SELECT DISTINCT x.id AS eid, {f.format('from')} AS src, {f.format('event')} AS ev,
 {f.format('to')} AS dst FROM executions x JOIN turns ON turns.execution_id = x.id {_STEPS[dialect]}
 WHERE x.id IN :ids AND {_own(dialect)}""").bindparams(bindparam("ids", expanding=True))
+    lock = " FOR UPDATE OF x SKIP LOCKED" if store.is_postgres else ""
+    # In the write: only the primary keys (never the large state), and the flow (a
+    # rename meanwhile: left for the next round, under the new id).
+    pick = text(f"""SELECT x.id AS id, x.flow_id AS flow_id FROM executions x
+WHERE x.id IN :ids AND x.status IN ('ended', 'failed') AND {_UNSUMMARISED}{lock}""").bindparams(
+        bindparam("ids", expanding=True))
     with store.engine.connect() as conn:
-        ids = [r[0] for r in conn.execute(find, {"limit": limit})]
-        # A finished execution never changes: its steps read now are its steps for good.
-        steps = list(conn.execute(taken, {"ids": ids})) if ids else []
-    if not ids:
-        return 0
-    with store._write() as conn:
-        rows = list(conn.execute(pick, {"ids": ids}))
-        if not rows:
+        ids = [r[0] for r in conn.execute(find, {"limit": limit, **({"since": since} if since else {})})]
+        if not ids:
             return 0
-        of = {r.id: r for r in rows}
-        paths, seen = [], set()
-        for p in sorted((p for p in steps if p.eid in of), key=lambda p: (p.eid, p.src or "", p.ev or "",
-                                                                           p.dst or "")):
-            enters = int(p.dst is not None and (p.eid, p.dst) not in seen)
-            seen.add((p.eid, p.dst))
-            paths.append({"execution_id": p.eid, "flow_id": of[p.eid].flow_id, "created_at": of[p.eid].created_at,
+        rows = {r.id: r for r in conn.execute(about, {"ids": ids}) if r.status in ("ended", "failed")}
+        steps = list(conn.execute(taken, {"ids": list(rows)})) if rows else []
+    by: dict[str, list] = {}
+    for p in steps:
+        by.setdefault(p.eid, []).append(p)
+    done = 0
+    ids = sorted(rows)
+    for i in range(0, len(ids), chunk):
+        part = ids[i:i + chunk]
+        summaries, paths = _summaries(rows, part, by)
+        with store._write() as conn:
+            still = {r.id for r in conn.execute(pick, {"ids": part}) if r.flow_id == rows[r.id].flow_id}
+            if not still:
+                continue
+            summaries = [m for m in summaries if m["execution_id"] in still]
+            paths = [p for p in paths if p["execution_id"] in still]
+            if paths:
+                conn.execute(insert(ss.execution_paths), paths)
+            conn.execute(insert(ss.execution_summaries), summaries)
+            _bump(conn, store.is_postgres, paths, summaries, +1)
+            done += len(summaries)
+    return done
+
+
+def _summaries(rows: dict, ids: list[str], steps: dict[str, list]) -> tuple[list[dict], list[dict]]:
+    """The execution_summaries and execution_paths rows of these executions."""
+    summaries, paths = [], []
+    for eid in ids:
+        r = rows[eid]
+        summaries.append({"execution_id": eid, "flow_id": r.flow_id, "created_at": r.created_at,
+                          "outcome": _how(r.status, r.reason), "last_widget": r.last_widget})
+        seen = set()
+        for p in sorted(steps.get(eid, ()), key=lambda p: (p.src or "", p.ev or "", p.dst or "")):
+            enters = int(p.dst is not None and p.dst not in seen)
+            seen.add(p.dst)
+            paths.append({"execution_id": eid, "flow_id": r.flow_id, "created_at": r.created_at,
                           "src": p.src, "event": p.ev, "dst": p.dst, "enters": enters})
-        summaries = [{"execution_id": r.id, "flow_id": r.flow_id, "created_at": r.created_at,
-                      "outcome": _how(r.status, r.reason), "last_widget": r.last_widget} for r in rows]
-        if paths:
-            conn.execute(insert(ss.execution_paths), paths)
-        conn.execute(insert(ss.execution_summaries), summaries)
-        _bump(conn, store.is_postgres, paths, summaries, +1)
-    return len(rows)
+    return summaries, paths
 
 
 def _bump(conn, is_postgres: bool, paths: list[dict], summaries: list[dict], sign: int) -> None:
@@ -277,48 +304,80 @@ def _bump(conn, is_postgres: bool, paths: list[dict], summaries: list[dict], sig
 
 def tidy(store: Store) -> int:
     """Drop the summaries of executions deleted since, and re-summarise those whose
-    flow was renamed (their rows moved to the new id); how many were dropped."""
+    flow was renamed (their rows moved to the new id); how many were dropped. The
+    search reads outside any write; each write takes away exactly the rows it deleted
+    (DELETE ... RETURNING), so two processes tidying at once never take one away twice."""
     stale = """SELECT m.execution_id FROM execution_summaries m LEFT JOIN executions x ON x.id = m.execution_id
 WHERE x.id IS NULL OR x.flow_id != m.flow_id"""
-    with store._write() as conn:
+    with store.engine.connect() as conn:
         ids = [r[0] for r in conn.execute(text(stale))]
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            paths = [dict(r._mapping) for r in conn.execute(
-                select(ss.execution_paths).where(ss.execution_paths.c.execution_id.in_(chunk)))]
+    dropped = 0
+    for i in range(0, len(ids), 100):
+        chunk = ids[i:i + 100]
+        with store._write() as conn:
+            gone = (ss.execution_summaries.c.execution_id.in_(chunk), ss.execution_paths.c.execution_id.in_(chunk))
             summaries = [dict(r._mapping) for r in conn.execute(
-                select(ss.execution_summaries).where(ss.execution_summaries.c.execution_id.in_(chunk)))]
+                delete(ss.execution_summaries).where(gone[0]).returning(*ss.execution_summaries.c))]
+            paths = [dict(r._mapping) for r in conn.execute(
+                delete(ss.execution_paths).where(gone[1]).returning(*ss.execution_paths.c))]
             _bump(conn, store.is_postgres, paths, summaries, -1)
-            conn.execute(delete(ss.execution_paths).where(ss.execution_paths.c.execution_id.in_(chunk)))
-            conn.execute(delete(ss.execution_summaries).where(ss.execution_summaries.c.execution_id.in_(chunk)))
-    return len(ids)
+            dropped += len(summaries)
+    return dropped
 
 
 class Summarizer(Background):
     """A daemon thread summarising finished executions every `interval` seconds (each
-    process runs one; on PostgreSQL they share the work, SKIP LOCKED)."""
+    process runs one; on PostgreSQL they share the work, SKIP LOCKED).
+
+    Once it has caught up, it looks only at executions that ended since a little
+    before the newest end time it saw (`MARGIN`: a turn still committing then may
+    carry an earlier end time), through the index of executions by end time, instead
+    of checking every execution each round; every `FULL_EVERY` rounds, and after a
+    restart, it checks them all (what a longer-running transaction could have hidden)."""
 
     thread_name = "flowstudio-stats"
 
-    TIDY_EVERY = 12   # rounds between tidy() passes (a minute at the default interval)
+    TIDY_EVERY = 12     # rounds between tidy() passes (a minute at the default interval)
+    FULL_EVERY = 720    # rounds between looks at every execution (an hour)
+    MARGIN = timedelta(minutes=10)
+    PAUSE = 0.05        # seconds between busy rounds: turns get the database between them
 
     def __init__(self, store: Store, interval: float = 5.0):
         self.store, self.interval = store, interval
         self.rounds = 0
+        self.since: datetime | None = None   # None: look at every execution
         super().__init__()
+
+    def round(self) -> int:
+        """One round: tidy when due, then summarise one batch; how many were summarised."""
+        if self.rounds % self.TIDY_EVERY == 0:
+            tidy(self.store)
+        if self.rounds % self.FULL_EVERY == 0:
+            self.since = None
+        self.rounds += 1
+        newest = _newest_end(self.store)   # read first: what ends after it is found next time
+        done = summarize(self.store, since=self.since)
+        if done < 100 and newest is not None:   # caught up to `newest`
+            self.since = utc(newest) - self.MARGIN
+        return done
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             done = 0
             try:
-                if self.rounds % self.TIDY_EVERY == 0:
-                    tidy(self.store)
-                self.rounds += 1
-                done = summarize(self.store)
+                done = self.round()
             except Exception:  # noqa: BLE001 - counted live until the next round
                 log.exception("summarising finished executions failed")
-            if done < 100:
-                self._stop.wait(self.interval)
+            self._stop.wait(self.PAUSE if done >= 100 else self.interval)
+
+
+def _newest_end(store: Store):
+    """The latest end time of any execution (the index's last entry)."""
+    with store.engine.connect() as conn:
+        value = conn.execute(text("SELECT max(ended_at) FROM executions WHERE ended_at IS NOT NULL")).scalar()
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value
 
 
 # ---------------------------------------------------------------- executions

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from flowstudio import stats
+from flowstudio.adapters import schema as t
 from flowstudio.web.app import runtime
 
 FLOW = "sms-survey"
@@ -198,3 +199,44 @@ def test_a_renamed_flows_earlier_executions_stay_on_its_canvas(client, app, scri
         "from": start.isoformat(), "to": end.isoformat(), "widget": "ask_highlight"}).json["executions"]
     assert len(ask) == entered["ask_highlight"] > 0
     assert stats.flow_stats(store, FLOW, start, end)["executions"]["started"] == 0
+
+
+def test_the_summarizer_looks_only_at_recent_ends_once_caught_up(client, app, scripted, clock):
+    """After a round that catches up, a round finds executions that ended since (through
+    the end-time index), not every execution again; an execution whose end time is older
+    than that (a long transaction committing late) is found by the next full look."""
+    store = runtime(app).service.store
+    summarizer = stats.Summarizer(store)
+    summarizer.FULL_EVERY = 3
+    first = summarizer.round()
+    assert first == store.count("ended") + store.count("failed") and summarizer.since is not None
+    for i, body in enumerate(("hi", "5", "coffee", "NO")):   # a new survey, finished now
+        text(client, N + "0011", body, 900 + i)
+    assert summarizer.since < clock() and summarizer.round() == 1
+    # one that ended long ago but was written just now (as if its transaction ran late)
+    for i, body in enumerate(("hi", "5", "tea", "NO")):
+        text(client, N + "0012", body, 950 + i)
+    late = next(r for r in store.executions(flow_id=FLOW) if r.contact == N + "0012")
+    with store.engine.begin() as conn:
+        conn.execute(t.executions.update().where(t.executions.c.id == late.id).values(
+            ended_at=summarizer.since - timedelta(hours=1)))
+    assert summarizer.round() == 0                         # not among the recent ends
+    assert summarizer.round() == 1                         # the full look (every 3rd round) finds it
+    start, end = scripted
+    start, end = start - timedelta(days=2), end + timedelta(days=1)
+    counts, transitions, _entered, _stopped = reference(store, FLOW, start, end)
+    body = stats.flow_stats(store, FLOW, start, end)
+    assert body["executions"] == counts and counts["started"] == 10
+    assert {(t["from"], t["event"], t["to"]): t["count"] for t in body["transitions"]} == transitions
+
+
+def test_tidy_takes_a_summary_away_once_when_run_twice(client, app, scripted):
+    """Tidied twice, a deleted execution leaves the hourly sums once."""
+    start, end = scripted
+    store = runtime(app).service.store
+    stats.summarize(store)
+    gone = next(r for r in store.executions(flow_id=FLOW) if r.status == "ended" and r.contact == N + "0001")
+    assert store.delete_execution(gone.id)
+    assert stats.tidy(store) == 1 and stats.tidy(store) == 0
+    start, end = start - timedelta(days=2), end + timedelta(days=1)
+    assert stats.flow_stats(store, FLOW, start, end)["executions"]["started"] == 7
