@@ -34,7 +34,7 @@ import logging
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import DateTime, String, bindparam, delete, insert, select, text
+from sqlalchemy import DateTime, String, bindparam, delete, insert, select, text, update
 
 from .adapters import statsschema as ss
 from .adapters.store import Store, utc
@@ -68,13 +68,32 @@ _UNSUMMARISED = "NOT EXISTS (SELECT 1 FROM execution_summaries m WHERE m.executi
 _LIVE = f"{_RANGE} AND x.status IN ('active', 'ended', 'failed') AND (x.status = 'active' OR {_UNSUMMARISED})"
 
 
+_AFTER_PROGRESS = """LEFT JOIN execution_progress g ON g.execution_id = x.id
+JOIN turns ON turns.execution_id = x.id AND turns.id > coalesce(g.turn_id, 0)"""
+
+
 def _live_paths(dialect: str) -> str:
-    """Each execution counted live with each distinct (src, ev, dst) it took."""
+    """Each execution counted live with each distinct (src, ev, dst) it took in the
+    turns its summary has not reached (`execution_progress`): for most, none."""
     f = _FIELD[dialect]
     return f"""
 SELECT DISTINCT x.id AS eid, {f.format('from')} AS src, {f.format('event')} AS ev, {f.format('to')} AS dst
-FROM executions x JOIN turns ON turns.execution_id = x.id {_STEPS[dialect]}
+FROM executions x {_AFTER_PROGRESS} {_STEPS[dialect]}
 WHERE {_LIVE} AND {_own(dialect)}"""
+
+
+def _existing_paths(conn, ids) -> dict[str, set]:
+    """The (src, event, dst) already summarised for each of these executions."""
+    out: dict[str, set] = {}
+    ids = sorted(ids)
+    for i in range(0, len(ids), 500):
+        for r in conn.execute(_PATHS_OF, {"ids": ids[i:i + 500]}):
+            out.setdefault(r.execution_id, set()).add((r.src, r.event, r.dst))
+    return out
+
+
+_PATHS_OF = text("SELECT execution_id, src, event, dst FROM execution_paths WHERE execution_id IN :ids").bindparams(
+    bindparam("ids", expanding=True))
 
 
 _SUMMARY_PATHS = f"""
@@ -179,9 +198,14 @@ def flow_stats(store: Store, flow_id: str, start: datetime, end: datetime) -> di
                 if key[2] is not None:
                     entered[key[2]] = entered.get(key[2], 0) + int(r.entered)
         live_entered: dict[str, set] = {}
-        for r in conn.execute(_stmt(_live_paths(dialect)), params):   # few: active and just-finished ones
+        live = list(conn.execute(_stmt(_live_paths(dialect)), params))   # few: the turns not summarised yet
+        had = _existing_paths(conn, {r.eid for r in live})
+        for r in live:
+            before = had.get(r.eid, ())
+            if (r.src, r.ev, r.dst) in before:
+                continue   # summarised already, from an earlier turn
             taken[(r.src, r.ev, r.dst)] = taken.get((r.src, r.ev, r.dst), 0) + 1
-            if r.dst is not None:
+            if r.dst is not None and not any(dst == r.dst for _s, _e, dst in before):
                 live_entered.setdefault(r.dst, set()).add(r.eid)
         for name, ids in live_entered.items():
             entered[name] = entered.get(name, 0) + len(ids)
@@ -234,6 +258,7 @@ WHERE x.id IN :ids AND x.status IN ('ended', 'failed') AND {_UNSUMMARISED}{lock}
             return 0
         rows = {r.id: r for r in conn.execute(about, {"ids": ids}) if r.status in ("ended", "failed")}
         steps = list(conn.execute(taken, {"ids": list(rows)})) if rows else []
+        last = dict(conn.execute(_LAST_TURN, {"ids": list(rows)}).all()) if rows else {}
     by: dict[str, list] = {}
     for p in steps:
         by.setdefault(p.eid, []).append(p)
@@ -241,13 +266,22 @@ WHERE x.id IN :ids AND x.status IN ('ended', 'failed') AND {_UNSUMMARISED}{lock}
     ids = sorted(rows)
     for i in range(0, len(ids), chunk):
         part = ids[i:i + chunk]
-        summaries, paths = _summaries(rows, part, by)
         with store._write() as conn:
-            still = {r.id for r in conn.execute(pick, {"ids": part}) if r.flow_id == rows[r.id].flow_id}
+            still = sorted(r.id for r in conn.execute(pick, {"ids": part}) if r.flow_id == rows[r.id].flow_id)
             if not still:
                 continue
-            summaries = [m for m in summaries if m["execution_id"] in still]
-            paths = [p for p in paths if p["execution_id"] in still]
+            # Its progress first: this waits for (and then stops) a summary of it as an
+            # active execution being written meanwhile by another process.
+            _set_progress(conn, store.is_postgres, [{"execution_id": e, "flow_id": rows[e].flow_id,
+                                                      "turn_id": last.get(e, 0)} for e in still])
+            had = _existing_paths(conn, still)
+            paths = []
+            for e in still:
+                r = rows[e]
+                paths += _new_paths(e, r.flow_id, r.created_at, by.get(e, ()), had.get(e, set()))
+            summaries = [{"execution_id": e, "flow_id": rows[e].flow_id, "created_at": rows[e].created_at,
+                          "outcome": _how(rows[e].status, rows[e].reason), "last_widget": rows[e].last_widget}
+                         for e in still]
             if paths:
                 conn.execute(insert(ss.execution_paths), paths)
             conn.execute(insert(ss.execution_summaries), summaries)
@@ -256,28 +290,105 @@ WHERE x.id IN :ids AND x.status IN ('ended', 'failed') AND {_UNSUMMARISED}{lock}
     return done
 
 
-def _summaries(rows: dict, ids: list[str], steps: dict[str, list]) -> tuple[list[dict], list[dict]]:
-    """The execution_summaries and execution_paths rows of these executions."""
-    summaries, paths = [], []
-    for eid in ids:
-        r = rows[eid]
-        summaries.append({"execution_id": eid, "flow_id": r.flow_id, "created_at": r.created_at,
-                          "outcome": _how(r.status, r.reason), "last_widget": r.last_widget})
-        seen = set()
-        for p in sorted(steps.get(eid, ()), key=lambda p: (p.src or "", p.ev or "", p.dst or "")):
-            enters = int(p.dst is not None and p.dst not in seen)
-            seen.add(p.dst)
-            paths.append({"execution_id": eid, "flow_id": r.flow_id, "created_at": r.created_at,
-                          "src": p.src, "event": p.ev, "dst": p.dst, "enters": enters})
-    return summaries, paths
+_LAST_TURN = text("SELECT execution_id, max(id) FROM turns WHERE execution_id IN :ids GROUP BY execution_id").bindparams(
+    bindparam("ids", expanding=True))
 
 
-def _bump(conn, is_postgres: bool, paths: list[dict], summaries: list[dict], sign: int) -> None:
-    """Add (or, with sign -1, take away) summarised executions to the hourly sums."""
+def _new_paths(eid: str, flow_id: str, created_at, steps, had: set) -> list[dict]:
+    """The execution_paths rows to add for an execution that took `steps` (rows with
+    src, ev, dst), `had` (its (src, event, dst) summarised already) left out; `enters`
+    is 1 on the first row into a widget it had not entered."""
+    entered = {dst for _s, _e, dst in had}
+    out = []
+    for p in sorted({(p.src, p.ev, p.dst) for p in steps} - had, key=lambda p: (p[0] or "", p[1] or "", p[2] or "")):
+        enters = int(p[2] is not None and p[2] not in entered)
+        entered.add(p[2])
+        out.append({"execution_id": eid, "flow_id": flow_id, "created_at": created_at, "src": p[0], "event": p[1],
+                    "dst": p[2], "enters": enters})
+    return out
+
+
+def _set_progress(conn, is_postgres: bool, rows: list[dict]) -> None:
+    """Record how far these executions' paths are summarised (insert or move on)."""
     from sqlalchemy.dialects.postgresql import insert as pg_insert
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    upsert = pg_insert if is_postgres else sqlite_insert
+    stmt = (pg_insert if is_postgres else sqlite_insert)(ss.execution_progress)
+    stmt = stmt.on_conflict_do_update(index_elements=["execution_id"], set_={"turn_id": stmt.excluded.turn_id})
+    conn.execute(stmt, rows)
+
+
+# Active executions with turns their progress has not reached (after a restart, and hourly).
+_BEHIND = text(f"""SELECT x.id FROM executions x WHERE x.status = 'active' AND EXISTS (SELECT 1 FROM turns
+WHERE turns.execution_id = x.id AND turns.id > coalesce((SELECT g.turn_id FROM execution_progress g
+WHERE g.execution_id = x.id), 0)) LIMIT :limit""")
+_TURNS_AFTER = text("SELECT id, execution_id FROM turns WHERE id > :after ORDER BY id LIMIT :limit")
+
+
+def _move_progress(conn, execution_id: str, flow_id: str, was: int | None, to: int) -> bool:
+    """Move an execution's progress from `was` (None: none yet) to `to`; False if it
+    is no longer at `was`."""
+    p = ss.execution_progress
+    if was is None:
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        stmt = upsert(p).values(execution_id=execution_id, flow_id=flow_id, turn_id=to).on_conflict_do_nothing()
+        # RETURNING: psycopg reports no row count for an INSERT ... ON CONFLICT DO NOTHING here
+        return conn.execute(stmt.returning(p.c.execution_id)).first() is not None
+    return conn.execute(update(p).where(p.c.execution_id == execution_id, p.c.turn_id == was)
+                        .values(turn_id=to)).rowcount == 1
+
+
+def summarize_active(store: Store, after: int | None = None, turns: int = 2000, chunk: int = 25) -> tuple[int, int]:
+    """Summarise the paths active executions took in their turns since their progress
+    (`execution_progress`); (how many executions, the newest turn id looked at). With
+    `after`, the executions of up to `turns` turns after that turn id are looked at;
+    without, every active execution with turns beyond its progress (up to `turns` of
+    them). Read first, written in transactions of `chunk` executions; an execution's
+    progress moves only if it is where it was read (else another process, or its
+    finishing summary, got there first, and it is left to them)."""
+    dialect = _dialect(store)
+    f = _FIELD[dialect]
+    with store.engine.connect() as conn:
+        if after is None:
+            newest = conn.execute(text("SELECT max(id) FROM turns")).scalar() or 0
+            ids = [r[0] for r in conn.execute(_BEHIND, {"limit": turns})]
+        else:
+            seen = conn.execute(_TURNS_AFTER, {"after": after, "limit": turns}).all()
+            newest = max((r.id for r in seen), default=after)
+            ids = sorted({r.execution_id for r in seen if r.execution_id})
+        if not ids:
+            return 0, newest
+        read = text(f"""SELECT x.id AS eid, x.flow_id AS flow_id, x.created_at AS created_at, g.turn_id AS was,
+turns.id AS turn, {f.format('from')} AS src, {f.format('event')} AS ev, {f.format('to')} AS dst
+FROM executions x {_AFTER_PROGRESS} {_STEPS[dialect]}
+WHERE x.id IN :ids AND x.status = 'active' AND {_own(dialect)}""").columns(
+            created_at=DateTime(timezone=True)).bindparams(bindparam("ids", expanding=True))
+        found = list(conn.execute(read, {"ids": ids}))
+        had = _existing_paths(conn, {r.eid for r in found})
+    by: dict[str, list] = {}
+    for r in found:
+        by.setdefault(r.eid, []).append(r)
+    done = 0
+    todo = sorted(by)
+    for i in range(0, len(todo), chunk):
+        with store._write() as conn:
+            paths = []
+            for e in todo[i:i + chunk]:
+                rows = by[e]
+                # up to the last turn read (a turn committed since is read next time)
+                if not _move_progress(conn, e, rows[0].flow_id, rows[0].was, max(r.turn for r in rows)):
+                    continue
+                paths += _new_paths(e, rows[0].flow_id, rows[0].created_at, rows, had.get(e, set()))
+                done += 1
+            if paths:
+                conn.execute(insert(ss.execution_paths), paths)
+                _bump(conn, store.is_postgres, paths, [], +1)
+    return done, newest
+def _bump(conn, is_postgres: bool, paths: list[dict], summaries: list[dict], sign: int) -> None:
+    """Add (or, with sign -1, take away) summarised executions to the hourly sums."""
     by_path: dict[tuple, list[int]] = {}
     for p in paths:
         key = (p["flow_id"], _hour(p["created_at"]), p["src"] or "", p["event"] or "", p["dst"] or "")
@@ -288,40 +399,61 @@ def _bump(conn, is_postgres: bool, paths: list[dict], summaries: list[dict], sig
     for m in summaries:
         key = (m["flow_id"], _hour(m["created_at"]), m["outcome"], m["last_widget"] or "")
         by_outcome[key] = by_outcome.get(key, 0) + sign
+    add_paths, add_outcomes = _upserts(is_postgres)
     if by_path:
-        stmt = upsert(ss.path_hours)
-        stmt = stmt.on_conflict_do_update(index_elements=["flow_id", "hour", "src", "event", "dst"], set_={
-            "n": ss.path_hours.c.n + stmt.excluded.n, "entered": ss.path_hours.c.entered + stmt.excluded.entered})
-        conn.execute(stmt, [{"flow_id": k[0], "hour": k[1], "src": k[2], "event": k[3], "dst": k[4], "n": v[0],
-                             "entered": v[1]} for k, v in by_path.items()])
+        conn.execute(add_paths, [{"flow_id": k[0], "hour": k[1], "src": k[2], "event": k[3], "dst": k[4],
+                                  "n": v[0], "entered": v[1]} for k, v in by_path.items()])
     if by_outcome:
-        stmt = upsert(ss.outcome_hours)
-        stmt = stmt.on_conflict_do_update(index_elements=["flow_id", "hour", "outcome", "last_widget"],
-                                          set_={"n": ss.outcome_hours.c.n + stmt.excluded.n})
-        conn.execute(stmt, [{"flow_id": k[0], "hour": k[1], "outcome": k[2], "last_widget": k[3], "n": v}
-                            for k, v in by_outcome.items()])
+        conn.execute(add_outcomes, [{"flow_id": k[0], "hour": k[1], "outcome": k[2], "last_widget": k[3], "n": v}
+                                    for k, v in by_outcome.items()])
+
+
+_UPSERTS: dict[bool, tuple] = {}
+
+
+def _upserts(is_postgres: bool) -> tuple:
+    """The two "add to the hourly sums" statements, built once per dialect (building
+    them, `excluded` and all, took longer than running them)."""
+    if is_postgres not in _UPSERTS:
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        upsert = pg_insert if is_postgres else sqlite_insert
+        paths = upsert(ss.path_hours)
+        paths = paths.on_conflict_do_update(index_elements=["flow_id", "hour", "src", "event", "dst"], set_={
+            "n": ss.path_hours.c.n + paths.excluded.n, "entered": ss.path_hours.c.entered + paths.excluded.entered})
+        outcomes = upsert(ss.outcome_hours)
+        outcomes = outcomes.on_conflict_do_update(index_elements=["flow_id", "hour", "outcome", "last_widget"],
+                                                  set_={"n": ss.outcome_hours.c.n + outcomes.excluded.n})
+        _UPSERTS[is_postgres] = (paths, outcomes)
+    return _UPSERTS[is_postgres]
 
 
 def tidy(store: Store) -> int:
-    """Drop the summaries of executions deleted since, and re-summarise those whose
-    flow was renamed (their rows moved to the new id); how many were dropped. The
-    search reads outside any write; each write takes away exactly the rows it deleted
+    """Drop what is summarised of executions deleted since, and of those whose flow was
+    renamed (summarised again under the new id); how many executions. The search
+    reads outside any write; each write takes away exactly the rows it deleted
     (DELETE ... RETURNING), so two processes tidying at once never take one away twice."""
     stale = """SELECT m.execution_id FROM execution_summaries m LEFT JOIN executions x ON x.id = m.execution_id
-WHERE x.id IS NULL OR x.flow_id != m.flow_id"""
+WHERE x.id IS NULL OR x.flow_id != m.flow_id
+UNION SELECT g.execution_id FROM execution_progress g LEFT JOIN executions x ON x.id = g.execution_id
+WHERE x.id IS NULL OR x.flow_id != g.flow_id"""
     with store.engine.connect() as conn:
-        ids = [r[0] for r in conn.execute(text(stale))]
+        ids = sorted(r[0] for r in conn.execute(text(stale)))
     dropped = 0
     for i in range(0, len(ids), 100):
         chunk = ids[i:i + 100]
         with store._write() as conn:
-            gone = (ss.execution_summaries.c.execution_id.in_(chunk), ss.execution_paths.c.execution_id.in_(chunk))
             summaries = [dict(r._mapping) for r in conn.execute(
-                delete(ss.execution_summaries).where(gone[0]).returning(*ss.execution_summaries.c))]
+                delete(ss.execution_summaries).where(ss.execution_summaries.c.execution_id.in_(chunk))
+                .returning(*ss.execution_summaries.c))]
             paths = [dict(r._mapping) for r in conn.execute(
-                delete(ss.execution_paths).where(gone[1]).returning(*ss.execution_paths.c))]
+                delete(ss.execution_paths).where(ss.execution_paths.c.execution_id.in_(chunk))
+                .returning(*ss.execution_paths.c))]
+            progress = conn.execute(delete(ss.execution_progress).where(ss.execution_progress.c.execution_id
+                                                                        .in_(chunk))).rowcount
             _bump(conn, store.is_postgres, paths, summaries, -1)
-            dropped += len(summaries)
+            dropped += max(len(summaries), progress)
     return dropped
 
 
@@ -341,25 +473,33 @@ class Summarizer(Background):
     FULL_EVERY = 720    # rounds between looks at every execution (an hour)
     MARGIN = timedelta(minutes=10)
     PAUSE = 0.05        # seconds between busy rounds: turns get the database between them
+    TURNS = 2000        # turns (or, after a restart, active executions) looked at per round
+    TURN_MARGIN = 500   # turn ids looked at again on PostgreSQL (committed out of order)
 
     def __init__(self, store: Store, interval: float = 5.0):
         self.store, self.interval = store, interval
         self.rounds = 0
         self.since: datetime | None = None   # None: look at every execution
+        self.after: int | None = None        # the turn id the active executions are summarised to
         super().__init__()
 
     def round(self) -> int:
-        """One round: tidy when due, then summarise one batch; how many were summarised."""
+        """One round: tidy when due, then summarise a batch of finished executions and
+        the new turns of active ones; how many executions were summarised."""
         if self.rounds % self.TIDY_EVERY == 0:
             tidy(self.store)
         if self.rounds % self.FULL_EVERY == 0:
-            self.since = None
+            self.since = self.after = None
         self.rounds += 1
         newest = _newest_end(self.store)   # read first: what ends after it is found next time
         done = summarize(self.store, since=self.since)
         if done < 100 and newest is not None:   # caught up to `newest`
             self.since = utc(newest) - self.MARGIN
-        return done
+        active, last_turn = summarize_active(self.store, after=self.after, turns=self.TURNS)
+        if self.after is None and active < self.TURNS or self.after is not None:
+            # PostgreSQL commits turns out of id order: look again at the last few ids
+            self.after = max(0, last_turn - (self.TURN_MARGIN if self.store.is_postgres else 0))
+        return done + active
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -368,7 +508,7 @@ class Summarizer(Background):
                 done = self.round()
             except Exception:  # noqa: BLE001 - counted live until the next round
                 log.exception("summarising finished executions failed")
-            self._stop.wait(self.PAUSE if done >= 100 else self.interval)
+            self._stop.wait(self.PAUSE if done >= 100 else self.interval)   # more waiting: go on soon
 
 
 def _newest_end(store: Store):

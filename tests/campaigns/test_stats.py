@@ -208,8 +208,8 @@ def test_the_summarizer_looks_only_at_recent_ends_once_caught_up(client, app, sc
     store = runtime(app).service.store
     summarizer = stats.Summarizer(store)
     summarizer.FULL_EVERY = 3
-    first = summarizer.round()
-    assert first == store.count("ended") + store.count("failed") and summarizer.since is not None
+    first = summarizer.round()      # the finished ones, and the paths so far of the one still waiting
+    assert first == store.count("ended") + store.count("failed") + 1 and summarizer.since is not None
     for i, body in enumerate(("hi", "5", "coffee", "NO")):   # a new survey, finished now
         text(client, N + "0011", body, 900 + i)
     assert summarizer.since < clock() and summarizer.round() == 1
@@ -240,3 +240,63 @@ def test_tidy_takes_a_summary_away_once_when_run_twice(client, app, scripted):
     assert stats.tidy(store) == 1 and stats.tidy(store) == 0
     start, end = start - timedelta(days=2), end + timedelta(days=1)
     assert stats.flow_stats(store, FLOW, start, end)["executions"]["started"] == 7
+
+
+def _same_as_the_tables(client, store, start, end):
+    counts, transitions, entered, stopped = reference(store, FLOW, start, end)
+    body = client.get(f"/api/flows/{FLOW}/stats", query_string={"from": start.isoformat(),
+                                                                "to": end.isoformat()}).json
+    assert body["executions"] == counts
+    assert {(t["from"], t["event"], t["to"]): t["count"] for t in body["transitions"]} == transitions
+    assert {w["name"]: w["entered"] for w in body["widgets"] if w["entered"]} == entered
+    assert {w["name"]: w["stopped_here"] for w in body["widgets"] if w["stopped_here"]} == stopped
+    return body
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_active_executions_summarised_as_they_go(client, app, scripted, wide):
+    """An active execution's paths are summarised up to its last turn; the counts read
+    those and only its later turns from the steps; when it finishes, its summary adds
+    only what was not there. Exact at every point, and no path is stored twice."""
+    start, end = scripted
+    if wide:
+        start, end = start - timedelta(days=1, minutes=17), end + timedelta(hours=20, minutes=3)
+    store = runtime(app).service.store
+    waiting = N + "0007"
+    done, last = stats.summarize_active(store)          # after a restart: every active execution behind
+    assert done == 1 and last > 0
+    _same_as_the_tables(client, store, start, end)
+    text(client, waiting, "9", 700)                     # a bad rating: a turn its summary has not reached
+    body = _same_as_the_tables(client, store, start, end)
+    assert {(t["from"], t["event"], t["to"]): t["count"] for t in body["transitions"]}[
+        ("check_rating", "noMatch", "invalid_rating")] == 2
+    assert stats.summarize_active(store, after=last) == (1, last + 1)
+    assert stats.summarize_active(store, after=last + 1) == (0, last + 1)    # nothing new
+    _same_as_the_tables(client, store, start, end)
+    for i, body in enumerate(["3", "cake", "more seats"]):   # answered again and finished
+        text(client, waiting, body, 710 + i)
+    assert not [r for r in store.executions(flow_id=FLOW) if r.contact == waiting and r.status == "active"]
+    _same_as_the_tables(client, store, start, end)
+    stats.summarize(store)
+    _same_as_the_tables(client, store, start, end)
+    assert stats.summarize_active(store) == (0, last + 4)
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT execution_id, src, event, dst, count(*) FROM execution_paths "
+                                    "GROUP BY execution_id, src, event, dst HAVING count(*) > 1").all()
+        entered = conn.exec_driver_sql("SELECT execution_id, dst, sum(enters) FROM execution_paths "
+                                       "GROUP BY execution_id, dst HAVING sum(enters) != 1").all()
+    assert rows == [] and entered == []
+
+
+def test_a_late_summary_of_an_active_execution_gives_way(client, app, scripted):
+    """Two processes summarising one active execution: the one that read it at an old
+    progress writes nothing (its progress moved meanwhile)."""
+    start, end = scripted
+    store = runtime(app).service.store
+    stats.summarize_active(store)
+    with store.engine.connect() as conn:
+        [(eid, was)] = conn.exec_driver_sql("SELECT execution_id, turn_id FROM execution_progress").all()
+    with store._write() as conn:
+        assert not stats._move_progress(conn, eid, FLOW, None, was + 1)     # it has a progress now
+        assert not stats._move_progress(conn, eid, FLOW, was - 1, was + 1)  # not where that process read it
+    _same_as_the_tables(client, store, start, end)
