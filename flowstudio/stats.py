@@ -280,7 +280,7 @@ def flow_stats(store: Store, flow_id: str, start: datetime, end: datetime) -> di
 # ---------------------------------------------------------------- summaries
 
 
-def summarize(store: Store, limit: int = 100, since: datetime | None = None, chunk: int = 25) -> int:
+def summarize(store: Store, limit: int = 100, since: datetime | None = None, chunk: int = 50) -> int:
     """Summarise up to `limit` finished executions not summarised yet (statsschema.py);
     how many. With `since`, only those that ended at or after it are looked for (the
     index of executions by end time: a few rows, where without it every execution is
