@@ -13,10 +13,14 @@ with everything it did, even after the range (a funnel of the people who started
 Everything is computed by the database from the `turns` table (each turn's steps, a
 JSON list) and the `executions` table, so it is exactly what they say; the JSON is
 taken apart by the database (SQLite's json_each, PostgreSQL's jsonb_array_elements),
-never loaded into Python. Finished executions never change, so a background
-`Summarizer` keeps what each did in `execution_summaries` / `execution_paths`
-(statsschema.py); the counts read those for summarised executions and the turns for
-the others, in one snapshot.
+never loaded into Python. A background `Summarizer` keeps what executions did in
+`execution_paths` and, per hour, `path_hours` (statsschema.py): a finished one once,
+with its outcome (`execution_summaries`, `outcome_hours`); an active one as it goes,
+up to its `execution_progress` (the last turn read). The counts read those, and, in
+the same snapshot, only what they do not hold yet: the turns after each active or
+unsummarised execution's progress, and the outcome of active executions and of
+finished ones not summarised yet (looked up one by one only in the hours whose
+finished count differs from the hourly sums, and in the partial hours at the ends).
 
 A step counts for this flow when its `flow` is the flow the execution started on (a
 subflow's steps name the subflow), which the execution's revision id names: after a
