@@ -35,6 +35,8 @@ import csv
 import io
 import json
 import logging
+import math
+import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
@@ -524,13 +526,15 @@ class Summarizer(Background):
     Once it has caught up, it looks only at executions that ended since a little
     before the newest end time it saw (`MARGIN`: a turn still committing then may
     carry an earlier end time), through the index of executions by end time, instead
-    of checking every execution each round; every `FULL_EVERY` rounds, and after a
+    of checking every execution each round; every `FULL_EVERY` seconds, and after a
     restart, it checks them all (what a longer-running transaction could have hidden)."""
 
     thread_name = "flowstudio-stats"
 
-    TIDY_EVERY = 12     # rounds between tidy() passes (a minute at the default interval)
-    FULL_EVERY = 720    # rounds between looks at every execution (an hour)
+    # Seconds, not rounds: rounds follow each other quickly while a campaign finishes
+    # executions by the hundred, and these passes read every summary or execution.
+    TIDY_EVERY = 60.0   # between tidy() passes
+    FULL_EVERY = 3600.0  # between looks at every execution
     MARGIN = timedelta(minutes=10)
     PAUSE = 0.05        # seconds between busy rounds: turns get the database between them
     TURNS = 2000        # turns (or, after a restart, active executions) looked at per round
@@ -539,6 +543,7 @@ class Summarizer(Background):
     def __init__(self, store: Store, interval: float = 5.0):
         self.store, self.interval = store, interval
         self.rounds = 0
+        self._tidied = self._full = -math.inf   # time.monotonic() of the last of each
         self.since: datetime | None = None   # None: look at every execution
         self.after: int | None = None        # the turn id the active executions are summarised to
         super().__init__()
@@ -546,9 +551,12 @@ class Summarizer(Background):
     def round(self) -> int:
         """One round: tidy when due, then summarise a batch of finished executions and
         the new turns of active ones; how many executions were summarised."""
-        if self.rounds % self.TIDY_EVERY == 0:
+        now = time.monotonic()
+        if now - self._tidied >= self.TIDY_EVERY:
+            self._tidied = now
             tidy(self.store)
-        if self.rounds % self.FULL_EVERY == 0:
+        if now - self._full >= self.FULL_EVERY:
+            self._full = now
             self.since = self.after = None
         self.rounds += 1
         newest = _newest_end(self.store)   # read first: what ends after it is found next time
