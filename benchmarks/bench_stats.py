@@ -40,6 +40,11 @@ DAYS = 60
 SCRIPTS = [["hi", "5", "coffee", "NO"], ["hi", "9", "3", "cake", "more seats"], ["hi", "4"], ["hi", "2", "view", "x"]]
 
 
+def _text(value) -> str:
+    """A time as the store writes it on SQLite (adapters/store.py, datetime_text)."""
+    return value.isoformat(" ", "microseconds")[:26]
+
+
 def _build(folder: Path):
     url = f"sqlite:///{folder / 'stats.db'}"
     clock = FakeClock()
@@ -77,9 +82,11 @@ def _build(folder: Path):
                           updated_at=when, status="active" if active else src.status,
                           ended_at=None if active else when, state=json.dumps(src.state),
                           expires_at=when + timedelta(days=30), due_at=None)
-            E.append([str(values[c]) if hasattr(values[c], "isoformat") else values[c] for c in cols])
+            # times as the store writes them (with microseconds): compared as text, a time
+            # written without them sorts before the same time bound with them
+            E.append([_text(values[c]) if hasattr(values[c], "isoformat") else values[c] for c in cols])
             for r in by[src.id]:
-                T.append((values["id"], str(when), r.steps, json.dumps(r.trace)))
+                T.append((values["id"], _text(when), r.steps, json.dumps(r.trace)))
         raw.executemany(ex_sql, E)
         raw.executemany(tu_sql, T)
         raw.commit()
