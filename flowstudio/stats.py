@@ -13,16 +13,21 @@ with everything it did, even after the range (a funnel of the people who started
 Everything is computed by the database from the `turns` table (each turn's steps, a
 JSON list) and the `executions` table, so it is exactly what they say; the JSON is
 taken apart by the database (SQLite's json_each, PostgreSQL's jsonb_array_elements),
-never loaded into Python. Finished executions never change, so a background
-`Summarizer` keeps what each did in `execution_summaries` / `execution_paths`
-(statsschema.py); the counts read those for summarised executions and the turns for
-the others, in one snapshot.
+never loaded into Python. A background `Summarizer` keeps what executions did in
+`execution_paths` and, per hour, `path_hours` (statsschema.py): a finished one once,
+with its outcome (`execution_summaries`, `outcome_hours`); an active one as it goes,
+up to its `execution_progress` (the last turn read). The counts read those, and, in
+the same snapshot, only what they do not hold yet: the turns after each active or
+unsummarised execution's progress, and the outcome of active executions and of
+finished ones not summarised yet (looked up one by one only in the hours whose
+finished count differs from the hourly sums, and in the partial hours at the ends).
 
-A step counts for this flow when its `flow` is the flow's id (a subflow's steps name
-the subflow). Known limits: steps recorded before a rename name the old id, so a
-renamed flow's older executions count in `executions` but not in the paths; and the
-summaries of an execution deleted (or of a flow renamed) are dropped by the
-Summarizer's `tidy` within a minute, until which they are still counted.
+A step counts for this flow when its `flow` is the flow the execution started on (a
+subflow's steps name the subflow), which the execution's revision id names: after a
+rename the executions move to the new id and their steps, which name the old one,
+still count on its canvas. Known limit: the summaries of an execution deleted (or of a
+flow renamed) are dropped by the Summarizer's `tidy` within a minute (and summarised
+again under the new id), until which they are still counted under the old one.
 """
 from __future__ import annotations
 
@@ -30,10 +35,12 @@ import csv
 import io
 import json
 import logging
+import math
+import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import DateTime, String, bindparam, delete, insert, select, text
+from sqlalchemy import DateTime, String, bindparam, delete, insert, select, text, update
 
 from .adapters import statsschema as ss
 from .adapters.store import Store, utc
@@ -49,6 +56,15 @@ _STEPS = {"sqlite": "JOIN json_each(turns.steps) AS s",
           "postgresql": "CROSS JOIN LATERAL jsonb_array_elements(turns.steps::jsonb) AS s"}
 _FIELD = {"sqlite": "json_extract(s.value, '$.{}')", "postgresql": "(s ->> '{}')"}
 _LAST = {"sqlite": "json_extract(x.state, '$.last_widget')", "postgresql": "(x.state ->> 'last_widget')"}
+
+
+def _own(dialect: str) -> str:
+    """Whether step `s` is one of the execution's own flow's (not a subflow's): its flow
+    is the one the execution started on, which its revision id names (`<flow>@<n>` or a
+    console snapshot's `<flow>~<sha>`; flow ids hold neither mark). Not `x.flow_id`:
+    a rename moves the execution to the new id, but its steps name the old one."""
+    f = _FIELD[dialect].format("flow")
+    return f"substr(x.revision_id, 1, length({f}) + 1) IN ({f} || '@', {f} || '~')"
 _RANGE = "x.flow_id = :flow AND x.created_at >= :lo AND x.created_at < :hi"
 _SUMMARY_RANGE = "flow_id = :flow AND created_at >= :lo AND created_at < :hi"
 _UNSUMMARISED = "NOT EXISTS (SELECT 1 FROM execution_summaries m WHERE m.execution_id = x.id)"
@@ -58,13 +74,39 @@ _UNSUMMARISED = "NOT EXISTS (SELECT 1 FROM execution_summaries m WHERE m.executi
 _LIVE = f"{_RANGE} AND x.status IN ('active', 'ended', 'failed') AND (x.status = 'active' OR {_UNSUMMARISED})"
 
 
-def _live_paths(dialect: str) -> str:
-    """Each execution counted live with each distinct (src, ev, dst) it took."""
+_AFTER_PROGRESS = """LEFT JOIN execution_progress g ON g.execution_id = x.id
+JOIN turns ON turns.execution_id = x.id AND turns.id > coalesce(g.turn_id, 0)"""
+
+
+def _live_paths(dialect: str, finished: bool) -> str:
+    """The executions counted live (as `_live_status`) with each distinct (src, ev,
+    dst) they took in the turns their summary has not reached (`execution_progress`):
+    for most, none."""
     f = _FIELD[dialect]
+    # The executions are found from the index alone (MATERIALIZED: not merged into the
+    # join, where the database would read every one's row for its revision id); only
+    # those with turns after their progress are read.
     return f"""
+WITH live AS MATERIALIZED (SELECT x.id AS id FROM executions x WHERE {_RANGE} AND {_WHICH[finished]})
 SELECT DISTINCT x.id AS eid, {f.format('from')} AS src, {f.format('event')} AS ev, {f.format('to')} AS dst
-FROM executions x JOIN turns ON turns.execution_id = x.id {_STEPS[dialect]}
-WHERE {_LIVE} AND {f.format('flow')} = :flow"""
+FROM live LEFT JOIN execution_progress g ON g.execution_id = live.id
+JOIN turns ON turns.execution_id = live.id AND turns.id > coalesce(g.turn_id, 0)
+JOIN executions x ON x.id = live.id {_STEPS[dialect]}
+WHERE {_own(dialect)}"""
+
+
+def _existing_paths(conn, ids) -> dict[str, set]:
+    """The (src, event, dst) already summarised for each of these executions."""
+    out: dict[str, set] = {}
+    ids = sorted(ids)
+    for i in range(0, len(ids), 500):
+        for r in conn.execute(_PATHS_OF, {"ids": ids[i:i + 500]}):
+            out.setdefault(r.execution_id, set()).add((r.src, r.event, r.dst))
+    return out
+
+
+_PATHS_OF = text("SELECT execution_id, src, event, dst FROM execution_paths WHERE execution_id IN :ids").bindparams(
+    bindparam("ids", expanding=True))
 
 
 _SUMMARY_PATHS = f"""
@@ -89,12 +131,52 @@ SELECT src, event AS ev, dst, sum(n) AS n, sum(entered) AS entered FROM path_hou
 WHERE flow_id = :flow AND hour >= :lo AND hour < :hi GROUP BY src, event, dst"""
 
 
-def _live_status(dialect: str) -> str:
+_WHICH = {False: "x.status = 'active'", True: f"x.status IN ('ended', 'failed') AND {_UNSUMMARISED}"}
+
+
+def _live_status(dialect: str, finished: bool) -> str:
+    """The executions counted live, by how they stand: the active ones, or
+    (`finished`) the finished ones not summarised yet. Answered from the index (flow,
+    status, created_at, id); only the rows kept are read."""
     return f"""
-SELECT CASE WHEN x.status = 'ended' AND x.ended_reason = :expired THEN 'expired' ELSE x.status END AS outcome,
-       {_live_last(dialect)} AS last_widget, count(*) AS n FROM executions x WHERE {_LIVE}
-GROUP BY CASE WHEN x.status = 'ended' AND x.ended_reason = :expired THEN 'expired' ELSE x.status END,
-         {_live_last(dialect)}"""
+SELECT CASE WHEN x.status = 'ended' AND x.ended_reason = :expired THEN 'expired' ELSE x.status END
+       AS outcome, {_live_last(dialect)} AS last_widget, count(*) AS n FROM executions x WHERE {_RANGE} AND {_WHICH[finished]}
+GROUP BY 1, 2"""
+
+
+# Per hour of start: how many executions finished, and how many are summarised. An hour
+# whose two counts are equal has all its finished executions summarised (a summary is
+# only ever made of a finished execution of the flow), so they are not looked up one by
+# one. (Between a delete or rename and the next `tidy`, a summary left over can make up
+# for one not made yet: counted in its place until the Summarizer's next round.)
+_HOUR_OF = {"sqlite": "substr({}, 1, 13)", "postgresql": "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24')"}
+
+
+def _finished_hours(dialect: str) -> str:
+    h = _HOUR_OF[dialect].format("x.created_at")
+    return f"""SELECT {h} AS h, count(*) AS n FROM executions x WHERE x.flow_id = :flow
+AND x.status IN ('ended', 'failed') AND x.created_at >= :lo AND x.created_at < :hi GROUP BY {h}"""
+
+
+def _summarised_hours(dialect: str) -> str:
+    h = _HOUR_OF[dialect].format("hour")
+    return f"""SELECT {h} AS h, sum(n) AS n FROM outcome_hours WHERE flow_id = :flow AND hour >= :lo AND hour < :hi
+GROUP BY {h}"""
+
+
+def _behind(conn, dialect: str, flow_id: str, whole: tuple) -> list[tuple]:
+    """The hours of `whole` (as merged ranges) with finished executions not summarised."""
+    values = _params(flow_id, *whole)
+    finished = {r.h: int(r.n) for r in conn.execute(_stmt(_finished_hours(dialect)), values)}
+    summarised = {r.h: int(r.n) for r in conn.execute(_stmt(_summarised_hours(dialect)), values)}
+    ranges: list[list] = []
+    for h in sorted(h for h, n in finished.items() if summarised.get(h) != n):
+        lo = datetime.fromisoformat(h.replace(" ", "T") + ":00").replace(tzinfo=timezone.utc)
+        if ranges and ranges[-1][1] == lo:
+            ranges[-1][1] = lo + timedelta(hours=1)
+        else:
+            ranges.append([lo, lo + timedelta(hours=1)])
+    return [tuple(r) for r in ranges]
 
 
 def _hour(value: datetime) -> datetime:
@@ -145,7 +227,8 @@ def flow_stats(store: Store, flow_id: str, start: datetime, end: datetime) -> di
     executions = {"started": 0, "ended": 0, "failed": 0, "active": 0, "expired": 0}
     stopped: dict[str, dict[str, int]] = {}
     whole, edges = _pieces(start, end)
-    status_reads = [(_live_status(dialect), params)] + [(_SUMMARY_STATUS, _params(flow_id, a, b)) for a, b in edges]
+    status_reads = [(_live_status(dialect, False), params)] + [(_SUMMARY_STATUS, _params(flow_id, a, b))
+                                                               for a, b in edges]
     path_reads = [(_SUMMARY_PATHS, _params(flow_id, a, b)) for a, b in edges]
     if whole is not None:
         status_reads.append((_HOURS_STATUS, _params(flow_id, *whole)))
@@ -153,6 +236,12 @@ def flow_stats(store: Store, flow_id: str, start: datetime, end: datetime) -> di
     taken: dict[tuple, int] = {}
     entered: dict[str, int] = {}
     with _snapshot(store) as conn:
+        # finished executions not summarised yet: looked up in the partial hours, and in
+        # the whole hours whose counts say some are missing
+        behind = edges + (_behind(conn, dialect, flow_id, whole) if whole is not None else [])
+        status_reads += [(_live_status(dialect, True), _params(flow_id, a, b)) for a, b in behind]
+        live_reads = [(_live_paths(dialect, False), params)] + [(_live_paths(dialect, True), _params(flow_id, a, b))
+                                                                for a, b in behind]
         for sql, values in status_reads:
             for row in conn.execute(_stmt(sql), values):
                 how, last, n = row.outcome, row.last_widget or None, int(row.n)
@@ -169,9 +258,16 @@ def flow_stats(store: Store, flow_id: str, start: datetime, end: datetime) -> di
                 if key[2] is not None:
                     entered[key[2]] = entered.get(key[2], 0) + int(r.entered)
         live_entered: dict[str, set] = {}
-        for r in conn.execute(_stmt(_live_paths(dialect)), params):   # few: active and just-finished ones
+        live = []   # few rows: the turns not summarised yet
+        for sql, values in live_reads:
+            live += conn.execute(_stmt(sql), values).all()
+        had = _existing_paths(conn, {r.eid for r in live})
+        for r in live:
+            before = had.get(r.eid, ())
+            if (r.src, r.ev, r.dst) in before:
+                continue   # summarised already, from an earlier turn
             taken[(r.src, r.ev, r.dst)] = taken.get((r.src, r.ev, r.dst), 0) + 1
-            if r.dst is not None:
+            if r.dst is not None and not any(dst == r.dst for _s, _e, dst in before):
                 live_entered.setdefault(r.dst, set()).add(r.eid)
         for name, ids in live_entered.items():
             entered[name] = entered.get(name, 0) + len(ids)
@@ -190,57 +286,171 @@ def flow_stats(store: Store, flow_id: str, start: datetime, end: datetime) -> di
 # ---------------------------------------------------------------- summaries
 
 
-def summarize(store: Store, limit: int = 100) -> int:
+def summarize(store: Store, limit: int = 100, since: datetime | None = None, chunk: int = 50) -> int:
     """Summarise up to `limit` finished executions not summarised yet (statsschema.py);
-    how many. One transaction: an execution is summarised whole or not at all. The
-    search for them, and reading their steps, happen before the write transaction (on
-    SQLite a write holds up every other turn): the transaction only checks that they
-    are still unsummarised and writes."""
+    how many. With `since`, only those that ended at or after it are looked for (the
+    index of executions by end time: a few rows, where without it every execution is
+    checked). Everything is read before writing: a finished execution never changes,
+    so its steps and last widget read now are its own for good. The writes go in
+    transactions of `chunk` executions, each only checking that they are still there
+    and unsummarised, then inserting: on SQLite a write holds up every other turn, so
+    each stays short. An execution is summarised whole or not at all."""
     dialect = _dialect(store)
     f = _FIELD[dialect]
-    find = text(f"""SELECT x.id FROM executions x WHERE x.status IN ('ended', 'failed') AND {_UNSUMMARISED}
+    recent = "x.ended_at IS NOT NULL AND x.ended_at >= :since AND " if since is not None else ""
+    find = text(f"""SELECT x.id FROM executions x WHERE {recent}x.status IN ('ended', 'failed') AND {_UNSUMMARISED}
 LIMIT :limit""")
-    lock = " FOR UPDATE OF x SKIP LOCKED" if store.is_postgres else ""
-    pick = text(f"""SELECT x.id AS id, x.flow_id AS flow_id, x.created_at AS created_at, x.status AS status,
-x.ended_reason AS reason, {_LAST[dialect]} AS last_widget
-FROM executions x WHERE x.id IN :ids AND x.status IN ('ended', 'failed') AND {_UNSUMMARISED}{lock}""").columns(
+    if since is not None:
+        find = find.bindparams(bindparam("since", type_=DateTime(timezone=True)))
+    about = text(f"""SELECT x.id AS id, x.flow_id AS flow_id, x.created_at AS created_at, x.status AS status,
+x.ended_reason AS reason, {_LAST[dialect]} AS last_widget FROM executions x WHERE x.id IN :ids""").columns(
         created_at=DateTime(timezone=True)).bindparams(bindparam("ids", expanding=True))
     taken = text(f"""SELECT DISTINCT x.id AS eid, {f.format('from')} AS src, {f.format('event')} AS ev,
 {f.format('to')} AS dst FROM executions x JOIN turns ON turns.execution_id = x.id {_STEPS[dialect]}
-WHERE x.id IN :ids AND {f.format('flow')} = x.flow_id""").bindparams(bindparam("ids", expanding=True))
+WHERE x.id IN :ids AND {_own(dialect)}""").bindparams(bindparam("ids", expanding=True))
+    lock = " FOR UPDATE OF x SKIP LOCKED" if store.is_postgres else ""
+    # In the write: only the primary keys (never the large state), and the flow (a
+    # rename meanwhile: left for the next round, under the new id).
+    pick = text(f"""SELECT x.id AS id, x.flow_id AS flow_id FROM executions x
+WHERE x.id IN :ids AND x.status IN ('ended', 'failed') AND {_UNSUMMARISED}{lock}""").bindparams(
+        bindparam("ids", expanding=True))
     with store.engine.connect() as conn:
-        ids = [r[0] for r in conn.execute(find, {"limit": limit})]
-        # A finished execution never changes: its steps read now are its steps for good.
-        steps = list(conn.execute(taken, {"ids": ids})) if ids else []
-    if not ids:
-        return 0
-    with store._write() as conn:
-        rows = list(conn.execute(pick, {"ids": ids}))
-        if not rows:
+        ids = [r[0] for r in conn.execute(find, {"limit": limit, **({"since": since} if since else {})})]
+        if not ids:
             return 0
-        of = {r.id: r for r in rows}
-        paths, seen = [], set()
-        for p in sorted((p for p in steps if p.eid in of), key=lambda p: (p.eid, p.src or "", p.ev or "",
-                                                                           p.dst or "")):
-            enters = int(p.dst is not None and (p.eid, p.dst) not in seen)
-            seen.add((p.eid, p.dst))
-            paths.append({"execution_id": p.eid, "flow_id": of[p.eid].flow_id, "created_at": of[p.eid].created_at,
-                          "src": p.src, "event": p.ev, "dst": p.dst, "enters": enters})
-        summaries = [{"execution_id": r.id, "flow_id": r.flow_id, "created_at": r.created_at,
-                      "outcome": _how(r.status, r.reason), "last_widget": r.last_widget} for r in rows]
-        if paths:
-            conn.execute(insert(ss.execution_paths), paths)
-        conn.execute(insert(ss.execution_summaries), summaries)
-        _bump(conn, store.is_postgres, paths, summaries, +1)
-    return len(rows)
+        rows = {r.id: r for r in conn.execute(about, {"ids": ids}) if r.status in ("ended", "failed")}
+        steps = list(conn.execute(taken, {"ids": list(rows)})) if rows else []
+        last = dict(conn.execute(_LAST_TURN, {"ids": list(rows)}).all()) if rows else {}
+    by: dict[str, list] = {}
+    for p in steps:
+        by.setdefault(p.eid, []).append(p)
+    done = 0
+    ids = sorted(rows)
+    for i in range(0, len(ids), chunk):
+        part = ids[i:i + chunk]
+        with store._write() as conn:
+            still = sorted(r.id for r in conn.execute(pick, {"ids": part}) if r.flow_id == rows[r.id].flow_id)
+            if not still:
+                continue
+            # Its progress first: this waits for (and then stops) a summary of it as an
+            # active execution being written meanwhile by another process.
+            _set_progress(conn, store.is_postgres, [{"execution_id": e, "flow_id": rows[e].flow_id,
+                                                      "turn_id": last.get(e, 0)} for e in still])
+            had = _existing_paths(conn, still)
+            paths = []
+            for e in still:
+                r = rows[e]
+                paths += _new_paths(e, r.flow_id, r.created_at, by.get(e, ()), had.get(e, set()))
+            summaries = [{"execution_id": e, "flow_id": rows[e].flow_id, "created_at": rows[e].created_at,
+                          "outcome": _how(rows[e].status, rows[e].reason), "last_widget": rows[e].last_widget}
+                         for e in still]
+            if paths:
+                conn.execute(insert(ss.execution_paths), paths)
+            conn.execute(insert(ss.execution_summaries), summaries)
+            _bump(conn, store.is_postgres, paths, summaries, +1)
+            done += len(summaries)
+    return done
 
 
-def _bump(conn, is_postgres: bool, paths: list[dict], summaries: list[dict], sign: int) -> None:
-    """Add (or, with sign -1, take away) summarised executions to the hourly sums."""
+_LAST_TURN = text("SELECT execution_id, max(id) FROM turns WHERE execution_id IN :ids GROUP BY execution_id").bindparams(
+    bindparam("ids", expanding=True))
+
+
+def _new_paths(eid: str, flow_id: str, created_at, steps, had: set) -> list[dict]:
+    """The execution_paths rows to add for an execution that took `steps` (rows with
+    src, ev, dst), `had` (its (src, event, dst) summarised already) left out; `enters`
+    is 1 on the first row into a widget it had not entered."""
+    entered = {dst for _s, _e, dst in had}
+    out = []
+    for p in sorted({(p.src, p.ev, p.dst) for p in steps} - had, key=lambda p: (p[0] or "", p[1] or "", p[2] or "")):
+        enters = int(p[2] is not None and p[2] not in entered)
+        entered.add(p[2])
+        out.append({"execution_id": eid, "flow_id": flow_id, "created_at": created_at, "src": p[0], "event": p[1],
+                    "dst": p[2], "enters": enters})
+    return out
+
+
+def _set_progress(conn, is_postgres: bool, rows: list[dict]) -> None:
+    """Record how far these executions' paths are summarised (insert or move on)."""
     from sqlalchemy.dialects.postgresql import insert as pg_insert
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    upsert = pg_insert if is_postgres else sqlite_insert
+    stmt = (pg_insert if is_postgres else sqlite_insert)(ss.execution_progress)
+    stmt = stmt.on_conflict_do_update(index_elements=["execution_id"], set_={"turn_id": stmt.excluded.turn_id})
+    conn.execute(stmt, rows)
+
+
+# Active executions with turns their progress has not reached (after a restart, and hourly).
+_BEHIND = text(f"""SELECT x.id FROM executions x WHERE x.status = 'active' AND EXISTS (SELECT 1 FROM turns
+WHERE turns.execution_id = x.id AND turns.id > coalesce((SELECT g.turn_id FROM execution_progress g
+WHERE g.execution_id = x.id), 0)) LIMIT :limit""")
+_TURNS_AFTER = text("SELECT id, execution_id FROM turns WHERE id > :after ORDER BY id LIMIT :limit")
+
+
+def _move_progress(conn, execution_id: str, flow_id: str, was: int | None, to: int) -> bool:
+    """Move an execution's progress from `was` (None: none yet) to `to`; False if it
+    is no longer at `was`."""
+    p = ss.execution_progress
+    if was is None:
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        stmt = upsert(p).values(execution_id=execution_id, flow_id=flow_id, turn_id=to).on_conflict_do_nothing()
+        # RETURNING: psycopg reports no row count for an INSERT ... ON CONFLICT DO NOTHING here
+        return conn.execute(stmt.returning(p.c.execution_id)).first() is not None
+    return conn.execute(update(p).where(p.c.execution_id == execution_id, p.c.turn_id == was)
+                        .values(turn_id=to)).rowcount == 1
+
+
+def summarize_active(store: Store, after: int | None = None, turns: int = 2000, chunk: int = 25) -> tuple[int, int]:
+    """Summarise the paths active executions took in their turns since their progress
+    (`execution_progress`); (how many executions, the newest turn id looked at). With
+    `after`, the executions of up to `turns` turns after that turn id are looked at;
+    without, every active execution with turns beyond its progress (up to `turns` of
+    them). Read first, written in transactions of `chunk` executions; an execution's
+    progress moves only if it is where it was read (else another process, or its
+    finishing summary, got there first, and it is left to them)."""
+    dialect = _dialect(store)
+    f = _FIELD[dialect]
+    with store.engine.connect() as conn:
+        if after is None:
+            newest = conn.execute(text("SELECT max(id) FROM turns")).scalar() or 0
+            ids = [r[0] for r in conn.execute(_BEHIND, {"limit": turns})]
+        else:
+            seen = conn.execute(_TURNS_AFTER, {"after": after, "limit": turns}).all()
+            newest = max((r.id for r in seen), default=after)
+            ids = sorted({r.execution_id for r in seen if r.execution_id})
+        if not ids:
+            return 0, newest
+        read = text(f"""SELECT x.id AS eid, x.flow_id AS flow_id, x.created_at AS created_at, g.turn_id AS was,
+turns.id AS turn, {f.format('from')} AS src, {f.format('event')} AS ev, {f.format('to')} AS dst
+FROM executions x {_AFTER_PROGRESS} {_STEPS[dialect]}
+WHERE x.id IN :ids AND x.status = 'active' AND {_own(dialect)}""").columns(
+            created_at=DateTime(timezone=True)).bindparams(bindparam("ids", expanding=True))
+        found = list(conn.execute(read, {"ids": ids}))
+        had = _existing_paths(conn, {r.eid for r in found})
+    by: dict[str, list] = {}
+    for r in found:
+        by.setdefault(r.eid, []).append(r)
+    done = 0
+    todo = sorted(by)
+    for i in range(0, len(todo), chunk):
+        with store._write() as conn:
+            paths = []
+            for e in todo[i:i + chunk]:
+                rows = by[e]
+                # up to the last turn read (a turn committed since is read next time)
+                if not _move_progress(conn, e, rows[0].flow_id, rows[0].was, max(r.turn for r in rows)):
+                    continue
+                paths += _new_paths(e, rows[0].flow_id, rows[0].created_at, rows, had.get(e, set()))
+                done += 1
+            if paths:
+                conn.execute(insert(ss.execution_paths), paths)
+                _bump(conn, store.is_postgres, paths, [], +1)
+    return done, newest
+def _bump(conn, is_postgres: bool, paths: list[dict], summaries: list[dict], sign: int) -> None:
+    """Add (or, with sign -1, take away) summarised executions to the hourly sums."""
     by_path: dict[tuple, list[int]] = {}
     for p in paths:
         key = (p["flow_id"], _hour(p["created_at"]), p["src"] or "", p["event"] or "", p["dst"] or "")
@@ -251,64 +461,131 @@ def _bump(conn, is_postgres: bool, paths: list[dict], summaries: list[dict], sig
     for m in summaries:
         key = (m["flow_id"], _hour(m["created_at"]), m["outcome"], m["last_widget"] or "")
         by_outcome[key] = by_outcome.get(key, 0) + sign
+    add_paths, add_outcomes = _upserts(is_postgres)
     if by_path:
-        stmt = upsert(ss.path_hours)
-        stmt = stmt.on_conflict_do_update(index_elements=["flow_id", "hour", "src", "event", "dst"], set_={
-            "n": ss.path_hours.c.n + stmt.excluded.n, "entered": ss.path_hours.c.entered + stmt.excluded.entered})
-        conn.execute(stmt, [{"flow_id": k[0], "hour": k[1], "src": k[2], "event": k[3], "dst": k[4], "n": v[0],
-                             "entered": v[1]} for k, v in by_path.items()])
+        conn.execute(add_paths, [{"flow_id": k[0], "hour": k[1], "src": k[2], "event": k[3], "dst": k[4],
+                                  "n": v[0], "entered": v[1]} for k, v in by_path.items()])
     if by_outcome:
-        stmt = upsert(ss.outcome_hours)
-        stmt = stmt.on_conflict_do_update(index_elements=["flow_id", "hour", "outcome", "last_widget"],
-                                          set_={"n": ss.outcome_hours.c.n + stmt.excluded.n})
-        conn.execute(stmt, [{"flow_id": k[0], "hour": k[1], "outcome": k[2], "last_widget": k[3], "n": v}
-                            for k, v in by_outcome.items()])
+        conn.execute(add_outcomes, [{"flow_id": k[0], "hour": k[1], "outcome": k[2], "last_widget": k[3], "n": v}
+                                    for k, v in by_outcome.items()])
+
+
+_UPSERTS: dict[bool, tuple] = {}
+
+
+def _upserts(is_postgres: bool) -> tuple:
+    """The two "add to the hourly sums" statements, built once per dialect (building
+    them, `excluded` and all, took longer than running them)."""
+    if is_postgres not in _UPSERTS:
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        upsert = pg_insert if is_postgres else sqlite_insert
+        paths = upsert(ss.path_hours)
+        paths = paths.on_conflict_do_update(index_elements=["flow_id", "hour", "src", "event", "dst"], set_={
+            "n": ss.path_hours.c.n + paths.excluded.n, "entered": ss.path_hours.c.entered + paths.excluded.entered})
+        outcomes = upsert(ss.outcome_hours)
+        outcomes = outcomes.on_conflict_do_update(index_elements=["flow_id", "hour", "outcome", "last_widget"],
+                                                  set_={"n": ss.outcome_hours.c.n + outcomes.excluded.n})
+        _UPSERTS[is_postgres] = (paths, outcomes)
+    return _UPSERTS[is_postgres]
 
 
 def tidy(store: Store) -> int:
-    """Drop the summaries of executions deleted since, and re-summarise those whose
-    flow was renamed (their rows moved to the new id); how many were dropped."""
+    """Drop what is summarised of executions deleted since, and of those whose flow was
+    renamed (summarised again under the new id); how many executions. The search
+    reads outside any write; each write takes away exactly the rows it deleted
+    (DELETE ... RETURNING), so two processes tidying at once never take one away twice."""
     stale = """SELECT m.execution_id FROM execution_summaries m LEFT JOIN executions x ON x.id = m.execution_id
-WHERE x.id IS NULL OR x.flow_id != m.flow_id"""
-    with store._write() as conn:
-        ids = [r[0] for r in conn.execute(text(stale))]
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            paths = [dict(r._mapping) for r in conn.execute(
-                select(ss.execution_paths).where(ss.execution_paths.c.execution_id.in_(chunk)))]
+WHERE x.id IS NULL OR x.flow_id != m.flow_id
+UNION SELECT g.execution_id FROM execution_progress g LEFT JOIN executions x ON x.id = g.execution_id
+WHERE x.id IS NULL OR x.flow_id != g.flow_id"""
+    with store.engine.connect() as conn:
+        ids = sorted(r[0] for r in conn.execute(text(stale)))
+    dropped = 0
+    for i in range(0, len(ids), 100):
+        chunk = ids[i:i + 100]
+        with store._write() as conn:
             summaries = [dict(r._mapping) for r in conn.execute(
-                select(ss.execution_summaries).where(ss.execution_summaries.c.execution_id.in_(chunk)))]
+                delete(ss.execution_summaries).where(ss.execution_summaries.c.execution_id.in_(chunk))
+                .returning(*ss.execution_summaries.c))]
+            paths = [dict(r._mapping) for r in conn.execute(
+                delete(ss.execution_paths).where(ss.execution_paths.c.execution_id.in_(chunk))
+                .returning(*ss.execution_paths.c))]
+            progress = conn.execute(delete(ss.execution_progress).where(ss.execution_progress.c.execution_id
+                                                                        .in_(chunk))).rowcount
             _bump(conn, store.is_postgres, paths, summaries, -1)
-            conn.execute(delete(ss.execution_paths).where(ss.execution_paths.c.execution_id.in_(chunk)))
-            conn.execute(delete(ss.execution_summaries).where(ss.execution_summaries.c.execution_id.in_(chunk)))
-    return len(ids)
+            dropped += max(len(summaries), progress)
+    return dropped
 
 
 class Summarizer(Background):
     """A daemon thread summarising finished executions every `interval` seconds (each
-    process runs one; on PostgreSQL they share the work, SKIP LOCKED)."""
+    process runs one; on PostgreSQL they share the work, SKIP LOCKED).
+
+    Once it has caught up, it looks only at executions that ended since a little
+    before the newest end time it saw (`MARGIN`: a turn still committing then may
+    carry an earlier end time), through the index of executions by end time, instead
+    of checking every execution each round; every `FULL_EVERY` seconds, and after a
+    restart, it checks them all (what a longer-running transaction could have hidden)."""
 
     thread_name = "flowstudio-stats"
 
-    TIDY_EVERY = 12   # rounds between tidy() passes (a minute at the default interval)
+    # Seconds, not rounds: rounds follow each other quickly while a campaign finishes
+    # executions by the hundred, and these passes read every summary or execution.
+    TIDY_EVERY = 60.0   # between tidy() passes
+    FULL_EVERY = 3600.0  # between looks at every execution
+    MARGIN = timedelta(minutes=10)
+    PAUSE = 0.05        # seconds between busy rounds: turns get the database between them
+    TURNS = 2000        # turns (or, after a restart, active executions) looked at per round
+    TURN_MARGIN = 500   # turn ids looked at again on PostgreSQL (committed out of order)
 
     def __init__(self, store: Store, interval: float = 5.0):
         self.store, self.interval = store, interval
         self.rounds = 0
+        self._tidied = self._full = -math.inf   # time.monotonic() of the last of each
+        self.since: datetime | None = None   # None: look at every execution
+        self.after: int | None = None        # the turn id the active executions are summarised to
         super().__init__()
+
+    def round(self) -> int:
+        """One round: tidy when due, then summarise a batch of finished executions and
+        the new turns of active ones; how many executions were summarised."""
+        now = time.monotonic()
+        if now - self._tidied >= self.TIDY_EVERY:
+            self._tidied = now
+            tidy(self.store)
+        if now - self._full >= self.FULL_EVERY:
+            self._full = now
+            self.since = self.after = None
+        self.rounds += 1
+        newest = _newest_end(self.store)   # read first: what ends after it is found next time
+        done = summarize(self.store, since=self.since)
+        if done < 100 and newest is not None:   # caught up to `newest`
+            self.since = utc(newest) - self.MARGIN
+        active, last_turn = summarize_active(self.store, after=self.after, turns=self.TURNS)
+        if self.after is None and active < self.TURNS or self.after is not None:
+            # PostgreSQL commits turns out of id order: look again at the last few ids
+            self.after = max(0, last_turn - (self.TURN_MARGIN if self.store.is_postgres else 0))
+        return done + active
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             done = 0
             try:
-                if self.rounds % self.TIDY_EVERY == 0:
-                    tidy(self.store)
-                self.rounds += 1
-                done = summarize(self.store)
+                done = self.round()
             except Exception:  # noqa: BLE001 - counted live until the next round
                 log.exception("summarising finished executions failed")
-            if done < 100:
-                self._stop.wait(self.interval)
+            self._stop.wait(self.PAUSE if done >= 100 else self.interval)   # more waiting: go on soon
+
+
+def _newest_end(store: Store):
+    """The latest end time of any execution (the index's last entry)."""
+    with store.engine.connect() as conn:
+        value = conn.execute(text("SELECT max(ended_at) FROM executions WHERE ended_at IS NOT NULL")).scalar()
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value
 
 
 # ---------------------------------------------------------------- executions
@@ -348,7 +625,7 @@ def executions_of(store: Store, flow_id: str, start: datetime, end: datetime, *,
     if condition is not None:
         extra = f"""AND (EXISTS (SELECT 1 FROM execution_paths p WHERE p.execution_id = x.id AND {condition[0]})
   OR ({_UNSUMMARISED} AND EXISTS (SELECT 1 FROM turns {_STEPS[dialect]} WHERE turns.execution_id = x.id
-  AND {f.format('flow')} = :flow AND {condition[1]})))"""
+  AND {_own(dialect)} AND {condition[1]})))"""
     sql = _stmt(_LIST.format(last=_LAST[dialect], range=_RANGE, extra=extra))
     with store.engine.connect() as conn:
         return [{"id": r.id, "contact": r.contact, "status": _how(r.status, r.reason),

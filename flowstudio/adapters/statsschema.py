@@ -7,15 +7,18 @@ An execution that has ended never changes again, so what it did is summarised on
 - `execution_paths`: one row per distinct (from, event, to) of the flow's own steps
   (not its subflows') that the execution took; `enters` is 1 on exactly one of the
   rows leading into each widget, so a widget's "entered" is a sum, not a DISTINCT.
-Both carry the execution's flow and start time, so counting them never reads the
+- `execution_progress`: per execution, the last turn whose steps are in
+  `execution_paths` (active executions are summarised as they go, a turn at a time;
+  a finished one gets the rest of its paths with its summary).
+The first two carry the execution's flow and start time, so counting them never reads the
 (large) execution rows: it answers in milliseconds where taking every turn's steps
 (JSON) apart took seconds; executions not yet summarised (active ones, and ended ones the
-summariser has not reached) are counted from the turns as before, in the same
-statement, so the numbers stay exact.
+summariser has not reached) are counted from their turns after their progress, in the
+same snapshot, so the numbers stay exact.
 """
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Index, Integer, String, Table
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, String, Table
 
 from .schema import executions, metadata
 
@@ -70,4 +73,11 @@ outcome_hours = Table(
     Column("outcome", String(16), primary_key=True),
     Column("last_widget", String(200), primary_key=True),
     Column("n", Integer, nullable=False),
+)
+
+execution_progress = Table(
+    "execution_progress", metadata,
+    Column("execution_id", String(64), primary_key=True),
+    Column("flow_id", String(200), nullable=False),            # to find it stale after a rename
+    Column("turn_id", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
 )

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from flowstudio import stats
+from flowstudio.adapters import schema as t
 from flowstudio.web.app import runtime
 
 FLOW = "sms-survey"
@@ -53,7 +54,8 @@ def reference(store, flow_id, start, end):
     for row in executions:
         how = "expired" if row.ended_reason == "the execution expired" else row.status
         counts[how] += 1
-        steps = [s for s in store.steps(row.id) if s.flow_id == flow_id]
+        own = row.revision_id.split("@")[0].split("~")[0]   # the flow it started as (before any rename)
+        steps = [s for s in store.steps(row.id) if s.flow_id == own]
         for key in {(s.from_widget, s.event, s.to_widget) for s in steps}:
             transitions[key] = transitions.get(key, 0) + 1
         for name in {s.to_widget for s in steps if s.to_widget}:
@@ -172,3 +174,129 @@ def test_a_deleted_execution_leaves_the_counts_once_tidied(client, app, scripted
     counts, transitions, _entered, _stopped = reference(store, FLOW, start, end)
     assert body["executions"] == counts and counts["started"] == 7
     assert {(t["from"], t["event"], t["to"]): t["count"] for t in body["transitions"]} == transitions
+
+
+@pytest.mark.parametrize("summarised", [False, True])
+def test_a_renamed_flows_earlier_executions_stay_on_its_canvas(client, app, scripted, summarised):
+    """A rename moves the executions to the new id, but their steps name the old one:
+    they are still the flow's own steps, and count on the canvas under the new id."""
+    start, end = scripted
+    start, end = start - timedelta(days=2), end + timedelta(days=1)   # whole hours: the hourly sums too
+    store = runtime(app).service.store
+    if summarised:
+        stats.summarize(store)
+    before = stats.flow_stats(store, FLOW, start, end)
+    assert client.post(f"/api/flows/{FLOW}/rename", json={"id": "satisfaction"}).status_code == 200
+    stats.tidy(store)          # what the Summarizer does within a minute
+    stats.summarize(store)
+    after = stats.flow_stats(store, "satisfaction", start, end)
+    assert after["executions"] == before["executions"] and after["executions"]["started"] == 8
+    assert after["transitions"] == before["transitions"] and after["widgets"] == before["widgets"]
+    counts, transitions, entered, _stopped = reference(store, "satisfaction", start, end)
+    assert {(t["from"], t["event"], t["to"]): t["count"] for t in after["transitions"]} == transitions
+    assert transitions[("Trigger", "incomingMessage", "survey_intro")] == 7   # one started by the REST API
+    ask = client.get("/api/flows/satisfaction/stats/executions", query_string={
+        "from": start.isoformat(), "to": end.isoformat(), "widget": "ask_highlight"}).json["executions"]
+    assert len(ask) == entered["ask_highlight"] > 0
+    assert stats.flow_stats(store, FLOW, start, end)["executions"]["started"] == 0
+
+
+def test_the_summarizer_looks_only_at_recent_ends_once_caught_up(client, app, scripted, clock):
+    """After a round that catches up, a round finds executions that ended since (through
+    the end-time index), not every execution again; an execution whose end time is older
+    than that (a long transaction committing late) is found by the next full look."""
+    store = runtime(app).service.store
+    summarizer = stats.Summarizer(store)
+    first = summarizer.round()      # the finished ones, and the paths so far of the one still waiting
+    assert first == store.count("ended") + store.count("failed") + 1 and summarizer.since is not None
+    for i, body in enumerate(("hi", "5", "coffee", "NO")):   # a new survey, finished now
+        text(client, N + "0011", body, 900 + i)
+    assert summarizer.since < clock() and summarizer.round() == 1
+    # one that ended long ago but was written just now (as if its transaction ran late)
+    for i, body in enumerate(("hi", "5", "tea", "NO")):
+        text(client, N + "0012", body, 950 + i)
+    late = next(r for r in store.executions(flow_id=FLOW) if r.contact == N + "0012")
+    with store.engine.begin() as conn:
+        conn.execute(t.executions.update().where(t.executions.c.id == late.id).values(
+            ended_at=summarizer.since - timedelta(hours=1)))
+    assert summarizer.round() == 0                         # not among the recent ends
+    summarizer._full -= summarizer.FULL_EVERY              # an hour later
+    assert summarizer.round() == 1                         # the full look finds it
+    start, end = scripted
+    start, end = start - timedelta(days=2), end + timedelta(days=1)
+    counts, transitions, _entered, _stopped = reference(store, FLOW, start, end)
+    body = stats.flow_stats(store, FLOW, start, end)
+    assert body["executions"] == counts and counts["started"] == 10
+    assert {(t["from"], t["event"], t["to"]): t["count"] for t in body["transitions"]} == transitions
+
+
+def test_tidy_takes_a_summary_away_once_when_run_twice(client, app, scripted):
+    """Tidied twice, a deleted execution leaves the hourly sums once."""
+    start, end = scripted
+    store = runtime(app).service.store
+    stats.summarize(store)
+    gone = next(r for r in store.executions(flow_id=FLOW) if r.status == "ended" and r.contact == N + "0001")
+    assert store.delete_execution(gone.id)
+    assert stats.tidy(store) == 1 and stats.tidy(store) == 0
+    start, end = start - timedelta(days=2), end + timedelta(days=1)
+    assert stats.flow_stats(store, FLOW, start, end)["executions"]["started"] == 7
+
+
+def _same_as_the_tables(client, store, start, end):
+    counts, transitions, entered, stopped = reference(store, FLOW, start, end)
+    body = client.get(f"/api/flows/{FLOW}/stats", query_string={"from": start.isoformat(),
+                                                                "to": end.isoformat()}).json
+    assert body["executions"] == counts
+    assert {(t["from"], t["event"], t["to"]): t["count"] for t in body["transitions"]} == transitions
+    assert {w["name"]: w["entered"] for w in body["widgets"] if w["entered"]} == entered
+    assert {w["name"]: w["stopped_here"] for w in body["widgets"] if w["stopped_here"]} == stopped
+    return body
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_active_executions_summarised_as_they_go(client, app, scripted, wide):
+    """An active execution's paths are summarised up to its last turn; the counts read
+    those and only its later turns from the steps; when it finishes, its summary adds
+    only what was not there. Exact at every point, and no path is stored twice."""
+    start, end = scripted
+    if wide:
+        start, end = start - timedelta(days=1, minutes=17), end + timedelta(hours=20, minutes=3)
+    store = runtime(app).service.store
+    waiting = N + "0007"
+    done, last = stats.summarize_active(store)          # after a restart: every active execution behind
+    assert done == 1 and last > 0
+    _same_as_the_tables(client, store, start, end)
+    text(client, waiting, "9", 700)                     # a bad rating: a turn its summary has not reached
+    body = _same_as_the_tables(client, store, start, end)
+    assert {(t["from"], t["event"], t["to"]): t["count"] for t in body["transitions"]}[
+        ("check_rating", "noMatch", "invalid_rating")] == 2
+    assert stats.summarize_active(store, after=last) == (1, last + 1)
+    assert stats.summarize_active(store, after=last + 1) == (0, last + 1)    # nothing new
+    _same_as_the_tables(client, store, start, end)
+    for i, body in enumerate(["3", "cake", "more seats"]):   # answered again and finished
+        text(client, waiting, body, 710 + i)
+    assert not [r for r in store.executions(flow_id=FLOW) if r.contact == waiting and r.status == "active"]
+    _same_as_the_tables(client, store, start, end)
+    stats.summarize(store)
+    _same_as_the_tables(client, store, start, end)
+    assert stats.summarize_active(store) == (0, last + 4)
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT execution_id, src, event, dst, count(*) FROM execution_paths "
+                                    "GROUP BY execution_id, src, event, dst HAVING count(*) > 1").all()
+        entered = conn.exec_driver_sql("SELECT execution_id, dst, sum(enters) FROM execution_paths "
+                                       "GROUP BY execution_id, dst HAVING sum(enters) != 1").all()
+    assert rows == [] and entered == []
+
+
+def test_a_late_summary_of_an_active_execution_gives_way(client, app, scripted):
+    """Two processes summarising one active execution: the one that read it at an old
+    progress writes nothing (its progress moved meanwhile)."""
+    start, end = scripted
+    store = runtime(app).service.store
+    stats.summarize_active(store)
+    with store.engine.connect() as conn:
+        [(eid, was)] = conn.exec_driver_sql("SELECT execution_id, turn_id FROM execution_progress").all()
+    with store._write() as conn:
+        assert not stats._move_progress(conn, eid, FLOW, None, was + 1)     # it has a progress now
+        assert not stats._move_progress(conn, eid, FLOW, was - 1, was + 1)  # not where that process read it
+    _same_as_the_tables(client, store, start, end)
