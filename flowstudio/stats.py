@@ -66,6 +66,11 @@ def _own(dialect: str) -> str:
     f = _FIELD[dialect].format("flow")
     return f"substr(x.revision_id, 1, length({f}) + 1) IN ({f} || '@', {f} || '~')"
 _RANGE = "x.flow_id = :flow AND x.created_at >= :lo AND x.created_at < :hi"
+# The editor's test console runs (and its tries of "Send to a list") are the flow's
+# author trying it, not the people it is for: never counted, summarised or exported.
+# Where the counts compare finished executions per hour with the hourly sums, an hour
+# holding console runs is looked up one by one (a few rows, which this then leaves out).
+_NOT_CONSOLE = "x.session_key NOT LIKE 'console:%'"
 _SUMMARY_RANGE = "flow_id = :flow AND created_at >= :lo AND created_at < :hi"
 _UNSUMMARISED = "NOT EXISTS (SELECT 1 FROM execution_summaries m WHERE m.execution_id = x.id)"
 # The executions counted live: active ones, and finished ones not summarised yet. The
@@ -92,7 +97,7 @@ SELECT DISTINCT x.id AS eid, {f.format('from')} AS src, {f.format('event')} AS e
 FROM live LEFT JOIN execution_progress g ON g.execution_id = live.id
 JOIN turns ON turns.execution_id = live.id AND turns.id > coalesce(g.turn_id, 0)
 JOIN executions x ON x.id = live.id {_STEPS[dialect]}
-WHERE {_own(dialect)}"""
+WHERE {_own(dialect)} AND {_NOT_CONSOLE}"""
 
 
 def _existing_paths(conn, ids) -> dict[str, set]:
@@ -140,7 +145,8 @@ def _live_status(dialect: str, finished: bool) -> str:
     status, created_at, id); only the rows kept are read."""
     return f"""
 SELECT CASE WHEN x.status = 'ended' AND x.ended_reason = :expired THEN 'expired' ELSE x.status END
-       AS outcome, {_live_last(dialect)} AS last_widget, count(*) AS n FROM executions x WHERE {_RANGE} AND {_WHICH[finished]}
+       AS outcome, {_live_last(dialect)} AS last_widget, count(*) AS n FROM executions x
+WHERE {_RANGE} AND {_WHICH[finished]} AND {_NOT_CONSOLE}
 GROUP BY 1, 2"""
 
 
@@ -299,7 +305,7 @@ def summarize(store: Store, limit: int = 100, since: datetime | None = None, chu
     f = _FIELD[dialect]
     recent = "x.ended_at IS NOT NULL AND x.ended_at >= :since AND " if since is not None else ""
     find = text(f"""SELECT x.id FROM executions x WHERE {recent}x.status IN ('ended', 'failed') AND {_UNSUMMARISED}
-LIMIT :limit""")
+AND {_NOT_CONSOLE} LIMIT :limit""")
     if since is not None:
         find = find.bindparams(bindparam("since", type_=DateTime(timezone=True)))
     about = text(f"""SELECT x.id AS id, x.flow_id AS flow_id, x.created_at AS created_at, x.status AS status,
@@ -381,7 +387,7 @@ def _set_progress(conn, is_postgres: bool, rows: list[dict]) -> None:
 
 
 # Active executions with turns their progress has not reached (after a restart, and hourly).
-_BEHIND = text(f"""SELECT x.id FROM executions x WHERE x.status = 'active' AND EXISTS (SELECT 1 FROM turns
+_BEHIND = text(f"""SELECT x.id FROM executions x WHERE x.status = 'active' AND {_NOT_CONSOLE} AND EXISTS (SELECT 1 FROM turns
 WHERE turns.execution_id = x.id AND turns.id > coalesce((SELECT g.turn_id FROM execution_progress g
 WHERE g.execution_id = x.id), 0)) LIMIT :limit""")
 _TURNS_AFTER = text("SELECT id, execution_id FROM turns WHERE id > :after ORDER BY id LIMIT :limit")
@@ -426,7 +432,7 @@ def summarize_active(store: Store, after: int | None = None, turns: int = 2000, 
         read = text(f"""SELECT x.id AS eid, x.flow_id AS flow_id, x.created_at AS created_at, g.turn_id AS was,
 turns.id AS turn, {f.format('from')} AS src, {f.format('event')} AS ev, {f.format('to')} AS dst
 FROM executions x {_AFTER_PROGRESS} {_STEPS[dialect]}
-WHERE x.id IN :ids AND x.status = 'active' AND {_own(dialect)}""").columns(
+WHERE x.id IN :ids AND x.status = 'active' AND {_own(dialect)} AND {_NOT_CONSOLE}""").columns(
             created_at=DateTime(timezone=True)).bindparams(bindparam("ids", expanding=True))
         found = list(conn.execute(read, {"ids": ids}))
         had = _existing_paths(conn, {r.eid for r in found})
@@ -594,7 +600,7 @@ def _newest_end(store: Store):
 _LIST = """
 SELECT x.id AS id, x.contact AS contact, x.status AS status, x.ended_reason AS reason, x.created_at AS created_at,
        x.ended_at AS ended_at, {last} AS last_widget
-FROM executions x WHERE {range} {extra}
+FROM executions x WHERE {range} AND {not_console} {extra}
 ORDER BY x.created_at, x.id LIMIT :limit
 """
 
@@ -626,7 +632,7 @@ def executions_of(store: Store, flow_id: str, start: datetime, end: datetime, *,
         extra = f"""AND (EXISTS (SELECT 1 FROM execution_paths p WHERE p.execution_id = x.id AND {condition[0]})
   OR ({_UNSUMMARISED} AND EXISTS (SELECT 1 FROM turns {_STEPS[dialect]} WHERE turns.execution_id = x.id
   AND {_own(dialect)} AND {condition[1]})))"""
-    sql = _stmt(_LIST.format(last=_LAST[dialect], range=_RANGE, extra=extra))
+    sql = _stmt(_LIST.format(last=_LAST[dialect], range=_RANGE, not_console=_NOT_CONSOLE, extra=extra))
     with store.engine.connect() as conn:
         return [{"id": r.id, "contact": r.contact, "status": _how(r.status, r.reason),
                  "started": _iso(r.created_at), "ended": _iso(r.ended_at), "last_widget": r.last_widget}
@@ -659,7 +665,8 @@ def executions_csv(store: Store, flow_id: str, start: datetime, end: datetime) -
     has an inbound), `widgets.<name>.Digits` / `.SpeechResult` (Gather), in the order
     first seen. Cells a spreadsheet would run as formulas get a leading `'`."""
     sql = _stmt("SELECT id, contact, status, ended_reason, created_at, ended_at, state FROM executions "
-                "WHERE flow_id = :flow AND created_at >= :lo AND created_at < :hi ORDER BY created_at, id "
+                "WHERE flow_id = :flow AND created_at >= :lo AND created_at < :hi "
+                f"AND {_NOT_CONSOLE.replace('x.', '')} ORDER BY created_at, id "
                 "LIMIT :limit")
     rows, variables, replies = [], [], []
     with store.engine.connect() as conn:
