@@ -543,7 +543,7 @@ class Summarizer(Background):
     FULL_EVERY = 3600.0  # between looks at every execution
     MARGIN = timedelta(minutes=10)
     PAUSE = 0.05        # seconds between busy rounds: turns get the database between them
-    TURNS = 2000        # turns (or, after a restart, active executions) looked at per round
+    TURNS = 200         # turns (or, after a restart, active executions) looked at per round
     TURN_MARGIN = 500   # turn ids looked at again on PostgreSQL (committed out of order)
 
     def __init__(self, store: Store, interval: float = 5.0):
@@ -566,10 +566,15 @@ class Summarizer(Background):
             self.since = self.after = None
         self.rounds += 1
         newest = _newest_end(self.store)   # read first: what ends after it is found next time
-        done = summarize(self.store, since=self.since)
+        # Each pass holds the turn gate (SQLite; nothing on PostgreSQL), as a turn does:
+        # its Python work beside a turn's made the turn wait for the GIL at each of its
+        # SQLite calls (a convoy). Passes are kept small (TURNS) so a turn waits little.
+        with self.store.gate.held():
+            done = summarize(self.store, since=self.since)
         if done < 100 and newest is not None:   # caught up to `newest`
             self.since = utc(newest) - self.MARGIN
-        active, last_turn = summarize_active(self.store, after=self.after, turns=self.TURNS)
+        with self.store.gate.held():
+            active, last_turn = summarize_active(self.store, after=self.after, turns=self.TURNS)
         if self.after is None and active < self.TURNS or self.after is not None:
             # PostgreSQL commits turns out of id order: look again at the last few ids
             self.after = max(0, last_turn - (self.TURN_MARGIN if self.store.is_postgres else 0))
