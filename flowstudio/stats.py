@@ -41,6 +41,8 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import DateTime, String, bindparam, delete, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .adapters import statsschema as ss
 from .adapters.store import Store, utc
@@ -376,12 +378,14 @@ def _new_paths(eid: str, flow_id: str, created_at, steps, had: set) -> list[dict
     return out
 
 
+def _upsert(is_postgres: bool, table):
+    """An INSERT into `table` that can take ON CONFLICT, in the database's dialect."""
+    return (pg_insert if is_postgres else sqlite_insert)(table)
+
+
 def _set_progress(conn, is_postgres: bool, rows: list[dict]) -> None:
     """Record how far these executions' paths are summarised (insert or move on)."""
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    stmt = (pg_insert if is_postgres else sqlite_insert)(ss.execution_progress)
+    stmt = _upsert(is_postgres, ss.execution_progress)
     stmt = stmt.on_conflict_do_update(index_elements=["execution_id"], set_={"turn_id": stmt.excluded.turn_id})
     conn.execute(stmt, rows)
 
@@ -398,11 +402,8 @@ def _move_progress(conn, execution_id: str, flow_id: str, was: int | None, to: i
     is no longer at `was`."""
     p = ss.execution_progress
     if was is None:
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-        stmt = upsert(p).values(execution_id=execution_id, flow_id=flow_id, turn_id=to).on_conflict_do_nothing()
+        stmt = _upsert(conn.dialect.name == "postgresql", p).values(
+            execution_id=execution_id, flow_id=flow_id, turn_id=to).on_conflict_do_nothing()
         # RETURNING: psycopg reports no row count for an INSERT ... ON CONFLICT DO NOTHING here
         return conn.execute(stmt.returning(p.c.execution_id)).first() is not None
     return conn.execute(update(p).where(p.c.execution_id == execution_id, p.c.turn_id == was)
@@ -483,14 +484,10 @@ def _upserts(is_postgres: bool) -> tuple:
     """The two "add to the hourly sums" statements, built once per dialect (building
     them, `excluded` and all, took longer than running them)."""
     if is_postgres not in _UPSERTS:
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        upsert = pg_insert if is_postgres else sqlite_insert
-        paths = upsert(ss.path_hours)
+        paths = _upsert(is_postgres, ss.path_hours)
         paths = paths.on_conflict_do_update(index_elements=["flow_id", "hour", "src", "event", "dst"], set_={
             "n": ss.path_hours.c.n + paths.excluded.n, "entered": ss.path_hours.c.entered + paths.excluded.entered})
-        outcomes = upsert(ss.outcome_hours)
+        outcomes = _upsert(is_postgres, ss.outcome_hours)
         outcomes = outcomes.on_conflict_do_update(index_elements=["flow_id", "hour", "outcome", "last_widget"],
                                                   set_={"n": ss.outcome_hours.c.n + outcomes.excluded.n})
         _UPSERTS[is_postgres] = (paths, outcomes)
