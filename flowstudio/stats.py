@@ -666,10 +666,8 @@ def executions_csv(store: Store, flow_id: str, start: datetime, end: datetime) -
     Send & Wait or Gather got: `widgets.<name>.inbound.Body` (SMS; only Send & Wait
     has an inbound), `widgets.<name>.Digits` / `.SpeechResult` (Gather), in the order
     first seen. Cells a spreadsheet would run as formulas get a leading `'`."""
-    sql = _stmt("SELECT id, contact, status, ended_reason, created_at, ended_at, state FROM executions "
-                "WHERE flow_id = :flow AND created_at >= :lo AND created_at < :hi "
-                f"AND {_NOT_CONSOLE.replace('x.', '')} ORDER BY created_at, id "
-                "LIMIT :limit")
+    sql = _stmt("SELECT id, contact, status, ended_reason, created_at, ended_at, state FROM executions x "
+                f"WHERE {_RANGE} AND {_NOT_CONSOLE} ORDER BY created_at, id LIMIT :limit")
     rows, variables, replies = [], [], []
     with store.engine.connect() as conn:
         for r in conn.execute(sql, {"flow": flow_id, "lo": start, "hi": end, "limit": MAX_CSV_ROWS}):
