@@ -297,28 +297,39 @@ def test_a_late_summary_of_an_active_execution_gives_way(client, app, scripted):
     with store.engine.connect() as conn:
         [(eid, was)] = conn.exec_driver_sql("SELECT execution_id, turn_id FROM execution_progress").all()
     with store._write() as conn:
-        assert not stats._move_progress(conn, eid, FLOW, None, was + 1)     # it has a progress now
-        assert not stats._move_progress(conn, eid, FLOW, was - 1, was + 1)  # not where that process read it
+        assert stats._move_progress(conn, [(eid, FLOW, None, was + 1)]) == set()     # it has a progress now
+        assert stats._move_progress(conn, [(eid, FLOW, was - 1, was + 1)]) == set()  # not where that process read it
     _same_as_the_tables(client, store, start, end)
 
 
-def test_the_summarizers_passes_hold_the_turn_gate(client, app, scripted, monkeypatch):
-    """On SQLite a pass of the Summarizer holds the process's turn gate, as a turn does:
-    its Python work running beside a turn made the turn wait for the GIL at each of its
-    SQLite calls (a convoy: one worker's p99 under `wrk -c16` went from about 100 ms
-    with the Summarizer off to 470-730 ms with it, and to about 200 ms holding the gate;
-    README, Performance). On PostgreSQL there is no gate, and holding it is a no-op."""
+def test_the_summarizer_holds_the_turn_gate_per_chunk_not_per_pass(client, app, scripted, monkeypatch):
+    """On SQLite the Summarizer's reads and writes hold the process's turn gate, as a
+    turn does: its Python work running beside a turn made the turn wait for the GIL at
+    each of its SQLite calls (a convoy: one worker's p99 under `wrk -c16` went from
+    about 100 ms with the Summarizer off to 470-730 ms with it). It takes the gate
+    again for each chunk it writes, so turns get through between chunks: a whole pass
+    under the gate held turns up for about 150 ms. On PostgreSQL there is no gate."""
     store = runtime(app).service.store
-    seen = []
+    taken, writes = [], []
+    held, write = store.gate.held, store._write
 
-    def watching(real):
-        def run(*args, **kwargs):
-            seen.append(store.gate.holding())
-            return real(*args, **kwargs)
-        return run
+    def counting_held():
+        taken.append(store.gate.holding())   # False: taken here, not already held
+        return held()
 
-    monkeypatch.setattr(stats, "summarize", watching(stats.summarize))
-    monkeypatch.setattr(stats, "summarize_active", watching(stats.summarize_active))
-    assert stats.Summarizer(store).round() > 0
-    assert seen == [True, True]
-    assert store.gate.holding() is store.is_postgres   # let go after the round (no gate: always "held")
+    def watching_write(*args, **kwargs):
+        writes.append(store.gate.holding())
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(store.gate, "held", counting_held)
+    monkeypatch.setattr(store, "_write", watching_write)
+    done, _ = stats.summarize_active(store, chunk=1)
+    assert done >= 1 and len(writes) == done       # one write per chunk of one execution
+    assert all(writes)                             # each under the gate (always "held" without one)
+    gates = 0 if store.is_postgres else len(writes) + 1
+    assert taken.count(False) == gates             # taken for the read, then anew for each chunk
+    taken.clear(), writes.clear()
+    done = stats.summarize(store, chunk=1)
+    assert done >= 1 and len(writes) == done and all(writes)
+    assert taken.count(False) == (0 if store.is_postgres else len(writes) + 1)
+    assert store.gate.holding() is store.is_postgres   # let go after (no gate: always "held")
