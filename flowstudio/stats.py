@@ -305,15 +305,17 @@ def _gated(store: Store, write: bool = False):
         yield conn
 
 
-def summarize(store: Store, limit: int = 100, since: datetime | None = None, chunk: int = 50) -> int:
+def summarize(store: Store, limit: int = 100, since: datetime | None = None, chunk: int = 25) -> int:
     """Summarise up to `limit` finished executions not summarised yet (statsschema.py);
     how many. With `since`, only those that ended at or after it are looked for (the
     index of executions by end time: a few rows, where without it every execution is
-    checked). Everything is read before writing: a finished execution never changes,
-    so its steps and last widget read now are its own for good. The writes go in
-    transactions of `chunk` executions, each only checking that they are still there
-    and unsummarised, then inserting: on SQLite a write holds up every other turn, so
-    each stays short. An execution is summarised whole or not at all."""
+    checked). They go by `chunk`: each chunk's steps and last widgets are read, then
+    written in a transaction that only checks that they are still there and
+    unsummarised, then inserts (a finished execution never changes, so what was read
+    is its own for good). On SQLite each read and each write holds up every other turn
+    (the turn gate, _gated), so each stays short: with the reads of 100 executions
+    under one hold, a webhook waited up to 360 ms while a campaign ran. An execution
+    is summarised whole or not at all."""
     dialect = _dialect(store)
     f = _FIELD[dialect]
     recent = "x.ended_at IS NOT NULL AND x.ended_at >= :since AND " if since is not None else ""
@@ -334,19 +336,19 @@ WHERE x.id IN :ids AND {_own(dialect)}""").bindparams(bindparam("ids", expanding
 WHERE x.id IN :ids AND x.status IN ('ended', 'failed') AND {_UNSUMMARISED}{lock}""").bindparams(
         bindparam("ids", expanding=True))
     with _gated(store) as conn:
-        ids = [r[0] for r in conn.execute(find, {"limit": limit, **({"since": since} if since else {})})]
-        if not ids:
-            return 0
-        rows = {r.id: r for r in conn.execute(about, {"ids": ids}) if r.status in ("ended", "failed")}
-        steps = list(conn.execute(taken, {"ids": list(rows)})) if rows else []
-        last = dict(conn.execute(_LAST_TURN, {"ids": list(rows)}).all()) if rows else {}
-    by: dict[str, list] = {}
-    for p in steps:
-        by.setdefault(p.eid, []).append(p)
+        found = sorted(r[0] for r in conn.execute(find, {"limit": limit, **({"since": since} if since else {})}))
     done = 0
-    ids = sorted(rows)
-    for i in range(0, len(ids), chunk):
-        part = ids[i:i + chunk]
+    for i in range(0, len(found), chunk):
+        with _gated(store) as conn:
+            rows = {r.id: r for r in conn.execute(about, {"ids": found[i:i + chunk]}) if r.status in ("ended", "failed")}
+            if not rows:
+                continue
+            steps = list(conn.execute(taken, {"ids": list(rows)}))
+            last = dict(conn.execute(_LAST_TURN, {"ids": list(rows)}).all())
+        by: dict[str, list] = {}
+        for p in steps:
+            by.setdefault(p.eid, []).append(p)
+        part = sorted(rows)
         with _gated(store, write=True) as conn:
             still = sorted(r.id for r in conn.execute(pick, {"ids": part}) if r.flow_id == rows[r.id].flow_id)
             if not still:
@@ -441,9 +443,10 @@ def summarize_active(store: Store, after: int | None = None, turns: int = 2000, 
     (`execution_progress`); (how many executions, the newest turn id looked at). With
     `after`, the executions of up to `turns` turns after that turn id are looked at;
     without, every active execution with turns beyond its progress (up to `turns` of
-    them). Read first, written in transactions of `chunk` executions; an execution's
-    progress moves only if it is where it was read (else another process, or its
-    finishing summary, got there first, and it is left to them)."""
+    them). By `chunk` executions, each read and then written (each under the turn
+    gate, _gated, held briefly); an execution's progress moves only if it is where it
+    was read (else another process, or its finishing summary, got there first, and
+    it is left to them)."""
     dialect = _dialect(store)
     f = _FIELD[dialect]
     with _gated(store) as conn:
@@ -454,23 +457,25 @@ def summarize_active(store: Store, after: int | None = None, turns: int = 2000, 
             seen = conn.execute(_TURNS_AFTER, {"after": after, "limit": turns}).all()
             newest = max((r.id for r in seen), default=after)
             ids = sorted({r.execution_id for r in seen if r.execution_id})
-        if not ids:
-            return 0, newest
-        read = text(f"""SELECT x.id AS eid, x.flow_id AS flow_id, x.created_at AS created_at, g.turn_id AS was,
+    if not ids:
+        return 0, newest
+    read = text(f"""SELECT x.id AS eid, x.flow_id AS flow_id, x.created_at AS created_at, g.turn_id AS was,
 turns.id AS turn, {f.format('from')} AS src, {f.format('event')} AS ev, {f.format('to')} AS dst
 FROM executions x {_AFTER_PROGRESS} {_STEPS[dialect]}
 WHERE x.id IN :ids AND x.status = 'active' AND {_own(dialect)} AND {_NOT_CONSOLE}""").columns(
-            created_at=DateTime(timezone=True)).bindparams(bindparam("ids", expanding=True))
-        found = list(conn.execute(read, {"ids": ids}))
-        had = _existing_paths(conn, {r.eid for r in found})
-    by: dict[str, list] = {}
-    for r in found:
-        by.setdefault(r.eid, []).append(r)
+        created_at=DateTime(timezone=True)).bindparams(bindparam("ids", expanding=True))
     done = 0
-    todo = sorted(by)
-    for i in range(0, len(todo), chunk):
+    for i in range(0, len(ids), chunk):
+        with _gated(store) as conn:   # each chunk read, then written, under a hold of its own
+            found = list(conn.execute(read, {"ids": ids[i:i + chunk]}))
+            if not found:
+                continue
+            had = _existing_paths(conn, {r.eid for r in found})
+        by: dict[str, list] = {}
+        for r in found:
+            by.setdefault(r.eid, []).append(r)
+        part = sorted(by)
         with _gated(store, write=True) as conn:
-            part = todo[i:i + chunk]
             # up to the last turn read (a turn committed since is read next time)
             moved = _move_progress(conn, [(e, by[e][0].flow_id, by[e][0].was, max(r.turn for r in by[e]))
                                           for e in part])
@@ -484,6 +489,8 @@ WHERE x.id IN :ids AND x.status = 'active' AND {_own(dialect)} AND {_NOT_CONSOLE
                 conn.execute(insert(ss.execution_paths), paths)
                 _bump(conn, store.is_postgres, paths, [], +1)
     return done, newest
+
+
 def _bump(conn, is_postgres: bool, paths: list[dict], summaries: list[dict], sign: int) -> None:
     """Add (or, with sign -1, take away) summarised executions to the hourly sums."""
     by_path: dict[tuple, list[int]] = {}
