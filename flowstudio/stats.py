@@ -305,7 +305,8 @@ def _gated(store: Store, write: bool = False):
         yield conn
 
 
-def summarize(store: Store, limit: int = 100, since: datetime | None = None, chunk: int = 25) -> int:
+def summarize(store: Store, limit: int = 100, since: datetime | None = None, chunk: int = 25,
+              pace=None) -> int:
     """Summarise up to `limit` finished executions not summarised yet (statsschema.py);
     how many. With `since`, only those that ended at or after it are looked for (the
     index of executions by end time: a few rows, where without it every execution is
@@ -315,7 +316,8 @@ def summarize(store: Store, limit: int = 100, since: datetime | None = None, chu
     is its own for good). On SQLite each read and each write holds up every other turn
     (the turn gate, _gated), so each stays short: with the reads of 100 executions
     under one hold, a webhook waited up to 360 ms while a campaign ran. An execution
-    is summarised whole or not at all."""
+    is summarised whole or not at all. `pace()`, when given, is called before each chunk
+    (the Summarizer waits there while turns run)."""
     dialect = _dialect(store)
     f = _FIELD[dialect]
     recent = "x.ended_at IS NOT NULL AND x.ended_at >= :since AND " if since is not None else ""
@@ -339,6 +341,8 @@ WHERE x.id IN :ids AND x.status IN ('ended', 'failed') AND {_UNSUMMARISED}{lock}
         found = sorted(r[0] for r in conn.execute(find, {"limit": limit, **({"since": since} if since else {})}))
     done = 0
     for i in range(0, len(found), chunk):
+        if pace is not None:
+            pace()
         with _gated(store) as conn:
             rows = {r.id: r for r in conn.execute(about, {"ids": found[i:i + chunk]}) if r.status in ("ended", "failed")}
             if not rows:
@@ -438,7 +442,8 @@ def _move_progress(conn, moves: list[tuple[str, str, int | None, int]]) -> set[s
     return moved
 
 
-def summarize_active(store: Store, after: int | None = None, turns: int = 2000, chunk: int = 25) -> tuple[int, int]:
+def summarize_active(store: Store, after: int | None = None, turns: int = 2000, chunk: int = 25,
+                     pace=None) -> tuple[int, int]:
     """Summarise the paths active executions took in their turns since their progress
     (`execution_progress`); (how many executions, the newest turn id looked at). With
     `after`, the executions of up to `turns` turns after that turn id are looked at;
@@ -446,7 +451,7 @@ def summarize_active(store: Store, after: int | None = None, turns: int = 2000, 
     them). By `chunk` executions, each read and then written (each under the turn
     gate, _gated, held briefly); an execution's progress moves only if it is where it
     was read (else another process, or its finishing summary, got there first, and
-    it is left to them)."""
+    it is left to them). `pace`: as summarize's."""
     dialect = _dialect(store)
     f = _FIELD[dialect]
     with _gated(store) as conn:
@@ -466,6 +471,8 @@ WHERE x.id IN :ids AND x.status = 'active' AND {_own(dialect)} AND {_NOT_CONSOLE
         created_at=DateTime(timezone=True)).bindparams(bindparam("ids", expanding=True))
     done = 0
     for i in range(0, len(ids), chunk):
+        if pace is not None:
+            pace()
         with _gated(store) as conn:   # each chunk read, then written, under a hold of its own
             found = list(conn.execute(read, {"ids": ids[i:i + chunk]}))
             if not found:
@@ -577,6 +584,14 @@ class Summarizer(Background):
     PAUSE = 0.05        # seconds between busy rounds: turns get the database between them
     TURNS = 200         # turns (or, after a restart, active executions) looked at per round
     TURN_MARGIN = 500   # turn ids looked at again on PostgreSQL (committed out of order)
+    # While this process runs turns, the Summarizer takes at most this share of the time
+    # (of one core): it waits between chunks for 1/SHARE - 1 times the CPU time it used,
+    # MAX_WAIT at most. Turns come first: under a burst the summaries fall behind (the
+    # counts stay exact, reading the turns not summarised yet, only slower) and catch
+    # up, at full speed, when no turn runs. Measured: with every request a new
+    # execution, summarising took more of a saturated worker than the turns did.
+    SHARE = 0.1
+    MAX_WAIT = 1.0
 
     def __init__(self, store: Store, interval: float = 5.0):
         self.store, self.interval = store, interval
@@ -584,7 +599,17 @@ class Summarizer(Background):
         self._tidied = self._full = -math.inf   # time.monotonic() of the last of each
         self.since: datetime | None = None   # None: look at every execution
         self.after: int | None = None        # the turn id the active executions are summarised to
+        self._begun, self._cpu = store.turns_begun, None   # for _give_way (its thread's time)
         super().__init__()
+
+    def _give_way(self) -> None:
+        """Before each chunk: if turns began since the last one, wait (SHARE)."""
+        used = 0.0 if self._cpu is None else time.thread_time() - self._cpu   # this thread's CPU
+        begun = self.store.turns_begun
+        if begun != self._begun:
+            self._begun = begun
+            self._stop.wait(min(used * (1 / self.SHARE - 1), self.MAX_WAIT))
+        self._cpu = time.thread_time()
 
     def round(self) -> int:
         """One round: tidy when due, then summarise a batch of finished executions and
@@ -598,10 +623,11 @@ class Summarizer(Background):
             self.since = self.after = None
         self.rounds += 1
         newest = _newest_end(self.store)   # read first: what ends after it is found next time
-        done = summarize(self.store, since=self.since)   # each read and chunk under the turn gate (_gated)
+        # each read and chunk under the turn gate (_gated); giving way to turns between chunks
+        done = summarize(self.store, since=self.since, pace=self._give_way)
         if done < 100 and newest is not None:   # caught up to `newest`
             self.since = utc(newest) - self.MARGIN
-        active, last_turn = summarize_active(self.store, after=self.after, turns=self.TURNS)
+        active, last_turn = summarize_active(self.store, after=self.after, turns=self.TURNS, pace=self._give_way)
         if self.after is None and active < self.TURNS or self.after is not None:
             # PostgreSQL commits turns out of id order: look again at the last few ids
             self.after = max(0, last_turn - (self.TURN_MARGIN if self.store.is_postgres else 0))

@@ -223,6 +223,10 @@ class Store:
         self.is_postgres = url.startswith("postgresql")
         self.engine = make_engine(url)
         self.locks = SessionLocks(url)
+        # Keyed turns begun in this process: while it moves, the Results Summarizer gives
+        # way to them (stats.Summarizer.SHARE). A plain count: the GIL keeps it whole
+        # enough for "did any turn begin since?".
+        self.turns_begun = 0
         self._write_guard = None if self.is_postgres else threading.Lock()
         self._checkpointer = Checkpointer(self.engine) if self.locks.shared_file else None
         self.gate = TurnGate(enabled=not self.is_postgres)
@@ -295,8 +299,10 @@ class Store:
         connection. On PostgreSQL with a key: a _PgTurn, the event's reads and write in
         ONE transaction that holds the key as a transaction-scoped advisory lock, three
         round trips in all (see _PgTurn). Without a key, a connection from the pool."""
-        if key is not None and self.is_postgres:
-            return _PgTurn(self, key)
+        if key is not None:
+            self.turns_begun += 1
+            if self.is_postgres:
+                return _PgTurn(self, key)
         return _Turn(self, key)
 
     @staticmethod

@@ -3,6 +3,7 @@ turns and executions tables say, computed here in Python from the stored steps; 
 executions behind a count; and the executions CSV."""
 import csv
 import io
+import time
 from datetime import timedelta
 
 import pytest
@@ -335,3 +336,30 @@ def test_the_summarizer_holds_the_turn_gate_per_chunk_not_per_pass(client, app, 
     assert done >= 1 and len(writes) == done and all(writes)
     assert taken.count(False) == (0 if store.is_postgres else 2 * len(writes) + 1)
     assert store.gate.holding() is store.is_postgres   # let go after (no gate: always "held")
+
+
+def test_the_summarizer_gives_way_to_turns(client, app, scripted, monkeypatch):
+    """While the process runs turns, the Summarizer waits between its chunks for nine
+    times the CPU time it used (it takes SHARE = 10 % of the time at most): with every
+    request a new execution, summarising took more of a saturated worker than the
+    turns. With no turn begun since its last chunk, it goes on at once."""
+    store = runtime(app).service.store
+    summarizer = stats.Summarizer(store)
+    waits, paced = [], []
+    monkeypatch.setattr(summarizer._stop, "wait", waits.append)
+    summarizer._give_way()                          # its first chunk: nothing used yet
+    burn = time.thread_time() + 0.02
+    while time.thread_time() < burn:                # 20 ms of this thread's CPU, as a chunk would
+        pass
+    summarizer._give_way()                          # no turn begun meanwhile: no wait
+    assert waits == []
+    text(client, "+15550009999", "hi", 99999)
+    assert store.turns_begun != summarizer._begun   # a turn began
+    burn = time.thread_time() + 0.02
+    while time.thread_time() < burn:
+        pass
+    summarizer._give_way()
+    assert len(waits) == 1 and 0.18 <= waits[0] <= 0.5   # 9 x 20 ms (the loop's own overshoot aside)
+    # its rounds call it before each chunk (of 25 executions)
+    monkeypatch.setattr(summarizer, "_give_way", lambda: paced.append(1))
+    assert summarizer.round() >= 1 and len(paced) >= 1
