@@ -299,8 +299,10 @@ def _gated(store: Store, write: bool = False):
     """A connection (`write`: in a write transaction) for the Summarizer's work,
     holding the turn gate as a turn does (SQLite; nothing on PostgreSQL): its Python
     work beside a turn's made the turn wait for the GIL at each of its SQLite calls (a
-    convoy). Held per read and per chunk written, never for a whole pass, so a turn
-    waits for one chunk at most (a pass of 200 turns held it for about 150 ms)."""
+    convoy). Held per chunk read and per chunk written, never for a whole pass, so a
+    turn waits for one chunk at most (a pass of 200 turns held it for about 150 ms).
+    The scans that only find which executions to look at are SQL with few rows to
+    Python, and some are long (every execution, after a restart): not gated."""
     with store.gate.held(), (store._write() if write else store.engine.connect()) as conn:
         yield conn
 
@@ -337,7 +339,7 @@ WHERE x.id IN :ids AND {_own(dialect)}""").bindparams(bindparam("ids", expanding
     pick = text(f"""SELECT x.id AS id, x.flow_id AS flow_id FROM executions x
 WHERE x.id IN :ids AND x.status IN ('ended', 'failed') AND {_UNSUMMARISED}{lock}""").bindparams(
         bindparam("ids", expanding=True))
-    with _gated(store) as conn:
+    with store.engine.connect() as conn:   # ids only (a scan in SQL, hourly a long one): not gated
         found = sorted(r[0] for r in conn.execute(find, {"limit": limit, **({"since": since} if since else {})}))
     done = 0
     for i in range(0, len(found), chunk):
@@ -454,7 +456,7 @@ def summarize_active(store: Store, after: int | None = None, turns: int = 2000, 
     it is left to them). `pace`: as summarize's."""
     dialect = _dialect(store)
     f = _FIELD[dialect]
-    with _gated(store) as conn:
+    with store.engine.connect() as conn:   # ids only (after a restart, a scan in SQL): not gated
         if after is None:
             newest = conn.execute(text("SELECT max(id) FROM turns")).scalar() or 0
             ids = [r[0] for r in conn.execute(_BEHIND, {"limit": turns})]
@@ -545,7 +547,7 @@ def tidy(store: Store) -> int:
 WHERE x.id IS NULL OR x.flow_id != m.flow_id
 UNION SELECT g.execution_id FROM execution_progress g LEFT JOIN executions x ON x.id = g.execution_id
 WHERE x.id IS NULL OR x.flow_id != g.flow_id"""
-    with _gated(store) as conn:
+    with store.engine.connect() as conn:   # ids only, a scan in SQL: not gated
         ids = sorted(r[0] for r in conn.execute(text(stale)))
     dropped = 0
     for i in range(0, len(ids), 100):
@@ -645,7 +647,7 @@ class Summarizer(Background):
 
 def _newest_end(store: Store):
     """The latest end time of any execution (the index's last entry)."""
-    with _gated(store) as conn:
+    with store.engine.connect() as conn:
         value = conn.execute(text("SELECT max(ended_at) FROM executions WHERE ended_at IS NOT NULL")).scalar()
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
