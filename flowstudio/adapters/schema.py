@@ -30,7 +30,7 @@ _BIGINT = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements 
 
 revisions = Table(
     "revisions", metadata,
-    Column("id", String(80), primary_key=True),
+    Column("id", String(120), primary_key=True),
     Column("flow_id", String(200), nullable=False),
     Column("number", Integer, nullable=False),
     Column("sha256", String(64), nullable=False),
@@ -46,7 +46,7 @@ executions = Table(
     "executions", metadata,
     Column("id", String(64), primary_key=True),
     Column("flow_id", String(200), nullable=False),
-    Column("revision_id", String(80), nullable=False),
+    Column("revision_id", String(120), nullable=False),
     Column("session_key", String(200), nullable=False),
     Column("contact", String(200), nullable=False),
     Column("flow_address", String(200), nullable=False),
@@ -102,7 +102,7 @@ drafts = Table(
     "drafts", metadata,
     Column("flow_id", String(200), primary_key=True),
     Column("version", Integer, nullable=False),
-    Column("base_revision", String(80)),        # the published revision the edit started from
+    Column("base_revision", String(120)),       # the published revision the edit started from
     Column("data", JSON, nullable=False),
     Column("author", String(200), nullable=False, default=""),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -110,7 +110,7 @@ drafts = Table(
 
 snapshots = Table(
     "snapshots", metadata,
-    Column("id", String(80), primary_key=True),   # "<flow>~<first 12 hex digits of sha256>"
+    Column("id", String(120), primary_key=True),  # "<flow>~<first 12 hex digits of sha256>"
     Column("flow_id", String(200), nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("data", JSON, nullable=False),
