@@ -670,14 +670,11 @@ class _PgTurn:
         return self
 
     def _connect(self) -> None:
+        # The turn pool's connections are in autocommit (make_engine): BEGIN is ours, it
+        # travels with the lock.
         fairy = self._store._turn_engine.raw_connection()
-        try:
-            fairy.driver_connection.autocommit = True  # BEGIN is ours: it travels with the lock
-            self._cursor = fairy.driver_connection.cursor()
-        except BaseException:
-            fairy.close()
-            raise
         self._fairy, self.dbapi = fairy, fairy.driver_connection
+        self._cursor = self.dbapi.cursor()
 
     def _begin(self) -> None:
         """Begin the transaction and take the lock (waiting for it), once."""
@@ -744,7 +741,8 @@ class _PgTurn:
                 dbapi.commit()
             elif status != TransactionStatus.IDLE:
                 dbapi.rollback()
-            dbapi.autocommit = False  # as the pool's other users expect it
+            if dbapi.info.transaction_status != TransactionStatus.IDLE:  # the pool resets nothing
+                fairy.invalidate()
         except Exception:  # noqa: BLE001 - a broken connection: the pool drops it; nothing was written
             fairy.invalidate()
         finally:

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 from psycopg.pq import Trace
-from sqlalchemy import func, select, text, update
+from sqlalchemy import event, func, select, text, update
 
 from flowstudio.adapters import schema as t
 from flowstudio.adapters.store import Conflict, Store, TurnRecord
@@ -162,4 +162,31 @@ def test_a_connection_the_server_closed_is_replaced_without_failing_the_turn(pg_
         assert result.status == "active" and [m.body for m in result.replies] == ["Again?"]
         assert store.execution(result.execution_id).version == 2
     finally:
+        store.close()
+
+
+def test_with_every_kept_connection_in_use_a_turn_waits_a_moment_for_one_before_opening_another(pg_url):
+    store = Store(pg_url)
+    engine = store._turn_engine
+    opened = []
+    event.listen(engine, "connect", lambda *_: opened.append(1))
+    held = [engine.raw_connection() for _ in range(engine.pool.size())]  # every kept connection in use
+    try:
+        assert len(opened) == engine.pool.size()
+        back = threading.Timer(0.01, held.pop().close)  # one comes back 10 ms later
+        back.start()
+        held.append(engine.raw_connection())
+        back.join()
+        assert len(opened) == engine.pool.size()  # it took that one: no connection opened and closed
+        # none comes back: an overflow connection, after the wait, as turns waiting on
+        # the outside world (an HTTP widget) need
+        started = time.monotonic()
+        held.append(engine.raw_connection())
+        assert len(opened) == engine.pool.size() + 1
+        assert time.monotonic() - started < 5
+        # and the turns' connections are in autocommit: each turn sends its own BEGIN
+        assert all(fairy.driver_connection.autocommit for fairy in held)
+    finally:
+        for fairy in held:
+            fairy.close()
         store.close()
