@@ -310,8 +310,8 @@ class _TurnPool(QueuePool):
 def make_engine(url: str, turns: bool = False):
     """An engine configured for FlowStudio's use of SQLite or PostgreSQL.
 
-    On PostgreSQL, `turns` makes the pool of a store's turns (store._PgTurn, its only
-    user): no pre-ping (a round trip before every turn; the turn reconnects itself
+    On PostgreSQL, `turns` makes the pool of a store's turns (store._PgTurn; the
+    background pollers' one-statement reads, Store.peek, use it too): no pre-ping (a round trip before every turn; the turn reconnects itself
     instead), connections in autocommit (the turn sends its own BEGIN, with its lock)
     and nothing done at check-in (the turn leaves its connection idle, or invalidates
     it), up to 20 connections kept open, 40 in all, overflow ones opened only once no
