@@ -56,7 +56,7 @@ import time
 import http.client
 from pathlib import Path
 
-from harness import Row
+from harness import Row, settle
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -312,22 +312,6 @@ def wrk(server: Proc, folder: Path, duration: float) -> dict:
     after = settle(server)
     return {"rps": rps, "cpu": (cpu1 - cpu0) / duration, "cpu_per_request_ms": (cpu1 - cpu0 + after) / (rps * duration) * 1000,
             "after_s": after}
-
-
-def settle(server: Proc, idle_share: float = 0.05, timeout: float = 60.0) -> float:
-    """Wait until `server` is idle (under `idle_share` of a core over half a second):
-    FlowStudio's Results Summarizer gives way to turns and catches up after a burst,
-    and that work must not run in the next server's round. The CPU seconds it used
-    after the round (counted in the round's CPU per request)."""
-    start = last = server.cpu_seconds()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        time.sleep(0.5)
-        now = server.cpu_seconds()
-        if now - last < idle_share * 0.5:
-            break
-        last = now
-    return last - start
 
 
 def rate(server: Proc, requests_per_s: float) -> dict:

@@ -96,3 +96,20 @@ def timing(name: str, seconds: float, baseline_name: str, baseline_seconds: floa
         met = (met is not False) and ratio is not None and ratio <= max_ratio
     target = ", ".join(targets) + (f" ({note})" if note else "")
     return Row(name, ms, "ms", baseline_name, base_ms, ratio, target, met)
+
+
+def settle(server, idle_share: float = 0.05, timeout: float = 60.0) -> float:
+    """Wait until `server` (anything with `cpu_seconds()`) is idle: under `idle_share`
+    of a core over half a second. FlowStudio's Results Summarizer gives way to turns
+    and catches up after a burst, and that work must not run in the next server's
+    round. The CPU seconds it used after the round (counted in the round's CPU per
+    request)."""
+    start = last = server.cpu_seconds()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = server.cpu_seconds()
+        if now - last < idle_share * 0.5:
+            break
+        last = now
+    return last - start
