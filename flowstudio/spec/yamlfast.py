@@ -32,9 +32,12 @@ _NO_KEY = object()
 STR = "tag:yaml.org,2002:str"
 
 
-def read_plain(parser, max_depth: int, rules: dict, converters: dict):
+def read_plain(parser, max_depth: int, rules: dict, converters: dict, located: bool = True):
     """(data, locations, raw_scalars) of a one-mapping document read from `parser`'s
     events (see the module docstring), or None to leave it to the careful reader.
+    With `located` false, locations is None: the same document read without recording
+    where each value is (about a third less work; see yamlio.load_yaml), and given up
+    on in exactly the same cases.
     A plain scalar is typed by the YAML 1.2 core schema: `rules` are the (tag, pattern)
     pairs to try by its first character ("" for the empty scalar), `converters` turn
     its text into the tag's value."""
@@ -42,19 +45,19 @@ def read_plain(parser, max_depth: int, rules: dict, converters: dict):
     # a fifth of the reading time in a new process, measured with `flowstudio validate`.
     with gc_paused():
         try:
-            return _read(parser.get_event, max_depth, rules, converters)
+            return _read(parser.get_event, max_depth, rules, converters, located)
         except (GiveUp, yaml.YAMLError):
             return None
 
 
-def _read(get, max_depth: int, rules: dict, converters: dict):
+def _read(get, max_depth: int, rules: dict, converters: dict, located: bool):
     if type(get()) is not StreamStartEvent or type(get()) is not DocumentStartEvent:
         raise GiveUp
     event = get()
     if type(event) is not MappingStartEvent or event.anchor is not None or event.tag is not None:
         raise GiveUp
     mark = event.start_mark
-    locations: dict = {(): (mark.line + 1, mark.column + 1)}
+    locations: dict | None = {(): (mark.line + 1, mark.column + 1)} if located else None
     raw: dict = {}
     root: dict = {}
     # The container being filled, whether it is a mapping, the key waiting for its
@@ -83,8 +86,9 @@ def _read(get, max_depth: int, rules: dict, converters: dict):
                     if value in container:
                         raise GiveUp
                     key = value
-                    mark = event.start_mark
-                    locations[path + (key,)] = (mark.line + 1, mark.column + 1)
+                    if located:
+                        mark = event.start_mark
+                        locations[path + (key,)] = (mark.line + 1, mark.column + 1)
                     continue
                 if len(path) >= max_depth:
                     raise GiveUp
@@ -96,12 +100,12 @@ def _read(get, max_depth: int, rules: dict, converters: dict):
             else:
                 if len(path) >= max_depth:
                     raise GiveUp
-                here = path + (len(container),)
-                mark = event.start_mark
-                locations[here] = (mark.line + 1, mark.column + 1)
-                container.append(value)
+                if located:
+                    mark = event.start_mark
+                    locations[path + (len(container),)] = (mark.line + 1, mark.column + 1)
                 if tag != STR:
-                    raw[here] = text
+                    raw[path + (len(container),)] = text
+                container.append(value)
         elif kind is MappingStartEvent or kind is SequenceStartEvent:
             if event.anchor is not None or event.tag is not None or (is_map and key is _NO_KEY):
                 raise GiveUp   # anchors, tags, and lists or mappings as keys
@@ -111,8 +115,9 @@ def _read(get, max_depth: int, rules: dict, converters: dict):
                 container[key] = child
             else:
                 here = path + (len(container),)
-                mark = event.start_mark
-                locations[here] = (mark.line + 1, mark.column + 1)
+                if located:
+                    mark = event.start_mark
+                    locations[here] = (mark.line + 1, mark.column + 1)
                 child = {} if kind is MappingStartEvent else []
                 container.append(child)
             if len(here) > max_depth:
