@@ -60,3 +60,13 @@ def test_a_reserved_word_is_still_reported_as_python_liquid_reports_it():
     with pytest.raises(LiquidError):
         ENV.from_string("{{ widgets.ask.empty }}")
     assert templates.liquid_error("{{ widgets.ask.empty }}")
+
+
+def test_path_segments_split_without_the_regex_are_the_regex_s():
+    rng = random.Random(5)
+    for _ in range(3000):
+        path = rng.choice(WORDS[:9]) + "".join(rng.choice([".x", "[0]", "[12]", ".b-c", ".a_1", ".Body", "[3]"])
+                                                for _ in range(rng.randint(0, 4)))
+        assert templates._SIMPLE_OUTPUT.fullmatch(path)
+        by_regex = tuple(int(m.group(1)) if m.group(1) else m.group(0) for m in templates._SEGMENT.finditer(path))
+        assert templates._segments(path) == by_regex
