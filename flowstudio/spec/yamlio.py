@@ -85,8 +85,9 @@ class Document:
     (1-based; mapping paths point at the key), and the source text of non-string
     scalars by path.
 
-    `locations` may be worked out only when first asked for (`locate`): they serve
-    error messages, and most documents read have none to give."""
+    `locations` may be worked out only when first asked for (`locate`, which keeps the
+    source text until then): they serve error messages, and most documents read have
+    none to give."""
 
     def __init__(self, data: object, file: str | None = None, locations: dict | None = None,
                  raw_scalars: dict | None = None, locate=None):
