@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
@@ -142,7 +143,7 @@ def load_yaml(source: bytes | str, file: str | None = None) -> Document:
     plain = _read_plain(source, located=False)
     if plain is not None:
         data, _, raw_scalars = plain
-        return Document(data, file, raw_scalars=raw_scalars, locate=lambda: _locations_of(source, file))
+        return Document(data, file, raw_scalars=raw_scalars, locate=partial(_locations_of, source, file))
     # Anything unusual (aliases, tags, duplicate keys, syntax errors, deep nesting...):
     # the careful reader, which refuses it with its place or reads it.
     return _load_careful(source, file)
