@@ -26,6 +26,7 @@ from yaml.resolver import BaseResolver
 
 from .depth import MAX_DEPTH
 from .issues import FlowLoadError, error
+from .yamlcanon import read_canonical
 from .yamlfast import read_plain
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -140,7 +141,9 @@ def load_yaml(source: bytes | str, file: str | None = None) -> Document:
     # error or warning asks for a line. Recording a line and column per path was about
     # a third of this read: 2,000-widget flow, about 145 -> 100 ms CPU (process_time,
     # best of 7, on a loaded machine; the libyaml events alone were about 57 ms).
-    plain = _read_plain(source, located=False)
+    plain = _read_canonical(source)
+    if plain is None:
+        plain = _read_plain(source, located=False)
     if plain is not None:
         data, _, raw_scalars = plain
         return Document(data, file, raw_scalars=raw_scalars, locate=partial(_locations_of, source, file))
@@ -180,6 +183,11 @@ def _read_plain(text: str, located: bool = True):
         return read_plain(parser, MAX_DEPTH, _CoreResolver.yaml_implicit_resolvers, _SCALARS, located)
     finally:
         parser.dispose()
+
+
+def _read_canonical(text: str):
+    """The canonical reader's (data, None, raw_scalars), or None (see yamlcanon.py)."""
+    return read_canonical(text, MAX_DEPTH, _CoreResolver.yaml_implicit_resolvers, _SCALARS)
 
 
 def _locations_of(text: str, file: str | None) -> dict:

@@ -27,11 +27,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def careful_document(text: str, file: str) -> FlowDocument:
     """load_flow_text with the careful reader alone (always located), as before the fast ways."""
-    fast, yamlio._read_plain = yamlio._read_plain, lambda *args, **kwargs: None
+    fast, canonical = yamlio._read_plain, yamlio._read_canonical
+    yamlio._read_plain = yamlio._read_canonical = lambda *args, **kwargs: None
     try:
         return load_flow_text(text, file)
     finally:
-        yamlio._read_plain = fast
+        yamlio._read_plain, yamlio._read_canonical = fast, canonical
 
 
 def issues(doc: FlowDocument) -> list[str]:
@@ -121,12 +122,13 @@ def test_read_without_locations_gives_up_on_the_same_documents_and_reads_the_sam
 def test_locations_are_worked_out_only_when_asked_for(monkeypatch):
     text = dump_flow(generate_flow(20, seed=0))
     reads = []
-    real = yamlio._read_plain
-    monkeypatch.setattr(yamlio, "_read_plain", lambda t, located=True: reads.append(located) or real(t, located))
+    plain, canonical = yamlio._read_plain, yamlio._read_canonical
+    monkeypatch.setattr(yamlio, "_read_plain", lambda t, located=True: reads.append(located) or plain(t, located))
+    monkeypatch.setattr(yamlio, "_read_canonical", lambda t: reads.append("canonical") or canonical(t))
     doc = load_flow_text(text, "f.yaml")
     assert issues(doc) == []
-    assert reads == [False]          # a valid flow: read once, no locations
+    assert reads == ["canonical"]          # a valid flow as written: read once, no locations
     assert doc.line_of(("widgets", 3, "name")) == yamlio._load_careful(text, "f").line_of(("widgets", 3, "name"))
-    assert reads == [False, True]    # the first line asked for: read again, located
+    assert reads == ["canonical", True]    # the first line asked for: read again, located
     doc.line_of(("widgets", 4))
-    assert reads == [False, True]
+    assert reads == ["canonical", True]
