@@ -22,11 +22,12 @@ Rows (every baseline is measured in the same run, on the same data):
   above, what 1,980 more widgets cost; target <= 250 ms.
 
 Measured (`cd benchmarks && ../.venv/bin/python run.py -k "(CLI)"`, 2-core shared
-machine): 166-233 ms more (547-655 against 363-422 ms) in three runs at load 3.4-5.5,
-taking turns with the code before the unlocated read, plain graph checks and Liquid if
-shortcut, which gave 244-477 ms more (826-1,142 against 582-667 ms); at load 9-13 this
-code gave 215-681 ms more. Of the 2,000-widget flow's extra CPU, about 95 ms is reading
-the YAML (56 of it libyaml's events), 10 restoring strings, 70 validating.
+machine, three runs at load 4.6-8.0 taking turns with the code before the unlocated
+and canonical reads, the plain graph checks and the Liquid if shortcut): 98-222 ms more
+(541-591 against 319-473 ms); the code before, in the same turns, 323-512 ms more
+(745-1,067 against 422-563 ms). CPU time, medians of 11 runs each in turns at load
+6.5-8: 170 ms more against 326 before. Of the 2,000-widget flow's extra CPU, about
+70 ms is reading the YAML, 10 restoring strings and 80 validating.
 """
 from __future__ import annotations
 
