@@ -9,8 +9,9 @@ Rows (every baseline is measured in the same run, on the same data):
   target ratio <= 6 (exactly linear growth is 5).
 - validate 2,000 / 10,000 widgets again: the same flows validated again in the same
   process with warm caches (the editor re-validating after each edit); same targets.
-- load 2,000-widget YAML: `load_flow_text` (parse with locations, migrate, restore
-  strings) against `yaml.load(text, CSafeLoader)` (libyaml when available); no target.
+- load 2,000-widget YAML: `load_flow_text` (parse, migrate, restore strings; the
+  locations are worked out only when an issue asks for a line) against
+  `yaml.load(text, CSafeLoader)` (libyaml when available); no target.
 - dump 2,000-widget YAML: `dump_flow` (canonical order and style) against
   `yaml.dump(data, CSafeDumper)` of the same data; no target.
 - flowstudio validate 2,000 widgets (CLI): `flowstudio validate FILE` as a person runs
