@@ -26,7 +26,8 @@ _KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: (.*))?\Z")
 # The usual line: a key and a plain value of letters, digits and a few safe marks, which
 # libyaml reads as its face (no indicator first, no `: `, ` #` or trailing space).
 _KEY_WORD = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*): ([A-Za-z0-9_.~(][A-Za-z0-9_.~()/+=!?, -]*(?<! ))\Z")
-_FLOW_ITEM = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*): ([^,:#{}\[\]'\" ][^,:#{}\[\]'\"]*)\Z")
+# (Inside `{...}`, a `?` always starts a key for libyaml: no value may begin with one.)
+_FLOW_ITEM = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*): ([^,:#{}\[\]'\" ?][^,:#{}\[\]'\"]*)\Z")
 _QUOTED = re.compile(r"'((?:[^']|'')*)'\Z")
 # Characters that start something other than a plain scalar (YAML's indicators).
 _NOT_PLAIN_START = frozenset(",[]{}#&*!|>'\"%@`")

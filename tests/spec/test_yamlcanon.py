@@ -180,3 +180,20 @@ def test_multi_line_strings_as_written_are_read_as_libyaml_reads_them(seed):
             accepted += 1
             assert got == careful(written), written
     assert accepted > 20
+
+
+SHAPES = ["a: {V}\n", "a: x{V}\n", "a: '{V}'\n", "k{V}: 1\n", "a: {{x: {V}, y: 1}}\n", "a: {{x: y{V}}}\n",
+          "a:\n  - {V}\n", "a:\n  - b: {V}\n", "a: |\n  {V}\n"]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_two_characters_in_every_place_of_a_value(shape):
+    # Every pair of printable ASCII characters (and a few others) as a value, in
+    # mappings, positions, lists and blocks: read as libyaml reads it, or left to it.
+    chars = [chr(c) for c in range(32, 127)] + ["é", "\u00a0", "\x07"]
+    for first in chars:
+        for second in [""] + chars:
+            text = shape.replace("{V}", first + second).replace("{{", "{").replace("}}", "}")
+            got = canonical(text)
+            if got is not None:
+                assert got == careful(text), repr(text)
