@@ -23,12 +23,12 @@ Rows (every baseline is measured in the same run, on the same data):
   above, what 1,980 more widgets cost; target <= 250 ms.
 
 Measured (`cd benchmarks && ../.venv/bin/python run.py -k "(CLI)"`, 2-core shared
-machine, three runs at load 4.6-8.0 taking turns with the code before the unlocated
-and canonical reads, the plain graph checks and the Liquid if shortcut): 98-222 ms more
-(541-591 against 319-473 ms); the code before, in the same turns, 323-512 ms more
-(745-1,067 against 422-563 ms). CPU time, medians of 11 runs each in turns at load
-6.5-8: 170 ms more against 326 before. Of the 2,000-widget flow's extra CPU, about
-70 ms is reading the YAML, 10 restoring strings and 80 validating.
+machine, six runs at load 1.3-8.0 taking turns with the code before the canonical and
+unlocated reads, the plain graph checks and the Liquid if shortcut): 98-222 ms more
+(471-627 against 307-473 ms); the code before, in the same turns, 270-512 ms more
+(745-1,067 against 422-629 ms). CPU time, medians of 11 runs each in turns: 170-225 ms
+more against 326-332 before. Of the 2,000-widget flow's extra CPU, about 70 ms is
+reading the YAML, 10 restoring strings and 80 validating.
 """
 from __future__ import annotations
 
