@@ -1,6 +1,8 @@
 """The fast way to read an ordinary flow file: one flat loop over the parser's events.
 
-`yamlio.load_yaml` reads every document here first. Composing libyaml's node tree and
+`yamlio.load_yaml` reads every document here that the canonical reader (yamlcanon.py,
+for files exactly as FlowStudio writes them) leaves, and works out every document's
+locations here when an issue asks for a line. Composing libyaml's node tree and
 converting it recursively cost about 750 ms on a 2,000-widget flow (a depth pre-check
 over the events, the C composer calling PyYAML's Python resolver once per scalar, then
 a recursive walk building a path tuple per value); this loop builds the same data, line
