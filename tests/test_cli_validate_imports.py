@@ -1,6 +1,7 @@
 """`flowstudio validate` loads only what checking a flow needs (start-up is part of
-every run a person makes): no web stack, no database, and no jsonschema for a valid
-flow (its quick check passes it; jsonschema is imported for the errors of a broken one)."""
+every run a person makes): no web stack, no database, no networkx, no jsonschema for a
+valid flow (its quick check passes it; jsonschema is imported for the errors of a broken
+one)."""
 import json
 import subprocess
 import sys
@@ -16,7 +17,8 @@ except SystemExit as exit:
     code = exit.code
 print(json.dumps({"code": code, "modules": sorted({m.split(".")[0] for m in sys.modules})}))
 """
-HEAVY = {"flask", "flask_socketio", "sqlalchemy", "gunicorn", "psycopg", "psycopg2", "redis", "twilio", "requests"}
+HEAVY = {"flask", "flask_socketio", "sqlalchemy", "gunicorn", "psycopg", "psycopg2", "redis", "twilio", "requests",
+         "networkx"}
 
 
 def modules_after_validate(path):

@@ -53,6 +53,8 @@ def _analysed(source: str) -> tuple[str | None, tuple[tuple, ...]]:
     if problem:
         return problem, ()
     paths = _plain_outputs(source)
+    if paths is None:
+        paths = _plain_ifs(source)
     if paths is not None:
         return None, paths
     try:
@@ -132,9 +134,17 @@ def _simple_paths(source: str) -> tuple[tuple, ...] | None:
         match = _SIMPLE_OUTPUT.fullmatch(block)
         if match is None or match["path"].split(".", 1)[0] in _KEYWORDS:
             return None
-        paths.append(tuple(int(m.group(1)) if m.group(1) else m.group(0)
-                           for m in _SEGMENT.finditer(match["path"])))
+        paths.append(_segments(match["path"]))
     return tuple(paths)
+
+
+def _segments(path: str) -> tuple:
+    """The segments of a variable path that matched _SIMPLE_OUTPUT's `path`
+    (`a.b[0].c` -> ("a", "b", 0, "c")). Without `[` they are the dot-separated names,
+    split without the regex: 2,216 paths of the 2,000-widget flow, about 5.9 -> 0.6 ms."""
+    if "[" not in path:
+        return tuple(path.split("."))
+    return tuple(int(m.group(1)) if m.group(1) else m.group(0) for m in _SEGMENT.finditer(path))
 
 
 # Liquid's reserved words (python-liquid 2.3's expression keywords, liquid/builtin/
@@ -160,8 +170,64 @@ def _plain_outputs(source: str) -> tuple[tuple, ...] | None:
         match = _PLAIN_OUTPUT.fullmatch(block)
         if match is None or not _RESERVED.isdisjoint(_WORD.findall(block)):
             return None
-        paths.append(tuple(int(m.group(1)) if m.group(1) else m.group(0) for m in _SEGMENT.finditer(match["path"])))
+        paths.append(_segments(match["path"]))
     return tuple(paths)
+
+
+_TAG = re.compile(r"\{%(.*?)%\}", re.S)
+_IF = re.compile(r" if ([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*) ", re.ASCII)
+
+
+def _plain_ifs(source: str) -> tuple[tuple, ...] | None:
+    """The variable paths of a template that surely parses, or None to ask python-liquid:
+    plain outputs (as in _plain_outputs) inside and around `{% if PATH %}...{% endif %}`
+    blocks, each with at most one `{% else %}`, not nested, written exactly so (one
+    space each side; an ASCII variable path that is no reserved word). Every such
+    template parses (tests/spec/test_templates_fast.py checks it against python-liquid).
+    These are the most common tags, and python-liquid takes about 100 us to parse and
+    analyse each: analysing the 2,106 templates of the 2,000-widget benchmark flow (126
+    of them such ifs) took about 23 ms of CPU, with this shortcut about 10 ms (best of 5,
+    loaded machine)."""
+    paths: list = []
+    state = "text"   # text, then, else: where the next piece of text is
+    pos = 0
+    for tag in _TAG.finditer(source):
+        text = source[pos:tag.start()]
+        if text.endswith("{"):
+            return None   # `{{% if`: Liquid reads an output's `{{` there
+        outputs = _text_outputs(text)
+        if outputs is None:
+            return None
+        paths += outputs
+        inside = tag.group(1)
+        condition = _IF.fullmatch(inside)
+        if condition is not None and state == "text":
+            path = condition.group(1)
+            if not _RESERVED.isdisjoint(path.split(".")):
+                return None
+            paths.append(tuple(path.split(".")))
+            state = "then"
+        elif inside == " else " and state == "then":
+            state = "else"
+        elif inside == " endif " and state in ("then", "else"):
+            state = "text"
+        else:
+            return None
+        pos = tag.end()
+    if state != "text" or pos == 0:
+        return None
+    outputs = _text_outputs(source[pos:])
+    if outputs is None:
+        return None
+    return tuple(paths) + outputs
+
+
+def _text_outputs(text: str) -> tuple[tuple, ...] | None:
+    """_plain_outputs of the text between two tags, or None when an output there is not
+    whole (`{{ a {% if b %} }}`: the tag is inside the output, which does not parse)."""
+    if "{%" in text or "{{" in _OUTPUT.sub("", text):
+        return None
+    return _plain_outputs(text)
 
 
 def liquid_error(source: str) -> str | None:

@@ -60,3 +60,72 @@ def test_a_reserved_word_is_still_reported_as_python_liquid_reports_it():
     with pytest.raises(LiquidError):
         ENV.from_string("{{ widgets.ask.empty }}")
     assert templates.liquid_error("{{ widgets.ask.empty }}")
+
+
+def test_path_segments_split_without_the_regex_are_the_regex_s():
+    rng = random.Random(5)
+    for _ in range(3000):
+        path = rng.choice(WORDS[:9]) + "".join(rng.choice([".x", "[0]", "[12]", ".b-c", ".a_1", ".Body", "[3]"])
+                                                for _ in range(rng.randint(0, 4)))
+        assert templates._SIMPLE_OUTPUT.fullmatch(path)
+        by_regex = tuple(int(m.group(1)) if m.group(1) else m.group(0) for m in templates._SEGMENT.finditer(path))
+        assert templates._segments(path) == by_regex
+
+
+TAG_PIECES = ["{% if widgets.a.inbound.Body %}", "{% if flow.x %}", "{% if Body %}", "{% if a-b.c %}",
+              "{% if and %}", "{% if a.empty %}", "{% if a[0] %}", "{% if a == 1 %}", "{% if a and b %}",
+              "{%if a %}", "{% if a%}", "{%- if a %}", "{% if a -%}", "{% if é %}", "{% if a..b %}", "{% if %}",
+              "{% else %}", "{% else%}", "{%- else -%}", "{% elsif b %}", "{% endif %}", "{% endif%}",
+              "{% unless a %}", "{% endunless %}", "{% raw %}", "{% endraw %}", "{% comment %}", "{%%}", "{% if"]
+TEXTS = ["", "Got it: ", "{{widgets.a.inbound.Body}}", "{{ flow.x | default: 'y' }}", " }} ", "{{ a ", " %} ",
+         "{{ and }}", "{{- contact.channel.address -}}", "{{ a | f: '{% if b %}' }}", "{", "%", "\n", "é"]
+
+
+def _tag_cases(n=8000):
+    rng = random.Random(23)
+    for _ in range(n):
+        if rng.random() < 0.6:   # mostly well-formed blocks, to reach the shortcut often
+            def text():
+                return rng.choice(TEXTS[:4] + TEXTS[8:9] if rng.random() < 0.7 else TEXTS)
+            block = [rng.choice(TAG_PIECES[:4]), text()]
+            if rng.random() < 0.5:
+                block += [rng.choice(TAG_PIECES[16:19]), text()]
+            block.append(rng.choice(["{% endif %}"] * 6 + TAG_PIECES))
+            pieces = [text()] + block + [text()]
+            if rng.random() < 0.3:
+                pieces += block
+        else:
+            pieces = [rng.choice(TAG_PIECES + TEXTS) for _ in range(rng.randint(1, 7))]
+        yield "".join(pieces)
+
+
+def _liquid_paths(source):
+    found = [v for uses in ENV.from_string(source).analyze().globals.values() for v in uses]
+    return tuple(tuple(v.segments) for v in sorted(found, key=lambda v: v.span.index))
+
+
+def test_every_if_template_read_without_the_parser_parses_with_the_same_variables():
+    read = 0
+    for source in _tag_cases():
+        if templates.markup_problem(source) or templates._plain_ifs(source) is None:
+            continue
+        read += 1
+        # raises LiquidError if the shortcut let a broken one through
+        assert templates._plain_ifs(source) == _liquid_paths(source), source
+    assert read > 400
+
+
+@pytest.mark.parametrize("source", [
+    "{% if a %}x{% if b %}y{% endif %}{% endif %}", "{% if a %}x{% else %}y{% else %}z{% endif %}",
+    "{% if a %}x{% elsif b %}y{% endif %}", "{% if a %}x", "{% else %}", "{% if a %}{% endif %}{% endif %}",
+    "{{ a {% if b %} }}", "{% if a %}{{ b {% endif %}}}", "{% if empty %}x{% endif %}", "{%- if a -%}x{% endif %}",
+])
+def test_other_tags_and_shapes_go_to_python_liquid(source):
+    assert templates._plain_ifs(source) is None
+
+
+def test_an_if_template_gives_its_variables_in_order():
+    source = "{% if widgets.ask.inbound.Body %}Got it: {{widgets.ask.inbound.Body}}.{% else %}No.{% endif %} {{flow.x}}"
+    expected = (("widgets", "ask", "inbound", "Body"), ("widgets", "ask", "inbound", "Body"), ("flow", "x"))
+    assert templates._plain_ifs(source) == expected == _liquid_paths(source)
+    assert templates.references(source) == expected
