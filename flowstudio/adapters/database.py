@@ -288,8 +288,9 @@ class _TurnPool(QueuePool):
     kept connections opened and closed a connection (bench_workers: 20-75 new
     connections per 3 s round in a busy worker), each costing about 1 ms of CPU in
     the worker and a few ms in a new PostgreSQL backend (its start, then its
-    statements planned and prepared again). Turns that hold their connection while they wait on the outside world (an
-    HTTP widget) get an overflow connection after the wait, as before."""
+    statements planned and prepared again). Turns that hold their connection while
+    they wait on the outside world (an HTTP widget) get an overflow connection after
+    the wait, as before."""
 
     # Seconds. In bench_workers (2 workers, 32 connections, no Summarizer, a loaded
     # 2-core machine, 4 rounds each) a 1-worker server went from 21-52 new connections
@@ -311,10 +312,10 @@ def make_engine(url: str, turns: bool = False):
     """An engine configured for FlowStudio's use of SQLite or PostgreSQL.
 
     On PostgreSQL, `turns` makes the pool of a store's turns (store._PgTurn; the
-    background pollers' one-statement reads, Store.peek, use it too): no pre-ping (a round trip before every turn; the turn reconnects itself
-    instead), connections in autocommit (the turn sends its own BEGIN, with its lock)
-    and nothing done at check-in (the turn leaves its connection idle, or invalidates
-    it), up to 20 connections kept open, 40 in all, overflow ones opened only once no
+    background pollers' one-statement reads, Store.peek, use it too): no pre-ping (a
+    round trip before every turn; the turn reconnects itself instead), connections in
+    autocommit (the turn sends its own BEGIN, with its lock) and nothing done at
+    check-in (the turn leaves its connection idle, or invalidates it), up to 20 connections kept open, 40 in all, overflow ones opened only once no
     connection came back for a moment (_TurnPool). A pool that keeps fewer connections
     than there are turns in flight closes the surplus at every check-in and opens new
     ones at once: with 10 kept, the webhook benchmark's 32 connections made one worker
