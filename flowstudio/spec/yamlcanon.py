@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 
 from .gcpause import gc_paused
+from .yamlfast import STR, resolve   # yamlio, which calls this reader, imports yaml anyway
 
 _KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: (.*))?\Z")
 # The usual line: a key and a plain value of letters, digits and a few safe marks, which
@@ -34,8 +35,6 @@ _NOT_PLAIN_START = frozenset(",[]{}#&*!|>'\"%@`")
 # Characters after which libyaml may read a text differently from its face: line breaks
 # it normalises, a byte-order mark, tabs, NUL.
 _AWKWARD = ("\r", "\t", "\x00", "\ufeff", "\x85", "\u2028", "\u2029")
-STR = "tag:yaml.org,2002:str"
-FLOAT = "tag:yaml.org,2002:float"
 
 
 class GiveUp(Exception):
@@ -101,16 +100,7 @@ def _read(lines: list, max_depth: int, rules: dict, converters: dict):
             raise GiveUp
         if value_text[:1] not in rules:
             return value_text
-        typed = seen.get(value_text)
-        if typed is None:
-            for rule_tag, pattern in rules[value_text[:1]]:
-                if pattern.match(value_text):
-                    typed = (rule_tag, converters[rule_tag](value_text))
-                    break
-            else:
-                typed = (STR, value_text)
-            if typed[0] != FLOAT:
-                seen[value_text] = typed
+        typed = seen.get(value_text) or resolve(value_text, rules, converters, seen)
         if typed[0] != STR:
             raw[path] = value_text
         return typed[1]

@@ -35,6 +35,22 @@ STR = "tag:yaml.org,2002:str"
 FLOAT = "tag:yaml.org,2002:float"
 
 
+
+def resolve(text: str, rules: dict, converters: dict, seen: dict) -> tuple:
+    """The (tag, value) libyaml's resolver gives the plain scalar `text` (a string if
+    no rule of its first character matches), remembered in `seen` for the next time the
+    same text comes (floats aside: one object per float, NaN being unequal even to
+    itself). Called only when `seen` does not have it."""
+    for rule_tag, pattern in rules[text[:1]]:
+        if pattern.match(text):
+            typed = (rule_tag, converters[rule_tag](text))
+            break
+    else:
+        typed = (STR, text)
+    if typed[0] != FLOAT:
+        seen[text] = typed
+    return typed
+
 def read_plain(parser, max_depth: int, rules: dict, converters: dict, located: bool = True):
     """(data, locations, raw_scalars) of a one-mapping document read from `parser`'s
     events (see the module docstring), or None to leave it to the careful reader.
@@ -83,17 +99,7 @@ def _read(get, max_depth: int, rules: dict, converters: dict, located: bool):
                 raise GiveUp
             tag, value = STR, text
             if event.implicit[0] and text[:1] in rules:   # plain, and may be typed (most start with a letter: no rules)
-                typed = seen.get(text)
-                if typed is None:
-                    for rule_tag, pattern in rules[text[:1]]:
-                        if pattern.match(text):
-                            typed = (rule_tag, converters[rule_tag](text))
-                            break
-                    else:
-                        typed = (STR, text)
-                    if typed[0] != FLOAT:   # (one object per float: NaN is unequal even to itself)
-                        seen[text] = typed
-                tag, value = typed
+                tag, value = seen.get(text) or resolve(text, rules, converters, seen)
             if is_map:
                 if key is _NO_KEY:
                     if tag != STR and (not isinstance(value, int) or isinstance(value, bool)):

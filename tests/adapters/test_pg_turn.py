@@ -55,6 +55,17 @@ def flows_dir(tmp_path):
     return d
 
 
+
+def _kill_a_pooled_turn_connection(store) -> None:
+    """Have PostgreSQL end the backend of a connection the turn pool keeps (as a server
+    restart or an idle timeout would), and give it a moment to go."""
+    fairy = store._turn_engine.raw_connection()
+    pid = fairy.driver_connection.info.backend_pid
+    fairy.close()
+    with store.engine.connect() as c:
+        assert c.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+    time.sleep(0.2)
+
 def test_a_turn_takes_four_round_trips_on_prepared_statements(pg_url, flows_dir, tmp_path):
     service = make_service(pg_url, flows_dir)
     try:
@@ -154,12 +165,7 @@ def test_a_connection_the_server_closed_is_replaced_without_failing_the_turn(pg_
     store = service.store
     try:
         service.inbound_message("loop", message("SM1", "hi"))
-        fairy = store._turn_engine.raw_connection()
-        pid = fairy.driver_connection.info.backend_pid
-        fairy.close()
-        with store.engine.connect() as c:
-            assert c.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
-        time.sleep(0.2)
+        _kill_a_pooled_turn_connection(store)
         result = service.inbound_message("loop", message("SM2", "again"))
         assert result.status == "active" and [m.body for m in result.replies] == ["Again?"]
         assert store.execution(result.execution_id).version == 2
@@ -226,12 +232,7 @@ def test_a_poll_on_a_connection_the_server_closed_reconnects(pg_url):
     now = datetime(2026, 1, 5, tzinfo=timezone.utc)
     try:
         assert store.claim_due(now, now + timedelta(seconds=60)) == []
-        fairy = store._turn_engine.raw_connection()
-        pid = fairy.driver_connection.info.backend_pid
-        fairy.close()
-        with store.engine.connect() as c:
-            assert c.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
-        time.sleep(0.2)
+        _kill_a_pooled_turn_connection(store)
         assert store.claim_due(now, now + timedelta(seconds=60)) == []
     finally:
         store.close()
