@@ -39,7 +39,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import requests
-from harness import Row
+from harness import Row, free_port
 
 from flowstudio.adapters.store import Store, utc
 
@@ -98,10 +98,7 @@ def _serve(folder: Path, url: str | None, workers: int):
     flows.mkdir()
     (flows / "notice.yaml").write_text(NOTICE)
     (flows / "echo.yaml").write_text(ECHO)
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWSTUDIO_", "TWILIO_"))}
     env["FLOWSTUDIO_DATA_DIR"] = str(folder / "data")
     if url:

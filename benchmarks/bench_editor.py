@@ -58,7 +58,6 @@ import math
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -67,7 +66,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from harness import Row, timing
+from harness import Row, free_port, timing
 
 from generate import generate_flow
 
@@ -149,12 +148,6 @@ def _log(message: str) -> None:
     print(f"bench_editor: {message}", file=sys.stderr, flush=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 # `flowstudio serve` itself (its CLI), with the editor's files taken from a snapshot of
 # the build: a rebuild of `flowstudio/web/static/` during the benchmark (`npm run build`
 # empties it first) then cannot break or change the pages being timed.
@@ -228,7 +221,7 @@ class EditorServer:
         self.flows.mkdir()
         for n in sizes:
             (self.flows / f"bench-{n}.yaml").write_text(dump_flow(generate_flow(n, seed=0)))
-        self.port = _free_port()
+        self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = root / "server.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWSTUDIO_", "TWILIO_"))}

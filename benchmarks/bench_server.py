@@ -47,7 +47,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -56,7 +55,7 @@ import time
 import http.client
 from pathlib import Path
 
-from harness import Row, settle
+from harness import Row, free_port, settle
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -214,12 +213,6 @@ end
 
 def note(text: str) -> None:
     print(f"bench_server: {text}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Proc:

@@ -45,7 +45,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -53,7 +52,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import Row, timing
+from harness import Row, free_port, timing
 
 from bench_runtime import FLOW, FLOW_ID, NUMBER, flow_data
 
@@ -97,12 +96,6 @@ def watchdog():
 threading.Thread(target=watchdog, daemon=True).start()
 serve(factory, "127.0.0.1", port, workers=workers)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

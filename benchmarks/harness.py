@@ -8,6 +8,7 @@ on the same machine, so the ratio means something on any computer.
 from __future__ import annotations
 
 import gc
+import socket
 import statistics
 import sys
 import time
@@ -113,3 +114,10 @@ def settle(server, idle_share: float = 0.05, timeout: float = 60.0) -> float:
             break
         last = now
     return last - start
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that no one listens on now (for a server a benchmark starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
