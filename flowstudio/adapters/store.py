@@ -297,7 +297,7 @@ class Store:
 
         On SQLite: the key's lock, then the gate, and the process's kept-open sqlite3
         connection. On PostgreSQL with a key: a _PgTurn, the event's reads and write in
-        ONE transaction that holds the key as a transaction-scoped advisory lock, three
+        ONE transaction that holds the key as a transaction-scoped advisory lock, four
         round trips in all (see _PgTurn). Without a key, a connection from the pool."""
         if key is not None:
             self.turns_begun += 1
