@@ -85,7 +85,10 @@ def _regex(subject: str, pattern: str | None) -> bool:
     budget = current_budget()
     timeout = REGEX_TIMEOUT
     if budget is not None:
-        budget.check()
+        try:
+            budget.check()
+        except BudgetExceeded as exc:   # spent by the patterns before: say where it stopped
+            raise BudgetExceeded(f"{exc} (stopped before checking the pattern {pattern!r})") from None
         timeout = min(timeout, budget.remaining())
         if not budget.long:
             # Most patterns answer at once: try briefly while this turn holds others up;
