@@ -32,9 +32,11 @@ flat out while the other idled (PostgreSQL, 2 workers: 686-974 turns/s from roun
 round, the workers at 0.03 and 0.97 of a core in the worst). Each worker now publishes
 its open connections in `WorkerCounts`; a worker holding more than another live worker
 leaves a new connection to it for ACCEPT_DEFER (5 ms) and takes it itself only if it
-is still waiting then. The same bursts now split 16/16, and the PostgreSQL rounds give
-895-923 turns/s (/tmp scripts, then `run.py -k "against SQLite"`: 0.99 to 1.17 times
-one SQLite process).
+is still waiting then. The same bursts now split 16/16 (tests/test_worker_counts.py),
+and the PostgreSQL rounds give 895-923 turns/s; `cd benchmarks && ../.venv/bin/python
+run.py -k "against SQLite"` went from 0.99 to 1.16-1.19 times one SQLite process (three
+runs), and `-k "server:"` (SQLite, 2 workers) from 765 to 1,151 turns/s, its workers
+from 1.1 to 1.4 cores.
 
 Kept-alive connections wait in the event loop as in gthread (gunicorn's `keepalive`).
 Bodies are held in memory while they arrive (at most the size limit each, and at most
