@@ -45,6 +45,9 @@ OPT_IN_WORDS = frozenset({"START", "UNSTOP", "YES"})
 KEYWORDS = OPT_OUT_WORDS | OPT_IN_WORDS
 MAX_ROWS = 100_000
 MAX_RATE = 1000.0                     # messages per second; Twilio's short codes do 100
+# One a day: slower, and a contact's slot (1/rate seconds after the last) could lie
+# beyond the calendar, failing every claim of the runner, for every campaign after it.
+MIN_RATE = 1 / 86400
 MAX_AHEAD = timedelta(days=366)       # a start time at most a year ahead
 MAX_COLUMNS = 100
 MAX_INVALID_LISTED = 1000
@@ -106,7 +109,7 @@ def sending_address(value) -> str:
 
 
 def parse_rate(value) -> float:
-    """Messages per second: a number above 0, at most MAX_RATE (default 1)."""
+    """Messages per second: at least MIN_RATE (one a day), at most MAX_RATE (default 1)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return DEFAULT_RATE
     if isinstance(value, bool):
@@ -119,6 +122,9 @@ def parse_rate(value) -> float:
         raise CampaignInputError("rate", f"rate must be more than 0 messages per second, not {_short(value)}")
     if rate > MAX_RATE:
         raise CampaignInputError("rate", f"rate may be at most {MAX_RATE:g} messages per second, not {_short(value)}")
+    if rate < MIN_RATE:
+        raise CampaignInputError("rate", f"rate must be at least one message a day ({MIN_RATE:.7f} per second), "
+                                         f"not {_short(value)}")
     return rate
 
 
@@ -134,10 +140,14 @@ def parse_start(value, now: datetime) -> datetime:
     except ValueError:
         raise CampaignInputError("start_at", f"start_at must be an ISO 8601 time like 2026-05-01T09:00:00Z, "
                                              f"not {_short(value)!r}") from None
-    when = when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
-    if when - now > MAX_AHEAD:
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    # compared before converting to UTC: 0001-01-01T00:00+05:00 or 9999-12-31T23:00-05:00
+    # in UTC lie outside the calendar (OverflowError); a difference never does
+    ahead = when - now
+    if ahead > MAX_AHEAD:
         raise CampaignInputError("start_at", f"start_at may be at most a year ahead, not {_short(value)}")
-    return max(when, now)
+    return when.astimezone(timezone.utc) if ahead > timedelta(0) else now
 
 
 def contacts_from_json(items) -> ContactList:

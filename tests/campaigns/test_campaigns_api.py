@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from flowstudio import campaigns as cm
 from flowstudio.adapters import campaignschema as c
 from flowstudio.web.app import runtime
 
@@ -194,3 +195,15 @@ def test_a_flow_that_cannot_run_fails_its_contacts_and_the_campaign_goes_on(clie
     drain(runner)
     shown = client.get(f"/api/flows/notice/campaigns/{cid}").json
     assert (shown["status"], shown["failed"], shown["started"]) == ("done", 2, 0)
+
+
+def test_a_campaign_at_the_slowest_rate_does_not_hold_up_the_others(client, app, runner):
+    """Before, a rate of 1e-300 was taken: its next slot overflowed the claim, every
+    round failed on it, and the campaigns due after it were never sent."""
+    slow = post(client, rate=cm.MIN_RATE, contacts=contacts(2)).json["id"]
+    fast = post(client, flow="notice", rate=1, contacts=contacts(2, start=2000)).json["id"]
+    drain(runner)
+    shown = client.get(f"/api/flows/notice/campaigns/{fast}").json
+    assert (shown["status"], shown["started"]) == ("done", 2)
+    shown = client.get(f"/api/flows/survey/campaigns/{slow}").json
+    assert (shown["status"], shown["started"], shown["pending"]) == ("running", 1, 1)   # the next one a day later

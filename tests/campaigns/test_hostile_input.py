@@ -16,7 +16,7 @@ def post_json(client, body, flow="survey"):
 
 
 @pytest.mark.parametrize("rate", [0, -1, "NaN", "nan", "inf", "-Infinity", 1e309, 10**400, True, "fast", [], {},
-                                  cm.MAX_RATE + 1])
+                                  cm.MAX_RATE + 1, 1e-300, 5e-324, "1e-12", cm.MIN_RATE / 2])
 def test_a_bad_rate_is_400_naming_rate(client, rate):
     raw = json.dumps({"from": FROM, "contacts": GOOD, "rate": rate}) if rate != 1e309 else \
         '{"from": "%s", "contacts": [{"to": "+15555550101"}], "rate": 1e309}' % FROM
@@ -26,7 +26,7 @@ def test_a_bad_rate_is_400_naming_rate(client, rate):
 
 
 @pytest.mark.parametrize("start", ["tomorrow", "2026-13-45T00:00:00", "9999-12-31T23:59:59Z", 12, ["x"],
-                                   "2126-01-01T00:00:00+00:00"])
+                                   "2126-01-01T00:00:00+00:00", "9999-12-31T23:59:59-05:00"])
 def test_a_bad_or_far_start_time_is_400_naming_start_at(client, start):
     answer = post_json(client, {"from": FROM, "contacts": GOOD, "start_at": start})
     assert answer.status_code == 400, answer.json
@@ -116,3 +116,11 @@ def test_unknown_flows_and_campaigns_are_404(client):
     assert client.get(f"/api/flows/notice/campaigns/{cid}").status_code == 404   # another flow's
     assert client.get(f"/api/flows/survey/campaigns/{cid}/contacts?status=weird").status_code == 400
     assert client.delete("/api/optouts/+15555550199").status_code == 404
+
+
+def test_a_start_time_before_year_1_in_utc_means_now(client):
+    """Before: 500 (OverflowError converting 0001-01-01T00:00+05:00 to UTC)."""
+    answer = post_json(client, {"from": FROM, "contacts": GOOD, "start_at": "0001-01-01T00:00:00+05:00"})
+    assert answer.status_code == 201, answer.json
+    assert answer.json["status"] == "running"
+
