@@ -9,6 +9,8 @@ first, iteratively, and refused with the path where it goes too deep.
 """
 from __future__ import annotations
 
+import re
+
 # The deepest a flow document may nest (the root is level 0): a flow needs about 8
 # (widgets > widget > transitions > match > conditions > condition > arguments > ...),
 # Studio's own JSON a few more; 64 leaves room for any real one.
@@ -30,6 +32,18 @@ def nul_path(data) -> tuple | None:
         return None
     return _first_path(data, lambda value, path: isinstance(value, str) and "\x00" in value
                        or bool(path) and isinstance(path[-1], str) and "\x00" in path[-1])
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def surrogate_path(data) -> tuple | None:
+    """The path of the first string (value or key) holding a lone surrogate, or None.
+    Only JSON's `\\ud800` escapes make one: it is no character, cannot be written as
+    UTF-8 (a reply, a message, a CSV), and JSON text holding its escape is refused by
+    the store's reader (orjson) once written."""
+    return _first_path(data, lambda value, path: isinstance(value, str) and _SURROGATE.search(value) is not None
+                       or bool(path) and isinstance(path[-1], str) and _SURROGATE.search(path[-1]) is not None)
 
 
 def dotted(path: tuple) -> str:

@@ -11,28 +11,48 @@ it here makes both the same).
 from __future__ import annotations
 
 import json
+import re
 
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
-from ..spec.depth import MAX_DEPTH, dotted, nul_path, too_deep
+from ..spec.depth import MAX_DEPTH, dotted, nul_path, surrogate_path, too_deep
 from .errors import ApiError
 
 # A flow document may nest MAX_DEPTH levels (the validator says where it goes deeper);
 # the bodies that carry one wrap it in a few more (`{"document": ...}`).
 MAX_JSON_DEPTH = MAX_DEPTH + 16
+# A lone surrogate can only come from its escape (`\ud800`): bodies without one are not walked.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def loads(raw: str | bytes):
     """The JSON value of a request body; ValueError when it is not JSON (callers say
-    what they expected), ApiError(400) when it is too deep or holds a NUL character."""
+    what they expected), ApiError(400) when it is too deep or holds a NUL character
+    or a lone surrogate."""
     try:
         data = json.loads(raw)
     except RecursionError:
         raise ApiError(400, f"the JSON body nests too deeply (more than {MAX_JSON_DEPTH} levels)",
                        "body") from None
     check(data)
+    if _may_hold_surrogate(raw):
+        where = surrogate_path(data)
+        if where is not None:
+            # a key may hold it too: named as its escape, so the answer itself is UTF-8
+            name = (dotted(where) or "body").encode("utf-8", "backslashreplace").decode()
+            raise ApiError(400, f"{name[:120]} holds a lone surrogate (an escape like \\ud800 without its pair), "
+                                "which is not a character: send the text as UTF-8", name)
     return data
+
+
+def _may_hold_surrogate(raw: str | bytes) -> bool:
+    if isinstance(raw, str):
+        return _SURROGATE_ESCAPE.search(raw) is not None
+    if json.detect_encoding(raw) not in ("utf-8", "utf-8-sig"):
+        return True   # UTF-16 or -32 (json.loads reads them too): rare, walked
+    return _SURROGATE_ESCAPE_BYTES.search(raw) is not None
 
 
 def check(data) -> None:

@@ -124,3 +124,14 @@ def test_a_start_time_before_year_1_in_utc_means_now(client):
     assert answer.status_code == 201, answer.json
     assert answer.json["status"] == "running"
 
+
+def test_a_lone_surrogate_in_the_json_is_400_naming_where(client, app):
+    """Before: 201, then the runner could not read the row back (orjson refuses the
+    escaped surrogate the store wrote): every round failed on it and no campaign,
+    this one or any other, was sent again; its contacts list was a 500."""
+    raw = '{"from": "%s", "contacts": [{"to": "+15555550101", "parameters": {"name": "Ada \\ud800"}}]}' % FROM
+    answer = post_json(client, raw)
+    assert answer.status_code == 400, answer.json
+    assert answer.json["error"]["field"] == "contacts[0].parameters.name"
+    assert "surrogate" in answer.json["error"]["message"]
+    assert client.get("/api/flows/survey/campaigns").json["campaigns"] == []

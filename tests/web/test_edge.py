@@ -106,6 +106,17 @@ def test_nul_in_a_json_body_is_refused(make_app):
     assert r.status_code == 400 and r.json["error"]["field"] == "document.description"
 
 
+def test_a_lone_surrogate_in_a_json_body_is_refused(make_app):
+    """Before: 500 (the reply could not be written as UTF-8), or stored as JSON that
+    could not be read back."""
+    client = make_app().test_client()
+    body = '{"to": "+15555550142", "from": "+15555550100", "parameters": {"name": "Ada \\udc80"}}'
+    r = client.post("/api/flows/keyword-router/executions", data=body, content_type="application/json")
+    assert r.status_code == 400 and r.json["error"]["field"] == "parameters.name"
+    assert "surrogate" in r.json["error"]["message"]
+    assert client.get("/api/flows/keyword-router/executions").json["executions"] == []
+
+
 @pytest.mark.parametrize("path, method", [("/api/flows/keyword-router/validate", "post"),
                                           ("/api/flows/keyword-router/draft", "put"),
                                           ("/api/flows", "post"), ("/api/login", "post"),
