@@ -69,17 +69,37 @@ def _store(flow_id: str):
 
 def _range() -> tuple[datetime, datetime]:
     now = runtime(current_app).service.clock()
-    end = _time("to", now + timedelta(seconds=1))
-    start = _time("from", end - DEFAULT_RANGE)
-    if start >= end:
+    given_end, start = _time("to"), _time("from")
+    end = _utc(given_end) if given_end is not None else now + timedelta(seconds=1)
+    if start is None:
+        start = end - DEFAULT_RANGE if end - EARLIEST > DEFAULT_RANGE else EARLIEST
+    if start >= (given_end or end):   # as given: aware times compare across zones without converting
         raise ApiError(400, "from must be before to", field="from")
-    return start, end
+    return _utc(start), end
 
 
-def _time(name: str, default: datetime) -> datetime:
+# The calendar's ends as far as the counts go: no execution starts out there, so a time
+# beyond them is taken as the end it passes, and the results are the same. Converting
+# 0001-01-01T00:00+05:00 or 9999-12-31T23:00-05:00 to UTC would leave the calendar
+# (OverflowError), and so would the counts' step to the next whole hour in its last hour.
+EARLIEST = datetime(1, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(9999, 12, 31, tzinfo=timezone.utc)
+
+
+def _utc(value: datetime) -> datetime:
+    """An aware time in UTC, within [EARLIEST, LATEST]."""
+    try:
+        value = value.astimezone(timezone.utc)
+    except OverflowError:
+        return EARLIEST if value.year < 5000 else LATEST
+    return min(max(value, EARLIEST), LATEST)
+
+
+def _time(name: str) -> datetime | None:
+    """The query's time `name` (UTC when it names no zone), or None when not given."""
     raw = request.args.get(name)
     if raw is None or not raw.strip():
-        return default
+        return None
     raw = raw.strip()
     if " " in raw and "+" not in raw:  # ?from=...T10:00:00+02:00 unencoded: the + arrives as a space
         raw = raw.replace(" ", "+", 1)
@@ -88,4 +108,4 @@ def _time(name: str, default: datetime) -> datetime:
     except ValueError:
         raise ApiError(400, f"{name} must be an ISO 8601 time like 2026-05-01T00:00:00Z, not {raw[:60]!r}",
                        field=name) from None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value

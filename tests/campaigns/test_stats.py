@@ -158,6 +158,24 @@ def test_a_bad_range_is_400_naming_it(client, query, field):
         assert answer.json["error"]["field"] == field
 
 
+def test_times_at_the_ends_of_the_calendar_are_answered(client, app, scripted):
+    """Before: 500 (OverflowError) for times whose UTC falls outside years 1 to 9999, for
+    a `to` in the first week of year 1 (the default `from` is a week before it), and
+    for a range in the last hour of year 9999."""
+    everything = client.get(f"/api/flows/{FLOW}/stats", query_string={"from": "2000-01-01T00:00:00Z"}).json
+    assert everything["executions"]["started"] == 8
+    whole = {"from": "0001-01-01T00:00:00+05:00", "to": "9999-12-31T23:59:59-05:00"}
+    assert client.get(f"/api/flows/{FLOW}/stats", query_string=whole).json["executions"] == everything["executions"]
+    assert len(list(csv.DictReader(io.StringIO(client.get(f"/api/flows/{FLOW}/executions.csv",
+                                                          query_string=whole).get_data(as_text=True))))) == 8
+    for query in ({"to": "0001-01-03T00:00:00Z"}, {"from": "9999-12-31T23:10:00Z", "to": "9999-12-31T23:50:00Z"},
+                  {"from": "0001-01-01T00:00:00Z", "to": "0001-01-01T00:30:00Z"}):
+        for path in ("stats", "executions.csv", "stats/executions"):
+            answer = client.get(f"/api/flows/{FLOW}/{path}", query_string=query)
+            assert answer.status_code == 200, (path, query, answer.data[:200])
+        assert client.get(f"/api/flows/{FLOW}/stats", query_string=query).json["executions"]["started"] == 0
+
+
 def test_unknown_flow_is_404(client):
     assert client.get("/api/flows/nope/stats").status_code == 404
     assert client.get("/api/flows/nope/executions.csv").status_code == 404
