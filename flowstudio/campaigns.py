@@ -21,6 +21,7 @@ opted out; START, UNSTOP or YES undo it.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import logging
@@ -54,6 +55,7 @@ MAX_INVALID_LISTED = 1000
 DEFAULT_RATE = 1.0                    # Twilio's long-code rate
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _SHORT_CODE = re.compile(r"[0-9]{5,6}")
+_SHORTENED = re.compile(r"[0-9]+([.,][0-9]+)?[eE]\+?[0-9]+")   # Excel's 1.5555E+10
 _PUNCTUATION = str.maketrans("", "", " -.()\u00a0\t")
 
 
@@ -92,6 +94,9 @@ def normalise_address(text: str) -> str:
     if not _E164.fullmatch(number):
         if number.isdigit():
             raise ValueError(f"'{_short(text)}' needs + and the country code (E.164), like +15555550142")
+        if _SHORTENED.fullmatch(raw):
+            raise ValueError(f"'{_short(text)}' is a number a spreadsheet shortened: format the column as text, "
+                             "with the numbers written out like +15555550142, and save the file again")
         raise ValueError(f"'{_short(text)}' is not a phone number like +15555550142 or whatsapp:+15555550142")
     return prefix + number
 
@@ -170,16 +175,15 @@ def contacts_from_json(items) -> ContactList:
 
 def contacts_from_csv(data: bytes) -> ContactList:
     """A CSV file with a `to` column; every other column becomes `flow.data.<column>`.
-    Rows are numbered as a spreadsheet shows them (the header is row 1)."""
-    if b"\x00" in data:
-        raise CampaignInputError("file", "the file contains NUL bytes: expected a CSV text file")
+    Rows are numbered as a spreadsheet shows them (the header is row 1). Read as
+    spreadsheets save lists: UTF-8 (with or without Excel's mark) or UTF-16 with its
+    mark (Excel's "Unicode Text"), its values separated by commas, semicolons (Excel
+    where the decimal mark is a comma) or tabs, whichever the header's `to` is found
+    with; blank lines, and empty values past the header's columns, are passed over."""
+    text = _decode(data)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CampaignInputError("file", f"the file is not UTF-8 text (byte {exc.start}); save the CSV as UTF-8") from None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader, None)
+        header = next((row for row in reader if any(v.strip() for v in row)), None)
         if header is None:
             raise CampaignInputError("file", "the file is empty: expected a header line with a 'to' column")
         names = [h.strip() for h in header]
@@ -200,14 +204,51 @@ def contacts_from_csv(data: bytes) -> ContactList:
                 continue   # blank lines, as spreadsheets leave at the end
             count += 1
             _check_count(count, "file")
-            if len(values) > len(names):
+            if len(values) > len(names) and any(v.strip() for v in values[len(names):]):
                 out.invalid.append({"row": line, "error": f"has {len(values)} values but the header has {len(names)}"})
                 continue
-            parameters = {names[i]: v for i, v in enumerate(values) if i != to_at and names[i]}
+            parameters = {names[i]: v for i, v in enumerate(values[:len(names)]) if i != to_at and names[i]}
             _add(out, line, values[to_at] if to_at < len(values) else "", parameters)
         return out
     except csv.Error as exc:
         raise CampaignInputError("file", f"line {reader.line_num}: not valid CSV: {exc}") from None
+
+
+def _decode(data: bytes) -> str:
+    """The file's text: UTF-16 when it starts with UTF-16's mark, else UTF-8."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise CampaignInputError("file", f"the file starts as UTF-16 text but is not (byte {exc.start}); "
+                                             "save the list as CSV UTF-8") from None
+    elif b"\x00" in data:
+        raise CampaignInputError("file", "the file contains NUL bytes: expected a CSV text file (a UTF-16 file "
+                                         "without its byte-order mark? save the list as CSV UTF-8)")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            raise CampaignInputError("file", f"the file is not UTF-8 text (line {line}, byte {exc.start}); "
+                                             "save the CSV as UTF-8") from None
+    if "\x00" in text:
+        raise CampaignInputError("file", "the file contains NUL characters: expected a CSV text file")
+    return text
+
+
+def _delimiter(text: str) -> str:
+    """The separator with which the first line that is not blank has a `to` column
+    (a comma when none has)."""
+    for delimiter in (",", ";", "\t"):
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        try:
+            header = next((row for row in reader if any(v.strip() for v in row)), [])
+        except csv.Error:
+            continue   # reported when the file is read with the comma
+        if any(h.strip().lower() == "to" for h in header):
+            return delimiter
+    return ","
 
 
 def contacts_from_text(text: str) -> ContactList:

@@ -135,3 +135,44 @@ def test_a_lone_surrogate_in_the_json_is_400_naming_where(client, app):
     assert answer.json["error"]["field"] == "contacts[0].parameters.name"
     assert "surrogate" in answer.json["error"]["message"]
     assert client.get("/api/flows/survey/campaigns").json["campaigns"] == []
+
+
+def post_csv(client, data, **fields):
+    return client.post("/api/flows/survey/campaigns", data={"from": FROM, **fields, "file": (io.BytesIO(data), "x.csv")})
+
+
+@pytest.mark.parametrize("data", [
+    "to\tname\r\n+15555550101\tAda\r\n".encode("utf-16"),          # Excel's "Unicode Text" (UTF-16, tabs)
+    b"to;name\r\n+15555550101;Ada\r\n",                            # Excel where the list separator is ;
+    "\ufeffto;name\r\n+15555550101;Ada\r\n".encode(),              # ... saved as "CSV UTF-8"
+    b"to\tname\n+15555550101\tAda\n",
+    b"\r\n\r\nto,name\r\n+15555550101,Ada,,\r\n",                  # blank lines first, empty values past the header
+])
+def test_files_as_spreadsheets_save_them_are_read(client, data):
+    """Before: 400 "the file contains NUL bytes" (UTF-16), "no 'to' column (it has:
+    to;name)" (semicolons, tabs), "no 'to' column (it has: )" (blank lines first), and
+    a row with empty values past the header's columns was invalid."""
+    answer = post_csv(client, data)
+    assert answer.status_code == 201, answer.json
+    assert (answer.json["total"], answer.json["invalid"]) == (1, [])
+    [row] = client.get(f"/api/flows/survey/campaigns/{answer.json['id']}/contacts").json["contacts"]
+    assert (row["to"], row["parameters"]) == ("+15555550101", {"name": "Ada"})
+
+
+@pytest.mark.parametrize("data,why", [
+    (b"\r\n \r\n", "empty"),
+    ("to\n+15555550101\n".encode("utf-16-le"), "UTF-16"),           # UTF-16 without its mark
+    (b"\xff\xfet\x00o\x00\n\x00\x00\xd8", "UTF-16"),                # says UTF-16, is not
+])
+def test_files_that_cannot_be_read_say_why(client, data, why):
+    answer = post_csv(client, data)
+    assert answer.status_code == 400, answer.json
+    assert answer.json["error"]["field"] == "file" and why in answer.json["error"]["message"]
+
+
+def test_a_number_a_spreadsheet_shortened_says_so(client):
+    """Before: "'1.5555E+10' is not a phone number": the user's file said +15555550101."""
+    answer = post_csv(client, b"to\n1.5555E+10\n+15555550101\n")
+    assert answer.status_code == 201, answer.json
+    [invalid] = answer.json["invalid"]
+    assert invalid["row"] == 2 and "format the column as text" in invalid["error"]
