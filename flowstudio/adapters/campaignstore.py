@@ -77,10 +77,10 @@ class CampaignStore:
                                 .group_by(cc.status))
             return {status: n for status, n in rows}
 
-    def contacts(self, campaign_id: str, status: str | None = None, limit: int = 1000) -> list:
-        """The campaign's contacts in list order (those in `status`)."""
+    def contacts(self, campaign_id: str, status: str | None = None, limit: int = 1000, after: int = 0) -> list:
+        """The campaign's contacts in list order (those in `status`), from the row after `after`."""
         cc = c.campaign_contacts.c
-        query = select(c.campaign_contacts).where(cc.campaign_id == campaign_id)
+        query = select(c.campaign_contacts).where(and_(cc.campaign_id == campaign_id, cc.row > after))
         if status is not None:
             query = query.where(cc.status == status)
         with self.engine.connect() as conn:

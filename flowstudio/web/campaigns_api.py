@@ -7,7 +7,8 @@
   nothing recorded.
 - `GET /api/flows/<flow>/campaigns`, `GET .../campaigns/<id>`: status and counts.
 - `POST .../campaigns/<id>/pause`, `/resume`, `/cancel`.
-- `GET .../campaigns/<id>/contacts?status=`: the rows and what became of each.
+- `GET .../campaigns/<id>/contacts?status=&after=`: the rows and what became of each,
+  1,000 at a time: `next_after` is the `after` of the next page (null on the last).
 - `GET /api/optouts`; `DELETE /api/optouts/<address>` (opt back in by hand).
 
 Bad input is 400 naming the field (`from`, `rate`, `start_at`, `contacts`, `file`,
@@ -26,6 +27,7 @@ from .errors import ApiError
 
 blueprint = Blueprint("campaigns_api", __name__, url_prefix="/api")
 CONTACT_STATUSES = ("pending", "claimed", "started", "skipped", "failed")
+CONTACTS_PAGE = 1000
 
 
 def campaigns() -> Campaigns:
@@ -94,15 +96,22 @@ def show(flow_id: str, campaign_id: str):
 
 @blueprint.get("/flows/<flow_id>/campaigns/<campaign_id>/contacts")
 def contacts(flow_id: str, campaign_id: str):
-    """The campaign's rows and what became of each (by status)."""
+    """The campaign's rows and what became of each (by status), a page at a time."""
     cs = campaigns()
     cs.get(flow_id, campaign_id)
     status = request.args.get("status") or None
     if status is not None and status not in CONTACT_STATUSES:
         raise ApiError(400, f"status must be one of {', '.join(CONTACT_STATUSES)}", field="status")
-    rows = cs.store.contacts(campaign_id, status)
+    after = request.args.get("after") or "0"
+    if not (after.isascii() and after.isdigit() and len(after) <= 9):
+        raise ApiError(400, f"after must be a row number, like the next_after of the page before, "
+                            f"not {after[:30]!r}", field="after")
+    rows = cs.store.contacts(campaign_id, status, limit=CONTACTS_PAGE + 1, after=int(after))
+    more = len(rows) > CONTACTS_PAGE
+    rows = rows[:CONTACTS_PAGE]
     return jsonify({"contacts": [{"row": r.row, "to": r.address, "status": r.status, "reason": r.reason,
-                                  "execution_id": r.execution_id, "parameters": r.parameters} for r in rows]})
+                                  "execution_id": r.execution_id, "parameters": r.parameters} for r in rows],
+                    "next_after": rows[-1].row if more else None})
 
 
 @blueprint.post("/flows/<flow_id>/campaigns/<campaign_id>/pause")

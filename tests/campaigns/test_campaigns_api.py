@@ -207,3 +207,21 @@ def test_a_campaign_at_the_slowest_rate_does_not_hold_up_the_others(client, app,
     assert (shown["status"], shown["started"]) == ("done", 2)
     shown = client.get(f"/api/flows/survey/campaigns/{slow}").json
     assert (shown["status"], shown["started"], shown["pending"]) == ("running", 1, 1)   # the next one a day later
+
+
+def test_every_contact_of_a_large_campaign_is_listed_page_by_page(client):
+    """Before: the first 1,000 rows, and nothing said that there were more."""
+    numbers = "\n".join(f"+1555556{i:04d}" for i in range(2500))
+    cid = post(client, numbers=numbers).json["id"]
+    url = f"/api/flows/survey/campaigns/{cid}/contacts"
+    seen, after, pages = [], None, 0
+    while True:
+        page = client.get(url, query_string={"after": after} if after is not None else {}).json
+        seen += [r["row"] for r in page["contacts"]]
+        after, pages = page["next_after"], pages + 1
+        if after is None:
+            break
+    assert seen == list(range(1, 2501)) and pages == 3
+    for bad in ("x", "-1", "1e3", "9" * 30):
+        answer = client.get(url, query_string={"after": bad})
+        assert answer.status_code == 400 and answer.json["error"]["field"] == "after", bad
