@@ -718,17 +718,25 @@ def _iso(value) -> str | None:
 REPLY_FIELDS = ("Body", "Digits", "SpeechResult")
 
 
+class TooManyRows(ValueError):
+    """More executions started in the range than one CSV holds (MAX_CSV_ROWS)."""
+
+
 def executions_csv(store: Store, flow_id: str, start: datetime, end: datetime) -> str:
     """One CSV row per execution started in [start, end): contact, started, ended,
     status, last widget, then one column per `flow.variables` key and per reply a
     Send & Wait or Gather got: `widgets.<name>.inbound.Body` (SMS; only Send & Wait
     has an inbound), `widgets.<name>.Digits` / `.SpeechResult` (Gather), in the order
-    first seen. Cells a spreadsheet would run as formulas get a leading `'`."""
+    first seen. Cells a spreadsheet would run as formulas get a leading `'`. TooManyRows
+    when more than MAX_CSV_ROWS started in the range."""
     sql = _stmt("SELECT id, contact, status, ended_reason, created_at, ended_at, state FROM executions x "
                 f"WHERE {_RANGE} AND {_NOT_CONSOLE} ORDER BY created_at, id LIMIT :limit")
     rows, variables, replies = [], [], []
     with store.engine.connect() as conn:
-        for r in conn.execute(sql, {"flow": flow_id, "lo": start, "hi": end, "limit": MAX_CSV_ROWS}):
+        for r in conn.execute(sql, {"flow": flow_id, "lo": start, "hi": end, "limit": MAX_CSV_ROWS + 1}):
+            if len(rows) == MAX_CSV_ROWS:   # refused whole rather than cut short without a word
+                raise TooManyRows(f"more than {MAX_CSV_ROWS:,} executions started in this range; a CSV holds "
+                                  f"at most {MAX_CSV_ROWS:,}: choose a shorter range")
             state = r.state if isinstance(r.state, dict) else json.loads(r.state)
             frames = state.get("frames") or [{}]
             context = frames[0].get("context") or {}

@@ -54,7 +54,10 @@ def executions_csv(flow_id: str):
     """The executions as a CSV file (a spreadsheet's download)."""
     store = _store(flow_id)
     start, end = _range()
-    body = stats.executions_csv(store, flow_id, start, end)
+    try:
+        body = stats.executions_csv(store, flow_id, start, end)
+    except stats.TooManyRows as exc:
+        raise ApiError(400, str(exc), field="from") from None
     name = f"{flow_id}-executions-{start.date().isoformat()}-{end.date().isoformat()}.csv"
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

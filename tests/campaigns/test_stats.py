@@ -139,6 +139,18 @@ def test_the_executions_csv(client, app, scripted):
     assert by[N + "0001"]["status"] == "ended" and by[N + "0001"]["ended"]
 
 
+def test_a_range_with_more_executions_than_a_csv_holds_is_400(client, app, scripted, monkeypatch):
+    """Before: the first MAX_CSV_ROWS rows, and nothing said the others were left out."""
+    start, end = scripted
+    query = {"from": start.isoformat(), "to": end.isoformat()}
+    monkeypatch.setattr(stats, "MAX_CSV_ROWS", 7)
+    assert len(client.get(f"/api/flows/{FLOW}/executions.csv", query_string=query).get_data().splitlines()) == 8
+    monkeypatch.setattr(stats, "MAX_CSV_ROWS", 6)
+    answer = client.get(f"/api/flows/{FLOW}/executions.csv", query_string=query)
+    assert answer.status_code == 400 and answer.json["error"]["field"] == "from"
+    assert "at most 6" in answer.json["error"]["message"]
+
+
 def test_a_formula_in_a_reply_is_made_inert_in_the_csv(client, app, clock):
     for i, body in enumerate(["hi", "5", "=HYPERLINK(\"http://x\")"]):
         text(client, N + "0009", body, 500 + i)
