@@ -353,8 +353,8 @@ class Campaigns:
         return {"id": row.id, "flow_id": row.flow_id, "status": row.status, "total": row.total,
                 "started": counts.get("started", 0), "skipped": counts.get("skipped", 0),
                 "failed": counts.get("failed", 0), "pending": counts.get("pending", 0) + counts.get("claimed", 0),
-                "rate": row.rate, "from": row.from_address, "start_at": _iso(row.start_at),
-                "created_at": _iso(row.created_at), "updated_at": _iso(row.updated_at)}
+                "rate": row.rate, "from": row.from_address, "start_at": iso_utc(row.start_at),
+                "created_at": iso_utc(row.created_at), "updated_at": iso_utc(row.updated_at)}
 
     def pause(self, flow_id: str, campaign_id: str) -> dict:
         """Stop sending until resumed (contacts being sent finish their turn)."""
@@ -402,7 +402,8 @@ def _verb(status: str) -> str:
     return {"paused": "paused", "running": "resumed", "scheduled": "resumed", "cancelled": "cancelled"}[status]
 
 
-def _iso(value) -> str | None:
+def iso_utc(value) -> str | None:
+    """A stored time as ISO 8601 in UTC, with its zone (SQLite gives it without), or None."""
     return utc(value).astimezone(timezone.utc).isoformat() if value is not None else None
 
 

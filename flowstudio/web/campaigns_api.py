@@ -19,8 +19,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from ..campaigns import (MAX_INVALID_LISTED, CampaignInputError, CampaignNotFound, Campaigns, CampaignStateError,
-                         ContactList, contacts_from_csv, contacts_from_json, contacts_from_text, parse_rate,
-                         parse_start, sending_address)
+                         ContactList, contacts_from_csv, contacts_from_json, contacts_from_text, iso_utc,
+                         parse_rate, parse_start, sending_address)
 from . import errors, jsonbody
 from .app import runtime
 from .errors import ApiError
@@ -137,7 +137,7 @@ def optouts():
     """Contacts who opted out (texted STOP), newest first."""
     rows = campaigns().store.opt_outs()
     return jsonify({"optouts": [{"address": r.address, "flow_id": r.flow_id, "keyword": r.keyword,
-                                 "created_at": r.created_at.isoformat() if r.created_at else None} for r in rows]})
+                                 "created_at": iso_utc(r.created_at)} for r in rows]})
 
 
 @blueprint.delete("/optouts/<path:address>")

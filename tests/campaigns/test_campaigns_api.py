@@ -225,3 +225,13 @@ def test_every_contact_of_a_large_campaign_is_listed_page_by_page(client):
     for bad in ("x", "-1", "1e3", "9" * 30):
         answer = client.get(url, query_string={"after": bad})
         assert answer.status_code == 400 and answer.json["error"]["field"] == "after", bad
+
+
+def test_opt_out_times_name_their_zone(client, app):
+    """Before: `2026-01-05T10:00:00` on SQLite (a browser reads that as its own local
+    time), `...+00:00` on PostgreSQL."""
+    hook = {"MessageSid": "SM" + "4" * 32, "From": "+15555550306", "To": FROM, "Body": "STOP"}
+    client.post("/webhooks/survey", data=hook)
+    [listed] = client.get("/api/optouts").json["optouts"]
+    assert listed["created_at"] == runtime(app).service.clock().isoformat()
+    assert listed["created_at"].endswith("+00:00")
