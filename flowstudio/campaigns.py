@@ -263,6 +263,26 @@ def contacts_from_text(text: str) -> ContactList:
     return out
 
 
+def within_channel(contacts: ContactList, from_: str) -> ContactList:
+    """The list without the rows whose message Twilio would refuse from `from_`, listed
+    as invalid instead: a `whatsapp:` contact from an SMS number or the other way round
+    (Twilio's error 21910: From and To of one channel), and the sending number itself
+    (21266)."""
+    whatsapp = from_.startswith("whatsapp:")
+    out = ContactList(invalid=list(contacts.invalid))
+    for row, address, parameters in contacts.rows:
+        if address == from_:
+            out.invalid.append({"row": row, "error": "to is the number the list is sent from"})
+        elif address.startswith("whatsapp:") != whatsapp:
+            kind = "an SMS number, not a WhatsApp address," if whatsapp else "a WhatsApp address"
+            out.invalid.append({"row": row, "error": f"to {address} is {kind} but the list is sent from {from_}: "
+                                                     "Twilio sends a message only within one channel"})
+        else:
+            out.rows.append((row, address, parameters))
+    out.invalid.sort(key=lambda item: item["row"])
+    return out
+
+
 def _add(out: ContactList, row: int, to, parameters: dict) -> None:
     try:
         out.rows.append((row, normalise_address(to if to is not None else ""), parameters))

@@ -20,7 +20,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from ..campaigns import (MAX_INVALID_LISTED, CampaignInputError, CampaignNotFound, Campaigns, CampaignStateError,
                          ContactList, contacts_from_csv, contacts_from_json, contacts_from_text, iso_utc,
-                         parse_rate, parse_start, sending_address)
+                         parse_rate, parse_start, sending_address, within_channel)
 from . import errors, jsonbody
 from .app import runtime
 from .errors import ApiError
@@ -61,6 +61,7 @@ def create(flow_id: str):
         raise ApiError(404, f"there is no flow '{flow_id}'")
     fields, contacts, source = _input()
     from_ = sending_address(fields.get("from"))
+    contacts = within_channel(contacts, from_)
     rate = parse_rate(fields.get("rate"))
     start_at = parse_start(fields.get("start_at"), cs.service.clock())
     invalid = contacts.invalid[:MAX_INVALID_LISTED]

@@ -65,17 +65,18 @@ def test_csv_columns_become_flow_data_and_bad_rows_are_listed(client, app, runne
     answer = client.post("/api/flows/notice/campaigns", data={"from": FROM, "rate": "50",
                                                              "file": (io.BytesIO(csv), "list.csv")})
     assert answer.status_code == 201, answer.json
-    assert answer.json["total"] == 2
+    assert answer.json["total"] == 1
     assert answer.json["invalid"] == [
         {"row": 3, "error": "to 'not a number' is not a phone number like +15555550142 or whatsapp:+15555550142"},
-        {"row": 4, "error": "to '5555550203' needs + and the country code (E.164), like +15555550142"}]
+        {"row": 4, "error": "to '5555550203' needs + and the country code (E.164), like +15555550142"},
+        {"row": 5, "error": "to whatsapp:+15555550204 is a WhatsApp address but the list is sent from +15555550100: "
+                            "Twilio sends a message only within one channel"}]
     drain(runner)
     store = runtime(app).service.store
     sent = {o.effect["to"]: o.effect["body"] for o in store.outbox()}
-    assert sent == {"+15555550201": "Clinic closed on Monday", "whatsapp:+15555550204": "Clinic closed on z"}
+    assert sent == {"+15555550201": "Clinic closed on Monday"}
     rows = client.get(f"/api/flows/notice/campaigns/{answer.json['id']}/contacts").json["contacts"]
-    assert [(r["row"], r["to"], r["status"]) for r in rows] == [(2, "+15555550201", "started"),
-                                                                 (5, "whatsapp:+15555550204", "started")]
+    assert [(r["row"], r["to"], r["status"]) for r in rows] == [(2, "+15555550201", "started")]
     assert rows[0]["parameters"] == {"name": "Ada", "day": "Monday"}
 
 

@@ -176,3 +176,18 @@ def test_a_number_a_spreadsheet_shortened_says_so(client):
     assert answer.status_code == 201, answer.json
     [invalid] = answer.json["invalid"]
     assert invalid["row"] == 2 and "format the column as text" in invalid["error"]
+
+
+def test_contacts_twilio_would_refuse_from_the_sending_number_are_invalid(client):
+    """Before: valid, and each one's message refused by Twilio (21910: From and To of
+    different channels; 21266: To the same as From), the campaign counting them started."""
+    numbers = "whatsapp:+15555550101\n+15555550102\n+1 555 555 0100"
+    answer = post_json(client, {"from": FROM, "numbers": numbers, "dry_run": True})
+    assert answer.status_code == 200, answer.json
+    assert (answer.json["valid"], answer.json["to_send"]) == (1, 1)
+    errors = {i["row"]: i["error"] for i in answer.json["invalid"]}
+    assert set(errors) == {1, 3}
+    assert "WhatsApp" in errors[1] and "the number the list is sent from" in errors[3]
+    answer = post_json(client, {"from": "whatsapp:" + FROM, "numbers": numbers})
+    assert answer.status_code == 201, answer.json
+    assert answer.json["total"] == 1 and [i["row"] for i in answer.json["invalid"]] == [2, 3]
