@@ -45,6 +45,7 @@ read ahead: with any of them configured the worker behaves exactly like gthread.
 """
 from __future__ import annotations
 
+import json
 import math
 import multiprocessing
 import os
@@ -429,10 +430,11 @@ class DeadlineWorker(ThreadWorker):
         r.conn.close()
 
     def _refuse(self, r: _Reading, status: int, why: str) -> bool:
-        """Answer `status` with `why` (if the client sent anything) and disconnect."""
+        """Answer `status` with `why` (if the client sent anything) and disconnect. The
+        body is the API's JSON error, so the editor shows `why` (a list over 10 MiB)."""
         if r.buf.strip():
-            body = (why + "\n").encode()
-            _send_quietly(r.conn.sock, b"HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            body = json.dumps({"error": {"status": status, "message": why}}).encode()
+            _send_quietly(r.conn.sock, b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
                           b"Content-Length: %d\r\nConnection: close\r\n\r\n%s"
                           % (status, _REASONS[status].encode(), len(body), body))
             self.log.info("%s %s: %s", r.conn.client[0] if r.conn.client else "-", status, why)
