@@ -56,7 +56,9 @@ DEFAULT_RATE = 1.0                    # Twilio's long-code rate
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _SHORT_CODE = re.compile(r"[0-9]{5,6}")
 _SHORTENED = re.compile(r"[0-9]+([.,][0-9]+)?[eE]\+?[0-9]+")   # Excel's 1.5555E+10
-_PUNCTUATION = str.maketrans("", "", " -.()\u00a0\t")
+# what people put between digits: spaces (no-break, thin, narrow: digit grouping in some
+# locales; zero-width, left by copying), hyphens and the dashes word processors make of them
+_PUNCTUATION = str.maketrans("", "", " -.()\u00a0\t\u2007\u2009\u202f\u200b\ufeff\u2010\u2011\u2012\u2013\u2212")
 
 
 class CampaignInputError(ValueError):

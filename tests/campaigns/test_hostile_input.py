@@ -191,3 +191,12 @@ def test_contacts_twilio_would_refuse_from_the_sending_number_are_invalid(client
     answer = post_json(client, {"from": "whatsapp:" + FROM, "numbers": numbers})
     assert answer.status_code == 201, answer.json
     assert answer.json["total"] == 1 and [i["row"] for i in answer.json["invalid"]] == [2, 3]
+
+
+def test_numbers_pasted_from_a_word_processor_are_read(client):
+    """Before: "is not a phone number": en dashes (autocorrected hyphens), a minus sign,
+    narrow and thin spaces (some locales' digit grouping), a zero-width space."""
+    numbers = "+1 555–555–0101\n+1\u202f555\u202f555\u20090102\n+1−555−555−0103\n\u200b+15555550104"
+    answer = post_json(client, {"from": FROM, "numbers": numbers, "dry_run": True})
+    assert answer.status_code == 200 and answer.json["invalid"] == [], answer.json
+    assert answer.json["valid"] == 4
