@@ -138,7 +138,8 @@ def test_a_lone_surrogate_in_the_json_is_400_naming_where(client, app):
 
 
 def post_csv(client, data, **fields):
-    return client.post("/api/flows/survey/campaigns", data={"from": FROM, **fields, "file": (io.BytesIO(data), "x.csv")})
+    return client.post("/api/flows/survey/campaigns",
+                       data={"from": FROM, **fields, "file": (io.BytesIO(data), "x.csv")})
 
 
 @pytest.mark.parametrize("data", [
