@@ -1,5 +1,5 @@
 """JSON text, fast: orjson, with the standard library as the fallback for the rare value
-orjson refuses (an integer beyond 64 bits from some HTTP answer)."""
+orjson refuses (an integer beyond 64 bits from some HTTP answer), both ways."""
 from __future__ import annotations
 
 import json
@@ -23,7 +23,15 @@ def dumps(value) -> str:
         return json.dumps(value, default=str, separators=(",", ":"))
 
 
-loads = orjson.loads
+def loads(text: str | bytes):
+    """The value of JSON `text`: orjson, or the standard library for what `dumps`'
+    fallback wrote and orjson refuses to read (NaN, Infinity, a lone surrogate's escape:
+    a value holding one and an integer beyond 64 bits), so whatever was stored can be
+    read again."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def verbatim(text: str) -> orjson.Fragment:
