@@ -29,10 +29,10 @@ _SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
 
 def loads(raw: str | bytes):
     """The JSON value of a request body; ValueError when it is not JSON (callers say
-    what they expected), ApiError(400) when it is too deep or holds a NUL character
-    or a lone surrogate."""
+    what they expected; NaN and Infinity are not JSON), ApiError(400) when it is too
+    deep or holds a NUL character or a lone surrogate."""
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_constant=_not_json)
     except RecursionError:
         raise ApiError(400, f"the JSON body nests too deeply (more than {MAX_JSON_DEPTH} levels)",
                        "body") from None
@@ -45,6 +45,12 @@ def loads(raw: str | bytes):
             raise ApiError(400, f"{name[:120]} holds a lone surrogate (an escape like \\ud800 without its pair), "
                                 "which is not a character: send the text as UTF-8", name)
     return data
+
+
+def _not_json(word: str):
+    """NaN, Infinity, -Infinity: Python reads them, JSON has no such values (and the
+    database's JSON reader refuses them)."""
+    raise ValueError(f"{word} is not a JSON value (write a number, a string or null)")
 
 
 def _may_hold_surrogate(raw: str | bytes) -> bool:

@@ -201,3 +201,15 @@ def test_numbers_pasted_from_a_word_processor_are_read(client):
     answer = post_json(client, {"from": FROM, "numbers": numbers, "dry_run": True})
     assert answer.status_code == 200 and answer.json["invalid"] == [], answer.json
     assert answer.json["valid"] == 4
+
+
+@pytest.mark.parametrize("word", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_which_json_does_not_have_are_400(client, word):
+    """Before: 201 (Python reads them), and with a number beyond 64 bits beside them the
+    stored row could not be read back: the runner failed on it every round."""
+    raw = '{"from": "%s", "contacts": [{"to": "+15555550101", "parameters": {"a": %s, "b": %d}}]}' % (
+        FROM, word, 10**30)
+    answer = post_json(client, raw)
+    assert answer.status_code == 400, answer.json
+    assert answer.json["error"]["field"] == "body" and word.lstrip("-") in answer.json["error"]["message"]
+    assert client.get("/api/flows/survey/campaigns").json["campaigns"] == []

@@ -117,6 +117,15 @@ def test_a_lone_surrogate_in_a_json_body_is_refused(make_app):
     assert client.get("/api/flows/keyword-router/executions").json["executions"] == []
 
 
+def test_nan_in_a_json_body_is_refused(make_app):
+    """Before: 500, and the execution it stored made the executions list a 500 for good."""
+    client = make_app().test_client()
+    body = '{"to": "+15555550142", "from": "+15555550100", "parameters": {"a": NaN, "b": %d}}' % 10**30
+    r = client.post("/api/flows/keyword-router/executions", data=body, content_type="application/json")
+    assert r.status_code == 400 and r.json["error"]["field"] == "body" and "NaN" in r.json["error"]["message"]
+    assert client.get("/api/flows/keyword-router/executions").status_code == 200
+
+
 @pytest.mark.parametrize("path, method", [("/api/flows/keyword-router/validate", "post"),
                                           ("/api/flows/keyword-router/draft", "put"),
                                           ("/api/flows", "post"), ("/api/login", "post"),
