@@ -20,7 +20,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from ..campaigns import (MAX_INVALID_LISTED, CampaignInputError, CampaignNotFound, Campaigns, CampaignStateError,
                          ContactList, contacts_from_csv, contacts_from_json, contacts_from_text, iso_utc,
-                         parse_rate, parse_start, sending_address, within_channel)
+                         normalise_address, parse_rate, parse_start, sending_address, within_channel)
 from . import errors, jsonbody
 from .app import runtime
 from .errors import ApiError
@@ -143,7 +143,12 @@ def optouts():
 
 @blueprint.delete("/optouts/<path:address>")
 def opt_in(address: str):
-    """Take a contact off the opt-out list (they asked to be texted again)."""
+    """Take a contact off the opt-out list (they asked to be texted again); the number
+    may be written as people write it (`+1 (555) 555-0142`)."""
+    try:
+        address = normalise_address(address)
+    except ValueError:
+        pass   # stored as Twilio sent it: looked up as given
     if not campaigns().store.opt_in(address):
         raise ApiError(404, f"{address} has not opted out")
     return jsonify({"address": address, "opted_out": False})

@@ -236,3 +236,13 @@ def test_opt_out_times_name_their_zone(client, app):
     [listed] = client.get("/api/optouts").json["optouts"]
     assert listed["created_at"] == runtime(app).service.clock().isoformat()
     assert listed["created_at"].endswith("+00:00")
+
+
+def test_an_opt_out_is_taken_off_however_its_number_is_written(client):
+    """Before: 404 "has not opted out" for `+1 (555) 555-0307`, written as people do."""
+    hook = {"MessageSid": "SM" + "5" * 32, "From": "+15555550307", "To": FROM, "Body": "STOP"}
+    client.post("/webhooks/survey", data=hook)
+    answer = client.delete("/api/optouts/+1 (555) 555-0307")
+    assert answer.status_code == 200, answer.json
+    assert answer.json == {"address": "+15555550307", "opted_out": False}
+    assert client.get("/api/optouts").json["optouts"] == []
