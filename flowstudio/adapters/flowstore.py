@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from . import campaignschema
 from . import schema as t
 from .store import Store, revision_id
 
@@ -85,23 +86,26 @@ class FlowStore:
         return rev_id
 
     def move_history(self, from_id: str, to_id: str) -> None:
-        """Give flow `to_id` the revisions, draft, console snapshots and executions of
-        `from_id` (a rename, or the archive of a deleted flow): history belongs to the
-        flow, not to its name. Rows keep their ids, and a revision stays loadable under
-        the id it was minted for (repository.minted_for), so executions in progress go on
-        running the document they started on. Raises Stale if `to_id` has a history."""
+        """Give flow `to_id` the revisions, draft, console snapshots, executions and
+        campaigns of `from_id` (a rename, or the archive of a deleted flow): history
+        belongs to the flow, not to its name. Rows keep their ids, and a revision stays
+        loadable under the id it was minted for (repository.minted_for), so executions in
+        progress go on running the document they started on. A campaign goes on with the
+        renamed flow; a deleted flow's never starts a new flow given its id. Raises Stale
+        if `to_id` has a history."""
         with self.store._write() as conn:
             c = t.revisions.c
             if conn.execute(select(c.id).where(c.flow_id == to_id).limit(1)).first() is not None:
                 raise Stale(to_id)
-            for table in (t.revisions, t.drafts, t.snapshots, t.executions):
+            for table in (t.revisions, t.drafts, t.snapshots, t.executions, campaignschema.campaigns):
                 conn.execute(update(table).where(table.c.flow_id == from_id).values(flow_id=to_id))
 
     def has_history(self, flow_id: str) -> bool:
-        """Whether any revision or draft is recorded under `flow_id`."""
+        """Whether any revision, draft or campaign is recorded under `flow_id` (a campaign
+        may be made before the flow's first revision is)."""
         with self.engine.connect() as conn:
             return any(conn.execute(select(table.c.flow_id).where(table.c.flow_id == flow_id).limit(1)).first()
-                       for table in (t.revisions, t.drafts))
+                       for table in (t.revisions, t.drafts, campaignschema.campaigns))
 
     def set_draft_name(self, flow_id: str, name: str, *, from_base: str | None, to_base: str) -> None:
         """A rename's new name in the draft: rebased onto the rename's revision when it was

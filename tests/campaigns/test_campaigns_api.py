@@ -246,3 +246,29 @@ def test_an_opt_out_is_taken_off_however_its_number_is_written(client):
     assert answer.status_code == 200, answer.json
     assert answer.json == {"address": "+15555550307", "opted_out": False}
     assert client.get("/api/optouts").json["optouts"] == []
+
+
+def test_a_campaign_follows_its_flow_when_it_is_renamed(client, app, runner):
+    """Before: the campaign stayed under the old id: the contacts not yet sent all
+    failed ("no flow"), and the new id listed no campaign."""
+    cid = post(client, flow="notice", rate=1, contacts=contacts(3)).json["id"]
+    assert runner.run_once() == 1
+    assert client.post("/api/flows/notice/rename", json={"id": "closure"}).status_code == 200
+    drain(runner)
+    shown = client.get(f"/api/flows/closure/campaigns/{cid}").json
+    assert (shown["status"], shown["started"], shown["failed"]) == ("done", 3, 0)
+    assert client.get("/api/flows/notice/campaigns").json["campaigns"] == []
+
+
+def test_a_deleted_flows_campaign_never_runs_a_new_flow_of_the_same_id(client, app, runner):
+    """Before: a campaign scheduled for a flow that was then deleted started, at its
+    time, whatever new flow had been given that id."""
+    clock = runtime(app).service.clock
+    cid = post(client, flow="notice", contacts=contacts(2), start_at=(clock() + timedelta(hours=1)).isoformat()).json["id"]
+    assert client.delete("/api/flows/notice").status_code == 204
+    assert client.post("/api/flows", json={"id": "notice"}).status_code == 201
+    clock.advance(2 * 3600)
+    drain(runner)
+    assert runtime(app).service.store.executions(flow_id="notice") == []
+    assert client.get("/api/flows/notice/campaigns").json["campaigns"] == []
+    assert client.get(f"/api/flows/notice/campaigns/{cid}").status_code == 404
