@@ -156,7 +156,7 @@ def _guard():
     """Refuse API requests without the right to make them (see module docstring)."""
     if not request.path.startswith("/api/") or request.endpoint in OPEN:
         return None
-    bearer = _bearer_ok()
+    bearer = bearer_ok()
     changing = request.method not in SAFE_METHODS and not bearer
     if changing:
         _check_same_origin()
@@ -186,9 +186,11 @@ def origin_ok(origin: str | None, hosts) -> bool:
     return origin != "null" and urlsplit(origin).netloc in hosts
 
 
-def _bearer_ok() -> bool:
-    given = request.headers.get("Authorization", "")
-    return given.startswith("Bearer ") and token_ok(given[7:])
+def bearer_ok() -> bool:
+    """Whether the request carries `Authorization: Bearer <the API token>`. The scheme's
+    name is case-insensitive (RFC 9110, 11.1): clients send `bearer` too."""
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    return scheme.lower() == "bearer" and token_ok(token.strip())
 
 
 def _check_same_origin() -> None:

@@ -7,11 +7,11 @@ $FLOWSTUDIO_API_TOKEN` (what a Prometheus scrape config sends) or a signed-in se
 """
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app
 
 from .. import metrics
 from .app import runtime
-from .auth import login_required, signed_in_user, token_ok
+from .auth import bearer_ok, login_required, signed_in_user
 from .errors import ApiError
 
 blueprint = Blueprint("metrics", __name__)
@@ -30,8 +30,7 @@ def _check_access() -> None:
     """The API's rule (auth.py), for a GET: who may read the API may read the metrics."""
     if not login_required():
         return
-    given = request.headers.get("Authorization", "")
-    if given.startswith("Bearer ") and token_ok(given[7:]):
+    if bearer_ok():
         return
     config = current_app.config
     if not config.get("PASSWORD") and not config.get("API_TOKEN"):

@@ -360,6 +360,16 @@ def test_scripts_use_a_bearer_token(public_app):
     assert r.status_code == 201
 
 
+def test_the_bearer_scheme_is_read_whatever_its_case(public_app):
+    """RFC 9110 (11.1): an authentication scheme's name is case-insensitive; curl users
+    and some libraries write `bearer`."""
+    client = public_app(API_TOKEN="tok-123").test_client()
+    for given in ("bearer tok-123", "BEARER tok-123", "Bearer  tok-123"):
+        assert client.get("/api/flows", headers={"Authorization": given}).status_code == 200, given
+    for given in ("bearer wrong", "Basic tok-123", "tok-123", "Bearertok-123", "bearer"):
+        assert client.get("/api/flows", headers={"Authorization": given}).status_code == 401, given
+
+
 def test_cross_site_requests_are_refused_even_on_loopback(client):
     for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}, {"Origin": "null"}):
         r = client.post("/api/flows", json={"id": "evil"}, headers=headers)

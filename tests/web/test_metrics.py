@@ -119,6 +119,7 @@ def test_metrics_are_protected_like_the_api_beyond_loopback(make_app):
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
     scrape(client, Authorization="Bearer scrape-token-0123456789")
+    scrape(client, Authorization="bearer scrape-token-0123456789")   # the scheme's case does not matter
     assert client.post("/api/login", json={"password": "open sesame"}).status_code == 200
     scrape(client)                     # a signed-in session may read them too
 
