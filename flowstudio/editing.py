@@ -438,8 +438,9 @@ class FlowEditor:
         """Move any history recorded under `flow_id` (a flow deleted here, or whose file
         was deleted by hand) to `<id>.deleted.<time>`, so the id starts afresh."""
         if self.history.has_history(flow_id):
-            stamp = self.clock().strftime("%Y%m%dT%H%M%S%f")
-            self.history.move_history(flow_id, f"{flow_id}.deleted.{stamp}.{secrets.token_hex(2)}")
+            now = self.clock()
+            stamp = now.strftime("%Y%m%dT%H%M%S%f")
+            self.history.move_history(flow_id, f"{flow_id}.deleted.{stamp}.{secrets.token_hex(2)}", deleted_at=now)
         self.flows.forget(flow_id)
 
     def _stale(self, flow_id: str) -> EditError:

@@ -85,20 +85,27 @@ class FlowStore:
             raise Stale(flow_id) from None
         return rev_id
 
-    def move_history(self, from_id: str, to_id: str) -> None:
+    def move_history(self, from_id: str, to_id: str, deleted_at: datetime | None = None) -> None:
         """Give flow `to_id` the revisions, draft, console snapshots, executions and
         campaigns of `from_id` (a rename, or the archive of a deleted flow): history
         belongs to the flow, not to its name. Rows keep their ids, and a revision stays
         loadable under the id it was minted for (repository.minted_for), so executions in
         progress go on running the document they started on. A campaign goes on with the
-        renamed flow; a deleted flow's never starts a new flow given its id. Raises Stale
-        if `to_id` has a history."""
+        renamed flow; a deleted flow's (`deleted_at` given) is cancelled in the same
+        transaction, so it sends nothing more (its contacts not yet sent would each fail:
+        the flow is gone) and never starts a new flow given its id. Raises Stale if
+        `to_id` has a history."""
         with self.store._write() as conn:
             c = t.revisions.c
             if conn.execute(select(c.id).where(c.flow_id == to_id).limit(1)).first() is not None:
                 raise Stale(to_id)
             for table in (t.revisions, t.drafts, t.snapshots, t.executions, campaignschema.campaigns):
                 conn.execute(update(table).where(table.c.flow_id == from_id).values(flow_id=to_id))
+            if deleted_at is not None:
+                cs = campaignschema.campaigns.c
+                conn.execute(update(campaignschema.campaigns)
+                             .where(cs.flow_id == to_id, cs.status.in_(("scheduled", "running", "paused")))
+                             .values(status="cancelled", updated_at=deleted_at))
 
     def has_history(self, flow_id: str) -> bool:
         """Whether any revision, draft or campaign is recorded under `flow_id` (a campaign

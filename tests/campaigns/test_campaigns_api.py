@@ -9,6 +9,7 @@ import pytest
 
 from flowstudio import campaigns as cm
 from flowstudio.adapters import campaignschema as c
+from flowstudio.adapters.campaignstore import CampaignStore
 from flowstudio.web.app import runtime
 
 from .conftest import drain
@@ -258,6 +259,18 @@ def test_a_campaign_follows_its_flow_when_it_is_renamed(client, app, runner):
     shown = client.get(f"/api/flows/closure/campaigns/{cid}").json
     assert (shown["status"], shown["started"], shown["failed"]) == ("done", 3, 0)
     assert client.get("/api/flows/notice/campaigns").json["campaigns"] == []
+
+
+def test_deleting_a_flow_stops_its_campaign_sending(client, app, runner):
+    """Before: the running campaign of a deleted flow went on at its rate, failing each
+    contact not yet sent ("no flow") one by one; now the delete cancels it."""
+    cid = post(client, flow="notice", rate=1, contacts=contacts(3)).json["id"]
+    assert runner.run_once() == 1
+    assert client.delete("/api/flows/notice").status_code == 204
+    drain(runner)
+    store = CampaignStore(runtime(app).service.store)
+    assert store.get(cid).status == "cancelled"
+    assert store.counts(cid) == {"started": 1, "pending": 2}
 
 
 def test_a_deleted_flows_campaign_never_runs_a_new_flow_of_the_same_id(client, app, runner):
