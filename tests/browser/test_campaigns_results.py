@@ -43,7 +43,7 @@ def test_send_a_csv_to_a_list_watch_it_pause_and_resume(page, server, tmp_path):
     page.get_by_role("button", name="Preview").click()
     preview = page.get_by_test_id("campaign-preview")
     expect(preview).to_contain_text("6 contacts will get the flow")
-    expect(preview).to_contain_text("Row 8: to 'not-a-number' is not a phone number")
+    expect(preview).to_contain_text("Row 8: 'not-a-number' is not a phone number")
     shot(page, "campaign-preview", tmp_path)
     page.get_by_role("button", name="Send to 6 contacts").click()
     progress = page.get_by_test_id("campaign-progress")

@@ -67,7 +67,7 @@ def test_csv_columns_become_flow_data_and_bad_rows_are_listed(client, app, runne
     assert answer.json["total"] == 2
     assert answer.json["invalid"] == [
         {"row": 3, "error": "to 'not a number' is not a phone number like +15555550142 or whatsapp:+15555550142"},
-        {"row": 4, "error": "to '5555550203' needs + and the country code (E.164), like +15555550142"}]
+        {"row": 4, "error": "to '5555550203' needs + and the country code in front (+1 for the US and Canada), like +15555550142"}]
     drain(runner)
     store = runtime(app).service.store
     sent = {o.effect["to"]: o.effect["body"] for o in store.outbox()}

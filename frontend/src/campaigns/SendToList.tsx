@@ -12,6 +12,27 @@ import {
 import "./campaigns.css";
 
 const LIVE = new Set(["scheduled", "running", "paused"]);
+// Where each field's error is shown: right under the box it is about.
+const ERROR_IDS: Record<string, string> = {
+  from: "send-from-error", rate: "send-rate-error", start_at: "send-start-error",
+  file: "send-list-error", numbers: "send-list-error", contacts: "send-list-error",
+};
+
+/** A field's error in the words of the box it is shown under: the API names the field
+ *  for scripts ("from '555' needs..."), which the label above already says. */
+export function fieldWords(field: string, message: string): string {
+  const rest = message.startsWith(field + " ") ? message.slice(field.length + 1) : message;
+  const said = rest.replace(/^is required: /, "Required: ");
+  return said.charAt(0).toUpperCase() + said.slice(1);
+}
+
+/** A row's problem in plain words: the API names the "to" column for scripts
+ *  ("to '555' needs...", "to is empty"); the number quoted says enough. */
+export function rowWords(error: string): string {
+  if (!error.startsWith("to ")) return error;
+  const rest = error.slice(3);
+  return rest.startsWith("is ") ? "the phone number " + rest : rest;
+}
 const STATUS_WORDS: Record<Campaign["status"], string> = {
   scheduled: "Scheduled", running: "Sending", paused: "Paused", done: "Finished", cancelled: "Cancelled",
 };
@@ -56,14 +77,17 @@ function Progress({ flowId, campaign, onChange }: { flowId: string; campaign: Ca
 }
 
 function PreviewView({ preview }: { preview: Preview }) {
+  // Shown under the form: brought into view, or a click on Preview seems to do nothing.
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => { box.current?.scrollIntoView?.({ block: "nearest" }); }, [preview]);
   return (
-    <div className="campaign-preview" data-testid="campaign-preview">
+    <div className="campaign-preview" data-testid="campaign-preview" ref={box}>
       <p><b>{preview.to_send}</b> {preview.to_send === 1 ? "contact" : "contacts"} will get the flow
-        <span className="muted"> · {preview.rows} rows read</span></p>
+        <span className="muted"> · {preview.rows} {preview.rows === 1 ? "row" : "rows"} read</span></p>
       {preview.invalid_count > 0 && (
         <details open>
           <summary className="error">{preview.invalid_count} invalid {preview.invalid_count === 1 ? "row" : "rows"} (left out)</summary>
-          <ul className="small">{preview.invalid.map((i) => <li key={i.row}>Row {i.row}: {i.error}</li>)}</ul>
+          <ul className="small">{preview.invalid.map((i) => <li key={i.row}>Row {i.row}: {rowWords(i.error)}</li>)}</ul>
         </details>
       )}
       {preview.skipped_count > 0 && (
@@ -189,6 +213,7 @@ export function SendToList({ flowId, onClose, onTry, hidden = false }: {
   const change = (patch: Partial<CampaignInput>) => {
     setInput((i) => ({ ...i, ...patch }));
     setPreview(null);
+    setError(null);   // what it said was about the value just changed, or is now stale
     if ("file" in patch || "numbers" in patch) setTrying(false);
   };
   const run = async (send: boolean) => {
@@ -211,6 +236,11 @@ export function SendToList({ flowId, onClose, onTry, hidden = false }: {
   };
   const replace = (c: Campaign) => setCampaigns((all) => all.map((x) => (x.id === c.id ? c : x)));
   const hasList = !!input.file || !!input.numbers?.trim();
+  const errorId = error?.field ? ERROR_IDS[error.field] : undefined;
+  /** The error of a box, under it, and the attributes tying the box to it. */
+  const mistake = (id: string) => (errorId === id && error
+    ? <p className="field-error" id={id} role="alert">{fieldWords(error.field!, error.message)}</p> : null);
+  const marks = (id: string) => (errorId === id ? { "aria-invalid": true, "aria-describedby": id } : {});
 
   return (
     <section className="panel send-to-list" aria-label="Send to a list" hidden={hidden}>
@@ -218,30 +248,41 @@ export function SendToList({ flowId, onClose, onTry, hidden = false }: {
       <div className="pad scroll">
         {current ? <Progress flowId={flowId} campaign={current} onChange={replace} /> : (
           <form onSubmit={(e) => { e.preventDefault(); run(!!preview); }}>
-            <p className="muted small">Each contact gets this flow's published version, as if started through the
-              REST API: the columns of the file become <code>flow.data.&lt;column&gt;</code>.</p>
-            <label className="field"><span>A CSV file with a <code>to</code> column (the other columns are kept for the flow)</span>
-              <input type="file" accept=".csv,text/csv" name="file"
+            {/* In the words of someone who did not build the flow; the details in the tooltip. */}
+            <p className="muted small" title="As if started through the REST API: the columns become flow.data.<column>">
+              Everyone on the list gets this flow's published version, one after the other. The other columns of
+              your file (a first name, an appointment time…) can fill in the messages.</p>
+            <label className="field"><span>A CSV file (a spreadsheet saved as CSV) with the phone numbers in a column
+              named <code>to</code></span>
+              <input type="file" accept=".csv,text/csv" name="file" {...marks("send-list-error")}
                 onChange={(e) => change({ file: e.target.files?.[0] ?? null })} />
             </label>
             <label className="field">or numbers, one per line
               <textarea name="numbers" rows={3} value={input.numbers} disabled={!!input.file}
                 placeholder={"+15555550142\nwhatsapp:+15555550143"} onChange={(e) => change({ numbers: e.target.value })} />
             </label>
+            {mistake("send-list-error")}
             <label className="field">Send from (your Twilio number)
-              <input name="from" value={input.from} placeholder="+15555550100" onChange={(e) => change({ from: e.target.value })} />
+              <input name="from" value={input.from} placeholder="+15555550100" {...marks("send-from-error")}
+                onChange={(e) => change({ from: e.target.value })} />
+              {mistake("send-from-error")}
             </label>
             <div className="field-row">
               <label className="field">Messages per second
-                <input name="rate" type="number" min="0.01" step="any" value={input.rate} onChange={(e) => change({ rate: e.target.value })} />
+                <input name="rate" type="number" min="0.01" step="any" value={input.rate} {...marks("send-rate-error")}
+                  onChange={(e) => change({ rate: e.target.value })} />
+                {mistake("send-rate-error")}
               </label>
               <label className="field">Start at (optional)
-                <input name="start_at" type="datetime-local" value={input.start_at} onChange={(e) => change({ start_at: e.target.value })} />
+                <input name="start_at" type="datetime-local" value={input.start_at} {...marks("send-start-error")}
+                  onChange={(e) => change({ start_at: e.target.value })} />
+                {mistake("send-start-error")}
               </label>
             </div>
-            <p className="muted small">Twilio sends 1 message per second from a long-code number; more needs a short code or a messaging service.</p>
+            <p className="muted small" title="1 per second from a long-code number; more needs a short code or a messaging service">
+              An ordinary phone number sends about 1 message per second: leave 1 unless Twilio gave you a faster one.</p>
             {preview && <PreviewView preview={preview} />}
-            {error && <p className="error" role="alert">{error.message}</p>}
+            {error && !errorId && <p className="error" role="alert">{error.message}</p>}
             {trying && onTry && <TryPicker input={input} onTry={onTry} onCancel={() => setTrying(false)} />}
             <div className="buttons">
               {!preview && <button type="submit" className="primary" disabled={busy || !hasList}>Preview</button>}

@@ -1,0 +1,94 @@
+"""A clinic's office manager, new to Studio, sends appointment reminders to a list and
+reads the results, in headless Chromium on a real `flowstudio serve` (conftest.py), in
+the small windows such a person has (1280x800, 1024x768): every button of the form on
+screen, errors in plain words next to what caused them, the replay of a result with
+room for the canvas."""
+from playwright.sync_api import Page, expect
+
+from .editor import open_flow
+
+FROM = "+15555550100"
+# As people type them: with spaces, dashes, brackets; some without the country code.
+PATIENTS = b"""to,first_name,appointment
++1 (555) 555-0142,Maria,Tue 9 Dec 10:30am
+(555) 555-0143,James,Tue 9 Dec 11:00am
++1 555 555 0144,Linda,Wed 10 Dec 2:15pm
+,Michael,Thu 11 Dec 9:30am
+call mom,David,Fri 12 Dec 4:00pm
+"""
+
+
+def window(page: Page, width: int, height: int) -> None:
+    page.set_viewport_size({"width": width, "height": height})
+
+
+def inside(inner: dict, outer: dict) -> bool:
+    return (inner["x"] >= outer["x"] - 0.5 and inner["y"] >= outer["y"] - 0.5
+            and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 0.5)
+
+
+def upload(page: Page, flow_id: str) -> None:
+    open_flow(page, flow_id)
+    page.get_by_role("button", name="Send to a list").click()
+    page.locator('input[name="file"]').set_input_files(
+        {"name": "patients.csv", "mimeType": "text/csv", "buffer": PATIENTS})
+
+
+def test_every_button_and_field_of_the_preview_fits_the_panel(page, server):
+    flow_id = server.new_flow("clinic", example="appointment-confirmation")
+    window(page, 1280, 800)
+    upload(page, flow_id)
+    page.locator('input[name="from"]').fill(FROM)
+    page.locator('input[name="start_at"]').fill("2026-12-04T09:00")
+    page.get_by_role("button", name="Preview").click()
+    preview = page.get_by_test_id("campaign-preview")
+    expect(preview).to_contain_text("2 contacts will get the flow")
+    panel = page.locator("section.send-to-list").bounding_box()
+    for name in ("Change", "Send to 2 contacts", "Try with test numbers"):
+        button = page.get_by_role("button", name=name)
+        button.scroll_into_view_if_needed()
+        assert inside(button.bounding_box(), panel), f"{name!r} sticks out of the panel"
+    # The start time is read whole (its box is as wide as the panel, not half of it).
+    start = page.locator('input[name="start_at"]').bounding_box()
+    assert start["width"] >= panel["width"] * 0.6, start
+    # The preview comes into view: clicking Preview at the bottom of the form shows it.
+    page.locator("section.send-to-list .scroll").evaluate("el => el.scrollTop = 0")
+    page.get_by_role("button", name="Change").click()
+    page.get_by_role("button", name="Preview").click()
+    expect(preview).to_be_in_viewport()
+
+
+def test_errors_name_the_field_in_plain_words_next_to_it(page, server):
+    flow_id = server.new_flow("clinic", example="appointment-confirmation")
+    window(page, 1024, 768)
+    upload(page, flow_id)
+    sender = page.locator('input[name="from"]')
+    sender.fill("(555) 555-0100")
+    page.get_by_role("button", name="Preview").click()
+    mistake = page.locator("#send-from-error")
+    expect(mistake).to_be_visible()
+    expect(sender).to_have_attribute("aria-invalid", "true")
+    expect(sender).to_have_attribute("aria-describedby", "send-from-error")
+    text = mistake.inner_text()
+    assert "E.164" not in text and not text.startswith("from "), text
+    assert "country code" in text and "+1" in text, text
+    # Right under the box, not at the bottom of the form.
+    box, said = sender.bounding_box(), mistake.bounding_box()
+    assert 0 <= said["y"] - (box["y"] + box["height"]) < 40, (box, said)
+    sender.fill(FROM)
+    expect(mistake).to_have_count(0)
+    page.get_by_role("button", name="Preview").click()
+    preview = page.get_by_test_id("campaign-preview")
+    expect(preview).to_contain_text("Row 3: '(555) 555-0143' needs + and the country code in front (+1 for the US")
+    expect(preview).to_contain_text("Row 6: 'call mom' is not a phone number")
+    expect(preview).to_contain_text("Row 5: the phone number is empty")
+    assert "E.164" not in preview.inner_text()
+
+
+def test_the_intro_speaks_without_programming_words(page, server):
+    flow_id = server.new_flow("clinic", example="appointment-confirmation")
+    upload(page, flow_id)
+    text = page.locator("section.send-to-list").inner_text()
+    for word in ("REST API", "flow.data", "long-code", "short code"):
+        assert word not in text, f"{word!r} in: {text}"
+
