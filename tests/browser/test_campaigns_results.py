@@ -94,6 +94,8 @@ def test_results_show_counts_on_the_canvas_list_who_and_download_the_csv(page, s
     expect(listing).to_contain_text("+15555559002")
     listing.get_by_role("button", name="+15555559002").click()
     expect(page.get_by_test_id("replay")).to_contain_text("+15555559002")
+    page.get_by_role("button", name="Results").click()   # the replay had the room: back to the results
+    expect(listing).to_contain_text("+15555559002")
     with page.expect_download() as download:
         page.get_by_test_id("download-csv").click()
     text = open(download.value.path(), encoding="utf-8").read()

@@ -3,6 +3,7 @@ reads the results, in headless Chromium on a real `flowstudio serve` (conftest.p
 the small windows such a person has (1280x800, 1024x768): every button of the form on
 screen, errors in plain words next to what caused them, the replay of a result with
 room for the canvas."""
+import requests
 from playwright.sync_api import Page, expect
 
 from .editor import open_flow
@@ -92,3 +93,27 @@ def test_the_intro_speaks_without_programming_words(page, server):
     for word in ("REST API", "flow.data", "long-code", "short code"):
         assert word not in text, f"{word!r} in: {text}"
 
+
+def test_a_result_replayed_leaves_room_for_the_canvas_and_a_way_back(page, server):
+    flow_id = server.new_flow("clinic", example="appointment-confirmation")
+    for n, body in enumerate(["hi", "YES"]):
+        r = requests.post(f"{server.base}/webhooks/{flow_id}", timeout=10, data={
+            "MessageSid": f"SM{n:032d}", "From": "+15555550142", "To": FROM, "Body": body})
+        assert r.status_code == 200, r.text
+    window(page, 1024, 768)
+    open_flow(page, flow_id)
+    page.get_by_role("button", name="Results").click()
+    page.get_by_test_id("results-confirmed_message").get_by_role("button", name="1 in").click()
+    listing = page.get_by_test_id("results-listing")
+    expect(listing).to_contain_text("finished")    # not Studio's "ended"
+    page.get_by_role("tab", name="Custom").click()
+    page.locator('section.results input[name="from"]').fill("2020-01-01")
+    listing.get_by_role("button", name="+15555550142").click()
+    expect(page.get_by_text("Replaying a conversation with +15555550142")).to_be_visible()
+    canvas = page.locator(".react-flow").bounding_box()
+    assert canvas["width"] >= 300, f"the canvas is {canvas['width']:.0f} px wide beside the replay"
+    # Back to the results as they were left (the range, the list).
+    page.get_by_role("button", name="Results").click()
+    expect(page.locator("section.results")).to_be_visible()
+    expect(page.locator('section.results input[name="from"]')).to_have_value("2020-01-01")
+    expect(page.get_by_test_id("results-listing")).to_contain_text("+15555550142")
