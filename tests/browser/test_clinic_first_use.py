@@ -94,6 +94,25 @@ def test_the_intro_speaks_without_programming_words(page, server):
         assert word not in text, f"{word!r} in: {text}"
 
 
+def test_a_finished_send_stays_on_screen_until_another_list(page, server):
+    flow_id = server.new_flow("clinic", example="appointment-confirmation")
+    open_flow(page, flow_id)
+    page.get_by_role("button", name="Send to a list").click()
+    page.locator('textarea[name="numbers"]').fill("+15555550171\n+15555550172")
+    page.locator('input[name="from"]').fill(FROM)
+    page.locator('input[name="rate"]').fill("10")
+    page.get_by_role("button", name="Preview").click()
+    page.get_by_role("button", name="Send to 2 contacts").click()
+    progress = page.get_by_test_id("campaign-progress")
+    expect(progress).to_have_attribute("data-status", "done", timeout=10000)
+    expect(progress).to_be_visible()
+    expect(progress).to_contain_text("Finished")
+    expect(page.get_by_test_id("count-started")).to_have_text("2")
+    page.get_by_role("button", name="Send to another list").click()
+    expect(page.get_by_role("button", name="Preview")).to_be_visible()
+    expect(page.locator(".past-campaigns summary")).to_have_text("Earlier sends (1)")
+
+
 def test_a_result_replayed_leaves_room_for_the_canvas_and_a_way_back(page, server):
     flow_id = server.new_flow("clinic", example="appointment-confirmation")
     for n, body in enumerate(["hi", "YES"]):

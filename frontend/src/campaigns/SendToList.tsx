@@ -37,7 +37,9 @@ const STATUS_WORDS: Record<Campaign["status"], string> = {
   scheduled: "Scheduled", running: "Sending", paused: "Paused", done: "Finished", cancelled: "Cancelled",
 };
 
-function Progress({ flowId, campaign, onChange }: { flowId: string; campaign: Campaign; onChange(c: Campaign): void }) {
+function Progress({ flowId, campaign, onChange, onDone }: {
+  flowId: string; campaign: Campaign; onChange(c: Campaign): void; onDone(): void;
+}) {
   const [error, setError] = useState<string | null>(null);
   const done = campaign.started + campaign.skipped + campaign.failed;
   const share = campaign.total ? Math.round((done / campaign.total) * 100) : 100;
@@ -70,6 +72,7 @@ function Progress({ flowId, campaign, onChange }: { flowId: string; campaign: Ca
           <button type="button" onClick={() => act("pause")}>Pause</button>}
         {campaign.status === "paused" && <button type="button" className="primary" onClick={() => act("resume")}>Resume</button>}
         {LIVE.has(campaign.status) && <button type="button" onClick={() => act("cancel")}>Cancel sending</button>}
+        {!LIVE.has(campaign.status) && <button type="button" className="primary" onClick={onDone}>Send to another list</button>}
       </div>
       {error && <p className="error">{error}</p>}
     </div>
@@ -191,6 +194,13 @@ export function SendToList({ flowId, onClose, onTry, hidden = false }: {
   const [optouts, setOptouts] = useState<OptOut[]>([]);
   const [trying, setTrying] = useState(false);
   const current = campaigns.find((c) => LIVE.has(c.status)) ?? null;
+  // The send watched here stays on screen once it is over (finished or cancelled), with its
+  // counts, until "Send to another list": it used to vanish into "Earlier sends", closed,
+  // and whoever watched it could not tell whether it had worked.
+  const [watched, setWatched] = useState<string | null>(null);
+  useEffect(() => { if (current) setWatched(current.id); }, [current?.id]);
+  const shown = current ?? campaigns.find((c) => c.id === watched) ?? null;
+  const earlier = campaigns.filter((c) => c !== shown);
 
   const load = useCallback(async () => {
     try {
@@ -246,7 +256,7 @@ export function SendToList({ flowId, onClose, onTry, hidden = false }: {
     <section className="panel send-to-list" aria-label="Send to a list" hidden={hidden}>
       <header><h2>Send to a list</h2><button type="button" className="link" onClick={onClose}>Close</button></header>
       <div className="pad scroll">
-        {current ? <Progress flowId={flowId} campaign={current} onChange={replace} /> : (
+        {shown ? <Progress flowId={flowId} campaign={shown} onChange={replace} onDone={() => setWatched(null)} /> : (
           <form onSubmit={(e) => { e.preventDefault(); run(!!preview); }}>
             {/* In the words of someone who did not build the flow; the details in the tooltip. */}
             <p className="muted small" title="As if started through the REST API: the columns become flow.data.<column>">
@@ -295,11 +305,11 @@ export function SendToList({ flowId, onClose, onTry, hidden = false }: {
             </div>
           </form>
         )}
-        {campaigns.filter((c) => c !== current).length > 0 && (
+        {earlier.length > 0 && (
           <details className="past-campaigns">
-            <summary>Earlier sends ({campaigns.filter((c) => c !== current).length})</summary>
+            <summary>Earlier sends ({earlier.length})</summary>
             <ul className="small">
-              {campaigns.filter((c) => c !== current).map((c) => (
+              {earlier.map((c) => (
                 <li key={c.id}>{new Date(c.created_at).toLocaleString()}: {STATUS_WORDS[c.status]}, {c.started} started,
                   {" "}{c.skipped} skipped, {c.failed} failed{c.pending ? `, ${c.pending} not sent` : ""}</li>
               ))}
