@@ -113,6 +113,24 @@ def test_a_finished_send_stays_on_screen_until_another_list(page, server):
     expect(page.locator(".past-campaigns summary")).to_have_text("Earlier sends (1)")
 
 
+def test_a_count_clicked_on_the_canvas_lists_them_in_view(page, server):
+    flow_id = server.new_flow("clinic", example="appointment-confirmation")
+    # Enough paths taken for the table of widgets to fill the panel.
+    talks = [("+15555550143", "hi"), ("+15555550143", "YES"), ("+15555550144", "hi"), ("+15555550144", "no"),
+             ("+15555550145", "hi"), ("+15555550145", "maybe"), ("+15555550146", "hi")]
+    for n, (contact, body) in enumerate(talks):
+        r = requests.post(f"{server.base}/webhooks/{flow_id}", timeout=10, data={
+            "MessageSid": f"SM{n:032d}", "From": contact, "To": FROM, "Body": body})
+        assert r.status_code == 200, r.text
+    window(page, 1024, 768)
+    open_flow(page, flow_id)
+    page.get_by_role("button", name="Results").click()
+    page.get_by_test_id("results-ask_confirmation").get_by_role("button", name="4 in").click()
+    listing = page.get_by_test_id("results-listing")
+    expect(listing.get_by_role("button")).to_have_count(4 + 1)   # and its Close
+    expect(listing).to_be_in_viewport(ratio=0.95)
+
+
 def test_a_result_replayed_leaves_room_for_the_canvas_and_a_way_back(page, server):
     flow_id = server.new_flow("clinic", example="appointment-confirmation")
     for n, body in enumerate(["hi", "YES"]):

@@ -1,7 +1,7 @@
 // "Results": what happened to the executions started in a time range (flowstudio/stats.py):
 // the funnel at the top, counts on the canvas (ResultsOverlay) and per widget here;
 // clicking a count lists those executions, and one opens in the existing replay.
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { create } from "zustand";
 import { campaignsApi, type FlowStats, type StatsExecution } from "../campaigns/api";
 import { executionsApi } from "../console/api";
@@ -45,6 +45,9 @@ export function ResultsPanel({ flowId, onClose, onReplay, hidden = false }: {
   const [error, setError] = useState<string | null>(null);
   const [listing, setListing] = useState<{ what: string; executions: StatsExecution[] } | null>(null);
   const [lo, hi] = bounds(range, from, to);
+  // A count clicked on the canvas lists them under the table, often below the fold: into view.
+  const listed = useRef<HTMLDivElement>(null);
+  useEffect(() => { listed.current?.scrollIntoView?.({ block: "nearest" }); }, [listing]);
 
   useEffect(() => {
     let live = true;
@@ -137,7 +140,7 @@ export function ResultsPanel({ flowId, onClose, onReplay, hidden = false }: {
           </table>
         )}
         {listing && (
-          <div className="listing" data-testid="results-listing">
+          <div className="listing" data-testid="results-listing" ref={listed}>
             <div className="row-head"><b>{listing.what}</b><button type="button" className="link small" onClick={() => setListing(null)}>Close</button></div>
             {listing.executions.length === 0 && <p className="muted">None.</p>}
             <ul>
