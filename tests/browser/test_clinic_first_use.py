@@ -154,3 +154,15 @@ def test_a_result_replayed_leaves_room_for_the_canvas_and_a_way_back(page, serve
     expect(page.locator("section.results")).to_be_visible()
     expect(page.locator('section.results input[name="from"]')).to_have_value("2020-01-01")
     expect(page.get_by_test_id("results-listing")).to_contain_text("+15555550142")
+
+
+def test_the_range_picked_stays_readable_under_the_pointer(page, server):
+    flow_id = server.new_flow("clinic", example="appointment-confirmation")
+    open_flow(page, flow_id)
+    page.get_by_role("button", name="Results").click()
+    tab = page.get_by_role("tab", name="Custom")
+    tab.click()   # the pointer stays on it, as a hand on a mouse does
+    expect(tab).to_have_attribute("aria-selected", "true")
+    colours = tab.evaluate("el => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color]")
+    # White text on the dark blue of the picked range, not on the pale grey of a hovered button.
+    assert colours == ["rgb(31, 59, 99)", "rgb(255, 255, 255)"], colours
