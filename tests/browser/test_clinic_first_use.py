@@ -3,6 +3,10 @@ reads the results, in headless Chromium on a real `flowstudio serve` (conftest.p
 the small windows such a person has (1280x800, 1024x768): every button of the form on
 screen, errors in plain words next to what caused them, the replay of a result with
 room for the canvas."""
+import csv
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
 import requests
 from playwright.sync_api import Page, expect
 
@@ -166,3 +170,26 @@ def test_the_range_picked_stays_readable_under_the_pointer(page, server):
     colours = tab.evaluate("el => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color]")
     # White text on the dark blue of the picked range, not on the pale grey of a hovered button.
     assert colours == ["rgb(31, 59, 99)", "rgb(255, 255, 255)"], colours
+
+
+def test_the_csv_has_times_as_the_clinic_clock_shows_them(browser, server, tmp_path):
+    flow_id = server.new_flow("clinic", example="appointment-confirmation")
+    r = requests.post(f"{server.base}/webhooks/{flow_id}", timeout=10, data={
+        "MessageSid": "SM" + "7" * 32, "From": "+15555550147", "To": FROM, "Body": "hi"})
+    assert r.status_code == 200, r.text
+    [execution] = server.api("GET", f"/api/flows/{flow_id}/executions?limit=5").json()["executions"]
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=server.base,
+                                  timezone_id="America/New_York", accept_downloads=True)
+    try:
+        page = context.new_page()
+        open_flow(page, flow_id)
+        page.get_by_role("button", name="Results").click()
+        with page.expect_download() as download:
+            page.get_by_test_id("download-csv").click()
+        [row] = list(csv.DictReader(open(download.value.path(), encoding="utf-8")))
+    finally:
+        context.close()
+    started = datetime.fromisoformat(execution["created_at"])
+    if started.tzinfo is None:
+        started = started.replace(tzinfo=timezone.utc)
+    assert row["started"] == started.astimezone(ZoneInfo("America/New_York")).strftime("%Y-%m-%d %H:%M:%S"), row
