@@ -4,7 +4,7 @@ the small windows such a person has (1280x800, 1024x768): every button of the fo
 screen, errors in plain words next to what caused them, the replay of a result with
 room for the canvas."""
 import csv
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import requests
@@ -193,3 +193,21 @@ def test_the_csv_has_times_as_the_clinic_clock_shows_them(browser, server, tmp_p
     if started.tzinfo is None:
         started = started.replace(tzinfo=timezone.utc)
     assert row["started"] == started.astimezone(ZoneInfo("America/New_York")).strftime("%Y-%m-%d %H:%M:%S"), row
+
+
+def test_a_cancelled_send_says_not_sent_rather_than_to_go(page, server):
+    flow_id = server.new_flow("clinic", example="appointment-confirmation")
+    open_flow(page, flow_id)
+    page.get_by_role("button", name="Send to a list").click()
+    page.locator('textarea[name="numbers"]').fill("+15555550181\n+15555550182\n+15555550183")
+    page.locator('input[name="from"]').fill(FROM)
+    page.locator('input[name="start_at"]').fill((datetime.now() + timedelta(days=30)).strftime("%Y-%m-%dT09:00"))   # none goes before the cancel
+    page.get_by_role("button", name="Preview").click()
+    page.get_by_role("button", name="Send to 3 contacts").click()
+    progress = page.get_by_test_id("campaign-progress")
+    expect(progress).to_have_attribute("data-status", "scheduled")
+    expect(progress).to_contain_text("To go")
+    page.get_by_role("button", name="Cancel sending").click()
+    expect(progress).to_have_attribute("data-status", "cancelled")
+    expect(progress).to_contain_text("Not sent")
+    expect(progress).not_to_contain_text("To go")

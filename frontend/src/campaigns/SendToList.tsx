@@ -65,7 +65,7 @@ function Progress({ flowId, campaign, onChange, onDone }: {
         <div><dt>Started</dt><dd data-testid="count-started">{campaign.started}</dd></div>
         <div><dt>Skipped</dt><dd data-testid="count-skipped">{campaign.skipped}</dd></div>
         <div><dt>Failed</dt><dd data-testid="count-failed">{campaign.failed}</dd></div>
-        <div><dt>To go</dt><dd data-testid="count-pending">{campaign.pending}</dd></div>
+        <div><dt>{campaign.status === "cancelled" ? "Not sent" : "To go"}</dt><dd data-testid="count-pending">{campaign.pending}</dd></div>
       </dl>
       <div className="buttons">
         {(campaign.status === "running" || campaign.status === "scheduled") &&
