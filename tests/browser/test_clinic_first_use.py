@@ -195,7 +195,7 @@ def test_the_csv_has_times_as_the_clinic_clock_shows_them(browser, server, tmp_p
     assert row["started"] == started.astimezone(ZoneInfo("America/New_York")).strftime("%Y-%m-%d %H:%M:%S"), row
 
 
-def test_a_cancelled_send_says_not_sent_rather_than_to_go(page, server):
+def test_a_send_is_cancelled_after_a_yes_and_says_not_sent(page, server):
     flow_id = server.new_flow("clinic", example="appointment-confirmation")
     open_flow(page, flow_id)
     page.get_by_role("button", name="Send to a list").click()
@@ -207,7 +207,14 @@ def test_a_cancelled_send_says_not_sent_rather_than_to_go(page, server):
     progress = page.get_by_test_id("campaign-progress")
     expect(progress).to_have_attribute("data-status", "scheduled")
     expect(progress).to_contain_text("To go")
+    # One click on "Cancel sending" (read as "close" by some) does not stop it for good.
     page.get_by_role("button", name="Cancel sending").click()
+    expect(progress).to_contain_text("The 3 not sent yet will not get it")
+    page.get_by_role("button", name="Keep sending").click()
+    page.wait_for_timeout(1500)   # two refreshes of the counts
+    expect(progress).to_have_attribute("data-status", "scheduled")
+    page.get_by_role("button", name="Cancel sending").click()
+    page.get_by_role("button", name="Yes, stop sending").click()
     expect(progress).to_have_attribute("data-status", "cancelled")
     expect(progress).to_contain_text("Not sent")
     expect(progress).not_to_contain_text("To go")

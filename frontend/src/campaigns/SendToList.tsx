@@ -41,6 +41,8 @@ function Progress({ flowId, campaign, onChange, onDone }: {
   flowId: string; campaign: Campaign; onChange(c: Campaign): void; onDone(): void;
 }) {
   const [error, setError] = useState<string | null>(null);
+  // Cancelling cannot be undone, and "Cancel" reads as "close" to some: asked first.
+  const [asking, setAsking] = useState(false);
   const done = campaign.started + campaign.skipped + campaign.failed;
   const share = campaign.total ? Math.round((done / campaign.total) * 100) : 100;
   const act = async (what: "pause" | "resume" | "cancel") => {
@@ -67,13 +69,25 @@ function Progress({ flowId, campaign, onChange, onDone }: {
         <div><dt>Failed</dt><dd data-testid="count-failed">{campaign.failed}</dd></div>
         <div><dt>{campaign.status === "cancelled" ? "Not sent" : "To go"}</dt><dd data-testid="count-pending">{campaign.pending}</dd></div>
       </dl>
+      {asking && LIVE.has(campaign.status) ? (
+        <div className="confirm-cancel" role="alertdialog" aria-label="Stop sending">
+          <p className="small">Stop this send for good? The {campaign.pending} not sent yet will not get it, and it
+            cannot be started again (Pause stops it for a while instead).</p>
+          <div className="buttons">
+            <button type="button" className="danger primary" onClick={() => { setAsking(false); act("cancel"); }}>
+              Yes, stop sending</button>
+            <button type="button" onClick={() => setAsking(false)}>Keep sending</button>
+          </div>
+        </div>
+      ) : (
       <div className="buttons">
         {(campaign.status === "running" || campaign.status === "scheduled") &&
           <button type="button" onClick={() => act("pause")}>Pause</button>}
         {campaign.status === "paused" && <button type="button" className="primary" onClick={() => act("resume")}>Resume</button>}
-        {LIVE.has(campaign.status) && <button type="button" onClick={() => act("cancel")}>Cancel sending</button>}
+        {LIVE.has(campaign.status) && <button type="button" onClick={() => setAsking(true)}>Cancel sending</button>}
         {!LIVE.has(campaign.status) && <button type="button" className="primary" onClick={onDone}>Send to another list</button>}
       </div>
+      )}
       {error && <p className="error">{error}</p>}
     </div>
   );
