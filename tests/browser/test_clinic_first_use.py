@@ -218,3 +218,18 @@ def test_a_send_is_cancelled_after_a_yes_and_says_not_sent(page, server):
     expect(progress).to_have_attribute("data-status", "cancelled")
     expect(progress).to_contain_text("Not sent")
     expect(progress).not_to_contain_text("To go")
+
+
+def test_the_canvas_tools_never_cover_a_panel_in_a_small_window(page, server):
+    flow_id = server.new_flow("clinic", example="appointment-confirmation")
+    window(page, 1024, 768)
+    open_flow(page, flow_id)
+    page.get_by_test_id("test-button").click()
+    page.get_by_role("button", name="Results").click()
+    title = page.locator("section.results > header h2")
+    expect(title).to_be_visible()
+    # What is drawn at the middle of the panel's title is the title, not the canvas's toolbar.
+    on_top = title.evaluate("""el => { const r = el.getBoundingClientRect();
+        const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+        return el.contains(hit) ? 'title' : (hit && (hit.closest('.toolbar') ? 'toolbar' : hit.outerHTML.slice(0, 80))); }""")
+    assert on_top == "title", on_top
