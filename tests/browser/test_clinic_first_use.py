@@ -60,7 +60,8 @@ def test_every_button_and_field_of_the_preview_fits_the_panel(page, server):
     page.locator("section.send-to-list .scroll").evaluate("el => el.scrollTop = 0")
     page.get_by_role("button", name="Change").click()
     page.get_by_role("button", name="Preview").click()
-    expect(preview).to_be_in_viewport()
+    expect(preview).to_be_in_viewport(ratio=0.95)
+    expect(page.get_by_role("button", name="Send to 2 contacts")).to_be_in_viewport()
 
 
 def test_errors_name_the_field_in_plain_words_next_to_it(page, server):

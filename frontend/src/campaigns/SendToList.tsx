@@ -96,7 +96,7 @@ function Progress({ flowId, campaign, onChange, onDone }: {
 function PreviewView({ preview }: { preview: Preview }) {
   // Shown under the form: brought into view, or a click on Preview seems to do nothing.
   const box = useRef<HTMLDivElement>(null);
-  useEffect(() => { box.current?.scrollIntoView?.({ block: "nearest" }); }, [preview]);
+  useEffect(() => { box.current?.scrollIntoView?.({ block: "start" }); }, [preview]);   // its top: how many, then why not
   return (
     <div className="campaign-preview" data-testid="campaign-preview" ref={box}>
       <p><b>{preview.to_send}</b> {preview.to_send === 1 ? "contact" : "contacts"} will get the flow
