@@ -95,7 +95,9 @@ def normalise_address(text: str) -> str:
         raise ValueError("is empty")
     if not _E164.fullmatch(number):
         if number.isdigit():
-            raise ValueError(f"'{_short(text)}' needs + and the country code (E.164), like +15555550142")
+            # In words a person typing local numbers understands (not "E.164").
+            raise ValueError(f"'{_short(text)}' needs + and the country code in front (+1 for the US and Canada), "
+                             f"like +15555550142")
         if _SHORTENED.fullmatch(raw):
             raise ValueError(f"'{_short(text)}' is a number a spreadsheet shortened: format the column as text, "
                              "with the numbers written out like +15555550142, and save the file again")

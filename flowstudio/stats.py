@@ -38,7 +38,7 @@ import logging
 import math
 import time
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 
 from sqlalchemy import DateTime, String, bindparam, delete, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -715,6 +715,15 @@ def _iso(value) -> str | None:
 # ---------------------------------------------------------------- CSV
 
 
+def _when(value, zone: tzinfo | None) -> str:
+    """A CSV time: ISO 8601 UTC, or local to `zone` without the T, fraction and offset
+    that keep a spreadsheet from seeing a date."""
+    iso = _iso(value)
+    if iso is None or zone is None:
+        return iso or ""
+    return datetime.fromisoformat(iso).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
 REPLY_FIELDS = ("Body", "Digits", "SpeechResult")
 
 
@@ -722,10 +731,11 @@ class TooManyRows(ValueError):
     """More executions started in the range than one CSV holds (MAX_CSV_ROWS)."""
 
 
-def executions_csv(store: Store, flow_id: str, start: datetime, end: datetime) -> str:
-    """One CSV row per execution started in [start, end): contact, started, ended,
-    status, last widget, then one column per `flow.variables` key and per reply a
-    Send & Wait or Gather got: `widgets.<name>.inbound.Body` (SMS; only Send & Wait
+def executions_csv(store: Store, flow_id: str, start: datetime, end: datetime, zone: tzinfo | None = None) -> str:
+    """One CSV row per execution started in [start, end): contact, started, ended (ISO
+    8601 UTC, or with `zone` that zone's `YYYY-MM-DD HH:MM:SS`, which spreadsheets read
+    as a date and time), status, last widget, then one column per `flow.variables` key
+    and per reply a Send & Wait or Gather got: `widgets.<name>.inbound.Body` (SMS; only Send & Wait
     has an inbound), `widgets.<name>.Digits` / `.SpeechResult` (Gather), in the order
     first seen. Cells a spreadsheet would run as formulas get a leading `'`. TooManyRows
     when more than MAX_CSV_ROWS started in the range."""
@@ -763,7 +773,7 @@ def executions_csv(store: Store, flow_id: str, start: datetime, end: datetime) -
     writer.writerow(["execution", "contact", "started", "ended", "status", "last_widget"]
                     + [f"flow.variables.{k}" for k in variables] + replies)
     for r, state, flow_vars, got in rows:
-        writer.writerow([r.id, _cell(r.contact), _iso(r.created_at), _iso(r.ended_at) or "",
+        writer.writerow([r.id, _cell(r.contact), _when(r.created_at, zone), _when(r.ended_at, zone),
                          _how(r.status, r.ended_reason), state.get("last_widget") or ""]
                         + [_cell(flow_vars.get(k, "")) for k in variables] + [_cell(got.get(k, "")) for k in replies])
     return out.getvalue()

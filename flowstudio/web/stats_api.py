@@ -4,11 +4,14 @@
   in [from, to) (default: the last 7 days): `executions`, `transitions`, `widgets`.
 - `GET /api/flows/<flow>/stats/executions?from=&to=&widget=&stopped=` or
   `&transition_from=&event=&transition_to=`: the executions behind a count.
-- `GET /api/flows/<flow>/executions.csv?from=&to=`: one row per execution.
+- `GET /api/flows/<flow>/executions.csv?from=&to=&tz=`: one row per execution; with
+  `tz` (a time zone name, as the editor sends its browser's) the times are local ones a
+  spreadsheet reads as dates (`2026-05-01 09:00:00`) instead of ISO 8601 UTC.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, Response, current_app, request
 
@@ -55,7 +58,7 @@ def executions_csv(flow_id: str):
     store = _store(flow_id)
     start, end = _range()
     try:
-        body = stats.executions_csv(store, flow_id, start, end)
+        body = stats.executions_csv(store, flow_id, start, end, zone=_zone())
     except stats.TooManyRows as exc:
         raise ApiError(400, str(exc), field="from") from None
     name = f"{flow_id}-executions-{start.date().isoformat()}-{end.date().isoformat()}.csv"
@@ -79,6 +82,20 @@ def _range() -> tuple[datetime, datetime]:
     if start >= (given_end or end):   # as given: aware times compare across zones without converting
         raise ApiError(400, "from must be before to", field="from")
     return _utc(start), end
+
+
+def _zone() -> ZoneInfo | None:
+    """The `tz` asked for (an IANA name like America/New_York), or None for UTC ISO times."""
+    raw = (request.args.get("tz") or "").strip()
+    if not raw:
+        return None
+    try:
+        if len(raw) > 64 or "\x00" in raw:
+            raise ValueError(raw)
+        return ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ApiError(400, f"tz must be a time zone name like America/New_York, not {raw[:60]!r}",
+                       field="tz") from None
 
 
 # The calendar's ends as far as the counts go: no execution starts out there, so a time

@@ -69,7 +69,8 @@ def test_csv_columns_become_flow_data_and_bad_rows_are_listed(client, app, runne
     assert answer.json["total"] == 1
     assert answer.json["invalid"] == [
         {"row": 3, "error": "to 'not a number' is not a phone number like +15555550142 or whatsapp:+15555550142"},
-        {"row": 4, "error": "to '5555550203' needs + and the country code (E.164), like +15555550142"},
+        {"row": 4, "error": "to '5555550203' needs + and the country code in front (+1 for the US and Canada), "
+                            "like +15555550142"},
         {"row": 5, "error": "to whatsapp:+15555550204 is a WhatsApp address but the list is sent from +15555550100: "
                             "Twilio sends a message only within one channel"}]
     drain(runner)

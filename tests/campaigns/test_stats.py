@@ -3,8 +3,10 @@ turns and executions tables say, computed here in Python from the stored steps; 
 executions behind a count; and the executions CSV."""
 import csv
 import io
+import re
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -393,3 +395,28 @@ def test_the_summarizer_gives_way_to_turns(client, app, scripted, monkeypatch):
     # its rounds call it before each chunk (of 25 executions)
     monkeypatch.setattr(summarizer, "_give_way", lambda: paced.append(1))
     assert summarizer.round() >= 1 and len(paced) >= 1
+
+
+def test_the_csv_gives_times_a_spreadsheet_reads_in_the_zone_asked(client, app, scripted):
+    start, end = scripted
+    q = {"from": start.isoformat(), "to": end.isoformat()}
+    iso = {r["execution"]: r for r in csv.DictReader(io.StringIO(
+        client.get(f"/api/flows/{FLOW}/executions.csv", query_string=q).get_data(as_text=True)))}
+    answer = client.get(f"/api/flows/{FLOW}/executions.csv", query_string={**q, "tz": "America/New_York"})
+    assert answer.status_code == 200
+    for row in csv.DictReader(io.StringIO(answer.get_data(as_text=True))):
+        before = iso[row["execution"]]
+        for column in ("started", "ended"):
+            if not before[column]:
+                assert row[column] == ""
+                continue
+            assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", row[column]), row[column]
+            local = datetime.fromisoformat(before[column]).astimezone(ZoneInfo("America/New_York"))
+            assert row[column] == local.strftime("%Y-%m-%d %H:%M:%S")
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "../etc/passwd", "x" * 300, "Europe/"])
+def test_an_unknown_time_zone_for_the_csv_is_a_400_naming_tz(client, app, zone):
+    answer = client.get(f"/api/flows/{FLOW}/executions.csv", query_string={"tz": zone})
+    assert answer.status_code == 400
+    assert answer.json["error"]["field"] == "tz" and "time zone" in answer.json["error"]["message"]

@@ -141,6 +141,9 @@ function Editor({ onHome }: { onHome(): void }) {
   // Once tried, Send to a list stays mounted while hidden (the canvas gets the room to light
   // up), so going back to it finds the file, the numbers and the settings as they were.
   const [keepSend, setKeepSend] = useState(false);
+  // Likewise Results while one of its conversations is replayed: beside the console it left
+  // the canvas no room (none at 1024 px); its Results button brings it back as it was.
+  const [keepResults, setKeepResults] = useState(false);
   const flow = useReactFlow();
 
   useEffect(() => startSync(), []);
@@ -203,8 +206,9 @@ function Editor({ onHome }: { onHome(): void }) {
           {(panel === "send" || keepSend) && flowId && <SendToList flowId={flowId} hidden={panel !== "send"}
             onClose={() => { setPanel(null); setKeepSend(false); }}
             onTry={(t) => { setTrial(t); setTesting(true); setKeepSend(true); setPanel(null); }} />}
-          {panel === "results" && flowId && <ResultsPanel flowId={flowId} onClose={() => setPanel(null)}
-            onReplay={() => setTesting(true)} />}
+          {(panel === "results" || keepResults) && flowId && <ResultsPanel flowId={flowId} hidden={panel !== "results"}
+            onClose={() => { setPanel(null); setKeepResults(false); }}
+            onReplay={() => { setTesting(true); setKeepResults(true); setPanel(null); }} />}
           {panel === "results" && <ResultsOverlay />}
         </main>
         {/* While testing, a selected widget's settings stay at hand beside the phone: fix, then text again.

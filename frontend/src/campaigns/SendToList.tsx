@@ -12,12 +12,37 @@ import {
 import "./campaigns.css";
 
 const LIVE = new Set(["scheduled", "running", "paused"]);
+// Where each field's error is shown: right under the box it is about.
+const ERROR_IDS: Record<string, string> = {
+  from: "send-from-error", rate: "send-rate-error", start_at: "send-start-error",
+  file: "send-list-error", numbers: "send-list-error", contacts: "send-list-error",
+};
+
+/** A field's error in the words of the box it is shown under: the API names the field
+ *  for scripts ("from '555' needs..."), which the label above already says. */
+export function fieldWords(field: string, message: string): string {
+  const rest = message.startsWith(field + " ") ? message.slice(field.length + 1) : message;
+  const said = rest.replace(/^is required: /, "Required: ");
+  return said.charAt(0).toUpperCase() + said.slice(1);
+}
+
+/** A row's problem in plain words: the API names the "to" column for scripts
+ *  ("to '555' needs...", "to is empty"); the number quoted says enough. */
+export function rowWords(error: string): string {
+  if (!error.startsWith("to ")) return error;
+  const rest = error.slice(3);
+  return rest.startsWith("is ") ? "the phone number " + rest : rest;
+}
 const STATUS_WORDS: Record<Campaign["status"], string> = {
   scheduled: "Scheduled", running: "Sending", paused: "Paused", done: "Finished", cancelled: "Cancelled",
 };
 
-function Progress({ flowId, campaign, onChange }: { flowId: string; campaign: Campaign; onChange(c: Campaign): void }) {
+function Progress({ flowId, campaign, onChange, onDone }: {
+  flowId: string; campaign: Campaign; onChange(c: Campaign): void; onDone(): void;
+}) {
   const [error, setError] = useState<string | null>(null);
+  // Cancelling cannot be undone, and "Cancel" reads as "close" to some: asked first.
+  const [asking, setAsking] = useState(false);
   const done = campaign.started + campaign.skipped + campaign.failed;
   const share = campaign.total ? Math.round((done / campaign.total) * 100) : 100;
   const act = async (what: "pause" | "resume" | "cancel") => {
@@ -42,28 +67,44 @@ function Progress({ flowId, campaign, onChange }: { flowId: string; campaign: Ca
         <div><dt>Started</dt><dd data-testid="count-started">{campaign.started}</dd></div>
         <div><dt>Skipped</dt><dd data-testid="count-skipped">{campaign.skipped}</dd></div>
         <div><dt>Failed</dt><dd data-testid="count-failed">{campaign.failed}</dd></div>
-        <div><dt>To go</dt><dd data-testid="count-pending">{campaign.pending}</dd></div>
+        <div><dt>{campaign.status === "cancelled" ? "Not sent" : "To go"}</dt><dd data-testid="count-pending">{campaign.pending}</dd></div>
       </dl>
+      {asking && LIVE.has(campaign.status) ? (
+        <div className="confirm-cancel" role="alertdialog" aria-label="Stop sending">
+          <p className="small">Stop this send for good? The {campaign.pending} not sent yet will not get it, and it
+            cannot be started again (Pause stops it for a while instead).</p>
+          <div className="buttons">
+            <button type="button" className="danger primary" onClick={() => { setAsking(false); act("cancel"); }}>
+              Yes, stop sending</button>
+            <button type="button" onClick={() => setAsking(false)}>Keep sending</button>
+          </div>
+        </div>
+      ) : (
       <div className="buttons">
         {(campaign.status === "running" || campaign.status === "scheduled") &&
           <button type="button" onClick={() => act("pause")}>Pause</button>}
         {campaign.status === "paused" && <button type="button" className="primary" onClick={() => act("resume")}>Resume</button>}
-        {LIVE.has(campaign.status) && <button type="button" onClick={() => act("cancel")}>Cancel sending</button>}
+        {LIVE.has(campaign.status) && <button type="button" onClick={() => setAsking(true)}>Cancel sending</button>}
+        {!LIVE.has(campaign.status) && <button type="button" className="primary" onClick={onDone}>Send to another list</button>}
       </div>
+      )}
       {error && <p className="error">{error}</p>}
     </div>
   );
 }
 
 function PreviewView({ preview }: { preview: Preview }) {
+  // Shown under the form: brought into view, or a click on Preview seems to do nothing.
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => { box.current?.scrollIntoView?.({ block: "start" }); }, [preview]);   // its top: how many, then why not
   return (
-    <div className="campaign-preview" data-testid="campaign-preview">
+    <div className="campaign-preview" data-testid="campaign-preview" ref={box}>
       <p><b>{preview.to_send}</b> {preview.to_send === 1 ? "contact" : "contacts"} will get the flow
-        <span className="muted"> · {preview.rows} rows read</span></p>
+        <span className="muted"> · {preview.rows} {preview.rows === 1 ? "row" : "rows"} read</span></p>
       {preview.invalid_count > 0 && (
         <details open>
           <summary className="error">{preview.invalid_count} invalid {preview.invalid_count === 1 ? "row" : "rows"} (left out)</summary>
-          <ul className="small">{preview.invalid.map((i) => <li key={i.row}>Row {i.row}: {i.error}</li>)}</ul>
+          <ul className="small">{preview.invalid.map((i) => <li key={i.row}>Row {i.row}: {rowWords(i.error)}</li>)}</ul>
         </details>
       )}
       {preview.skipped_count > 0 && (
@@ -167,6 +208,13 @@ export function SendToList({ flowId, onClose, onTry, hidden = false }: {
   const [optouts, setOptouts] = useState<OptOut[]>([]);
   const [trying, setTrying] = useState(false);
   const current = campaigns.find((c) => LIVE.has(c.status)) ?? null;
+  // The send watched here stays on screen once it is over (finished or cancelled), with its
+  // counts, until "Send to another list": it used to vanish into "Earlier sends", closed,
+  // and whoever watched it could not tell whether it had worked.
+  const [watched, setWatched] = useState<string | null>(null);
+  useEffect(() => { if (current) setWatched(current.id); }, [current?.id]);
+  const shown = current ?? campaigns.find((c) => c.id === watched) ?? null;
+  const earlier = campaigns.filter((c) => c !== shown);
 
   const load = useCallback(async () => {
     try {
@@ -189,6 +237,7 @@ export function SendToList({ flowId, onClose, onTry, hidden = false }: {
   const change = (patch: Partial<CampaignInput>) => {
     setInput((i) => ({ ...i, ...patch }));
     setPreview(null);
+    setError(null);   // what it said was about the value just changed, or is now stale
     if ("file" in patch || "numbers" in patch) setTrying(false);
   };
   const run = async (send: boolean) => {
@@ -211,37 +260,53 @@ export function SendToList({ flowId, onClose, onTry, hidden = false }: {
   };
   const replace = (c: Campaign) => setCampaigns((all) => all.map((x) => (x.id === c.id ? c : x)));
   const hasList = !!input.file || !!input.numbers?.trim();
+  const errorId = error?.field ? ERROR_IDS[error.field] : undefined;
+  /** The error of a box, under it, and the attributes tying the box to it. */
+  const mistake = (id: string) => (errorId === id && error
+    ? <p className="field-error" id={id} role="alert">{fieldWords(error.field!, error.message)}</p> : null);
+  const marks = (id: string) => (errorId === id ? { "aria-invalid": true, "aria-describedby": id } : {});
 
   return (
     <section className="panel send-to-list" aria-label="Send to a list" hidden={hidden}>
       <header><h2>Send to a list</h2><button type="button" className="link" onClick={onClose}>Close</button></header>
       <div className="pad scroll">
-        {current ? <Progress flowId={flowId} campaign={current} onChange={replace} /> : (
+        {shown ? <Progress flowId={flowId} campaign={shown} onChange={replace} onDone={() => setWatched(null)} /> : (
           <form onSubmit={(e) => { e.preventDefault(); run(!!preview); }}>
-            <p className="muted small">Each contact gets this flow's published version, as if started through the
-              REST API: the columns of the file become <code>flow.data.&lt;column&gt;</code>.</p>
-            <label className="field"><span>A CSV file with a <code>to</code> column (the other columns are kept for the flow)</span>
-              <input type="file" accept=".csv,text/csv" name="file"
+            {/* In the words of someone who did not build the flow; the details in the tooltip. */}
+            <p className="muted small" title="As if started through the REST API: the columns become flow.data.<column>">
+              Everyone on the list gets this flow's published version, one after the other. The other columns of
+              your file (a first name, an appointment time…) can fill in the messages.</p>
+            <label className="field"><span>A CSV file (a spreadsheet saved as CSV) with the phone numbers in a column
+              named <code>to</code></span>
+              <input type="file" accept=".csv,text/csv" name="file" {...marks("send-list-error")}
                 onChange={(e) => change({ file: e.target.files?.[0] ?? null })} />
             </label>
             <label className="field">or numbers, one per line
               <textarea name="numbers" rows={3} value={input.numbers} disabled={!!input.file}
                 placeholder={"+15555550142\nwhatsapp:+15555550143"} onChange={(e) => change({ numbers: e.target.value })} />
             </label>
+            {mistake("send-list-error")}
             <label className="field">Send from (your Twilio number)
-              <input name="from" value={input.from} placeholder="+15555550100" onChange={(e) => change({ from: e.target.value })} />
+              <input name="from" value={input.from} placeholder="+15555550100" {...marks("send-from-error")}
+                onChange={(e) => change({ from: e.target.value })} />
+              {mistake("send-from-error")}
             </label>
             <div className="field-row">
               <label className="field">Messages per second
-                <input name="rate" type="number" min="0.01" step="any" value={input.rate} onChange={(e) => change({ rate: e.target.value })} />
+                <input name="rate" type="number" min="0.01" step="any" value={input.rate} {...marks("send-rate-error")}
+                  onChange={(e) => change({ rate: e.target.value })} />
+                {mistake("send-rate-error")}
               </label>
               <label className="field">Start at (optional)
-                <input name="start_at" type="datetime-local" value={input.start_at} onChange={(e) => change({ start_at: e.target.value })} />
+                <input name="start_at" type="datetime-local" value={input.start_at} {...marks("send-start-error")}
+                  onChange={(e) => change({ start_at: e.target.value })} />
+                {mistake("send-start-error")}
               </label>
             </div>
-            <p className="muted small">Twilio sends 1 message per second from a long-code number; more needs a short code or a messaging service.</p>
+            <p className="muted small" title="1 per second from a long-code number; more needs a short code or a messaging service">
+              An ordinary phone number sends about 1 message per second: leave 1 unless Twilio gave you a faster one.</p>
             {preview && <PreviewView preview={preview} />}
-            {error && <p className="error" role="alert">{error.message}</p>}
+            {error && !errorId && <p className="error" role="alert">{error.message}</p>}
             {trying && onTry && <TryPicker input={input} onTry={onTry} onCancel={() => setTrying(false)} />}
             <div className="buttons">
               {!preview && <button type="submit" className="primary" disabled={busy || !hasList}>Preview</button>}
@@ -254,11 +319,11 @@ export function SendToList({ flowId, onClose, onTry, hidden = false }: {
             </div>
           </form>
         )}
-        {campaigns.filter((c) => c !== current).length > 0 && (
+        {earlier.length > 0 && (
           <details className="past-campaigns">
-            <summary>Earlier sends ({campaigns.filter((c) => c !== current).length})</summary>
+            <summary>Earlier sends ({earlier.length})</summary>
             <ul className="small">
-              {campaigns.filter((c) => c !== current).map((c) => (
+              {earlier.map((c) => (
                 <li key={c.id}>{new Date(c.created_at).toLocaleString()}: {STATUS_WORDS[c.status]}, {c.started} started,
                   {" "}{c.skipped} skipped, {c.failed} failed{c.pending ? `, ${c.pending} not sent` : ""}</li>
               ))}

@@ -114,5 +114,8 @@ export const campaignsApi = {
     call<FlowStats>("GET", `/api/flows/${enc(flow)}/stats?from=${enc(from)}&to=${enc(to)}`),
   statsExecutions: (flow: string, query: Record<string, string>) =>
     call<{ executions: StatsExecution[] }>("GET", `/api/flows/${enc(flow)}/stats/executions?${new URLSearchParams(query)}`),
-  csvUrl: (flow: string, from: string, to: string) => `/api/flows/${enc(flow)}/executions.csv?from=${enc(from)}&to=${enc(to)}`,
+  // With the browser's time zone: times in the file as the clinic's clock shows them, in a
+  // form spreadsheets read as dates (not ISO 8601 UTC).
+  csvUrl: (flow: string, from: string, to: string) => `/api/flows/${enc(flow)}/executions.csv?from=${enc(from)}&to=${enc(to)}`
+    + `&tz=${enc(Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC")}`,
 };

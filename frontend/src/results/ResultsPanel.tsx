@@ -1,7 +1,7 @@
 // "Results": what happened to the executions started in a time range (flowstudio/stats.py):
 // the funnel at the top, counts on the canvas (ResultsOverlay) and per widget here;
 // clicking a count lists those executions, and one opens in the existing replay.
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { create } from "zustand";
 import { campaignsApi, type FlowStats, type StatsExecution } from "../campaigns/api";
 import { executionsApi } from "../console/api";
@@ -11,6 +11,8 @@ import "./results.css";
 import { useEditor } from "../store/editor";
 
 type Range = "today" | "7d" | "30d" | "custom";
+// An execution's status in the funnel's words (Studio's "ended", "active" mean nothing to most).
+const STATUS_WORDS: Record<string, string> = { ended: "finished", active: "still waiting", expired: "expired", failed: "failed" };
 
 /** The counts shown on the canvas while the Results view is open (null: closed). */
 export const useResults = create<{ stats: FlowStats | null; pick: ((q: Record<string, string>, what: string) => void) | null }>(
@@ -33,7 +35,9 @@ function bounds(range: Range, from: string, to: string): [string, string] {
   return [new Date(now.getTime() - days * 86400e3).toISOString(), end.toISOString()];
 }
 
-export function ResultsPanel({ flowId, onClose, onReplay }: { flowId: string; onClose(): void; onReplay(): void }) {
+export function ResultsPanel({ flowId, onClose, onReplay, hidden = false }: {
+  flowId: string; onClose(): void; onReplay(): void; hidden?: boolean;
+}) {
   const [range, setRange] = useState<Range>("7d");
   const [from, setFrom] = useState("");
   const [to, setTo] = useState("");
@@ -41,6 +45,9 @@ export function ResultsPanel({ flowId, onClose, onReplay }: { flowId: string; on
   const [error, setError] = useState<string | null>(null);
   const [listing, setListing] = useState<{ what: string; executions: StatsExecution[] } | null>(null);
   const [lo, hi] = bounds(range, from, to);
+  // A count clicked on the canvas lists them under the table, often below the fold: into view.
+  const listed = useRef<HTMLDivElement>(null);
+  useEffect(() => { listed.current?.scrollIntoView?.({ block: "nearest" }); }, [listing]);
 
   useEffect(() => {
     let live = true;
@@ -83,7 +90,7 @@ export function ResultsPanel({ flowId, onClose, onReplay }: { flowId: string; on
   const doc = useEditor((s) => s.doc);
   const names = new Set(doc?.widgets.map((w) => w.name) ?? []);   // not Studio's "Ended"
   return (
-    <section className="panel results" aria-label="Results">
+    <section className="panel results" aria-label="Results" hidden={hidden}>
       <header><h2>Results</h2><button type="button" className="link" onClick={onClose}>Close</button></header>
       <div className="pad scroll">
         <div className="range-tabs" role="tablist">
@@ -133,14 +140,14 @@ export function ResultsPanel({ flowId, onClose, onReplay }: { flowId: string; on
           </table>
         )}
         {listing && (
-          <div className="listing" data-testid="results-listing">
+          <div className="listing" data-testid="results-listing" ref={listed}>
             <div className="row-head"><b>{listing.what}</b><button type="button" className="link small" onClick={() => setListing(null)}>Close</button></div>
             {listing.executions.length === 0 && <p className="muted">None.</p>}
             <ul>
               {listing.executions.map((x) => (
                 <li key={x.id}>
                   <button type="button" className="link" onClick={() => replay(x.id)} title="Replay on the canvas">{x.contact}</button>
-                  <span className="muted small"> {x.status} · {new Date(x.started).toLocaleString()}{x.last_widget ? ` · at ${x.last_widget}` : ""}</span>
+                  <span className="muted small"> {STATUS_WORDS[x.status] ?? x.status} · {new Date(x.started).toLocaleString()}{x.last_widget ? ` · at ${x.last_widget}` : ""}</span>
                 </li>
               ))}
             </ul>
