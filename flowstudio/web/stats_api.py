@@ -3,7 +3,8 @@
 - `GET /api/flows/<flow>/stats?from=<iso>&to=<iso>`: counts of the executions started
   in [from, to) (default: the last 7 days): `executions`, `transitions`, `widgets`.
 - `GET /api/flows/<flow>/stats/executions?from=&to=&widget=&stopped=` or
-  `&transition_from=&event=&transition_to=`: the executions behind a count.
+  `&transition_from=&event=&transition_to=`: the executions behind a count, the oldest
+  LISTED (200); `more` says whether there are others (the CSV has them all).
 - `GET /api/flows/<flow>/executions.csv?from=&to=&tz=`: one row per execution; with
   `tz` (a time zone name, as the editor sends its browser's) the times are local ones a
   spreadsheet reads as dates (`2026-05-01 09:00:00`) instead of ISO 8601 UTC.
@@ -22,6 +23,7 @@ from .errors import ApiError
 blueprint = Blueprint("stats_api", __name__, url_prefix="/api")
 DEFAULT_RANGE = timedelta(days=7)
 STOPPED = ("ended", "failed", "expired", "waiting", "any")
+LISTED = 200   # executions listed behind one count: a list to click through, not an export
 
 
 @blueprint.get("/flows/<flow_id>/stats")
@@ -48,8 +50,10 @@ def executions(flow_id: str):
         if not args.get("event"):
             raise ApiError(400, "a transition needs its event", field="event")
         transition = (args["transition_from"], args["event"], args.get("transition_to") or None)
-    found = stats.executions_of(store, flow_id, start, end, widget=widget, stopped=stopped, transition=transition)
-    return {"executions": found}
+    found = stats.executions_of(store, flow_id, start, end, widget=widget, stopped=stopped, transition=transition,
+                                limit=LISTED + 1)
+    # `more`: the list stops at LISTED, and says so (the CSV has them all)
+    return {"executions": found[:LISTED], "more": len(found) > LISTED}
 
 
 @blueprint.get("/flows/<flow_id>/executions.csv")

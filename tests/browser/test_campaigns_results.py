@@ -105,3 +105,43 @@ def test_results_show_counts_on_the_canvas_list_who_and_download_the_csv(page, s
     assert set(rows) == set(scripts)
     assert rows["+15555559001"]["widgets.ask_improvement.inbound.Body"] == "NO"
     assert rows["+15555559004"]["status"] == "active"
+
+
+def test_a_list_behind_a_count_that_stops_short_says_so(page, server, tmp_path):
+    """The list behind a count shows the oldest 200 (the API's `more` says there are
+    others: tests/campaigns/test_stats.py); the panel must say so, and where the rest
+    are. Here the server's answer is marked `more`, as one for a count of thousands is."""
+    flow_id = server.new_flow("results-more", example="sms-survey")
+    for n, contact in enumerate(("+15555559101", "+15555559102")):
+        sms(server, flow_id, contact, "hi", n)
+
+    def marked_more(route):
+        answer = route.fetch()
+        body = answer.json()
+        assert body["more"] is False   # the real answer: two are all there are
+        route.fulfill(response=answer, json={**body, "more": True})
+
+    page.route(re.compile(r".*/stats/executions\?.*"), marked_more)
+    open_flow(page, flow_id)
+    page.get_by_role("button", name="Results").click()
+    expect(page.get_by_test_id("results-ask_rating")).to_contain_text("2 in")
+    page.get_by_test_id("results-ask_rating").get_by_role("button").first.click()
+    listing = page.get_by_test_id("results-listing")
+    expect(listing).to_contain_text("+15555559102")
+    expect(page.get_by_test_id("results-listing-more")).to_have_text(
+        "These are the first 2. Download CSV has every one of them.")
+    shot(page, "results-listing-more", tmp_path)
+
+
+def test_a_count_on_the_canvas_stays_readable_under_the_pointer(page, server):
+    """Before: the buttons' pale hover turned the dark "N in" pill's white text
+    invisible while the pointer rested on it, right after the click."""
+    flow_id = server.new_flow("results-hover", example="sms-survey")
+    sms(server, flow_id, "+15555559201", "hi", 0)
+    open_flow(page, flow_id)
+    page.get_by_role("button", name="Results").click()
+    pill = page.get_by_test_id("results-ask_rating").get_by_role("button", name="1 in")
+    pill.click()   # the pointer stays on it
+    expect(page.get_by_test_id("results-listing")).to_contain_text("+15555559201")
+    background, colour = pill.evaluate("el => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color]")
+    assert colour == "rgb(255, 255, 255)" and background == "rgb(45, 85, 144)", (background, colour)

@@ -124,6 +124,19 @@ def test_the_executions_behind_a_count(client, app, scripted, summarised):
     assert len(entered) == next(w["entered"] for w in body["widgets"] if w["name"] == "ask_highlight")
 
 
+def test_the_list_behind_a_count_says_when_it_stops_short(client, app, scripted, monkeypatch):
+    """Before: a count of thousands listed the oldest 200, and nothing said there were more."""
+    from flowstudio.web import stats_api
+
+    start, end = scripted
+    q = {"from": start.isoformat(), "to": end.isoformat(), "widget": "ask_highlight"}
+    entered = client.get(f"/api/flows/{FLOW}/stats/executions", query_string=q).json
+    assert entered["more"] is False and len(entered["executions"]) >= 3
+    monkeypatch.setattr(stats_api, "LISTED", 2)
+    shortened = client.get(f"/api/flows/{FLOW}/stats/executions", query_string=q).json
+    assert shortened["more"] is True and shortened["executions"] == entered["executions"][:2]
+
+
 def test_the_executions_csv(client, app, scripted):
     start, end = scripted
     answer = client.get(f"/api/flows/{FLOW}/executions.csv", query_string={"from": start.isoformat(),

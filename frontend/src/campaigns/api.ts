@@ -113,7 +113,7 @@ export const campaignsApi = {
   stats: (flow: string, from: string, to: string) =>
     call<FlowStats>("GET", `/api/flows/${enc(flow)}/stats?from=${enc(from)}&to=${enc(to)}`),
   statsExecutions: (flow: string, query: Record<string, string>) =>
-    call<{ executions: StatsExecution[] }>("GET", `/api/flows/${enc(flow)}/stats/executions?${new URLSearchParams(query)}`),
+    call<{ executions: StatsExecution[]; more: boolean }>("GET", `/api/flows/${enc(flow)}/stats/executions?${new URLSearchParams(query)}`),
   // With the browser's time zone: times in the file as the clinic's clock shows them, in a
   // form spreadsheets read as dates (not ISO 8601 UTC).
   csvUrl: (flow: string, from: string, to: string) => `/api/flows/${enc(flow)}/executions.csv?from=${enc(from)}&to=${enc(to)}`

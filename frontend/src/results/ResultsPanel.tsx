@@ -43,7 +43,7 @@ export function ResultsPanel({ flowId, onClose, onReplay, hidden = false }: {
   const [to, setTo] = useState("");
   const stats = useResults((s) => s.stats);
   const [error, setError] = useState<string | null>(null);
-  const [listing, setListing] = useState<{ what: string; executions: StatsExecution[] } | null>(null);
+  const [listing, setListing] = useState<{ what: string; executions: StatsExecution[]; more: boolean } | null>(null);
   const [lo, hi] = bounds(range, from, to);
   // A count clicked on the canvas lists them under the table, often below the fold: into view.
   const listed = useRef<HTMLDivElement>(null);
@@ -64,7 +64,7 @@ export function ResultsPanel({ flowId, onClose, onReplay, hidden = false }: {
     useResults.setState({
       pick: (query, what) => {
         campaignsApi.statsExecutions(flowId, { ...query, from: lo, to: hi })
-          .then((r) => setListing({ what, executions: r.executions }))
+          .then((r) => setListing({ what, executions: r.executions, more: r.more }))
           .catch((e) => setError((e as Error).message));
       },
     });
@@ -151,6 +151,11 @@ export function ResultsPanel({ flowId, onClose, onReplay, hidden = false }: {
                 </li>
               ))}
             </ul>
+            {listing.more && (
+              <p className="muted small" data-testid="results-listing-more">
+                These are the first {listing.executions.length}. Download CSV has every one of them.
+              </p>
+            )}
           </div>
         )}
       </div>
