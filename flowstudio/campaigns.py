@@ -93,7 +93,7 @@ def normalise_address(text: str, country: str | None = None) -> str:
     saying why not."""
     if not isinstance(text, str):
         raise ValueError("must be a phone number in text, like +15555550142")
-    raw = text.strip()
+    raw = shown = text.strip()   # quoted as written, without the \r a browser's form puts at line ends
     prefix = ""
     if raw.lower().startswith("whatsapp:"):
         prefix, raw = "whatsapp:", raw[len("whatsapp:"):]
@@ -102,36 +102,39 @@ def normalise_address(text: str, country: str | None = None) -> str:
         raise ValueError("is empty")
     if not _E164.fullmatch(number):
         if number.isdigit() and country:
-            return prefix + _national(text, number, country)
+            return prefix + _national(shown, number, country)
         if number.isdigit():
             # In words a person typing local numbers understands (not "E.164").
-            raise ValueError(f"'{_short(text)}' needs + and the country code in front (+1 for the US and Canada), "
+            raise ValueError(f"'{_short(shown)}' needs + and the country code in front (+1 for the US and Canada), "
                              f"like +15555550142")
         if _SHORTENED.fullmatch(raw):
-            raise ValueError(f"'{_short(text)}' is a number a spreadsheet shortened: format the column as text, "
+            raise ValueError(f"'{_short(shown)}' is a number a spreadsheet shortened: format the column as text, "
                              "with the numbers written out like +15555550142, and save the file again")
-        raise ValueError(f"'{_short(text)}' is not a phone number like +15555550142 or whatsapp:+15555550142")
+        raise ValueError(f"'{_short(shown)}' is not a phone number like +15555550142 or whatsapp:+15555550142")
     return prefix + number
 
 
-def _national(text: str, digits: str, country: str) -> str:
-    """`digits` (no +) read as a number of `country`, in E.164; ValueError in plain words."""
+def _national(shown: str, digits: str, country: str) -> str:
+    """`digits` (no +; `shown` as written) read as a number of `country`, in E.164;
+    ValueError in plain words."""
     try:
         parsed = phonenumbers.parse(digits, country)
     except phonenumbers.NumberParseException:
-        raise ValueError(f"'{_short(text)}' is not a {country} phone number") from None
+        raise ValueError(f"'{_short(shown)}' is not a {country} phone number") from None
     if phonenumbers.is_valid_number(parsed):
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     reason = phonenumbers.is_possible_number_with_reason(parsed)
     if reason == phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY:   # dialled within a town: 555-0147
-        raise ValueError(f"'{_short(text)}' is not a full {country} phone number: the area code is missing")
-    if reason in (phonenumbers.ValidationResult.TOO_SHORT, phonenumbers.ValidationResult.INVALID_LENGTH):
-        raise ValueError(f"'{_short(text)}' is not a full {country} phone number: it has too few digits")
+        raise ValueError(f"'{_short(shown)}' is not a full {country} phone number: the area code is missing")
+    if reason == phonenumbers.ValidationResult.TOO_SHORT:
+        raise ValueError(f"'{_short(shown)}' is not a full {country} phone number: it has too few digits")
+    if reason == phonenumbers.ValidationResult.INVALID_LENGTH:
+        raise ValueError(f"'{_short(shown)}' has a wrong number of digits for a {country} phone number")
     if reason == phonenumbers.ValidationResult.TOO_LONG:
-        raise ValueError(f"'{_short(text)}' has too many digits for a {country} phone number")
+        raise ValueError(f"'{_short(shown)}' has too many digits for a {country} phone number")
     # the right length, but no such number there (an area code not in use, say): most
     # often a number of another country, which needs its + and country code
-    raise ValueError(f"'{_short(text)}' is not a {country} phone number in use: check its digits (a number "
+    raise ValueError(f"'{_short(shown)}' is not a {country} phone number in use: check its digits (a number "
                      f"of another country needs + and its country code in front)")
 
 

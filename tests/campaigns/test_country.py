@@ -86,6 +86,9 @@ def test_a_csv_pasted_text_and_json_are_read_with_the_country():
     assert text.invalid[0]["row"] == 2 and "is not a GB phone number in use" in text.invalid[0]["error"]
     json = contacts_from_json([{"to": "06 12 34 56 78", "parameters": {"n": 1}}, {"to": "whatsapp:0612345678"}], "FR")
     assert json.rows == [(1, "+33612345678", {"n": 1}), (2, "whatsapp:+33612345678", {})]
+    # as a browser's form sends a textarea: lines end with \r\n; the number is quoted without the \r
+    crlf = contacts_from_text("06 12 34 56 78\r\n01 23 45 67\r\n", "FR")
+    assert crlf.invalid == [{"row": 2, "error": "to '01 23 45 67' is not a full FR phone number: it has too few digits"}]
     # the same list without a country: every number without + is refused, as before
     assert len(contacts_from_csv(CLINIC_CSV).rows) == 1
 
