@@ -138,6 +138,17 @@ def _national(shown: str, digits: str, country: str) -> str:
                      f"of another country needs + and its country code in front)")
 
 
+def readable(address: str) -> str:
+    """An address as people read it (`+1 212-555-0142`, `whatsapp:+33 6 12 34 56 78`):
+    the same number, grouped the way its country groups it; as given when it is none."""
+    prefix, number = ("whatsapp:", address[9:]) if address.startswith("whatsapp:") else ("", address)
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return address
+    return prefix + phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def parse_country(value) -> str | None:
     """The country whose numbers are written without + (`country`: a two-letter code
     like US, GB or FR, any case), upper-cased; None when not given."""

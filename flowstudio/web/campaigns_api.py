@@ -22,7 +22,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from ..campaigns import (MAX_INVALID_LISTED, CampaignInputError, CampaignNotFound, Campaigns, CampaignStateError,
                          ContactList, contacts_from_csv, contacts_from_json, contacts_from_text, iso_utc,
-                         normalise_address, parse_country, parse_rate, parse_start, sending_address, within_channel)
+                         normalise_address, parse_country, parse_rate, parse_start, readable, sending_address, within_channel)
 from . import errors, jsonbody
 from .app import runtime
 from .errors import ApiError
@@ -70,8 +70,10 @@ def create(flow_id: str):
     if _truthy(fields.get("dry_run")):
         planned = cs.plan(flow_id, contacts)
         skipped = [{"row": p["row"], "to": p["to"], "reason": p["skip"]} for p in planned if p["skip"]]
-        # the numbers as they will be texted (a national "(212) 555-0142" as +12125550142)
-        sending = [{"row": p["row"], "to": p["to"]} for p in planned if not p["skip"]][:MAX_INVALID_LISTED]
+        # the numbers as they will be texted (a national "(212) 555-0142" as +12125550142),
+        # and grouped for reading (+1 212-555-0142)
+        sending = [{"row": p["row"], "to": p["to"], "shown": readable(p["to"])}
+                   for p in planned if not p["skip"]][:MAX_INVALID_LISTED]
         return jsonify({"rows": len(contacts.rows) + len(contacts.invalid), "valid": len(contacts.rows),
                         "invalid": invalid, "invalid_count": len(contacts.invalid),
                         "skipped": skipped[:MAX_INVALID_LISTED], "skipped_count": len(skipped),

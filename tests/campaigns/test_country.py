@@ -124,10 +124,14 @@ def test_json_and_pasted_numbers_take_the_country_and_a_from_written_at_home(cli
     body = post(client, country="GB", dry_run=True, **{"from": "020 7946 0000"},
                 contacts=[{"to": "020 7946 0018"}, {"to": "7946 0019"}]).json
     assert body["from"] == "+442079460000"
-    assert body["contacts"] == [{"row": 1, "to": "+442079460018"}]
+    assert body["contacts"] == [{"row": 1, "to": "+442079460018", "shown": "+44 20 7946 0018"}]
     assert body["invalid"] == [{"row": 2, "error": "to '7946 0019' is not a full GB phone number: the area code is missing"}]
     pasted = post(client, country="fr", dry_run=True, numbers="06 12 34 56 78\n01 23 45 67 89").json
     assert [c["to"] for c in pasted["contacts"]] == ["+33612345678", "+33123456789"]
+    assert [c["shown"] for c in pasted["contacts"]] == ["+33 6 12 34 56 78", "+33 1 23 45 67 89"]
+    whatsapp = post(client, country="US", dry_run=True, **{"from": "whatsapp:+12125550100"},
+                    numbers="whatsapp:(212) 555-0142").json
+    assert whatsapp["contacts"] == [{"row": 1, "to": "whatsapp:+12125550142", "shown": "whatsapp:+1 212-555-0142"}]
 
 
 def test_without_a_country_the_api_answers_as_before(client):
@@ -153,3 +157,20 @@ def test_a_try_reads_its_rows_and_test_numbers_with_the_country():
     assert (from_, [c["to"] for c in contacts]) == ("+12125550100", ["+12125550142"])
     with pytest.raises(ConsoleError, match="^Numbers without \\+ are in: country must be a two-letter"):
         sample_rows({"numbers": "2125550142", "country": "XX"})
+
+
+def test_the_editors_countries_and_examples_are_the_servers():
+    """The select's countries are the ones the server reads, and the hint's examples of
+    local numbers are numbers of their country (frontend/src/campaigns/countries.ts)."""
+    import re
+    from pathlib import Path
+
+    from flowstudio import campaigns
+
+    source = (Path(__file__).resolve().parents[2] / "frontend" / "src" / "campaigns" / "countries.ts").read_text()
+    listed = re.search(r'export const COUNTRIES = "([A-Z ]+)"', source).group(1).split()
+    assert sorted(listed) == sorted(campaigns._COUNTRIES)
+    examples = dict(re.findall(r'\b([A-Z]{2}): "([^"]+)"', source.split("const EXAMPLES", 1)[1].split("};", 1)[0]))
+    assert len(examples) >= 10
+    for code, written in examples.items():
+        assert normalise_address(written, code).startswith("+"), (code, written)

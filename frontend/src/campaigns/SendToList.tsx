@@ -9,7 +9,7 @@ import {
   columnsText, MAX_SAMPLE, MAX_TEST_NUMBERS, nextTestNumber, nulProblem, prefill, sampleOf,
   type ListSample, type TestNumber, type TrialInput,
 } from "../console/trial";
-import { browserCountry, countryName, countryOptions, example } from "./countries";
+import { browserCountry, countryOptions, example } from "./countries";
 import "./campaigns.css";
 
 const LIVE = new Set(["scheduled", "running", "paused"]);
@@ -105,7 +105,7 @@ function PreviewView({ preview }: { preview: Preview }) {
       {preview.contacts.length > 0 && (
         <details open={preview.contacts.length <= 10} className="texted-as" data-testid="texted-as">
           <summary>The numbers as they will be texted</summary>
-          <ul className="small">{preview.contacts.map((c) => <li key={c.row}>Row {c.row}: {c.to}</li>)}
+          <ul className="small">{preview.contacts.map((c) => <li key={c.row}>Row {c.row}: {c.shown}</li>)}
             {preview.to_send > preview.contacts.length &&
               <li className="muted">and {preview.to_send - preview.contacts.length} more</li>}</ul>
         </details>
@@ -225,8 +225,8 @@ function CountrySelect({ value, onChange, marks }: {
           {options.all.map((c) => <option key={c.code} value={c.code}>{c.name}</option>)}
         </optgroup>
       </select>
-      <span className="muted small">{value
-        ? `Numbers written as people in ${countryName(value)} write them, like ${example(value)}, are texted with the country's code; numbers starting with + keep their own.`
+      <span className="muted small hint">{value
+        ? `Numbers written the local way${example(value) ? `, like ${example(value)},` : " (without +)"} get this country's code. Numbers starting with + keep their own.`
         : "Every number needs + and its country code, like +12125550142."}</span>
     </label>
   );

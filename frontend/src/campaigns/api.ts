@@ -24,7 +24,7 @@ export interface Preview {
   skipped_count: number;
   to_send: number;
   /** The rows that will be sent, each number as it will be texted (at most 1,000). */
-  contacts: { row: number; to: string }[];
+  contacts: { row: number; to: string; shown: string }[];
   country: string | null;
 }
 

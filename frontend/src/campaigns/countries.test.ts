@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { COMMON, COUNTRIES, countryName, countryOptions, regionOf } from "./countries";
+import { COMMON, COUNTRIES, countryName, countryOptions, example, regionOf } from "./countries";
 
 describe("the country of numbers written without +", () => {
   it("is the browser's region by default, or none", () => {
@@ -21,5 +21,10 @@ describe("the country of numbers written without +", () => {
     expect(all).toHaveLength(COUNTRIES.length);
     expect(all.find((c) => c.code === "GB")?.name).toBe("United Kingdom");
     expect(COMMON.every((c) => COUNTRIES.includes(c))).toBe(true);
+  });
+  it("has a local example for each common country", () => {
+    expect(COMMON.every((c) => example(c))).toBe(true);
+    expect(example("US")).toBe("(212) 555-0142");
+    expect(example("TV")).toBeNull();
   });
 });

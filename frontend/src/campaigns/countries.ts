@@ -50,9 +50,9 @@ const EXAMPLES: Record<string, string> = {
   IT: "06 1234 5678", NL: "020 123 4567", BR: "(11) 91234-5678", MX: "55 1234 5678",
 };
 
-/** A number as it is written at home in `code`, or a description when none is known. */
-export function example(code: string): string {
-  return EXAMPLES[code] ?? "without + and the country code";
+/** A number as it is written at home in `code`, or null when none is known. */
+export function example(code: string): string | null {
+  return EXAMPLES[code] ?? null;
 }
 
 export interface Choice {
