@@ -225,9 +225,11 @@ function CountrySelect({ value, onChange, marks }: {
           {options.all.map((c) => <option key={c.code} value={c.code}>{c.name}</option>)}
         </optgroup>
       </select>
-      <span className="muted small hint">{value
-        ? `Numbers written the local way${example(value) ? `, like ${example(value)},` : " (without +)"} get this country's code. Numbers starting with + keep their own.`
-        : "Every number needs + and its country code, like +12125550142."}</span>
+      <span className="muted small hint">{value ? <>
+        Numbers written the local way{example(value)
+          ? <>, like <span className="nowrap">{example(value)}</span>,</> : " (without +)"} get this country's
+        code. Numbers starting with + keep their own.</> : "Every number needs + and its country code, like +12125550142."}
+      </span>
     </label>
   );
 }
