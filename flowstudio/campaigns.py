@@ -33,6 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+import phonenumbers
+
 from .adapters.campaignstore import LIVE, CampaignStore
 from .adapters.store import utc
 from .background import Background
@@ -58,6 +60,8 @@ _SHORT_CODE = re.compile(r"[0-9]{5,6}")
 _SHORTENED = re.compile(r"[0-9]+([.,][0-9]+)?[eE]\+?[0-9]+")   # Excel's 1.5555E+10
 # what people put between digits: spaces (no-break, thin, narrow: digit grouping in some
 # locales; zero-width, left by copying), hyphens and the dashes word processors make of them
+# the two-letter codes of the countries libphonenumber knows ("001" is its non-geographic code)
+_COUNTRIES = frozenset(r for r in phonenumbers.SUPPORTED_REGIONS if r.isalpha() and len(r) == 2)
 _PUNCTUATION = str.maketrans("", "", " -.()\u00a0\t\u2007\u2009\u202f\u200b\ufeff\u2010\u2011\u2012\u2013\u2212")
 
 
@@ -81,12 +85,15 @@ class ContactList:
 # ---------------------------------------------------------------- input
 
 
-def normalise_address(text: str) -> str:
+def normalise_address(text: str, country: str | None = None) -> str:
     """A contact's address as Twilio wants it (`+15555550142`, `whatsapp:+15555550142`);
-    spaces, dashes, dots and brackets are dropped. Raises ValueError saying why not."""
+    spaces, dashes, dots and brackets are dropped. With `country` (a code from
+    `parse_country`), a number without + is read as that country's people write it
+    ("(212) 555-0142" in the US) and must be a real number of it. Raises ValueError
+    saying why not."""
     if not isinstance(text, str):
         raise ValueError("must be a phone number in text, like +15555550142")
-    raw = text.strip()
+    raw = shown = text.strip()   # quoted as written, without the \r a browser's form puts at line ends
     prefix = ""
     if raw.lower().startswith("whatsapp:"):
         prefix, raw = "whatsapp:", raw[len("whatsapp:"):]
@@ -94,25 +101,75 @@ def normalise_address(text: str) -> str:
     if not number:
         raise ValueError("is empty")
     if not _E164.fullmatch(number):
+        if number.isdigit() and country:
+            return prefix + _national(shown, number, country)
         if number.isdigit():
             # In words a person typing local numbers understands (not "E.164").
-            raise ValueError(f"'{_short(text)}' needs + and the country code in front (+1 for the US and Canada), "
+            raise ValueError(f"'{_short(shown)}' needs + and the country code in front (+1 for the US and Canada), "
                              f"like +15555550142")
         if _SHORTENED.fullmatch(raw):
-            raise ValueError(f"'{_short(text)}' is a number a spreadsheet shortened: format the column as text, "
+            raise ValueError(f"'{_short(shown)}' is a number a spreadsheet shortened: format the column as text, "
                              "with the numbers written out like +15555550142, and save the file again")
-        raise ValueError(f"'{_short(text)}' is not a phone number like +15555550142 or whatsapp:+15555550142")
+        raise ValueError(f"'{_short(shown)}' is not a phone number like +15555550142 or whatsapp:+15555550142")
     return prefix + number
 
 
-def sending_address(value) -> str:
-    """The `from` number: an E.164 number, a `whatsapp:` address or a short code."""
+def _national(shown: str, digits: str, country: str) -> str:
+    """`digits` (no +; `shown` as written) read as a number of `country`, in E.164;
+    ValueError in plain words."""
+    try:
+        parsed = phonenumbers.parse(digits, country)
+    except phonenumbers.NumberParseException:
+        raise ValueError(f"'{_short(shown)}' is not a {country} phone number") from None
+    if phonenumbers.is_valid_number(parsed):
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    reason = phonenumbers.is_possible_number_with_reason(parsed)
+    if reason == phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY:   # dialled within a town: 555-0147
+        raise ValueError(f"'{_short(shown)}' is not a full {country} phone number: the area code is missing")
+    if reason == phonenumbers.ValidationResult.TOO_SHORT:
+        raise ValueError(f"'{_short(shown)}' is not a full {country} phone number: it has too few digits")
+    if reason == phonenumbers.ValidationResult.INVALID_LENGTH:
+        raise ValueError(f"'{_short(shown)}' has a wrong number of digits for a {country} phone number")
+    if reason == phonenumbers.ValidationResult.TOO_LONG:
+        raise ValueError(f"'{_short(shown)}' has too many digits for a {country} phone number")
+    # the right length, but no such number there (an area code not in use, say): most
+    # often a number of another country, which needs its + and country code
+    raise ValueError(f"'{_short(shown)}' is not a {country} phone number in use: check its digits (a number "
+                     f"of another country needs + and its country code in front)")
+
+
+def readable(address: str) -> str:
+    """An address as people read it (`+1 212-555-0142`, `whatsapp:+33 6 12 34 56 78`):
+    the same number, grouped the way its country groups it; as given when it is none."""
+    prefix, number = ("whatsapp:", address[9:]) if address.startswith("whatsapp:") else ("", address)
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return address
+    return prefix + phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def parse_country(value) -> str | None:
+    """The country whose numbers are written without + (`country`: a two-letter code
+    like US, GB or FR, any case), upper-cased; None when not given."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    code = value.strip().upper() if isinstance(value, str) else None
+    if code is None or code not in _COUNTRIES:
+        raise CampaignInputError("country", f"country must be a two-letter country code like US, GB or FR, "
+                                            f"not {_short(value)!r}")
+    return code
+
+
+def sending_address(value, country: str | None = None) -> str:
+    """The `from` number: an E.164 number, a `whatsapp:` address or a short code (with
+    `country`, also a number of it written without +)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         raise CampaignInputError("from", "from is required: the number the flow sends from, e.g. +15555550100")
     if isinstance(value, str) and _SHORT_CODE.fullmatch(value.strip()):
         return value.strip()
     try:
-        return normalise_address(value)
+        return normalise_address(value, country)
     except ValueError as exc:
         raise CampaignInputError("from", f"from {exc}") from None
 
@@ -159,8 +216,9 @@ def parse_start(value, now: datetime) -> datetime:
     return when.astimezone(timezone.utc) if ahead > timedelta(0) else now
 
 
-def contacts_from_json(items) -> ContactList:
-    """`[{"to": ..., "parameters": {...}}]`; rows are numbered from 1 in list order."""
+def contacts_from_json(items, country: str | None = None) -> ContactList:
+    """`[{"to": ..., "parameters": {...}}]`; rows are numbered from 1 in list order.
+    With `country`, numbers without + are read as its numbers (see normalise_address)."""
     if not isinstance(items, list):
         raise CampaignInputError("contacts", "contacts must be a list of {\"to\": ..., \"parameters\": {...}}")
     _check_count(len(items), "contacts")
@@ -173,17 +231,18 @@ def contacts_from_json(items) -> ContactList:
         if not isinstance(parameters, dict):
             out.invalid.append({"row": number, "error": "parameters must be an object (it becomes flow.data)"})
             continue
-        _add(out, number, item.get("to"), parameters)
+        _add(out, number, item.get("to"), parameters, country)
     return out
 
 
-def contacts_from_csv(data: bytes) -> ContactList:
+def contacts_from_csv(data: bytes, country: str | None = None) -> ContactList:
     """A CSV file with a `to` column; every other column becomes `flow.data.<column>`.
     Rows are numbered as a spreadsheet shows them (the header is row 1). Read as
     spreadsheets save lists: UTF-8 (with or without Excel's mark) or UTF-16 with its
     mark (Excel's "Unicode Text"), its values separated by commas, semicolons (Excel
     where the decimal mark is a comma) or tabs, whichever the header's `to` is found
-    with; blank lines, and empty values past the header's columns, are passed over."""
+    with; blank lines, and empty values past the header's columns, are passed over.
+    With `country`, numbers without + are read as its numbers (see normalise_address)."""
     text = _decode(data)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     try:
@@ -212,7 +271,7 @@ def contacts_from_csv(data: bytes) -> ContactList:
                 out.invalid.append({"row": line, "error": f"has {len(values)} values but the header has {len(names)}"})
                 continue
             parameters = {names[i]: v for i, v in enumerate(values[:len(names)]) if i != to_at and names[i]}
-            _add(out, line, values[to_at] if to_at < len(values) else "", parameters)
+            _add(out, line, values[to_at] if to_at < len(values) else "", parameters, country)
         return out
     except csv.Error as exc:
         raise CampaignInputError("file", f"line {reader.line_num}: not valid CSV: {exc}") from None
@@ -255,15 +314,16 @@ def _delimiter(text: str) -> str:
     return ","
 
 
-def contacts_from_text(text: str) -> ContactList:
-    """Pasted numbers: one per line, or separated by commas or semicolons."""
+def contacts_from_text(text: str, country: str | None = None) -> ContactList:
+    """Pasted numbers: one per line, or separated by commas or semicolons (with
+    `country`, numbers without + are read as its numbers)."""
     if "\x00" in text:
         raise CampaignInputError("numbers", "numbers contains NUL characters")
     items = [p for p in re.split(r"[\n,;]+", text) if p.strip()]
     _check_count(len(items), "numbers")
     out = ContactList()
     for number, item in enumerate(items, 1):
-        _add(out, number, item, {})
+        _add(out, number, item, {}, country)
     return out
 
 
@@ -287,9 +347,9 @@ def within_channel(contacts: ContactList, from_: str) -> ContactList:
     return out
 
 
-def _add(out: ContactList, row: int, to, parameters: dict) -> None:
+def _add(out: ContactList, row: int, to, parameters: dict, country: str | None = None) -> None:
     try:
-        out.rows.append((row, normalise_address(to if to is not None else ""), parameters))
+        out.rows.append((row, normalise_address(to if to is not None else "", country), parameters))
     except ValueError as exc:
         out.invalid.append({"row": row, "error": f"to {exc}"})
 

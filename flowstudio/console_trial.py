@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 
 from .campaigns import (CampaignInputError, Campaigns, ContactList, contacts_from_csv, contacts_from_json,
-                        contacts_from_text, sending_address)
+                        contacts_from_text, parse_country, sending_address)
 from .console import ConsoleError, ConsoleSession
 from .conversation import DEFAULT_NUMBER
 from .service import FlowService
@@ -29,12 +29,13 @@ from .service import FlowService
 MAX_TEST_CONTACTS = 5
 MAX_SAMPLE = 256 * 1024        # characters of the list's beginning the panel sends to pick rows from
 MAX_PARAMETERS = 32 * 1024     # one test contact's columns, as JSON
-_FIELDS = {"file": "the CSV file", "numbers": "the pasted numbers", "from": "Send from"}
+_FIELDS = {"file": "the CSV file", "numbers": "the pasted numbers", "from": "Send from",
+           "country": "Numbers without + are in"}
 
 
 def sample_rows(data) -> dict:
     """The first rows of a list (`{"csv": text}` or `{"numbers": text}`, the list's
-    beginning when `partial`) to prefill the test numbers from: at most
+    beginning when `partial`; `country` as a campaign's) to prefill the test numbers from: at most
     MAX_TEST_CONTACTS valid rows `{row, to, parameters}`, the columns, and how many
     rows of the sample were invalid (with the first few errors)."""
     data = data if isinstance(data, dict) else {}
@@ -48,7 +49,8 @@ def sample_rows(data) -> dict:
     if field == "file" and data.get("partial") is True:
         text = _whole_records(text)
     try:
-        contacts = contacts_from_csv(text.encode()) if field == "file" else contacts_from_text(text)
+        country = parse_country(data.get("country"))
+        contacts = contacts_from_csv(text.encode(), country) if field == "file" else contacts_from_text(text, country)
     except CampaignInputError as exc:
         raise ConsoleError(_words(exc)) from None
     rows = [{"row": row, "to": to, "parameters": parameters} for row, to, parameters in
@@ -59,13 +61,14 @@ def sample_rows(data) -> dict:
 
 
 def trial_contacts(data) -> tuple[str, list[dict]]:
-    """The sending number and the test contacts of a try (`{"from", "contacts": [{to,
-    parameters, row?}]}`), checked; ConsoleError names the test number and what is wrong."""
+    """The sending number and the test contacts of a try (`{"from", "country", "contacts":
+    [{to, parameters, row?}]}`), checked; ConsoleError names the test number and what is wrong."""
     data = data if isinstance(data, dict) else {}
     raw_from = data.get("from")
     try:
+        country = parse_country(data.get("country"))
         from_ = DEFAULT_NUMBER if raw_from in (None, "") or (isinstance(raw_from, str) and not raw_from.strip()) \
-            else sending_address(raw_from)
+            else sending_address(raw_from, country)
     except CampaignInputError as exc:
         raise ConsoleError(_words(exc)) from None
     items = data.get("contacts")
@@ -76,7 +79,7 @@ def trial_contacts(data) -> tuple[str, list[dict]]:
     for n, item in enumerate(items, 1):
         if isinstance(item, dict):
             _check_parameters(n, item.get("parameters"))
-    checked = contacts_from_json(items)
+    checked = contacts_from_json(items, country)
     if checked.invalid:
         bad = checked.invalid[0]
         raise ConsoleError(f"test number {bad['row']}: {bad['error']}")

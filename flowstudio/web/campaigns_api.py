@@ -1,18 +1,20 @@
 """The campaigns API: start a flow for a list of contacts; and the opt-out list.
 
-- `POST /api/flows/<flow>/campaigns`: JSON `{"from", "rate", "start_at", "contacts":
-  [{"to", "parameters"}]}` (or `"numbers": "+1..., +1..."`), or a multipart form with
-  a CSV `file` (or `numbers`) and the same fields: 201 with the campaign and the
-  invalid rows. With `dry_run` true: 200 with the preview (rows, invalid, skipped),
-  nothing recorded.
+- `POST /api/flows/<flow>/campaigns`: JSON `{"from", "rate", "start_at", "country",
+  "contacts": [{"to", "parameters"}]}` (or `"numbers": "+1..., +1..."`), or a multipart
+  form with a CSV `file` (or `numbers`) and the same fields: 201 with the campaign and
+  the invalid rows. `country` (US, GB, FR...) is the country of the numbers written
+  without + ("(212) 555-0142"); they are stored as +12125550142. With `dry_run` true:
+  200 with the preview (rows, invalid, skipped, and the numbers as they will be
+  texted), nothing recorded.
 - `GET /api/flows/<flow>/campaigns`, `GET .../campaigns/<id>`: status and counts.
 - `POST .../campaigns/<id>/pause`, `/resume`, `/cancel`.
 - `GET .../campaigns/<id>/contacts?status=&after=`: the rows and what became of each,
   1,000 at a time: `next_after` is the `after` of the next page (null on the last).
 - `GET /api/optouts`; `DELETE /api/optouts/<address>` (opt back in by hand).
 
-Bad input is 400 naming the field (`from`, `rate`, `start_at`, `contacts`, `file`,
-`numbers`), never 500.
+Bad input is 400 naming the field (`from`, `rate`, `start_at`, `country`, `contacts`,
+`file`, `numbers`), never 500.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from ..campaigns import (MAX_INVALID_LISTED, CampaignInputError, CampaignNotFound, Campaigns, CampaignStateError,
                          ContactList, contacts_from_csv, contacts_from_json, contacts_from_text, iso_utc,
-                         normalise_address, parse_rate, parse_start, sending_address, within_channel)
+                         normalise_address, parse_country, parse_rate, parse_start, readable, sending_address, within_channel)
 from . import errors, jsonbody
 from .app import runtime
 from .errors import ApiError
@@ -59,8 +61,8 @@ def create(flow_id: str):
     cs = campaigns()
     if not cs.service.flows.exists(flow_id):
         raise ApiError(404, f"there is no flow '{flow_id}'")
-    fields, contacts, source = _input()
-    from_ = sending_address(fields.get("from"))
+    fields, contacts, source, country = _input()
+    from_ = sending_address(fields.get("from"), country)
     contacts = within_channel(contacts, from_)
     rate = parse_rate(fields.get("rate"))
     start_at = parse_start(fields.get("start_at"), cs.service.clock())
@@ -68,11 +70,15 @@ def create(flow_id: str):
     if _truthy(fields.get("dry_run")):
         planned = cs.plan(flow_id, contacts)
         skipped = [{"row": p["row"], "to": p["to"], "reason": p["skip"]} for p in planned if p["skip"]]
+        # the numbers as they will be texted (a national "(212) 555-0142" as +12125550142),
+        # and grouped for reading (+1 212-555-0142)
+        sending = [{"row": p["row"], "to": p["to"], "shown": readable(p["to"])}
+                   for p in planned if not p["skip"]][:MAX_INVALID_LISTED]
         return jsonify({"rows": len(contacts.rows) + len(contacts.invalid), "valid": len(contacts.rows),
                         "invalid": invalid, "invalid_count": len(contacts.invalid),
                         "skipped": skipped[:MAX_INVALID_LISTED], "skipped_count": len(skipped),
-                        "to_send": len(planned) - len(skipped), "from": from_, "rate": rate,
-                        "start_at": start_at.isoformat()})
+                        "to_send": len(planned) - len(skipped), "contacts": sending, "from": from_,
+                        "rate": rate, "start_at": start_at.isoformat(), "country": country})
     if not contacts.rows:
         raise CampaignInputError(source, "no valid contact to send to" + (
             f": all {len(contacts.invalid)} rows are invalid" if contacts.invalid else ""), invalid=invalid)
@@ -157,17 +163,19 @@ def opt_in(address: str):
 # ---------------------------------------------------------------- helpers
 
 
-def _input() -> tuple[dict, ContactList, str]:
-    """The fields, the contact list, and the field it came from."""
+def _input() -> tuple[dict, ContactList, str, str | None]:
+    """The fields, the contact list, the field it came from, and the country of the
+    numbers written without + (checked before the list is read: a wrong one is its error)."""
     if request.files or request.mimetype == "multipart/form-data" or request.mimetype == \
             "application/x-www-form-urlencoded":
         fields = request.form.to_dict()
         jsonbody.check(fields)
+        country = parse_country(fields.get("country"))
         upload = request.files.get("file")
         if upload is not None:
-            return fields, contacts_from_csv(upload.read()), "file"
+            return fields, contacts_from_csv(upload.read(), country), "file", country
         if fields.get("numbers"):
-            return fields, contacts_from_text(fields["numbers"]), "numbers"
+            return fields, contacts_from_text(fields["numbers"], country), "numbers", country
         raise CampaignInputError("file", "send a CSV file (field 'file') or numbers (field 'numbers')")
     raw = request.get_data(cache=True)
     if not raw.strip():
@@ -178,10 +186,11 @@ def _input() -> tuple[dict, ContactList, str]:
         raise ApiError(400, f"the body is not valid JSON: {exc}", field="body") from None
     if not isinstance(data, dict):
         raise ApiError(400, "the body must be a JSON object with from, rate, start_at and contacts", field="body")
+    country = parse_country(data.get("country"))
     if "contacts" in data:
-        return data, contacts_from_json(data["contacts"]), "contacts"
+        return data, contacts_from_json(data["contacts"], country), "contacts", country
     if isinstance(data.get("numbers"), str):
-        return data, contacts_from_text(data["numbers"]), "numbers"
+        return data, contacts_from_text(data["numbers"], country), "numbers", country
     raise CampaignInputError("contacts", "contacts is required: a list of {\"to\": ..., \"parameters\": {...}}")
 
 

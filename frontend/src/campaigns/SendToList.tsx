@@ -9,13 +9,14 @@ import {
   columnsText, MAX_SAMPLE, MAX_TEST_NUMBERS, nextTestNumber, nulProblem, prefill, sampleOf,
   type ListSample, type TestNumber, type TrialInput,
 } from "../console/trial";
+import { browserCountry, countryOptions, example } from "./countries";
 import "./campaigns.css";
 
 const LIVE = new Set(["scheduled", "running", "paused"]);
 // Where each field's error is shown: right under the box it is about.
 const ERROR_IDS: Record<string, string> = {
   from: "send-from-error", rate: "send-rate-error", start_at: "send-start-error",
-  file: "send-list-error", numbers: "send-list-error", contacts: "send-list-error",
+  file: "send-list-error", numbers: "send-list-error", contacts: "send-list-error", country: "send-country-error",
 };
 
 /** A field's error in the words of the box it is shown under: the API names the field
@@ -101,6 +102,14 @@ function PreviewView({ preview }: { preview: Preview }) {
     <div className="campaign-preview" data-testid="campaign-preview" ref={box}>
       <p><b>{preview.to_send}</b> {preview.to_send === 1 ? "contact" : "contacts"} will get the flow
         <span className="muted"> · {preview.rows} {preview.rows === 1 ? "row" : "rows"} read</span></p>
+      {preview.contacts.length > 0 && (
+        <details open={preview.contacts.length <= 10} className="texted-as" data-testid="texted-as">
+          <summary>The numbers as they will be texted</summary>
+          <ul className="small">{preview.contacts.map((c) => <li key={c.row}>Row {c.row}: {c.shown}</li>)}
+            {preview.to_send > preview.contacts.length &&
+              <li className="muted">and {preview.to_send - preview.contacts.length} more</li>}</ul>
+        </details>
+      )}
       {preview.invalid_count > 0 && (
         <details open>
           <summary className="error">{preview.invalid_count} invalid {preview.invalid_count === 1 ? "row" : "rows"} (left out)</summary>
@@ -131,7 +140,8 @@ async function listSample(input: CampaignInput): Promise<ListSample> {
   }
   const nul = nulProblem(sample.text, kind === "csv" ? "The CSV file" : "The pasted numbers");
   if (nul) throw new Error(nul);
-  return request<ListSample>("console:trial_rows", { [kind]: sample.text, partial: sample.partial });
+  return request<ListSample>("console:trial_rows", { [kind]: sample.text, partial: sample.partial,
+    ...(input.country ? { country: input.country } : {}) });
 }
 
 /** Pick a few test numbers (the list's first rows, editable) and try the flow with them
@@ -151,7 +161,7 @@ function TryPicker({ input, onTry, onCancel }: { input: CampaignInput; onTry(t: 
       if (!s.rows.length) setError("No valid number in the first rows of your list: type a test number.");
     }).catch((e) => live && setError((e as Error).message));
     return () => { live = false; };
-  }, [input.file, input.numbers]);
+  }, [input.file, input.numbers, input.country]);
   const change = (i: number, to: string) => setPicked(picked.map((p, j) => (j === i ? { ...p, to } : p)));
   const next = nextTestNumber(picked, sample);
   const ready = picked.length > 0 && picked.every((p) => p.to.trim());
@@ -189,7 +199,8 @@ function TryPicker({ input, onTry, onCancel }: { input: CampaignInput; onTry(t: 
       </div>
       <div className="buttons">
         <button type="button" className="primary" disabled={!ready}
-          onClick={() => onTry({ from: input.from.trim(), contacts: picked.map((p) => ({ ...p, to: p.to.trim() })) })}>
+          onClick={() => onTry({ from: input.from.trim(), contacts: picked.map((p) => ({ ...p, to: p.to.trim() })),
+            ...(input.country ? { country: input.country } : {}) })}>
           Try in the test console</button>
         <button type="button" onClick={onCancel}>Cancel</button>
       </div>
@@ -197,10 +208,37 @@ function TryPicker({ input, onTry, onCancel }: { input: CampaignInput; onTry(t: 
   );
 }
 
+/** "Numbers without + are in": the country of the list's numbers written as people
+ *  write them at home ("(212) 555-0142"); the common countries first, then all. */
+function CountrySelect({ value, onChange, marks }: {
+  value: string; onChange(country: string): void; marks: Record<string, unknown>;
+}) {
+  const [options] = useState(() => countryOptions());
+  return (
+    <label className="field">Numbers without + are in
+      <select name="country" value={value} onChange={(e) => onChange(e.target.value)} {...marks}>
+        <option value="">No country: every number starts with + and its country code</option>
+        <optgroup label="Common">
+          {options.common.map((c) => <option key={c.code} value={c.code}>{c.name}</option>)}
+        </optgroup>
+        <optgroup label="All countries">
+          {options.all.map((c) => <option key={c.code} value={c.code}>{c.name}</option>)}
+        </optgroup>
+      </select>
+      <span className="muted small hint">{value ? <>
+        Numbers written the local way{example(value)
+          ? <>, like <span className="nowrap">{example(value)}</span>,</> : " (without +)"} get this country's
+        code. Numbers starting with + keep their own.</> : "Every number needs + and its country code, like +12125550142."}
+      </span>
+    </label>
+  );
+}
+
 export function SendToList({ flowId, onClose, onTry, hidden = false }: {
   flowId: string; onClose(): void; onTry?(t: TrialInput): void; hidden?: boolean;
 }) {
-  const [input, setInput] = useState<CampaignInput>({ file: null, numbers: "", from: "", rate: "1", start_at: "" });
+  const [input, setInput] = useState<CampaignInput>(
+    { file: null, numbers: "", from: "", rate: "1", start_at: "", country: browserCountry() ?? "" });
   const [preview, setPreview] = useState<Preview | null>(null);
   const [error, setError] = useState<{ message: string; field?: string } | null>(null);
   const [busy, setBusy] = useState(false);
@@ -238,7 +276,7 @@ export function SendToList({ flowId, onClose, onTry, hidden = false }: {
     setInput((i) => ({ ...i, ...patch }));
     setPreview(null);
     setError(null);   // what it said was about the value just changed, or is now stale
-    if ("file" in patch || "numbers" in patch) setTrying(false);
+    if ("file" in patch || "numbers" in patch || "country" in patch) setTrying(false);
   };
   const run = async (send: boolean) => {
     setBusy(true);
@@ -286,6 +324,9 @@ export function SendToList({ flowId, onClose, onTry, hidden = false }: {
                 placeholder={"+15555550142\nwhatsapp:+15555550143"} onChange={(e) => change({ numbers: e.target.value })} />
             </label>
             {mistake("send-list-error")}
+            <CountrySelect value={input.country} marks={marks("send-country-error")}
+              onChange={(country) => change({ country })} />
+            {mistake("send-country-error")}
             <label className="field">Send from (your Twilio number)
               <input name="from" value={input.from} placeholder="+15555550100" {...marks("send-from-error")}
                 onChange={(e) => change({ from: e.target.value })} />

@@ -23,6 +23,9 @@ export interface Preview {
   skipped: { row: number; to: string; reason: string }[];
   skipped_count: number;
   to_send: number;
+  /** The rows that will be sent, each number as it will be texted (at most 1,000). */
+  contacts: { row: number; to: string; shown: string }[];
+  country: string | null;
 }
 
 export interface OptOut {
@@ -88,6 +91,8 @@ export interface CampaignInput {
   from: string;
   rate: string;
   start_at: string;
+  /** The country of the numbers written without + (US, GB...), or "" for none. */
+  country: string;
 }
 
 function form(input: CampaignInput, dryRun: boolean): FormData {
@@ -97,6 +102,7 @@ function form(input: CampaignInput, dryRun: boolean): FormData {
   f.append("from", input.from);
   f.append("rate", input.rate);
   if (input.start_at) f.append("start_at", new Date(input.start_at).toISOString());
+  if (input.country) f.append("country", input.country);
   if (dryRun) f.append("dry_run", "1");
   return f;
 }

@@ -54,6 +54,12 @@ describe("a try with test numbers in the console", () => {
     expect(s.highlight.current).toBe("ask");
   });
 
+  it("sends the country of test numbers written without +, as the list's", async () => {
+    await openTrial("appt", { ...input, country: "US" });
+    expect(sent).toEqual([{ event: "console:trial",
+      data: { flow: "appt", from: "+15555550100", contacts: input.contacts, country: "US" } }]);
+  });
+
   it("keeps each test contact's conversation when switching, and replies as the shown one", async () => {
     await openTrial("appt", input);
     showContact("t2");

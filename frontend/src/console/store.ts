@@ -198,7 +198,7 @@ export async function openTrial(flow: string, input: TrialInput) {
   try {
     const answer = await request<{ from: string; contacts: { id: string; to: string; row: number | null;
       parameters: Record<string, unknown>; skip: string | null; report: Report }[] }>(
-      "console:trial", { flow, from: input.from, contacts: input.contacts });
+      "console:trial", { flow, from: input.from, contacts: input.contacts, ...(input.country ? { country: input.country } : {}) });
     const contacts: TrialContact[] = answer.contacts.map((c) => ({
       id: c.id, to: c.to, row: c.row, parameters: c.parameters, skip: c.skip, state: c.report.state,
       transcript: [...firstTranscript(c, c.report), ...(c.report.status !== "active" && c.report.ended_reason

@@ -37,6 +37,8 @@ export interface TestNumber {
 export interface TrialInput {
   from: string;
   contacts: TestNumber[];
+  /** The country of test numbers written without + (as the list's), if any. */
+  country?: string;
 }
 
 /** One test contact of a running try, with its own conversation. */
