@@ -209,6 +209,11 @@ class CampaignStore:
         return out
 
     def opt_outs(self, limit: int = 1000) -> list:
-        """Every opt-out, newest first."""
+        """The newest `limit` opt-outs, newest first."""
         with self.engine.connect() as conn:
             return list(conn.execute(select(c.opt_outs).order_by(c.opt_outs.c.created_at.desc()).limit(limit)))
+
+    def opt_out_count(self) -> int:
+        """How many numbers opted out."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(c.opt_outs)).scalar_one()

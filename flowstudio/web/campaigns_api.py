@@ -30,6 +30,7 @@ from .errors import ApiError
 blueprint = Blueprint("campaigns_api", __name__, url_prefix="/api")
 CONTACT_STATUSES = ("pending", "claimed", "started", "skipped", "failed")
 CONTACTS_PAGE = 1000
+OPT_OUTS_LISTED = 1000   # the newest, listed in the editor; `total` counts them all
 
 
 def campaigns() -> Campaigns:
@@ -141,9 +142,11 @@ def cancel(flow_id: str, campaign_id: str):
 
 @blueprint.get("/optouts")
 def optouts():
-    """Contacts who opted out (texted STOP), newest first."""
-    rows = campaigns().store.opt_outs()
-    return jsonify({"optouts": [{"address": r.address, "flow_id": r.flow_id, "keyword": r.keyword,
+    """Contacts who opted out (texted STOP), the newest OPT_OUTS_LISTED first, and how
+    many there are in all (`total`: the list says when it stops short)."""
+    store = campaigns().store
+    rows = store.opt_outs(limit=OPT_OUTS_LISTED)
+    return jsonify({"total": store.opt_out_count(), "optouts": [{"address": r.address, "flow_id": r.flow_id, "keyword": r.keyword,
                                  "created_at": iso_utc(r.created_at)} for r in rows]})
 
 

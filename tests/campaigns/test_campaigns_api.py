@@ -240,6 +240,20 @@ def test_opt_out_times_name_their_zone(client, app):
     assert listed["created_at"].endswith("+00:00")
 
 
+def test_the_opt_out_list_says_how_many_there_are_when_it_stops_short(client, app, clock, monkeypatch):
+    """Before: the newest 1,000 were listed, and the editor's "Opted out (1000)" hid the rest."""
+    from flowstudio.web import campaigns_api
+
+    for n, number in enumerate(("+15555550311", "+15555550312", "+15555550313")):
+        hook = {"MessageSid": f"SM{n:032d}", "From": number, "To": FROM, "Body": "STOP"}
+        assert client.post("/webhooks/survey", data=hook).status_code == 200
+        clock.advance(1)
+    monkeypatch.setattr(campaigns_api, "OPT_OUTS_LISTED", 2)
+    answer = client.get("/api/optouts").json
+    assert answer["total"] == 3
+    assert [o["address"] for o in answer["optouts"]] == ["+15555550313", "+15555550312"]   # the newest
+
+
 def test_an_opt_out_is_taken_off_however_its_number_is_written(client):
     """Before: 404 "has not opted out" for `+1 (555) 555-0307`, written as people do."""
     hook = {"MessageSid": "SM" + "5" * 32, "From": "+15555550307", "To": FROM, "Body": "STOP"}

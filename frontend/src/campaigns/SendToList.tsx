@@ -244,6 +244,7 @@ export function SendToList({ flowId, onClose, onTry, hidden = false }: {
   const [busy, setBusy] = useState(false);
   const [campaigns, setCampaigns] = useState<Campaign[]>([]);
   const [optouts, setOptouts] = useState<OptOut[]>([]);
+  const [optoutTotal, setOptoutTotal] = useState(0);
   const [trying, setTrying] = useState(false);
   const current = campaigns.find((c) => LIVE.has(c.status)) ?? null;
   // The send watched here stays on screen once it is over (finished or cancelled), with its
@@ -263,7 +264,7 @@ export function SendToList({ flowId, onClose, onTry, hidden = false }: {
   }, [flowId]);
   useEffect(() => {
     load();
-    campaignsApi.optouts().then((o) => setOptouts(o.optouts)).catch(() => undefined);
+    campaignsApi.optouts().then((o) => { setOptouts(o.optouts); setOptoutTotal(o.total); }).catch(() => undefined);
   }, [load]);
   // While a campaign sends, its counts are fetched every second.
   useEffect(() => {
@@ -372,10 +373,13 @@ export function SendToList({ flowId, onClose, onTry, hidden = false }: {
           </details>
         )}
         <details className="optouts">
-          <summary>Opted out ({optouts.length})</summary>
+          <summary>Opted out ({optoutTotal.toLocaleString()})</summary>
           <p className="muted small">People who texted STOP (or STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT) to any flow are
             skipped until they text START, UNSTOP or YES.</p>
           <ul className="small">{optouts.map((o) => <li key={o.address}>{o.address} ({o.keyword}, {new Date(o.created_at).toLocaleDateString()})</li>)}</ul>
+          {optoutTotal > optouts.length && (
+            <p className="muted small" data-testid="optouts-more">The newest {optouts.length.toLocaleString()} are listed here.</p>
+          )}
         </details>
       </div>
     </section>

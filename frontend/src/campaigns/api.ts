@@ -115,7 +115,7 @@ export const campaignsApi = {
   get: (flow: string, id: string) => call<Campaign>("GET", `/api/flows/${enc(flow)}/campaigns/${enc(id)}`),
   act: (flow: string, id: string, what: "pause" | "resume" | "cancel") =>
     call<Campaign>("POST", `/api/flows/${enc(flow)}/campaigns/${enc(id)}/${what}`, {}),
-  optouts: () => call<{ optouts: OptOut[] }>("GET", "/api/optouts"),
+  optouts: () => call<{ optouts: OptOut[]; total: number }>("GET", "/api/optouts"),
   stats: (flow: string, from: string, to: string) =>
     call<FlowStats>("GET", `/api/flows/${enc(flow)}/stats?from=${enc(from)}&to=${enc(to)}`),
   statsExecutions: (flow: string, query: Record<string, string>) =>
