@@ -61,7 +61,9 @@ widgets:
 def flows(tmp_path):
     folder = tmp_path / "flows"
     folder.mkdir()
-    (folder / "heavy.yaml").write_text(heavy_flow(40))
+    # 120 widgets: about 0.8 s of CPU on a fast day, well past the tests' budgets (0.05 and
+    # 0.3 s). With 40 (0.28 s on such a day) the 0.3 s turn sometimes ended instead of failing.
+    (folder / "heavy.yaml").write_text(heavy_flow(120))
     (folder / "echo.yaml").write_text(ECHO)
     return folder
 
