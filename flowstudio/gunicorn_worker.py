@@ -203,7 +203,8 @@ class WorkerCounts:
         for slot in range(self.SLOTS):
             pid = self.pids[slot]
             if pid == 0 or (pid > 0 and not _alive(pid)):
-                self.pids[slot], self.held[slot], self.conns[slot] = -1, 0, 0   # reserved until the worker writes its pid
+                # reserved until the worker writes its pid
+                self.pids[slot], self.held[slot], self.conns[slot] = -1, 0, 0
                 self.used.value = max(self.used.value, slot + 1)
                 return slot
         raise RuntimeError(f"more than {self.SLOTS} workers")
