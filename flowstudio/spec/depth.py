@@ -30,8 +30,7 @@ def nul_path(data) -> tuple | None:
     NUL has no place in a flow or a message, and PostgreSQL cannot store it."""
     if not _any_nul(data):
         return None
-    return _first_path(data, lambda value, path: isinstance(value, str) and "\x00" in value
-                       or bool(path) and isinstance(path[-1], str) and "\x00" in path[-1])
+    return _string_path(data, lambda text: "\x00" in text)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -42,8 +41,13 @@ def surrogate_path(data) -> tuple | None:
     Only JSON's `\\ud800` escapes make one: it is no character, cannot be written as
     UTF-8 (a reply, a message, a CSV), and JSON text holding its escape is refused by
     the store's reader (orjson) once written."""
-    return _first_path(data, lambda value, path: isinstance(value, str) and _SURROGATE.search(value) is not None
-                       or bool(path) and isinstance(path[-1], str) and _SURROGATE.search(path[-1]) is not None)
+    return _string_path(data, lambda text: _SURROGATE.search(text) is not None)
+
+
+def _string_path(data, holds) -> tuple | None:
+    """The path of the first string value, or dict key, for which `holds(text)`."""
+    return _first_path(data, lambda value, path: isinstance(value, str) and holds(value)
+                       or bool(path) and isinstance(path[-1], str) and holds(path[-1]))
 
 
 def dotted(path: tuple) -> str:
