@@ -36,7 +36,7 @@ from datetime import datetime, timedelta, timezone
 import phonenumbers
 
 from .adapters.campaignstore import LIVE, CampaignStore
-from .adapters.store import utc
+from .adapters.store import iso_utc, utc
 from .background import Background
 from .repository import FlowUnavailable
 from .service import ExecutionBusy
@@ -486,9 +486,6 @@ def _verb(status: str) -> str:
     return {"paused": "paused", "running": "resumed", "scheduled": "resumed", "cancelled": "cancelled"}[status]
 
 
-def iso_utc(value) -> str | None:
-    """A stored time as ISO 8601 in UTC, with its zone (SQLite gives it without), or None."""
-    return utc(value).astimezone(timezone.utc).isoformat() if value is not None else None
 
 
 # ---------------------------------------------------------------- the runner

@@ -40,12 +40,12 @@ import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone, tzinfo
 
-from sqlalchemy import DateTime, String, bindparam, delete, insert, select, text
+from sqlalchemy import DateTime, String, bindparam, delete, insert, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .adapters import statsschema as ss
-from .adapters.store import Store, utc
+from .adapters.store import Store, iso_utc, utc
 from .background import Background
 
 log = logging.getLogger("flowstudio.stats")
@@ -703,13 +703,14 @@ def _how(status: str, reason: str | None) -> str:
     return "expired" if status == "ended" and reason == EXPIRED_REASON else status
 
 
+def _time(value) -> datetime | None:
+    """A stored time as an aware datetime (SQLite gives text() columns as text, in UTC)."""
+    return utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
+
+
 def _iso(value) -> str | None:
-    """A time as ISO 8601 UTC (SQLite gives text() columns as text, in UTC)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return utc(value).astimezone(timezone.utc).isoformat()
+    """A time as ISO 8601 UTC."""
+    return iso_utc(_time(value))
 
 
 # ---------------------------------------------------------------- CSV
@@ -718,10 +719,11 @@ def _iso(value) -> str | None:
 def _when(value, zone: tzinfo | None) -> str:
     """A CSV time: ISO 8601 UTC, or local to `zone` without the T, fraction and offset
     that keep a spreadsheet from seeing a date."""
-    iso = _iso(value)
-    if iso is None or zone is None:
-        return iso or ""
-    return datetime.fromisoformat(iso).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+    if value is None:
+        return ""
+    if zone is None:
+        return _iso(value)
+    return _time(value).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
 
 
 REPLY_FIELDS = ("Body", "Digits", "SpeechResult")

@@ -91,6 +91,12 @@ def utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=timezone.utc)
 
 
+def iso_utc(value: datetime | None) -> str | None:
+    """A datetime from the database as ISO 8601 in UTC, with its zone (`+00:00`: SQLite
+    gives naive ones, PostgreSQL the session's zone), or None."""
+    return utc(value).astimezone(timezone.utc).isoformat() if value is not None else None
+
+
 # 'active' written out, never bound: the indexes these queries use are partial (WHERE
 # status = 'active'), and a bound status makes SQLite plan the statement again for every
 # value bound (it cannot know the partial index applies until it sees the value): 20 µs

@@ -21,10 +21,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from ..campaigns import (MAX_INVALID_LISTED, CampaignInputError, CampaignNotFound, Campaigns, CampaignStateError,
-                         ContactList, contacts_from_csv, contacts_from_json, contacts_from_text, iso_utc,
-                         normalise_address, parse_country, parse_rate, parse_start, readable, sending_address,
+                         ContactList, contacts_from_csv, contacts_from_json, contacts_from_text, normalise_address, parse_country, parse_rate, parse_start, readable, sending_address,
                          within_channel)
 from . import errors, jsonbody
+from .serialize import iso
 from .app import runtime
 from .errors import ApiError
 
@@ -149,7 +149,7 @@ def optouts():
     rows = store.opt_outs(limit=OPT_OUTS_LISTED)
     return jsonify({"total": store.opt_out_count(),
                     "optouts": [{"address": r.address, "flow_id": r.flow_id, "keyword": r.keyword,
-                                 "created_at": iso_utc(r.created_at)} for r in rows]})
+                                 "created_at": iso(r.created_at)} for r in rows]})
 
 
 @blueprint.delete("/optouts/<path:address>")

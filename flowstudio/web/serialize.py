@@ -7,9 +7,9 @@ end up alike).
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
-from ..adapters.store import utc
+from ..adapters.store import iso_utc
 from ..console import is_console
 from . import jsonbody
 from .errors import ApiError
@@ -26,7 +26,7 @@ def iso(value: datetime | str | None) -> str | None:
             value = datetime.fromisoformat(value)
         except ValueError:
             return value
-    return utc(value).astimezone(timezone.utc).isoformat()
+    return iso_utc(value)
 
 
 def execution(row, url: str) -> dict:
