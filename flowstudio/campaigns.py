@@ -35,7 +35,7 @@ from datetime import datetime, timedelta, timezone
 
 import phonenumbers
 
-from .adapters.campaignstore import LIVE, CampaignStore
+from .adapters.campaignstore import CANCELLABLE, LIVE, CampaignStore
 from .adapters.store import iso_utc, utc
 from .background import Background
 from .repository import FlowUnavailable
@@ -453,7 +453,7 @@ class Campaigns:
 
     def cancel(self, flow_id: str, campaign_id: str) -> dict:
         """Send no more (the contacts not yet sent stay counted as pending)."""
-        return self._move(flow_id, campaign_id, LIVE + ("paused",), "cancelled")
+        return self._move(flow_id, campaign_id, CANCELLABLE, "cancelled")
 
     def _row(self, flow_id: str, campaign_id: str):
         row = self.store.get(campaign_id)

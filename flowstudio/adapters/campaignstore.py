@@ -21,6 +21,7 @@ from . import schema as t
 from .store import Store, utc
 
 LIVE = ("scheduled", "running")          # statuses whose contacts are sent
+CANCELLABLE = LIVE + ("paused",)         # statuses a cancel (or the flow's delete) ends
 STATUSES = ("scheduled", "running", "paused", "done", "cancelled")
 _INSERT_CHUNK = 5000
 

@@ -17,6 +17,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import campaignschema
+from .campaignstore import CANCELLABLE
 from . import schema as t
 from .store import Store, revision_id
 
@@ -104,7 +105,7 @@ class FlowStore:
             if deleted_at is not None:
                 cs = campaignschema.campaigns.c
                 conn.execute(update(campaignschema.campaigns)
-                             .where(cs.flow_id == to_id, cs.status.in_(("scheduled", "running", "paused")))
+                             .where(cs.flow_id == to_id, cs.status.in_(CANCELLABLE))
                              .values(status="cancelled", updated_at=deleted_at))
 
     def has_history(self, flow_id: str) -> bool:
