@@ -39,6 +39,15 @@ def upload(page: Page, flow_id: str) -> None:
         {"name": "patients.csv", "mimeType": "text/csv", "buffer": PATIENTS})
 
 
+def paste(page: Page, server, numbers: list[str]) -> None:
+    """A new clinic flow open, its Send to a list panel with these numbers pasted and
+    the sending number filled in."""
+    open_flow(page, server.new_flow("clinic", example="appointment-confirmation"))
+    page.get_by_role("button", name="Send to a list").click()
+    page.locator('textarea[name="numbers"]').fill("\n".join(numbers))
+    page.locator('input[name="from"]').fill(FROM)
+
+
 def test_every_button_and_field_of_the_preview_fits_the_panel(page, server):
     flow_id = server.new_flow("clinic", example="appointment-confirmation")
     window(page, 1280, 800)
@@ -103,11 +112,7 @@ def test_the_intro_speaks_without_programming_words(page, server):
 
 
 def test_a_finished_send_stays_on_screen_until_another_list(page, server):
-    flow_id = server.new_flow("clinic", example="appointment-confirmation")
-    open_flow(page, flow_id)
-    page.get_by_role("button", name="Send to a list").click()
-    page.locator('textarea[name="numbers"]').fill("+15555550171\n+15555550172")
-    page.locator('input[name="from"]').fill(FROM)
+    paste(page, server, ["+15555550171", "+15555550172"])
     page.locator('input[name="rate"]').fill("10")
     page.get_by_role("button", name="Preview").click()
     page.get_by_role("button", name="Send to 2 contacts").click()
@@ -200,11 +205,7 @@ def test_the_csv_has_times_as_the_clinic_clock_shows_them(browser, server, tmp_p
 
 
 def test_a_send_is_cancelled_after_a_yes_and_says_not_sent(page, server):
-    flow_id = server.new_flow("clinic", example="appointment-confirmation")
-    open_flow(page, flow_id)
-    page.get_by_role("button", name="Send to a list").click()
-    page.locator('textarea[name="numbers"]').fill("+15555550181\n+15555550182\n+15555550183")
-    page.locator('input[name="from"]').fill(FROM)
+    paste(page, server, ["+15555550181", "+15555550182", "+15555550183"])
     page.locator('input[name="start_at"]').fill((datetime.now() + timedelta(days=30)).strftime("%Y-%m-%dT09:00"))   # none goes before the cancel
     page.get_by_role("button", name="Preview").click()
     page.get_by_role("button", name="Send to 3 contacts").click()
