@@ -8,7 +8,6 @@ import os
 import re
 import time
 
-import requests
 from playwright.sync_api import Page, expect
 
 from .conftest import REPO
@@ -65,19 +64,13 @@ def test_send_a_csv_to_a_list_watch_it_pause_and_resume(page, server, tmp_path):
     assert sorted(e["contact"] for e in listed) == [f"+1555558{i:04d}" for i in range(6)]
 
 
-def sms(server, flow_id: str, contact: str, body: str, n: int) -> None:
-    answer = requests.post(f"{server.base}/webhooks/{flow_id}", timeout=10, data={
-        "MessageSid": f"SM{contact[-4:]}{n:028d}", "From": contact, "To": FROM, "Body": body})
-    assert answer.status_code == 200, answer.text
-
-
 def test_results_show_counts_on_the_canvas_list_who_and_download_the_csv(page, server, tmp_path):
     flow_id = server.new_flow("results", example="sms-survey")
     scripts = {"+15555559001": ["hi", "5", "coffee", "NO"], "+15555559002": ["hi", "7", "4", "cake"],
                "+15555559003": ["hi", "3"], "+15555559004": ["hi"]}
     for contact, messages in scripts.items():
         for n, body in enumerate(messages):
-            sms(server, flow_id, contact, body, n)
+            server.sms(flow_id, contact, body, n)
     open_flow(page, flow_id)
     page.get_by_role("button", name="Results").click()
     expect(page.get_by_test_id("started")).to_have_text("4")
@@ -113,7 +106,7 @@ def test_a_list_behind_a_count_that_stops_short_says_so(page, server, tmp_path):
     are. Here the server's answer is marked `more`, as one for a count of thousands is."""
     flow_id = server.new_flow("results-more", example="sms-survey")
     for n, contact in enumerate(("+15555559101", "+15555559102")):
-        sms(server, flow_id, contact, "hi", n)
+        server.sms(flow_id, contact, "hi", n)
 
     def marked_more(route):
         answer = route.fetch()
@@ -137,7 +130,7 @@ def test_a_count_on_the_canvas_stays_readable_under_the_pointer(page, server):
     """Before: the buttons' pale hover turned the dark "N in" pill's white text
     invisible while the pointer rested on it, right after the click."""
     flow_id = server.new_flow("results-hover", example="sms-survey")
-    sms(server, flow_id, "+15555559201", "hi", 0)
+    server.sms(flow_id, "+15555559201", "hi", 0)
     open_flow(page, flow_id)
     page.get_by_role("button", name="Results").click()
     pill = page.get_by_test_id("results-ask_rating").get_by_role("button", name="1 in")
@@ -152,7 +145,7 @@ def test_the_opt_out_list_says_when_it_shows_only_the_newest(page, server):
     tests/campaigns/test_campaigns_api.py); here its answer says 5,000, as a long-used
     number's would."""
     flow_id = server.new_flow("optouts-many", example="sms-survey")
-    sms(server, flow_id, "+15555559301", "STOP", 0)
+    server.sms(flow_id, "+15555559301", "STOP", 0)
 
     def many(route):
         answer = route.fetch()

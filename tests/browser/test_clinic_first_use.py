@@ -7,7 +7,6 @@ import csv
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import requests
 from playwright.sync_api import Page, expect
 
 from .editor import open_flow
@@ -132,9 +131,7 @@ def test_a_count_clicked_on_the_canvas_lists_them_in_view(page, server):
     talks = [("+15555550143", "hi"), ("+15555550143", "YES"), ("+15555550144", "hi"), ("+15555550144", "no"),
              ("+15555550145", "hi"), ("+15555550145", "maybe"), ("+15555550146", "hi")]
     for n, (contact, body) in enumerate(talks):
-        r = requests.post(f"{server.base}/webhooks/{flow_id}", timeout=10, data={
-            "MessageSid": f"SM{n:032d}", "From": contact, "To": FROM, "Body": body})
-        assert r.status_code == 200, r.text
+        server.sms(flow_id, contact, body, n)
     window(page, 1024, 768)
     open_flow(page, flow_id)
     page.get_by_role("button", name="Results").click()
@@ -147,9 +144,7 @@ def test_a_count_clicked_on_the_canvas_lists_them_in_view(page, server):
 def test_a_result_replayed_leaves_room_for_the_canvas_and_a_way_back(page, server):
     flow_id = server.new_flow("clinic", example="appointment-confirmation")
     for n, body in enumerate(["hi", "YES"]):
-        r = requests.post(f"{server.base}/webhooks/{flow_id}", timeout=10, data={
-            "MessageSid": f"SM{n:032d}", "From": "+15555550142", "To": FROM, "Body": body})
-        assert r.status_code == 200, r.text
+        server.sms(flow_id, "+15555550142", body, n)
     window(page, 1024, 768)
     open_flow(page, flow_id)
     page.get_by_role("button", name="Results").click()
@@ -183,9 +178,7 @@ def test_the_range_picked_stays_readable_under_the_pointer(page, server):
 
 def test_the_csv_has_times_as_the_clinic_clock_shows_them(browser, server, tmp_path):
     flow_id = server.new_flow("clinic", example="appointment-confirmation")
-    r = requests.post(f"{server.base}/webhooks/{flow_id}", timeout=10, data={
-        "MessageSid": "SM" + "7" * 32, "From": "+15555550147", "To": FROM, "Body": "hi"})
-    assert r.status_code == 200, r.text
+    server.sms(flow_id, "+15555550147", "hi", 0)
     [execution] = server.api("GET", f"/api/flows/{flow_id}/executions?limit=5").json()["executions"]
     context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=server.base,
                                   timezone_id="America/New_York", accept_downloads=True)
