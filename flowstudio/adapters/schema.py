@@ -18,6 +18,8 @@
   `revisions`, whose newest row is what webhooks run.
 - `web_sessions`: the editor's signed-in sessions (the cookie carries only the id), so
   logging out or changing the password ends them on every process, and idle ones expire.
+- `login_failures`: failed logins within the login throttle's window, so its limits hold
+  for all processes together (web/throttle.py).
 """
 from __future__ import annotations
 
@@ -124,6 +126,15 @@ web_sessions = Table(
     Column("password", String(64), nullable=False),  # fingerprint of the password it signed in with
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_seen", DateTime(timezone=True), nullable=False),
+)
+
+login_failures = Table(
+    "login_failures", metadata,
+    Column("id", _BIGINT, primary_key=True, autoincrement=True),
+    Column("client", String(64), nullable=False),    # the address the server saw
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_login_failures_at", "at"),
+    Index("ix_login_failures_client_at", "client", "at"),
 )
 
 from . import campaignschema, statsschema  # noqa: E402,F401 - campaigns and opt-outs; Results summaries

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, g, jsonify, request, session
 
+from ..adapters.loginfailures import LoginFailures
 from ..adapters.websessions import WebSessions
 from . import errors
 from .errors import ApiError
@@ -211,14 +212,17 @@ class _Sessions:
 
     def __init__(self, app: Flask, idle: timedelta):
         self.app, self.idle = app, idle
-        self.throttle = LoginThrottle()
+        self.throttle = LoginThrottle(lambda: LoginFailures(self._database()))
         self._store: WebSessions | None = None
+
+    def _database(self):
+        from .app import runtime   # the runtime is made after auth.setup runs
+        return runtime(self.app).service.store
 
     @property
     def store(self) -> WebSessions:
         if self._store is None:
-            from .app import runtime   # the runtime is made after auth.setup runs
-            self._store = WebSessions(runtime(self.app).service.store)
+            self._store = WebSessions(self._database())
         return self._store
 
     def fingerprint(self) -> str:

@@ -6,10 +6,12 @@ POST /api/logout and after a restart with a new FLOWSTUDIO_PASSWORD, and 200 wro
 passwords were answered in 0.4 s."""
 import shutil
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from flowstudio.web.app import create_app, runtime
+from flowstudio.adapters.loginfailures import LoginFailures
 from flowstudio.web.throttle import PER_CLIENT, LoginThrottle
 
 from .conftest import REPO
@@ -88,17 +90,34 @@ def test_failed_logins_are_limited_and_logged(make_app, caplog):
     assert ok.status_code == 200   # another client is not locked out
 
 
-def test_the_throttle_forgets_after_its_window_and_limits_everyone_together():
-    now = [0.0]
-    throttle = LoginThrottle(window=60, per_client=3, overall=5, clock=lambda: now[0])
+def test_the_throttle_forgets_after_its_window_and_limits_everyone_together(make_app):
+    store = runtime(make_app()).service.store
+    now = [datetime(2026, 1, 1, tzinfo=timezone.utc)]
+    failures = LoginFailures(store)
+    throttle = LoginThrottle(lambda: failures, window=60, per_client=3, overall=5, clock=lambda: now[0])
     for _ in range(3):
         throttle.failed("a")
     assert throttle.wait("a") == 60 and throttle.wait("b") == 0
     throttle.failed("b")
     throttle.failed("c")
     assert throttle.wait("d") == 60   # five failures in all: nobody may try
-    now[0] = 61
+    now[0] += timedelta(seconds=61)
     assert throttle.wait("a") == 0 and throttle.wait("d") == 0
+    throttle.failed("e")
+    assert failures.count() == 1   # the window's older failures were deleted on the way
+
+
+def test_failed_logins_count_across_every_process_of_the_database(make_app):
+    """Before: each worker counted its own failures, so N workers gave a guesser N times
+    the limit (two apps on one database are two workers' worth of counts)."""
+    first, second = make_app(PASSWORD="s3cret"), make_app(PASSWORD="s3cret")
+    half = PER_CLIENT // 2
+    for i in range(half):
+        assert first.test_client().post("/api/login", json={"password": f"a{i}"}).status_code == 401
+    for i in range(PER_CLIENT - half):
+        assert second.test_client().post("/api/login", json={"password": f"b{i}"}).status_code == 401
+    for app in (first, second):
+        assert app.test_client().post("/api/login", json={"password": "guess"}).status_code == 429
 
 
 @pytest.mark.parametrize("body", ["[1]", '"x"', "1", "null", "{}"])
