@@ -293,8 +293,12 @@ def _decode(data: bytes) -> str:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             line = data.count(b"\n", 0, exc.start) + 1
-            raise CampaignInputError("file", f"the file is not UTF-8 text (line {line}, byte {exc.start}); "
-                                             "save the CSV as UTF-8") from None
+            # Excel on Windows saves "CSV (Comma delimited)" in the PC's own code page, which
+            # cannot be told apart from the others with certainty on a short list: refused, not guessed
+            raise CampaignInputError("file", f"line {line} has letters that are not saved as UTF-8 text (byte "
+                                             f"{exc.start}), so they cannot be read for sure. In Excel, use File > "
+                                             "Save As and choose \"CSV UTF-8 (Comma delimited)\"; Google Sheets' "
+                                             "File > Download > CSV is already right") from None
     if "\x00" in text:
         raise CampaignInputError("file", "the file contains NUL characters: expected a CSV text file")
     return text

@@ -171,6 +171,17 @@ def test_files_that_cannot_be_read_say_why(client, data, why):
     assert answer.json["error"]["field"] == "file" and why in answer.json["error"]["message"]
 
 
+def test_a_list_excel_saved_in_windows_own_code_page_says_how_to_save_it():
+    """Excel on Windows saves "CSV (Comma delimited)" as Windows-1252 (José as b'Jos\\xe9').
+    Before: "not UTF-8 text ...; save the CSV as UTF-8", which named no Excel choice."""
+    data = "to,name\r\n+15555550101,Ana\r\n+15555550102,José\r\n".encode("cp1252")
+    with pytest.raises(cm.CampaignInputError) as refused:
+        cm.contacts_from_csv(data)
+    assert refused.value.field == "file"
+    message = str(refused.value)
+    assert message.startswith("line 3 ") and '"CSV UTF-8 (Comma delimited)"' in message
+
+
 def test_a_number_a_spreadsheet_shortened_says_so(client):
     """Before: "'1.5555E+10' is not a phone number": the user's file said +15555550101."""
     answer = post_csv(client, b"to\n1.5555E+10\n+15555550101\n")
