@@ -84,8 +84,9 @@ def schema(output: Path | None) -> None:
 def import_studio(sources: tuple[Path, ...], output: Path | None, name: str | None, sids: tuple[str, ...]) -> None:
     """Convert Twilio Studio flow definitions (JSON) into FlowStudio YAML flows.
 
-    A Studio definition does not carry its own SID, but Run Subflow names its child by
-    it: give each flow's SID with --sid so subflows resolve, e.g.
+    A source is a definition as Studio exports it, or the REST API's Flow resource
+    (its `definition` and `sid`). A definition does not carry its own SID, but Run
+    Subflow names its child by it: give each flow's SID with --sid so subflows resolve, e.g.
     `flowstudio import-studio main.json survey.json --sid FW… --sid FW… -o flows/`.
     """
     from .spec.flowfile import dump_flow
@@ -110,12 +111,17 @@ def import_studio(sources: tuple[Path, ...], output: Path | None, name: str | No
     converted = []  # every source is read before any file is written: all or nothing
     for k, source in enumerate(sources):
         definition = _read_json(source)
+        resource_sid = None
+        if isinstance(definition, dict) and isinstance(definition.get("definition"), dict):
+            # the REST API's Flow (`twilio api:studio:v2:flows:fetch -o json`), which names its SID
+            resource_sid = definition.get("sid") if is_flow_sid(definition.get("sid")) else None
+            definition = definition["definition"]
         target = folder / f"{source.stem}.yaml" if folder is not None else output
         try:
             flow = from_studio(definition, name or (target.stem if target else source.stem))
         except StudioFormatError as exc:
             raise click.ClickException(f"{source}: {exc}") from None
-        flow.sid = sids[k] if sids else None
+        flow.sid = sids[k] if sids else resource_sid
         converted.append((flow, target))
     for flow, target in converted:
         _emit(dump_flow(flow), target, f"({len(flow.widgets)} widgets)")

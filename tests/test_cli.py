@@ -69,6 +69,20 @@ def test_validate_reports_unreadable_files_without_crashing(tmp_path):
     assert f"{tmp_path}/a.yaml:3:1: duplicate key 'name' (first defined on line 2)" in result.output
 
 
+@pytest.mark.parametrize("wrapped", [False, True])
+def test_validating_a_studio_export_says_to_import_it_first(tmp_path, wrapped):
+    """Before: "spec_version must be a whole number (this FlowStudio writes 1), found None"
+    for the JSON a Studio user has (the export, or the REST API's Flow with its `definition`)."""
+    definition = {"description": "A New Flow", "initial_state": "Trigger", "flags": {"allow_concurrent_calls": True},
+                  "states": [{"name": "Trigger", "type": "trigger", "transitions": [], "properties": {}}]}
+    source = tmp_path / "studio.json"
+    source.write_text(json.dumps({"sid": "FW" + "0" * 32, "definition": definition} if wrapped else definition))
+    result = run("validate", source)
+    assert result.exit_code == 1
+    assert (f"{source}:1: this is a Twilio Studio flow (its JSON, with 'states'), not a FlowStudio flow yet: "
+            f"convert it with `flowstudio import-studio {source} -o flows/`") in result.output
+
+
 def test_validate_json_format(tmp_path):
     (tmp_path / "survey.yaml").write_text(BROKEN)
     result = run("validate", "--format", "json", tmp_path)
@@ -120,6 +134,25 @@ def test_import_then_export_studio(tmp_path):
     result = run("export-studio", tmp_path / "hello.yaml", "-o", tmp_path / "back.json")
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "back.json").read_text()) == studio
+
+
+def test_import_studio_takes_the_rest_apis_flow_resource_with_its_sid(tmp_path):
+    """Before: "a Studio flow definition needs a 'states' list, found none" for what
+    `twilio api:studio:v2:flows:fetch -o json` prints (the Flow, its definition inside)."""
+    definition = {"description": "", "initial_state": "Trigger", "flags": {"allow_concurrent_calls": True},
+                  "states": [{"name": "Trigger", "type": "trigger", "properties": {},
+                              "transitions": [{"event": "incomingMessage", "next": "hi"}]},
+                             {"name": "hi", "type": "send-message", "properties": {"body": "Hi"},
+                              "transitions": []}]}
+    sid = "FW" + "ab" * 16
+    source = tmp_path / "survey.json"
+    source.write_text(json.dumps({"sid": sid, "friendly_name": "Survey", "status": "published",
+                                  "definition": definition}))
+    result = run("import-studio", source, "-o", tmp_path / "survey.yaml")
+    assert result.exit_code == 0, result.output
+    flow = load_flow_text((tmp_path / "survey.yaml").read_text()).data
+    assert flow["sid"] == sid and [w["name"] for w in flow["widgets"]] == ["Trigger", "hi"]
+    assert run("validate", tmp_path / "survey.yaml").exit_code == 0
 
 
 def test_import_studio_reports_bad_json(tmp_path):
