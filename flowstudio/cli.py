@@ -112,6 +112,8 @@ def import_studio(sources: tuple[Path, ...], output: Path | None, name: str | No
     for k, source in enumerate(sources):
         definition = _read_json(source)
         resource_sid = None
+        if isinstance(definition, list) and len(definition) == 1 and isinstance(definition[0], dict):
+            definition = definition[0]   # the twilio CLI's `-o json` prints its one result in a list
         if isinstance(definition, dict) and isinstance(definition.get("definition"), dict):
             # the REST API's Flow (`twilio api:studio:v2:flows:fetch -o json`), which names its SID
             resource_sid = definition.get("sid") if is_flow_sid(definition.get("sid")) else None

@@ -136,7 +136,8 @@ def test_import_then_export_studio(tmp_path):
     assert json.loads((tmp_path / "back.json").read_text()) == studio
 
 
-def test_import_studio_takes_the_rest_apis_flow_resource_with_its_sid(tmp_path):
+@pytest.mark.parametrize("in_a_list", [False, True])
+def test_import_studio_takes_the_rest_apis_flow_resource_with_its_sid(tmp_path, in_a_list):
     """Before: "a Studio flow definition needs a 'states' list, found none" for what
     `twilio api:studio:v2:flows:fetch -o json` prints (the Flow, its definition inside)."""
     definition = {"description": "", "initial_state": "Trigger", "flags": {"allow_concurrent_calls": True},
@@ -146,8 +147,8 @@ def test_import_studio_takes_the_rest_apis_flow_resource_with_its_sid(tmp_path):
                               "transitions": []}]}
     sid = "FW" + "ab" * 16
     source = tmp_path / "survey.json"
-    source.write_text(json.dumps({"sid": sid, "friendly_name": "Survey", "status": "published",
-                                  "definition": definition}))
+    resource = {"sid": sid, "friendly_name": "Survey", "status": "published", "definition": definition}
+    source.write_text(json.dumps([resource] if in_a_list else resource))
     result = run("import-studio", source, "-o", tmp_path / "survey.yaml")
     assert result.exit_code == 0, result.output
     flow = load_flow_text((tmp_path / "survey.yaml").read_text()).data
