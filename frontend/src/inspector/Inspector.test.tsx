@@ -77,6 +77,35 @@ describe("Inspector", () => {
     expect(options).toEqual(["", "ask"]);
   });
 
+  it("connects every output from the form, without dragging on the canvas", () => {
+    const { onChange } = mount("ask");
+    const select = host.querySelector<HTMLSelectElement>("select#insp-next-timeout")!;
+    expect(host.querySelector(`label[for="insp-next-timeout"]`)!.textContent).toBe("No Reply goes to");
+    expect([...select.options].map((o) => o.value)).toEqual(["", "check"]);
+    act(() => { select.value = "check"; select.dispatchEvent(new Event("change", { bubbles: true })); });
+    expect(onChange).toHaveBeenLastCalledWith(expect.objectContaining({
+      transitions: { incomingMessage: "check", timeout: "check" } }));
+    act(() => { select.value = ""; select.dispatchEvent(new Event("change", { bubbles: true })); });
+    expect(onChange.mock.lastCall![0].transitions.timeout).toBeNull();
+  });
+
+  it("connects the Trigger's starts and a split's No Condition Matches from the form", () => {
+    mount("Trigger");
+    expect(host.querySelector<HTMLSelectElement>("select#insp-next-incomingMessage")!.value).toBe("ask");
+    act(() => root.unmount());
+    root = createRoot(host);
+    mount("check");
+    expect(host.querySelector<HTMLSelectElement>("select#insp-next-noMatch")!.value).toBe("ask");
+    expect(host.querySelector("select#insp-next-match")).toBeNull();
+  });
+
+  it("names every control, even those shown without a label above them (a condition's type)", () => {
+    mount("check");
+    const unnamed = [...host.querySelectorAll<HTMLElement>("input, select, textarea")].filter((el) =>
+      !el.getAttribute("aria-label") && !(el as HTMLInputElement).labels?.length);
+    expect(unnamed.map((el) => el.outerHTML)).toEqual([]);
+  });
+
   it("commits a text edit once, on blur, and keeps the input", () => {
     const { onChange } = mount("ask");
     const body = field("properties.body").querySelector("textarea")!;

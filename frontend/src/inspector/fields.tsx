@@ -119,6 +119,7 @@ export function FieldView({ field, value, bare, placeholder }: FieldProps) {
           id={id}
           className="insp-input"
           value={current}
+          aria-label={bare ? field.title : undefined}
           aria-invalid={invalid || undefined}
           aria-describedby={issues?.length ? problemId : undefined}
           onChange={(e) => {
@@ -159,6 +160,7 @@ export function FieldView({ field, value, bare, placeholder }: FieldProps) {
           noPause
           invalid={invalid}
           describedBy={invalid ? problemId : undefined}
+          ariaLabel={bare ? field.title : undefined}
         />
       );
       break;

@@ -9,6 +9,7 @@ import { validWidgetName } from "../core/rename";
 import type { CatalogEntry, FlowDoc, Issue, WidgetDoc } from "../core/types";
 import { useEditor } from "../store/editor";
 import { ConditionsEditor } from "./ConditionsEditor";
+import { connectionEvents, Connections } from "./Connections";
 import { Form, useForm, type FormContext } from "./context";
 import { FieldView, Problems, sentence } from "./fields";
 import { TemplateInput } from "./TemplateInput";
@@ -57,6 +58,7 @@ export function Inspector(props: InspectorProps): JSX.Element {
   // Where each problem goes: a field, a branch, the name, or the list at the top.
   const { byPath, rest } = useMemo(() => {
     const paths = ["name", "description", ...fieldPaths([...fields, ...extras], widget)];
+    if (catalog) paths.push(...connectionEvents(widget, catalog).map((o) => `transitions.${o.id}`));
     const match = widget.transitions?.match;
     if (Array.isArray(match)) {
       paths.push("transitions.match");
@@ -128,13 +130,14 @@ export function Inspector(props: InspectorProps): JSX.Element {
           <>
             <section className="insp-section">
               {fields.length === 0 && !catalog!.condition_schema && (
-                <p className="insp-help">This widget has no settings{catalog!.type === "trigger" ? ": connect its events to the widgets each kind of start leads to" : ""}.</p>
+                <p className="insp-help">This widget has no settings.</p>
               )}
               {fields.map((f) => <FieldView key={f.path} field={f} value={getIn(widget, f.path)} />)}
             </section>
             {catalog!.condition_schema && (
               <ConditionsEditor widget={widget} conditionSchema={catalog!.condition_schema} targets={others} />
             )}
+            <Connections widget={widget} catalog={catalog!} targets={others} />
             {extras.length > 0 && (
               <section className="insp-section">
                 <h3 className="insp-h3">Other settings</h3>
