@@ -21,6 +21,7 @@ from .repository import FLOW_ID, FlowRepository
 from .spec.flowfile import dump_flow, load_flow_file, load_flow_text, read_flow_bytes, write_atomic
 from .spec.issues import FlowLoadError, Issue
 from .spec.migrations import CURRENT_VERSION
+from .spec.studio import StudioFormatError, from_studio
 from .spec.validate import validate_data, validate_document
 from .spec.yamlio import dump_yaml, load_yaml
 from .flowtests import rename_widgets
@@ -194,10 +195,13 @@ class FlowEditor:
     # ------------------------------------------------------------ files
 
     def create(self, new_id: str, *, name: str | None = None, example: str | None = None,
-               copy_of: str | None = None, author: str) -> dict:
-        """A new flow file: blank, a copy of an example, or a duplicate of a flow. Of two
-        creates of one id at once, exactly one wins; the other gets 409."""
+               copy_of: str | None = None, studio=None, author: str) -> dict:
+        """A new flow file: blank, a copy of an example, a duplicate of a flow, or a flow
+        exported from Twilio Studio (`studio`: its JSON definition). Of two creates of one
+        id at once, exactly one wins; the other gets 409."""
         self._check_id_form(new_id)
+        if studio is not None:
+            return self._import_studio(new_id, studio, name=name, author=author)
         if example:
             path = EXAMPLES_DIR / f"{example}.yaml"
             if not FLOW_ID.fullmatch(example) or not path.is_file():
@@ -214,6 +218,25 @@ class FlowEditor:
             self._check_new_id(new_id)
             self._archive_leftovers(new_id)
             self._publish(new_id, document, author=author, message=message, base=None, draft_version=None)
+        return self.get(new_id)
+
+    def _import_studio(self, new_id: str, definition, *, name: str | None, author: str) -> dict:
+        """A Studio definition as a new flow: a blank flow is published (version 1), the
+        imported flow is its draft. Webhooks run it only once it is reviewed and published,
+        and one with problems still opens (the editor lists them) instead of being refused."""
+        if isinstance(definition, dict) and "states" not in definition and isinstance(definition.get("definition"), dict):
+            definition = definition["definition"]   # a flow as Studio's REST API answers it
+        try:
+            document = from_studio(definition, name or new_id).to_data()
+        except StudioFormatError as exc:
+            raise EditError(400, f"this is not a flow exported from Twilio Studio: {exc}", "studio") from None
+        with self._lifecycle():
+            self._check_new_id(new_id)
+            self._archive_leftovers(new_id)
+            self._publish(new_id, blank_flow(name or new_id), author=author, message="Created", base=None,
+                          draft_version=None)
+            self.history.save_draft(new_id, in_event_order(document), self.clock(), version=0,
+                                    base_revision=self._latest_id(new_id), author=author)
         return self.get(new_id)
 
     def create_document(self, new_id: str, document: dict, *, author: str, message: str) -> dict:

@@ -48,10 +48,11 @@ def examples():
 
 @blueprint.post("/flows")
 def create_flow():
-    """A new flow: blank, from an example, or a copy of another flow."""
+    """A new flow: blank, from an example, a copy of another flow, or imported from a
+    Twilio Studio export (`studio`: the exported JSON, which becomes the new flow's draft)."""
     body = _body()
     flow = editor().create(body.get("id"), name=_text(body, "name"), example=_text(body, "example"),
-                           copy_of=_text(body, "copy_of"), author=_author(body))
+                           copy_of=_text(body, "copy_of"), studio=body.get("studio"), author=_author(body))
     return jsonify(_flow(flow)), 201
 
 

@@ -1,4 +1,5 @@
 """The editor's API (docs/editor-api.md): flows, drafts, publishing, history, access."""
+import json
 import shutil
 
 import pytest
@@ -69,6 +70,35 @@ def test_create_blank_from_an_example_and_as_a_copy(client, flows_dir):
     assert copy["document"]["widgets"] == opened(client, "after-hours")["document"]["widgets"]
     examples = {e["id"] for e in client.get("/api/examples").json["examples"]}
     assert {"ivr-menu", "appointment-confirmation"} <= examples and not any(".test" in e for e in examples)
+
+
+def test_create_imports_a_studio_export_as_the_draft_of_a_new_flow(client, flows_dir):
+    """What Studio's Export to JSON gives (or its REST API's flow, with `definition`)
+    becomes the draft: webhooks run a blank flow until it is checked and published."""
+    definition = json.loads((REPO / "tests" / "fixtures" / "studio" / "voice-ivr.json").read_text())
+    for flow_id, studio in [("imported", definition), ("from-api", {"sid": "FW" + "0" * 32, "definition": definition})]:
+        r = client.post("/api/flows", json={"id": flow_id, "studio": studio})
+        assert r.status_code == 201, r.json
+        assert r.json["published"]["number"] == 1 and r.json["draft"]["version"] == 1
+        assert [w["name"] for w in r.json["document"]["widgets"]] == [s["name"] for s in definition["states"]]
+        assert [w["type"] for w in yaml.safe_load((flows_dir / f"{flow_id}.yaml").read_text())["widgets"]] == ["trigger"]
+    flow = opened(client, "imported")
+    published = client.post("/api/flows/imported/publish", json={"version": flow["draft"]["version"], "message": "go"})
+    assert published.status_code == 200, published.json
+    assert len(yaml.safe_load((flows_dir / "imported.yaml").read_text())["widgets"]) == len(definition["states"])
+
+
+@pytest.mark.parametrize("studio, says", [
+    ({"pupils": ["Tom"]}, "needs a 'states' list"),
+    ([1, 2], "is a JSON object, found a list"),
+    ("{}", "is a JSON object, found a string"),
+])
+def test_create_refuses_what_is_not_a_studio_export_and_creates_nothing(client, flows_dir, studio, says):
+    r = client.post("/api/flows", json={"id": "not-studio", "studio": studio})
+    assert (r.status_code, r.json["error"]["field"]) == (400, "studio")
+    assert r.json["error"]["message"].startswith("this is not a flow exported from Twilio Studio: ")
+    assert says in r.json["error"]["message"]
+    assert not (flows_dir / "not-studio.yaml").exists() and client.get("/api/flows/not-studio").status_code == 404
 
 
 @pytest.mark.parametrize("body, status, field", [

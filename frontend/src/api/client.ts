@@ -119,7 +119,7 @@ export const api = {
   widgets: () => request<{ widgets: import("../core/types").CatalogEntry[] }>("GET", "/api/widgets"),
   flows: () => request<{ flows: FlowSummary[]; ignored?: IgnoredFile[] }>("GET", "/api/flows"),
   examples: () => request<{ examples: { id: string; name: string; description?: string }[] }>("GET", "/api/examples"),
-  createFlow: (body: { id: string; name?: string; example?: string; copy_of?: string }) =>
+  createFlow: (body: { id: string; name?: string; example?: string; copy_of?: string; studio?: unknown }) =>
     request<Flow>("POST", "/api/flows", body),
   flow: (id: string) => request<Flow>("GET", `/api/flows/${enc(id)}`),
   status: (id: string) =>

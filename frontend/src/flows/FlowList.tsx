@@ -15,15 +15,46 @@ export function idFromName(name: string): string {
 
 type Example = { id: string; name: string; description?: string };
 
+/** What a flow starts from: "" (blank), an example's id, or IMPORT (a Studio export). */
+const IMPORT = "studio-import";
+
+/** The definition in a file exported from Twilio Studio, or what is wrong with the file. */
+export function readStudioFile(fileName: string, text: string): { definition: unknown } | { error: string } {
+  let definition: unknown;
+  try {
+    definition = JSON.parse(text);
+  } catch {
+    return { error: `${fileName} is not a flow exported from Twilio Studio: it is not a JSON file.` };
+  }
+  const d = definition as { states?: unknown; definition?: { states?: unknown } } | null;
+  if (!d || typeof d !== "object" || Array.isArray(d) || !(Array.isArray(d.states) || Array.isArray(d.definition?.states))) {
+    return { error: `${fileName} is not a flow exported from Twilio Studio: it has no widgets ("states").` };
+  }
+  return { definition };
+}
+
 function NewFlowDialog({ examples, onClose, onCreated }: { examples: Example[]; onClose(): void; onCreated(id: string): void }) {
   const [name, setName] = useState("");
   const [example, setExample] = useState("");
+  const [studio, setStudio] = useState<{ file: string; definition: unknown } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const id = idFromName(name);
+  const importing = example === IMPORT;
+  const pick = async (file: File | undefined) => {
+    setStudio(null);
+    setError(null);
+    if (!file) return;
+    const read = readStudioFile(file.name, await file.text());
+    if ("error" in read) return setError(read.error);
+    setStudio({ file: file.name, definition: read.definition });
+    if (!name) setName(file.name.replace(/\.json$/i, ""));
+  };
   const submit = async () => {
     if (!id) return setError("Give the flow a name.");
+    if (importing && !studio) return setError("Choose the file exported from Twilio Studio.");
     try {
-      await api.createFlow({ id, name: id, ...(example ? { example } : {}) });
+      const from = importing ? { studio: studio!.definition } : example ? { example } : {};
+      await api.createFlow({ id, name: id, ...from });
       onCreated(id);
     } catch (e) {
       setError((e as Error).message);
@@ -44,11 +75,26 @@ function NewFlowDialog({ examples, onClose, onCreated }: { examples: Example[]; 
               <input type="radio" name="start" checked={example === x.id} onChange={() => setExample(x.id)} /> Example: {x.name}
             </label>
           ))}
+          <label className="choice">
+            <input type="radio" name="start" checked={importing} onChange={() => { setExample(IMPORT); setError(null); }} />
+            A flow from Twilio Studio (a file saved with Studio's Export to JSON)
+          </label>
         </fieldset>
-        {error && <p className="error">{error}</p>}
+        {importing && (
+          <div className="field">
+            <label htmlFor="studio-file">File exported from Twilio Studio</label>
+            <input id="studio-file" type="file" accept=".json,application/json" onChange={(e) => pick(e.target.files?.[0])} />
+            <p className="muted small">
+              {studio ? <>Ready to import <b>{studio.file}</b>. </> : null}
+              The flow opens as a draft: check it, try it with Test, then Publish it. Until it is
+              published, texts and calls to its webhook URL are not answered.
+            </p>
+          </div>
+        )}
+        {error && <p className="error" role="alert">{error}</p>}
         <div className="buttons">
           <button type="button" onClick={onClose}>Cancel</button>
-          <button type="submit" className="primary">Create flow</button>
+          <button type="submit" className="primary">{importing ? "Import flow" : "Create flow"}</button>
         </div>
       </form>
     </Dialog>
