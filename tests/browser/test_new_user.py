@@ -49,3 +49,49 @@ def test_a_file_that_is_not_a_studio_export_says_so_and_creates_nothing(page, se
     dialog.get_by_role("button", name="Import flow").click()
     expect(dialog.get_by_role("alert")).to_have_text("Choose the file exported from Twilio Studio.")
     assert server.api("GET", "/api/flows/notes").status_code == 404
+
+
+def overlap(a, b) -> bool:
+    return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and \
+        a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+
+
+def test_testing_at_1024x768_keeps_the_canvas_settings_and_phone_apart_and_in_view(page, server):
+    """At 1024x768 the phone, the selected widget's settings and the canvas used to leave the
+    canvas a sliver, with its tools drawn over the settings' title."""
+    page.set_viewport_size({"width": 1024, "height": 768})
+    flow_id = server.new_flow("small", example="appointment-confirmation")
+    open_flow(page, flow_id)
+    page.get_by_test_id("test-button").click()
+    node(page, "Trigger").click()
+    settings = page.get_by_role("complementary", name="Widget settings")
+    expect(settings).to_be_visible()
+    phone = page.locator(".console-panel")
+    canvas = page.locator(".canvas").bounding_box()
+    tools = page.get_by_role("toolbar", name="Canvas tools").bounding_box()
+    assert canvas["width"] >= 240, canvas
+    for box in (settings.bounding_box(), phone.bounding_box()):
+        assert not overlap(tools, box), (tools, box)
+        assert box["x"] + box["width"] <= 1024 + 0.5, box
+    assert tools["x"] + tools["width"] <= canvas["x"] + canvas["width"] + 0.5, (tools, canvas)
+    # Everything the phone needs is on screen and works.
+    text = page.get_by_placeholder("Text the flow…")
+    text.fill("hello")
+    text.press("Enter")
+    expect(phone.locator(".bubble").first).to_be_visible()
+
+
+def test_tidy_up_leaves_no_widget_under_the_map(page, server):
+    """Tidy up fitted the flow to the whole canvas, the map's corner included: the last
+    widgets and their outputs ended up hidden under the map."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    flow_id = server.new_flow("tidy", example="appointment-confirmation")
+    open_flow(page, flow_id)
+    page.get_by_role("button", name="Tidy up").click()
+    page.wait_for_timeout(1200)   # the layout, then two fits of 300 ms each
+    minimap = page.locator(".react-flow__minimap").bounding_box()
+    assert minimap, "the map is shown"
+    hidden = [n for n, box in ((n, node(page, n).bounding_box()) for n in
+                               page.locator(".react-flow__node").evaluate_all("els => els.map(e => e.dataset.id)"))
+              if box and overlap(box, minimap)]
+    assert hidden == []

@@ -4,7 +4,7 @@ import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { useCallback, useEffect, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { api, ApiError } from "../api/client";
-import { Canvas, FIT_PADDING } from "../canvas/Canvas";
+import { Canvas, fitPadding } from "../canvas/Canvas";
 import { ConsolePanel } from "../console/ConsolePanel";
 import { RunHighlight } from "../console/RunHighlight";
 import { FindBox } from "../canvas/FindBox";
@@ -164,7 +164,7 @@ function Editor({ onHome }: { onHome(): void }) {
   const layout = useCallback(async () => {
     await layoutAll();
     // Once the new places are drawn, and again once widgets are measured at them.
-    for (const wait of [50, 400]) setTimeout(() => flow.fitView({ duration: 300, maxZoom: 1, padding: FIT_PADDING }), wait);
+    for (const wait of [50, 400]) setTimeout(() => flow.fitView({ duration: 300, maxZoom: 1, padding: fitPadding() }), wait);
   }, [flow]);
 
   return (
@@ -189,7 +189,7 @@ function Editor({ onHome }: { onHome(): void }) {
           title={unpublished ? undefined : "Nothing to publish: this is the live version"}>Publish</button>
       </header>
       {conflict && <ConflictBanner />}
-      <div className="workspace">
+      <div className={"workspace" + (testing ? " testing" : "")}>
         <Palette onAdd={addInView} />
         <main className="canvas-area">
           <div className="toolbar" role="toolbar" aria-label="Canvas tools">

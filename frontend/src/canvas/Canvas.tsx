@@ -2,7 +2,7 @@
 // this component turns gestures (drop, connect, drag end) into store actions.
 import {
   Background, BackgroundVariant, ControlButton, Controls, MiniMap, ReactFlow, useReactFlow,
-  type Connection, type FinalConnectionState, type Node, type OnConnectEnd,
+  type Connection, type FinalConnectionState, type FitViewOptions, type Node, type OnConnectEnd,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import { useCallback, useEffect, useState, type DragEvent } from "react";
@@ -15,6 +15,14 @@ import { nodeTypes } from "./WidgetNode";
 
 /** Room kept around the flow when it is fitted to the screen: the top for the toolbar. */
 export const FIT_PADDING = { top: "72px", right: "32px", bottom: "32px", left: "32px" } as const;
+
+/** FIT_PADDING, and on the right the width of the map when it is shown (in the bottom
+ * right corner): a flow fitted to the screen ends up beside the map, never under it. */
+export function fitPadding(): FitViewOptions["padding"] {
+  const map = document.querySelector<HTMLElement>(".canvas .react-flow__minimap");
+  const width = map && map.offsetParent ? map.getBoundingClientRect().width : 0;
+  return width ? { ...FIT_PADDING, right: `${Math.round(width) + 32}px` as const } : FIT_PADDING;
+}
 
 const BIG = 300; // from this many widgets, only what is on screen is rendered
 

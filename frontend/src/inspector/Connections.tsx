@@ -32,7 +32,8 @@ export function Connections({ widget, catalog, targets }: {
       {outputs.map((o) => {
         const id = `insp-next-${o.id}`;
         const path = `transitions.${o.id}`;
-        const help = catalog.events?.find((e) => e.name === o.id)?.description;
+        // The catalog says "widgets.<name>.inbound": this widget's own name reads better.
+        const help = catalog.events?.find((e) => e.name === o.id)?.description?.replaceAll("<name>", widget.name);
         return (
           <div className="insp-field insp-connection" data-path={path} key={o.id}>
             <label className="insp-label" htmlFor={id}>{o.label} <span className="insp-muted">goes to</span></label>

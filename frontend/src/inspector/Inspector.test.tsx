@@ -81,6 +81,7 @@ describe("Inspector", () => {
     const { onChange } = mount("ask");
     const select = host.querySelector<HTMLSelectElement>("select#insp-next-timeout")!;
     expect(host.querySelector(`label[for="insp-next-timeout"]`)!.textContent).toBe("No Reply goes to");
+    expect(field("transitions.incomingMessage").textContent).toContain("the reply is in widgets.ask.inbound");
     expect([...select.options].map((o) => o.value)).toEqual(["", "check"]);
     act(() => { select.value = "check"; select.dispatchEvent(new Event("change", { bubbles: true })); });
     expect(onChange).toHaveBeenLastCalledWith(expect.objectContaining({
