@@ -89,3 +89,24 @@ describe("a try with test numbers in the console", () => {
     expect(useRun.getState().trial?.active).toBe("t1");
   });
 });
+
+describe("the end of a conversation", () => {
+  it("says which output led nowhere when the flow simply reached an end", async () => {
+    const { useEditor } = await import("../store/editor");
+    const catalogFile = (await import("../test/catalog.json")).default as { widgets: any[] };
+    useEditor.getState().setCatalog(catalogFile.widgets);
+    useEditor.setState({ doc: { spec_version: 1, name: "appt", widgets: [
+      { name: "Trigger", type: "trigger", transitions: { incomingRequest: "ask" } },
+      { name: "ask", type: "send-and-wait-for-reply", properties: { body: "Hi" }, transitions: {} }] } });
+    await openTrial("appt", input);
+    answers["console:act"] = (data) => {
+      const r = report("+15555551001", "", "ask", "ended");
+      return { ...r, transcript: [], action: data.action, arg: data.arg,
+        steps: [{ event: "timeout", from: "ask", to: "Ended", flow: "appt", at: "" }] };
+    };
+    await act("wait");
+    expect(useRun.getState().transcript.at(-1)?.text).toBe(
+      "The conversation ended after ask: its “No Reply” output is not connected to another widget");
+  });
+});
+

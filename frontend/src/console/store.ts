@@ -4,8 +4,9 @@
 import { create } from "zustand";
 import { flush } from "../app/sync";
 import type { ExecutionDetail } from "./api";
+import { useEditor } from "../store/editor";
 import {
-  EMPTY_HIGHLIGHT, highlightAfter, highlightAt, logRows, youSaid,
+  EMPTY_HIGHLIGHT, eventLabel, highlightAfter, highlightAt, logRows, youSaid,
   type ConsoleState, type Highlight, type LogRow, type Report, type TranscriptItem,
 } from "./model";
 import { ConsoleRequestError, getSocket, request } from "./socket";
@@ -145,7 +146,7 @@ export async function act(action: string, arg?: unknown) {
     const rows = logRows(report, get().rows.length);
     const transcript = [...get().transcript, ...(mine ? [mine] : []), ...report.transcript];
     if (report.status !== "active" && report.ended_reason && report.action !== "end") {
-      transcript.push({ kind: "note", text: endNote(report.status, report.ended_reason) });
+      transcript.push({ kind: "note", text: endNote(report.status, report.ended_reason, report) });
     }
     set({ state: report.state, transcript, rows: [...get().rows, ...rows], busy: false });
     animate(report);
@@ -202,7 +203,7 @@ export async function openTrial(flow: string, input: TrialInput) {
     const contacts: TrialContact[] = answer.contacts.map((c) => ({
       id: c.id, to: c.to, row: c.row, parameters: c.parameters, skip: c.skip, state: c.report.state,
       transcript: [...firstTranscript(c, c.report), ...(c.report.status !== "active" && c.report.ended_reason
-        ? [{ kind: "note" as const, text: endNote(c.report.status, c.report.ended_reason) }] : [])],
+        ? [{ kind: "note" as const, text: endNote(c.report.status, c.report.ended_reason, c.report) }] : [])],
       rows: logRows(c.report, 0),
       highlight: highlightAfter(EMPTY_HIGHLIGHT, c.report),
     }));
@@ -270,8 +271,17 @@ export function clearError() {
   set({ error: null });
 }
 
-/** What the phone says when the conversation ends: the reason, unless it simply reached an end. */
-export function endNote(status: string, reason: string): string {
+/** What the phone says when the conversation ends: the reason, or where the flow reached an
+ * end (the output of its last step leads nowhere: a first-time builder sees that the
+ * conversation stopped because an output is not connected, and which one). */
+export function endNote(status: string, reason: string, report?: Pick<Report, "steps">): string {
   if (status === "failed") return `The execution failed: ${reason} (see Steps)`;
-  return reason === "the flow reached an end" ? "The conversation ended" : `The conversation ended: ${reason}`;
+  if (reason !== "the flow reached an end") return `The conversation ended: ${reason}`;
+  const last = report?.steps.at(-1);
+  const { doc, catalog } = useEditor.getState();
+  // The engine names the end "Ended" (as Studio does), unless a widget has that name.
+  const nowhere = !last?.to || (last.to === "Ended" && !doc?.widgets.some((w) => w.name === "Ended"));
+  if (!last || !nowhere || !last.from || !last.event) return "The conversation ended";
+  const type = doc?.widgets.find((w) => w.name === last.from)?.type;
+  return `The conversation ended after ${last.from}: its “${eventLabel(last.event, type, catalog)}” output is not connected to another widget`;
 }
