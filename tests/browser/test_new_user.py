@@ -95,3 +95,16 @@ def test_tidy_up_leaves_no_widget_under_the_map(page, server):
                                page.locator(".react-flow__node").evaluate_all("els => els.map(e => e.dataset.id)"))
               if box and overlap(box, minimap)]
     assert hidden == []
+
+
+def test_a_webhook_url_twilio_cannot_reach_says_so_and_what_to_do(page, server):
+    """The server here answers at 127.0.0.1: pasting that URL into a Twilio number would do
+    nothing, and the screen used to give it as if it would work."""
+    page.goto("/")
+    expect(page.get_by_role("note")).to_contain_text("These webhook URLs work only on this computer (or this network): Twilio cannot reach them")
+    flow_id = server.new_flow("school")
+    open_flow(page, flow_id)
+    panel = page.get_by_role("complementary", name="Flow")
+    expect(panel.get_by_text(f"{server.base}/webhooks/{flow_id}")).to_be_visible()
+    expect(panel).to_contain_text("set “A message comes in” and “A call comes in” to Webhook, paste this URL")
+    expect(panel.get_by_role("note")).to_contain_text("Try the flow with ▶ Test instead")

@@ -4,7 +4,7 @@ import { issuesOf } from "../core/issues";
 import { Inspector } from "../inspector";
 import { deleteSelection, duplicateSelection, renameSelected, updateWidget } from "../store/actions";
 import { useEditor } from "../store/editor";
-import { CopyButton } from "../ui/CopyButton";
+import { WebhookHelp } from "../ui/webhook";
 
 /** The flow's description, as one undoable edit. */
 function setDescription(description: string) {
@@ -45,8 +45,7 @@ export function InspectorSlot() {
             defaultValue={doc.description ?? ""} placeholder="e.g. Takes pizza orders by SMS"
             onBlur={(e) => { if (e.target.value !== (doc.description ?? "")) setDescription(e.target.value); }} />
           <h3>Webhook URL</h3>
-          <p className="muted small">In the Twilio console, set your number's "A message comes in" and "A call comes in" to this URL.</p>
-          <div className="webhook"><code>{webhookUrl}</code><CopyButton text={webhookUrl} /></div>
+          <WebhookHelp url={webhookUrl} />
           <h3>Getting started</h3>
           <p className="muted small">Drag widgets from the left onto the canvas. Connect them by dragging from an output (at the bottom of a widget) to another widget. Click a widget to change its settings.</p>
         </div>

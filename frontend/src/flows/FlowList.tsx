@@ -5,6 +5,7 @@ import { api, type FlowSummary, type IgnoredFile } from "../api/client";
 import { problemsLabel } from "../core/issues";
 import { CopyButton } from "../ui/CopyButton";
 import { Dialog } from "../ui/Dialog";
+import { LocalAddressNote, unreachableByTwilio } from "../ui/webhook";
 import { timeAgo } from "../ui/time";
 
 /** A flow id from what people type as a name: "Appointment reminder" -> "appointment-reminder". */
@@ -171,6 +172,7 @@ export function FlowList({ onOpen, user, onSignOut }: { onOpen(id: string): void
         <div>
           <h1>Your flows</h1>
           <p className="muted">Each flow answers the texts and calls sent to its webhook URL. Paste that URL into your Twilio phone number's settings.</p>
+          {flows?.some((f) => unreachableByTwilio(f.webhook_url)) && <LocalAddressNote several />}
         </div>
         <div className="page-actions">
           {onSignOut && <button type="button" onClick={onSignOut} title={user ? `Signed in as ${user}` : undefined}>Sign out</button>}
