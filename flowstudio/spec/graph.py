@@ -18,7 +18,7 @@ import re
 from collections import deque
 
 from ..widgets import registry
-from ..widgets.trigger import RUNS
+from ..widgets.trigger import RUNS, WIDGET as TRIGGER
 from .model import MATCH, Flow
 
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -78,11 +78,19 @@ def _check_starts(report, trigger, index: int, pos: dict) -> None:
     others = [e.event for e in trigger.edges() if e.next in pos]
     if others:
         report.warn("never_starts", f"the flow starts only on {', '.join(others)}, which this runtime does not "
-                    "run yet, so every execution here ends at once; connect "
-                    f"{', '.join(RUNS)} to a widget to run it here", index, ("transitions",))
+                    f"run yet, so every execution here ends at once; connect {_runs()} to a widget to run it here",
+                    index, ("transitions",))
     else:
         report.warn("never_starts", "no trigger event leads to a widget, so every execution ends at once with "
-                    f"nothing done; connect one of {', '.join(RUNS)} to a widget", index, ("transitions",))
+                    f"nothing done; connect one of {_runs()} to a widget", index, ("transitions",))
+
+
+def _runs() -> str:
+    """The trigger events this runtime runs, as the editor's canvas labels them (what a
+    person sees on the Trigger), each with its key in the flow file: "Incoming Message
+    (incomingMessage)"."""
+    labels = {e.name: e.label for e in TRIGGER.events}
+    return ", ".join(f"{labels.get(e, e)} ({e})" for e in RUNS)
 
 
 def _check_reachable(report, flow: Flow, indexes, succ: dict, start: str) -> None:
