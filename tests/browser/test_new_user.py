@@ -108,3 +108,41 @@ def test_a_webhook_url_twilio_cannot_reach_says_so_and_what_to_do(page, server):
     expect(panel.get_by_text(f"{server.base}/webhooks/{flow_id}")).to_be_visible()
     expect(panel).to_contain_text("set “A message comes in” and “A call comes in” to Webhook, paste this URL")
     expect(panel.get_by_role("note")).to_contain_text("Try the flow with ▶ Test instead")
+
+
+def focused(page) -> str:
+    return page.evaluate("document.activeElement.id || document.activeElement.getAttribute('aria-label') || ''")
+
+
+def test_a_flow_is_built_and_wired_with_the_keyboard_alone(page, server):
+    """Adding a widget with Enter, or finding one with Ctrl+F, left the focus behind (on the
+    palette, or nowhere): Tab started again from the top of the page. And only a split's
+    branches could be connected without dragging a line with the mouse."""
+    page.set_viewport_size({"width": 1024, "height": 768})
+    flow_id = server.new_flow("keys")
+    open_flow(page, flow_id)
+    page.get_by_placeholder("Search widgets").fill("send & wait")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("complementary", name="Widget settings")).to_be_focused()
+    page.keyboard.press("Tab")
+    assert focused(page) == "insp-name"
+    page.keyboard.press("Control+a")
+    page.keyboard.type("ask")
+    page.keyboard.press("Enter")
+    expect(node(page, "ask")).to_be_visible()
+
+    page.keyboard.press("Escape")
+    page.locator(".react-flow__pane").click(position={"x": 20, "y": 300})
+    page.keyboard.press("Control+f")
+    page.keyboard.type("Trigger")
+    page.keyboard.press("Enter")
+    settings = page.get_by_role("complementary", name="Widget settings")
+    expect(settings).to_be_focused()
+    start = settings.get_by_label("Incoming Message goes to")
+    start.focus()
+    page.keyboard.press("ArrowDown")   # the first widget after "Not connected"
+    wait_saved(page)
+    trigger = next(w for w in server.api("GET", f"/api/flows/{flow_id}").json()["document"]["widgets"]
+                   if w["type"] == "trigger")
+    assert trigger["transitions"]["incomingMessage"] == "ask"

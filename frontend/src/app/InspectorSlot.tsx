@@ -12,6 +12,14 @@ function setDescription(description: string) {
   if (s.doc) s.commit({ ...s.doc, description });
 }
 
+/** Move the keyboard focus to the selected widget's settings once they are drawn: after a
+ * keyboard action selects a widget (Find, Enter on a palette item), Tab goes on through its
+ * fields instead of starting again from the top of the page. */
+export function focusSettings(): void {
+  requestAnimationFrame(() => requestAnimationFrame(() =>
+    document.querySelector<HTMLElement>('aside[aria-label="Widget settings"]')?.focus({ preventScroll: true })));
+}
+
 export function InspectorSlot() {
   const doc = useEditor((s) => s.doc);
   const selection = useEditor((s) => s.selection);
@@ -54,7 +62,7 @@ export function InspectorSlot() {
   }
   const entry = catalog.get(widget.type);
   return (
-    <aside className="inspector-panel" aria-label="Widget settings">
+    <aside className="inspector-panel" aria-label="Widget settings" tabIndex={-1}>
       <Inspector key={widget.name} widget={widget} catalog={entry} flow={doc} issues={issuesOf(issues, widget.name)}
         focusPath={focusPath} onChange={(next) => updateWidget(widget.name, next)}
         onRename={(name) => { const err = renameSelected(widget.name, name); if (err) alert(err); }} />

@@ -1,5 +1,6 @@
 // Ctrl+F: find a widget by name (or title), select it and centre it.
 import { useMemo, useState } from "react";
+import { focusSettings } from "../app/InspectorSlot";
 import { useEditor } from "../store/editor";
 
 export function FindBox({ onClose }: { onClose(): void }) {
@@ -23,7 +24,7 @@ export function FindBox({ onClose }: { onClose(): void }) {
         onChange={(e) => { setQuery(e.target.value); setIndex(0); }}
         onKeyDown={(e) => {
           if (e.key === "Escape") onClose();
-          if (e.key === "Enter") { go(index); if (matches.length) { onClose(); } }
+          if (e.key === "Enter") { go(index); if (matches.length) { onClose(); focusSettings(); } }
           if (e.key === "ArrowDown") { e.preventDefault(); setIndex((i) => Math.min(i + 1, matches.length - 1)); }
           if (e.key === "ArrowUp") { e.preventDefault(); setIndex((i) => Math.max(i - 1, 0)); }
         }} />

@@ -1,6 +1,7 @@
 // The widget library on the left: every supported widget, grouped by category as in the
 // catalog. Drag one onto the canvas, or click it to add it in the middle of the view.
 import { useMemo, useState } from "react";
+import { focusSettings } from "../app/InspectorSlot";
 import { WIDGET_DRAG_TYPE } from "../core/dnd";
 import type { CatalogEntry } from "../core/types";
 import { useEditor } from "../store/editor";
@@ -46,7 +47,8 @@ export function Palette({ onAdd }: { onAdd(type: string): void }) {
                   ev.dataTransfer.setData(WIDGET_DRAG_TYPE, e.type);
                   ev.dataTransfer.effectAllowed = "copy";
                 }}
-                onClick={() => onAdd(e.type)}>
+                // Enter or Space (a click with no mouse press): the keyboard goes on to its settings.
+                onClick={(ev) => { onAdd(e.type); if (ev.detail === 0) focusSettings(); }}>
                 <span className="wnode-icon"><WidgetIcon type={e.type} category={e.category} /></span>
                 <span>{e.title}</span>
               </button>
