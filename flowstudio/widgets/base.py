@@ -130,11 +130,14 @@ def obj(properties: dict, required: tuple[str, ...] = (), **extra) -> dict:
 
 
 def text(title: str, description: str = "", *, liquid: bool = True, multiline: bool = False,
-         default: str | None = None, min_length: int | None = None, **extra) -> dict:
-    """A string property; `liquid` marks it as a template (checked and suggested)."""
+         default: str | None = None, min_length: int | None = None, advanced: bool = False, **extra) -> dict:
+    """A string property; `liquid` marks it as a template (checked and suggested);
+    `advanced`, a setting most flows leave alone (the editor folds it under "More settings")."""
     ui: dict = {}
     if liquid:
         ui["liquid"] = True
+    if advanced:
+        ui["advanced"] = True
     if multiline:
         ui["widget"] = "textarea"
     schema: dict = {"type": "string", "title": title}
@@ -191,10 +194,11 @@ def choice(title: str, options: list, description: str = "", *, default=None, la
     return schema
 
 
-def key_values(title: str, description: str = "") -> dict:
+def key_values(title: str, description: str = "", *, advanced: bool = False) -> dict:
     """A list of `{key, value}` pairs whose values are Liquid (set-variables, HTTP parameters)."""
     item = obj({"key": text("Key", liquid=False, min_length=1), "value": text("Value")}, required=("key",))
-    schema: dict = {"type": "array", "title": title, "items": item, "x-ui": {"widget": "keyvalue"}}
+    schema: dict = {"type": "array", "title": title, "items": item,
+                    "x-ui": {"widget": "keyvalue", **({"advanced": True} if advanced else {})}}
     if description:
         schema["description"] = description
     return schema

@@ -32,14 +32,15 @@ WIDGET = WidgetType(
     description="Send a message to the contact and wait for their reply; continue on "
                 "\"No Reply\" after the timeout.",
     properties=obj({
-        "body": text("Message body", "What to send. Liquid templates allowed.", multiline=True),
+        "body": text("Message body", "What to send. Type {{ or press {x} to put in a variable, such as the contact's reply.", multiline=True),
         "from": text("Send message from", "The sending number.", default="{{flow.channel.address}}"),
         "timeout": integer("Stop gathering after", "How long to wait for a reply.",
                            default=3600, minimum=0, unit="seconds"),
         "media_url": text("Media URL", "A picture or file to attach (MMS)."),
-        "service": text("Messaging service", liquid=False),
-        "channel": text("Channel", liquid=False),
-        "attributes": text("Attributes", "JSON attributes (Conversations).", multiline=True),
+        "service": text("Messaging service", "A Twilio Messaging Service to send through, instead of the number.",
+                        liquid=False, advanced=True),
+        "channel": text("Channel", liquid=False, advanced=True),
+        "attributes": text("Attributes", "JSON attributes (Conversations).", multiline=True, advanced=True),
         **MESSAGE_TYPE,
     }, **BODY_RULE),
     events=(

@@ -48,10 +48,11 @@ MESSAGE_TYPE = {
     # Free text, not a closed list: a message type Studio adds later must not make a flow invalid.
     "message_type": text("Message type", "custom: the body below; content_template: a content template "
                          "(content_sid) with its variables.", liquid=False, default="custom",
-                         examples=["custom", CONTENT]),
-    "content_sid": text("Content template", "The template's SID (HX…), sent as ContentSid.", liquid=False),
+                         examples=["custom", CONTENT], advanced=True),
+    "content_sid": text("Content template", "The template's SID (HX…), sent as ContentSid.", liquid=False,
+                        advanced=True),
     "content_variables": key_values("Template variables", "Values for the template's placeholders "
-                                    "({{1}}, {{2}}...), sent as ContentVariables."),
+                                    "({{1}}, {{2}}...), sent as ContentVariables.", advanced=True),
 }
 # Body is required, except for a content template, which carries its own text.
 # (`required` first: most sends have no message_type, and the `if` then fails at once.)
@@ -92,13 +93,14 @@ WIDGET = WidgetType(
     channels=(SMS, VOICE),
     description="Send a message to the contact (or any number) and continue straight away.",
     properties=obj({
-        "body": text("Message body", "What to send. Liquid templates allowed.", multiline=True),
+        "body": text("Message body", "What to send. Type {{ or press {x} to put in a variable, such as the contact's reply.", multiline=True),
         "from": text("Send message from", "The sending number.", default="{{flow.channel.address}}"),
         "to": text("Send message to", "The receiving number.", default="{{contact.channel.address}}"),
         "media_url": text("Media URL", "A picture or file to attach (MMS)."),
-        "service": text("Messaging service", liquid=False),
-        "channel": text("Channel", liquid=False),
-        "attributes": text("Attributes", "JSON attributes (Conversations).", multiline=True),
+        "service": text("Messaging service", "A Twilio Messaging Service to send through, instead of the number.",
+                        liquid=False, advanced=True),
+        "channel": text("Channel", liquid=False, advanced=True),
+        "attributes": text("Attributes", "JSON attributes (Conversations).", multiline=True, advanced=True),
         **MESSAGE_TYPE,
     }, **BODY_RULE),
     events=(

@@ -86,7 +86,8 @@ WIDGET = WidgetType(
     description="Test a value (a reply, a key press, a variable) and branch on the first "
                 "condition that matches.",
     properties=obj({
-        "input": text("Variable to test", "A Liquid expression, e.g. {{widgets.ask.inbound.Body}}."),
+        "input": text("Variable to test", "What to check, e.g. {{widgets.ask.inbound.Body}}, the reply to a "
+                      "widget called ask. Press {x} to choose."),
     }, required=("input",)),
     events=(
         Event("noMatch", "No Condition Matches", "No condition matched the input."),

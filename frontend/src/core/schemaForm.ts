@@ -27,6 +27,8 @@ interface FieldBase {
   examples?: string[];
   /** Offer these things that exist as choices ("flows": the ids of the other flows). */
   choices?: "flows";
+  /** A setting most flows leave alone: the form folds it under "More settings". */
+  advanced?: boolean;
 }
 
 export interface TextField extends FieldBase {
@@ -167,6 +169,7 @@ export function fieldFor(key: string, schema: Schema, path: string, required = f
     default: schema.default,
     examples: Array.isArray(schema.examples) ? schema.examples.map(String) : undefined,
     ...(ui.choices === "flows" ? { choices: "flows" as const } : {}),
+    ...(ui.advanced ? { advanced: true } : {}),
   };
   // Booleans (also "true"/"false" strings, as Studio exports some of them).
   if (t.includes("boolean")) return { ...base, kind: "boolean" };

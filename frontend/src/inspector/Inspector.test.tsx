@@ -107,6 +107,20 @@ describe("Inspector", () => {
     expect(unnamed.map((el) => el.outerHTML)).toEqual([]);
   });
 
+  it("folds the settings most flows leave alone under More settings, open once one is used", () => {
+    mount("ask");
+    const more = host.querySelector<HTMLDetailsElement>("details.insp-more")!;
+    expect(more.open).toBe(false);
+    for (const path of ["properties.service", "properties.channel", "properties.attributes", "properties.content_sid"]) {
+      expect(more.contains(field(path)), path).toBe(true);
+    }
+    for (const path of ["properties.body", "properties.timeout"]) expect(more.contains(field(path)), path).toBe(false);
+    act(() => root.unmount());
+    root = createRoot(host);
+    mount("ask", [{ severity: "error", code: "x", message: "must be a JSON object", widget: "ask", path: "properties.attributes" } as Issue]);
+    expect(host.querySelector<HTMLDetailsElement>("details.insp-more")!.open).toBe(true);
+  });
+
   it("commits a text edit once, on blur, and keeps the input", () => {
     const { onChange } = mount("ask");
     const body = field("properties.body").querySelector("textarea")!;

@@ -132,8 +132,9 @@ export function Inspector(props: InspectorProps): JSX.Element {
               {fields.length === 0 && !catalog!.condition_schema && (
                 <p className="insp-help">This widget has no settings.</p>
               )}
-              {fields.map((f) => <FieldView key={f.path} field={f} value={getIn(widget, f.path)} />)}
+              {fields.filter((f) => !f.advanced).map((f) => <FieldView key={f.path} field={f} value={getIn(widget, f.path)} />)}
             </section>
+            <MoreSettings fields={fields.filter((f) => f.advanced)} widget={widget} focusPath={focusPath} />
             {catalog!.condition_schema && (
               <ConditionsEditor widget={widget} conditionSchema={catalog!.condition_schema} targets={others} />
             )}
@@ -152,6 +153,26 @@ export function Inspector(props: InspectorProps): JSX.Element {
         )}
       </div>
     </Form.Provider>
+  );
+}
+
+/** Settings most flows leave alone (a messaging service, a content template...), folded so
+ * that a first form shows what a beginner fills in; open when one is set, has a problem, or
+ * is where the problems list leads. */
+function MoreSettings({ fields, widget, focusPath }: { fields: Field[]; widget: WidgetDoc; focusPath?: string }) {
+  const { issues } = useForm();
+  if (!fields.length) return null;
+  const used = fields.some((f) => {
+    const v = getIn(widget, f.path);
+    return (v !== undefined && v !== "" && !(Array.isArray(v) && !v.length) && v !== f.default)
+      || [...issues.keys()].some((p) => p === f.path || p.startsWith(f.path + "."))
+      || (!!focusPath && (focusPath === f.path || focusPath.startsWith(f.path + ".")));
+  });
+  return (
+    <details className="insp-section insp-more" open={used || undefined}>
+      <summary className="insp-h3">More settings <span className="insp-muted">({fields.map((f) => f.title).join(", ")})</span></summary>
+      {fields.map((f) => <FieldView key={f.path} field={f} value={getIn(widget, f.path)} />)}
+    </details>
   );
 }
 
