@@ -91,7 +91,7 @@ def import_studio(sources: tuple[Path, ...], output: Path | None, name: str | No
     """
     from .spec.flowfile import dump_flow
     from .spec.flowindex import is_flow_sid
-    from .spec.studio import StudioFormatError, from_studio
+    from .spec.studio import StudioFormatError, from_studio, unwrap_export
 
     if sids and len(sids) != len(sources):
         raise click.UsageError(f"give one --sid per source: {len(sources)} source(s), {len(sids)} --sid")
@@ -110,14 +110,7 @@ def import_studio(sources: tuple[Path, ...], output: Path | None, name: str | No
         raise click.UsageError(f"two sources would both be written as {twice[0]}.yaml: rename one")
     converted = []  # every source is read before any file is written: all or nothing
     for k, source in enumerate(sources):
-        definition = _read_json(source)
-        resource_sid = None
-        if isinstance(definition, list) and len(definition) == 1 and isinstance(definition[0], dict):
-            definition = definition[0]   # the twilio CLI's `-o json` prints its one result in a list
-        if isinstance(definition, dict) and isinstance(definition.get("definition"), dict):
-            # the REST API's Flow (`twilio api:studio:v2:flows:fetch -o json`), which names its SID
-            resource_sid = definition.get("sid") if is_flow_sid(definition.get("sid")) else None
-            definition = definition["definition"]
+        definition, resource_sid = unwrap_export(_read_json(source))
         target = folder / f"{source.stem}.yaml" if folder is not None else output
         try:
             flow = from_studio(definition, name or (target.stem if target else source.stem))

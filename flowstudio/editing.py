@@ -21,7 +21,7 @@ from .repository import FLOW_ID, FlowRepository
 from .spec.flowfile import dump_flow, load_flow_file, load_flow_text, read_flow_bytes, write_atomic
 from .spec.issues import FlowLoadError, Issue
 from .spec.migrations import CURRENT_VERSION
-from .spec.studio import StudioFormatError, from_studio
+from .spec.studio import StudioFormatError, from_studio, unwrap_export
 from .spec.validate import validate_data, validate_document
 from .spec.yamlio import dump_yaml, load_yaml
 from .flowtests import rename_widgets
@@ -224,12 +224,13 @@ class FlowEditor:
         """A Studio definition as a new flow: a blank flow is published (version 1), the
         imported flow is its draft. Webhooks run it only once it is reviewed and published,
         and one with problems still opens (the editor lists them) instead of being refused."""
-        if isinstance(definition, dict) and "states" not in definition and isinstance(definition.get("definition"), dict):
-            definition = definition["definition"]   # a flow as Studio's REST API answers it
+        definition, sid = unwrap_export(definition)
         try:
-            document = from_studio(definition, name or new_id).to_data()
+            flow = from_studio(definition, name or new_id)
         except StudioFormatError as exc:
             raise EditError(400, f"this is not a flow exported from Twilio Studio: {exc}", "studio") from None
+        flow.sid = sid   # kept, as import-studio does: Run Subflow widgets name flows by SID
+        document = flow.to_data()
         with self._lifecycle():
             self._check_new_id(new_id)
             self._archive_leftovers(new_id)

@@ -35,6 +35,20 @@ class StudioFormatError(ValueError):
 # ---------------------------------------------------------------- import
 
 
+def unwrap_export(data) -> tuple[object, str | None]:
+    """The flow definition in what Twilio gives out for a flow, and the flow's SID when it
+    names one: the definition itself (Studio's Export to JSON), the REST API's Flow (`{"sid",
+    "definition"}`, `twilio api:studio:v2:flows:fetch`), or the twilio CLI's `-o json` list
+    of that one Flow. Anything else comes back as it is, for from_studio to say what is wrong."""
+    from .flowindex import is_flow_sid
+    if isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict):
+        data = data[0]
+    if isinstance(data, dict) and "states" not in data and isinstance(data.get("definition"), dict):
+        sid = data.get("sid")
+        return data["definition"], sid if is_flow_sid(sid) else None
+    return data, None
+
+
 def from_studio(definition: dict, name: str) -> Flow:
     """The Flow called `name` for a Studio flow definition; raise StudioFormatError when
     `definition` does not have a Studio definition's shape."""

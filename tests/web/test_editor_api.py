@@ -73,14 +73,18 @@ def test_create_blank_from_an_example_and_as_a_copy(client, flows_dir):
 
 
 def test_create_imports_a_studio_export_as_the_draft_of_a_new_flow(client, flows_dir):
-    """What Studio's Export to JSON gives (or its REST API's flow, with `definition`)
-    becomes the draft: webhooks run a blank flow until it is checked and published."""
+    """What Studio's Export to JSON gives (or its REST API's Flow, with `definition` and
+    its SID, alone or in the twilio CLI's list) becomes the draft: webhooks run a blank
+    flow until it is checked and published."""
     definition = json.loads((REPO / "tests" / "fixtures" / "studio" / "voice-ivr.json").read_text())
-    for flow_id, studio in [("imported", definition), ("from-api", {"sid": "FW" + "0" * 32, "definition": definition})]:
+    resource = {"sid": "FW" + "ab" * 16, "friendly_name": "IVR", "definition": definition}
+    for flow_id, studio, sid in [("imported", definition, None), ("from-api", resource, resource["sid"]),
+                                 ("from-cli", [resource], resource["sid"])]:
         r = client.post("/api/flows", json={"id": flow_id, "studio": studio})
         assert r.status_code == 201, r.json
         assert r.json["published"]["number"] == 1 and r.json["draft"]["version"] == 1
         assert [w["name"] for w in r.json["document"]["widgets"]] == [s["name"] for s in definition["states"]]
+        assert r.json["document"].get("sid") == sid
         assert [w["type"] for w in yaml.safe_load((flows_dir / f"{flow_id}.yaml").read_text())["widgets"]] == ["trigger"]
     flow = opened(client, "imported")
     published = client.post("/api/flows/imported/publish", json={"version": flow["draft"]["version"], "message": "go"})

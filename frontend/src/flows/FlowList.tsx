@@ -27,7 +27,9 @@ export function readStudioFile(fileName: string, text: string): { definition: un
   } catch {
     return { error: `${fileName} is not a flow exported from Twilio Studio: it is not a JSON file.` };
   }
-  const d = definition as { states?: unknown; definition?: { states?: unknown } } | null;
+  // The definition itself, the REST API's Flow holding it, or the twilio CLI's list of that Flow.
+  const one = Array.isArray(definition) && definition.length === 1 ? definition[0] : definition;
+  const d = one as { states?: unknown; definition?: { states?: unknown } } | null;
   if (!d || typeof d !== "object" || Array.isArray(d) || !(Array.isArray(d.states) || Array.isArray(d.definition?.states))) {
     return { error: `${fileName} is not a flow exported from Twilio Studio: it has no widgets ("states").` };
   }
