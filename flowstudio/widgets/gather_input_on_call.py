@@ -51,7 +51,8 @@ WIDGET = WidgetType(
     description="Ask the caller something and wait for them to press keys or speak; branch on "
                 "keys, speech, or no answer.",
     properties=obj({
-        "say": text("Text to say", "The question read aloud to the caller. Type {{ or press {x} to put in a variable.", multiline=True),
+        "say": text("Text to say", "The question read aloud to the caller. Type {{ or press {x} to put in a "
+                    "variable.", multiline=True),
         "play": text("Audio URL", "An audio file to play as the prompt instead."),
         "voice": text("Voice", "Text-to-speech voice, e.g. Polly.Joanna.", liquid=False),
         "language": text("Language", "Language of the prompt, e.g. en-US.", liquid=False, default="en-US"),

@@ -24,7 +24,8 @@ WIDGET = WidgetType(
     description="Read a message aloud to the caller, play a recording, or press keys on the "
                 "line (DTMF), then continue.",
     properties=obj({
-        "say": text("Text to say", "Read aloud to the caller. Type {{ or press {x} to put in a variable.", multiline=True),
+        "say": text("Text to say", "Read aloud to the caller. Type {{ or press {x} to put in a variable.",
+                    multiline=True),
         "play": text("Audio URL", "The address of an audio file to play instead."),
         "digits": text("Digits", "Keys to press on the line (0-9, #, *; w waits half a second)."),
         "voice": text("Voice", "Text-to-speech voice, e.g. Polly.Joanna or Google.en-US-Standard-C.",

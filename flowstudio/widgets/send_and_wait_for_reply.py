@@ -32,7 +32,8 @@ WIDGET = WidgetType(
     description="Send a message to the contact and wait for their reply; continue on "
                 "\"No Reply\" after the timeout.",
     properties=obj({
-        "body": text("Message body", "What to send. Type {{ or press {x} to put in a variable, such as the contact's reply.", multiline=True),
+        "body": text("Message body", "What to send. Type {{ or press {x} to put in a variable, such as the "
+                     "contact's reply.", multiline=True),
         "from": text("Send message from", "The sending number.", default="{{flow.channel.address}}"),
         "timeout": integer("Stop gathering after", "How long to wait for a reply.",
                            default=3600, minimum=0, unit="seconds"),

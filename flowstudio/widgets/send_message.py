@@ -93,7 +93,8 @@ WIDGET = WidgetType(
     channels=(SMS, VOICE),
     description="Send a message to the contact (or any number) and continue straight away.",
     properties=obj({
-        "body": text("Message body", "What to send. Type {{ or press {x} to put in a variable, such as the contact's reply.", multiline=True),
+        "body": text("Message body", "What to send. Type {{ or press {x} to put in a variable, such as the "
+                     "contact's reply.", multiline=True),
         "from": text("Send message from", "The sending number.", default="{{flow.channel.address}}"),
         "to": text("Send message to", "The receiving number.", default="{{contact.channel.address}}"),
         "media_url": text("Media URL", "A picture or file to attach (MMS)."),

@@ -101,7 +101,8 @@ def test_a_webhook_url_twilio_cannot_reach_says_so_and_what_to_do(page, server):
     """The server here answers at 127.0.0.1: pasting that URL into a Twilio number would do
     nothing, and the screen used to give it as if it would work."""
     page.goto("/")
-    expect(page.get_by_role("note")).to_contain_text("These webhook URLs work only on this computer (or this network): Twilio cannot reach them")
+    expect(page.get_by_role("note")).to_contain_text(
+        "These webhook URLs work only on this computer (or this network): Twilio cannot reach them")
     flow_id = server.new_flow("school")
     open_flow(page, flow_id)
     panel = page.get_by_role("complementary", name="Flow")

@@ -85,7 +85,8 @@ def test_create_imports_a_studio_export_as_the_draft_of_a_new_flow(client, flows
         assert r.json["published"]["number"] == 1 and r.json["draft"]["version"] == 1
         assert [w["name"] for w in r.json["document"]["widgets"]] == [s["name"] for s in definition["states"]]
         assert r.json["document"].get("sid") == sid
-        assert [w["type"] for w in yaml.safe_load((flows_dir / f"{flow_id}.yaml").read_text())["widgets"]] == ["trigger"]
+        on_disk = yaml.safe_load((flows_dir / f"{flow_id}.yaml").read_text())
+        assert [w["type"] for w in on_disk["widgets"]] == ["trigger"]
     flow = opened(client, "imported")
     published = client.post("/api/flows/imported/publish", json={"version": flow["draft"]["version"], "message": "go"})
     assert published.status_code == 200, published.json

@@ -164,7 +164,9 @@ function Editor({ onHome }: { onHome(): void }) {
   const layout = useCallback(async () => {
     await layoutAll();
     // Once the new places are drawn, and again once widgets are measured at them.
-    for (const wait of [50, 400]) setTimeout(() => flow.fitView({ duration: 300, maxZoom: 1, padding: fitPadding() }), wait);
+    for (const wait of [50, 400]) {
+      setTimeout(() => flow.fitView({ duration: 300, maxZoom: 1, padding: fitPadding() }), wait);
+    }
   }, [flow]);
 
   return (

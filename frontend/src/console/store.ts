@@ -283,5 +283,6 @@ export function endNote(status: string, reason: string, report?: Pick<Report, "s
   const nowhere = !last?.to || (last.to === "Ended" && !doc?.widgets.some((w) => w.name === "Ended"));
   if (!last || !nowhere || !last.from || !last.event) return "The conversation ended";
   const type = doc?.widgets.find((w) => w.name === last.from)?.type;
-  return `The conversation ended after ${last.from}: its “${eventLabel(last.event, type, catalog)}” output is not connected to another widget`;
+  const output = eventLabel(last.event, type, catalog);
+  return `The conversation ended after ${last.from}: its “${output}” output is not connected to another widget`;
 }

@@ -30,7 +30,8 @@ export function readStudioFile(fileName: string, text: string): { definition: un
   // The definition itself, the REST API's Flow holding it, or the twilio CLI's list of that Flow.
   const one = Array.isArray(definition) && definition.length === 1 ? definition[0] : definition;
   const d = one as { states?: unknown; definition?: { states?: unknown } } | null;
-  if (!d || typeof d !== "object" || Array.isArray(d) || !(Array.isArray(d.states) || Array.isArray(d.definition?.states))) {
+  const states = d && typeof d === "object" && !Array.isArray(d) ? d.states ?? d.definition?.states : undefined;
+  if (!Array.isArray(states)) {
     return { error: `${fileName} is not a flow exported from Twilio Studio: it has no widgets ("states").` };
   }
   return { definition };
@@ -79,14 +80,16 @@ function NewFlowDialog({ examples, onClose, onCreated }: { examples: Example[]; 
             </label>
           ))}
           <label className="choice">
-            <input type="radio" name="start" checked={importing} onChange={() => { setExample(IMPORT); setError(null); }} />
+            <input type="radio" name="start" checked={importing}
+              onChange={() => { setExample(IMPORT); setError(null); }} />
             A flow from Twilio Studio (a file saved with Studio's Export to JSON)
           </label>
         </fieldset>
         {importing && (
           <div className="field">
             <label htmlFor="studio-file">File exported from Twilio Studio</label>
-            <input id="studio-file" type="file" accept=".json,application/json" onChange={(e) => pick(e.target.files?.[0])} />
+            <input id="studio-file" type="file" accept=".json,application/json"
+              onChange={(e) => pick(e.target.files?.[0])} />
             <p className="muted small">
               {studio ? <>Ready to import <b>{studio.file}</b>. </> : null}
               The flow opens as a draft: check it, try it with Test, then Publish it. Until it is

@@ -2,7 +2,9 @@
 import { describe, expect, it } from "vitest";
 import { readStudioFile } from "./FlowList";
 
-const definition = { description: "", initial_state: "Trigger", flags: {}, states: [{ name: "Trigger", type: "trigger" }] };
+const definition = {
+  description: "", initial_state: "Trigger", flags: {}, states: [{ name: "Trigger", type: "trigger" }],
+};
 
 describe("readStudioFile", () => {
   it("takes Studio's export, the REST API's Flow, and the twilio CLI's list of it", () => {

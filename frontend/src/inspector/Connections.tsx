@@ -3,12 +3,12 @@
 // line on the canvas (keyboard only, a touch pad, a small screen). A split's branches have
 // their own "Goes to" in ConditionsEditor; its "No Condition Matches" is here.
 import type { CatalogEntry, WidgetDoc } from "../core/types";
-import { MATCH_PREFIX, outputHandles } from "../core/handles";
+import { MATCH_PREFIX, outputHandles, type OutputHandle } from "../core/handles";
 import { useForm } from "./context";
 import { Problems } from "./fields";
 
 /** The outputs of `widget` listed here: every event but a split's branches. */
-export function connectionEvents(widget: WidgetDoc, catalog: CatalogEntry): { id: string; label: string; target: string | null }[] {
+export function connectionEvents(widget: WidgetDoc, catalog: CatalogEntry): OutputHandle[] {
   return outputHandles(widget, catalog).filter((h) => !h.id.startsWith(MATCH_PREFIX));
 }
 
@@ -26,7 +26,8 @@ export function Connections({ widget, catalog, targets }: {
       <p className="insp-help">
         {widget.type === "trigger"
           ? "Choose the widget each kind of start goes to. "
-          : "Choose where the flow goes after each outcome; an outcome left not connected ends the conversation there. "}
+          : "Choose where the flow goes after each outcome; an outcome left not connected ends the "
+            + "conversation there. "}
         You can also drag from an output at the bottom of the widget on the canvas.
       </p>
       {outputs.map((o) => {

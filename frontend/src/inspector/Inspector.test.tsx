@@ -111,13 +111,16 @@ describe("Inspector", () => {
     mount("ask");
     const more = host.querySelector<HTMLDetailsElement>("details.insp-more")!;
     expect(more.open).toBe(false);
-    for (const path of ["properties.service", "properties.channel", "properties.attributes", "properties.content_sid"]) {
+    const folded = ["properties.service", "properties.channel", "properties.attributes", "properties.content_sid"];
+    for (const path of folded) {
       expect(more.contains(field(path)), path).toBe(true);
     }
     for (const path of ["properties.body", "properties.timeout"]) expect(more.contains(field(path)), path).toBe(false);
     act(() => root.unmount());
     root = createRoot(host);
-    mount("ask", [{ severity: "error", code: "x", message: "must be a JSON object", widget: "ask", path: "properties.attributes" } as Issue]);
+    const issue = { severity: "error", code: "x", message: "must be a JSON object", widget: "ask",
+      path: "properties.attributes" };
+    mount("ask", [issue as Issue]);
     expect(host.querySelector<HTMLDetailsElement>("details.insp-more")!.open).toBe(true);
   });
 

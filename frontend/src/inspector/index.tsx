@@ -132,7 +132,9 @@ export function Inspector(props: InspectorProps): JSX.Element {
               {fields.length === 0 && !catalog!.condition_schema && (
                 <p className="insp-help">This widget has no settings.</p>
               )}
-              {fields.filter((f) => !f.advanced).map((f) => <FieldView key={f.path} field={f} value={getIn(widget, f.path)} />)}
+              {fields.filter((f) => !f.advanced).map((f) => (
+                <FieldView key={f.path} field={f} value={getIn(widget, f.path)} />
+              ))}
             </section>
             <MoreSettings fields={fields.filter((f) => f.advanced)} widget={widget} focusPath={focusPath} />
             {catalog!.condition_schema && (
@@ -170,7 +172,9 @@ function MoreSettings({ fields, widget, focusPath }: { fields: Field[]; widget: 
   });
   return (
     <details className="insp-section insp-more" open={used || undefined}>
-      <summary className="insp-h3">More settings <span className="insp-muted">({fields.map((f) => f.title).join(", ")})</span></summary>
+      <summary className="insp-h3">
+        More settings <span className="insp-muted">({fields.map((f) => f.title).join(", ")})</span>
+      </summary>
       {fields.map((f) => <FieldView key={f.path} field={f} value={getIn(widget, f.path)} />)}
     </details>
   );

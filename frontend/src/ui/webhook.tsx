@@ -11,12 +11,14 @@ export function unreachableByTwilio(url: string): boolean {
   } catch {
     return false;
   }
-  if (host === "localhost" || host.endsWith(".localhost") || host.endsWith(".local") || !host.includes(".") && !host.includes(":")) return true;
+  const single = !host.includes(".") && !host.includes(":");   // a machine's own name on the network
+  if (host === "localhost" || host.endsWith(".localhost") || host.endsWith(".local") || single) return true;
   if (host === "::1" || host.startsWith("fc") || host.startsWith("fd") || host.startsWith("fe80:")) return true;
   const ip = host.match(/^(\d+)\.(\d+)\.\d+\.\d+$/);
   if (!ip) return false;
   const [a, b] = [Number(ip[1]), Number(ip[2])];
-  return a === 127 || a === 10 || a === 0 || (a === 192 && b === 168) || (a === 172 && b >= 16 && b <= 31) || (a === 169 && b === 254);
+  return a === 127 || a === 10 || a === 0 || (a === 192 && b === 168) || (a === 172 && b >= 16 && b <= 31)
+    || (a === 169 && b === 254);
 }
 
 /** Said where a webhook URL Twilio cannot reach is shown. */
