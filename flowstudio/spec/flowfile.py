@@ -50,7 +50,8 @@ def load_flow_text(text: str | bytes, file: str | None = None) -> FlowDocument:
         if "spec_version" not in doc.data and _is_studio_definition(doc.data):
             raise FlowLoadError([error("studio_json", "this is a Twilio Studio flow (its JSON, with 'states'), not "
                                        "a FlowStudio flow yet: convert it with `flowstudio import-studio "
-                                       f"{file or 'FILE'} -o flows/`",
+                                       f"{file or 'FILE'} -o flows/`, or in the editor with New flow, "
+                                       "\"A flow from Twilio Studio\"",
                                        file=file, line=1)]) from None
         raise FlowLoadError([error("spec_version", str(exc), path="spec_version", file=file,
                                    line=doc.line_of(("spec_version",)))]) from None
@@ -58,11 +59,12 @@ def load_flow_text(text: str | bytes, file: str | None = None) -> FlowDocument:
     return FlowDocument(data, doc)
 
 
-def _is_studio_definition(data: dict) -> bool:
-    """A Studio export (`states` and `initial_state`), bare or as the REST API's
-    resource (`definition`), which people try to check or open as it is."""
-    definition = data.get("definition") if isinstance(data.get("definition"), dict) else data
-    return isinstance(definition.get("states"), list) and "initial_state" in definition
+def _is_studio_definition(data) -> bool:
+    """A Studio export (`states` and `initial_state`), in any of the wrappings Twilio
+    gives it out in (studio.unwrap_export), which people try to check or open as it is."""
+    from .studio import unwrap_export
+    definition, _ = unwrap_export(data)
+    return isinstance(definition, dict) and isinstance(definition.get("states"), list) and "initial_state" in definition
 
 
 def load_flow_file(path: str | os.PathLike) -> FlowDocument:
