@@ -48,7 +48,11 @@ WIDGET = WidgetType(
         "record": boolean("Record call", default=False),
         "recording_channels": choice("Recording channels", ["mono", "dual"], default="mono"),
         "recording_status_callback": text("Recording status callback URL"),
-        "trim": choice("Trim silence", ["trim-silence", "do-not-trim"], default="trim-silence"),
+        # "true"/"false": Studio's older spelling, still in Twilio's own flow-definition sample
+        # (docs/studio.md); kept as written so the flow round-trips. The call itself does not use it.
+        "trim": choice("Trim silence", ["trim-silence", "do-not-trim", "true", "false"], default="trim-silence",
+                       labels={"true": "Trim silence (older Studio value)",
+                               "false": "Do not trim (older Studio value)"}),
         "send_digits": text("Send digits", "Keys to press once answered (w waits half a second)."),
         "sip_auth_username": text("SIP auth username", liquid=False),
         "sip_auth_password": text("SIP auth password", liquid=False),
