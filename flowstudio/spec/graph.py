@@ -263,6 +263,9 @@ class _Waiting:
         return waits
 
 
+_A_MESSAGE = {"incomingMessage": "an incoming message", "incomingConversationMessage": "a Conversation message"}
+
+
 def _check_channels(report, flow: Flow, indexes, pos: dict, trigger) -> None:
     rules = (
         ("incomingMessage", lambda s: s.voice_only, "voice_from_message",
@@ -282,6 +285,12 @@ def _check_channels(report, flow: Flow, indexes, pos: dict, trigger) -> None:
             spec = registry.get(w.type)
             if spec and bad(spec):
                 path = _path_to(parents, name, f"{trigger.name}.{event}")
+                if code == "voice_from_message" and spec.without_call:
+                    # Studio runs it for messages too: the flow is valid, only this path differs here.
+                    report.warn(code, f"{_A_MESSAGE[event]} can reach {spec.title} ({path}), which hands over only "
+                                f"calls here: a message follows {spec.without_call} (Studio would redirect the "
+                                "message)", indexes[pos[name]], ("type",))
+                    continue
                 report.add(code, template.format(title=spec.title, path=path), indexes[pos[name]], ("type",))
 
 

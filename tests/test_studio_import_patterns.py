@@ -1,0 +1,62 @@
+"""Patterns of public Studio flows (hand-written here, not copied) that ran wrongly or
+not at all after import: each goes from Studio JSON through a YAML flow file to the
+running service."""
+from __future__ import annotations
+
+from flowstudio.conversation import Conversation, local_service
+from flowstudio.engine import effects as fx
+from flowstudio.spec.flowfile import dump_flow
+from flowstudio.spec.studio import from_studio
+from flowstudio.spec.validate import validate_flow
+
+
+def trigger(**events) -> dict:
+    """Studio's trigger state with `events` wired (event -> next)."""
+    return {"name": "Trigger", "type": "trigger", "properties": {"offset": {"x": 0, "y": 0}},
+            "transitions": [{"event": e, **({"next": n} if n else {})} for e, n in events.items()]}
+
+
+def imported(tmp_path, name: str, states: list) -> Conversation:
+    """The Studio definition imported, written as a flow file, and a contact talking to it."""
+    flow = from_studio({"description": name, "states": states, "initial_state": "Trigger",
+                        "flags": {"allow_concurrent_calls": True}}, name)
+    (tmp_path / f"{name}.yaml").write_text(dump_flow(flow))
+    return Conversation(local_service(tmp_path), name)
+
+
+REDIRECT = {"name": "handoff", "type": "add-twiml-redirect",
+            "properties": {"offset": {"x": 0, "y": 200}, "method": "POST", "url": "https://example.com/twiml",
+                           "timeout": "14400"},
+            "transitions": [{"event": "return"}, {"event": "timeout"}, {"event": "fail", "next": "sorry"}]}
+SORRY = {"name": "sorry", "type": "send-message", "properties": {"offset": {"x": 0, "y": 400}, "body": "Sorry"},
+         "transitions": [{"event": "sent"}, {"event": "failed"}]}
+
+
+def test_twiml_redirect_wired_to_every_trigger_runs_calls_and_fails_messages(tmp_path):
+    """Studio accepts a TwiML Redirect reached by messages (it redirects them too): the flow
+    runs here, a call is redirected and a message follows `fail`, saying why."""
+    states = [trigger(incomingMessage="handoff", incomingCall="handoff", incomingRequest="handoff"), REDIRECT, SORRY]
+    talk = imported(tmp_path, "redirect_all", states)
+    [issue] = validate_flow(talk.service.flows.latest("redirect_all").flow)
+    assert (issue.widget, issue.code, issue.severity) == ("handoff", "voice_from_message", "warning")
+    [redirect] = talk.call().voice
+    assert isinstance(redirect, fx.Redirect) and redirect.url == "https://example.com/twiml"
+    texted = Conversation(talk.service, "redirect_all", contact="+15550001111").send("hi")
+    assert [(s["from"], s["event"]) for s in texted.steps] == [("Trigger", "incomingMessage"), ("handoff", "fail"),
+                                                              ("sorry", "sent")]
+    assert any("has no call" in t.get("message", "") for t in texted.trace)
+
+
+def test_outgoing_call_with_trim_true_from_twilios_sample_runs(tmp_path):
+    """Twilio's own flow-definition sample writes Make Outgoing Call's trim as "true"."""
+    call = {"name": "call_user_1", "type": "make-outgoing-call-v2",
+            "properties": {"offset": {"x": 0, "y": 200}, "trim": "true", "record": False, "timeout": 60,
+                           "from": "{{flow.channel.address}}", "to": "{{contact.channel.address}}"},
+            "transitions": [{"event": "answered", "next": "hello"}, {"event": "busy"}, {"event": "noAnswer"},
+                            {"event": "failed"}]}
+    hello = {"name": "hello", "type": "say-play", "properties": {"offset": {"x": 0, "y": 400}, "say": "Hello"},
+             "transitions": [{"event": "audioComplete"}]}
+    talk = imported(tmp_path, "outgoing", [trigger(incomingRequest="call_user_1"), call, hello])
+    assert talk.start().waiting["widget"] == "call_user_1"
+    answered = talk.callback({"CallStatus": "in-progress"})
+    assert [e.text for e in answered.voice] == ["Hello"] and answered.status == "ended"
