@@ -393,17 +393,40 @@ def _emit(text: str, output: Path | None, summary: str = "") -> None:
         click.echo(text, nl=False)
 
 
+def _definition_in(path: Path, text: str):
+    """The Studio definition in `text`: the JSON itself, the definition nested in it (the
+    REST API's flow resource), or one embedded in a file that is not JSON (a JavaScript
+    module, a README, a Terraform heredoc: spec/studiotext.py), saying where it was read."""
+    from .spec.studiotext import embedded_definition, nested_definition
+
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        found = embedded_definition(text)
+        if found is None:
+            raise click.ClickException(
+                f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg} (nor does the file hold a Studio "
+                "definition as JSON: an object with \"states\" and double-quoted keys)") from None
+        click.echo(f"{path}:{found[1]}: not JSON; read the Studio definition found at line {found[1]} "
+                   "(the rest of the file is ignored)", err=True)
+        return found[0]
+    nested = nested_definition(data) if isinstance(data, dict) and "states" not in data else None
+    if nested is None:
+        return data
+    click.echo(f"{path}: read the Studio definition at {nested[1]} (the rest of the file is ignored)", err=True)
+    return nested[0]
+
+
 def _read_json(path: Path):
-    """A Studio definition file: refused, saying where, when it is not UTF-8 JSON, too
-    big, nested deeper than a flow may be, or holds a NUL character."""
+    """A Studio definition file: refused, saying where, when it is not UTF-8 JSON (nor
+    holds a definition: _definition_in), too big, nested deeper than a flow may be, or
+    holds a NUL character."""
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise click.ClickException(f"{path}: {path.stat().st_size:,} bytes; at most {MAX_FILE_BYTES:,}")
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = _definition_in(path, path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         raise click.ClickException(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise click.ClickException(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
     except RecursionError:
         raise click.ClickException(f"{path}: nested deeper than a flow definition can be") from None
     except OSError as exc:

@@ -164,6 +164,59 @@ def test_import_studio_reports_bad_json(tmp_path):
     assert f"{src}:1:13: invalid JSON" in result.output
 
 
+def _definition_text() -> str:
+    definition = {"description": "IVR", "initial_state": "Trigger", "flags": {"allow_concurrent_calls": True},
+                  "states": [{"name": "Trigger", "type": "trigger", "properties": {"offset": {"x": 0, "y": 0}},
+                              "transitions": [{"event": "incomingCall", "next": "hi"}]},
+                             {"name": "hi", "type": "say-play", "properties": {"say": "Hello {{trigger.call.From}}"},
+                              "transitions": [{"event": "audioComplete"}]}]}
+    return json.dumps(definition, indent=2)
+
+
+@pytest.mark.parametrize("wrapped, line", [
+    # a Twilio Functions asset (assets/studio_flow.private.js) exporting the definition
+    ("// Studio flow\nconst flowDefinition = {};\n\nmodule.exports = flowDefinition;\n", 2),
+    # a README's JSON block, after a first `{` that is not a definition
+    ("# Setup\n\nSet `{region}` first. Import this:\n\n```json\n{}\n```\n", 6),
+    # a Terraform heredoc
+    ('resource "twilio_studio_flow" "ivr" {\n  definition = <<EOF\n{}\nEOF\n}\n', 3),
+    # the REST API's flow resource (twilio api:studio:v2:flows:fetch), then a comma too many
+    ('{"sid": "FW0123", "friendly_name": "IVR", "definition": {}, "status": "published"},\n', 1),
+], ids=["js-module", "markdown", "terraform-heredoc", "rest-api-resource"])
+def test_import_studio_reads_a_definition_embedded_in_code_or_docs(tmp_path, wrapped, line):
+    plain, src = tmp_path / "plain.json", tmp_path / "wrapped.txt"
+    plain.write_text(_definition_text())
+    src.write_text(wrapped.replace("{}", _definition_text(), 1))
+    result = run("import-studio", src, "-o", tmp_path / "wrapped.yaml")
+    assert result.exit_code == 0, result.output
+    assert f"{src}:{line}: not JSON; read the Studio definition found at line {line}" in result.output
+    assert run("import-studio", plain, "-o", tmp_path / "plain.yaml").exit_code == 0
+    assert (tmp_path / "wrapped.yaml").read_text() == (tmp_path / "plain.yaml").read_text().replace(
+        "name: plain", "name: wrapped")
+
+
+def test_import_studio_reads_the_definition_of_a_rest_api_flow_resource(tmp_path):
+    """`twilio api:studio:v2:flows:fetch -o json` and the SDKs save the flow resource,
+    whose `definition` is the Studio definition."""
+    src = tmp_path / "fetched.json"
+    src.write_text(json.dumps({"sid": "FW" + "c" * 32, "friendlyName": "IVR", "status": "published",
+                               "definition": json.loads(_definition_text()), "revision": 362, "valid": True}))
+    result = run("import-studio", src, "-o", tmp_path / "ivr.yaml")
+    assert result.exit_code == 0, result.output
+    assert f"{src}: read the Studio definition at definition (the rest of the file is ignored)" in result.output
+    assert "say: Hello {{trigger.call.From}}" in (tmp_path / "ivr.yaml").read_text()
+
+
+def test_import_studio_says_when_no_definition_is_embedded(tmp_path):
+    """A JavaScript object literal (unquoted keys) is not JSON: refused, saying so."""
+    src = tmp_path / "flow.js"
+    src.write_text("module.exports = {\n  states: [{name: 'Trigger', type: 'trigger'}],\n};\n")
+    result = run("import-studio", src)
+    assert result.exit_code == 1
+    assert (f"{src}:1:1: invalid JSON: Expecting value (nor does the file hold a Studio definition as JSON: "
+            "an object with \"states\" and double-quoted keys)") in result.output
+
+
 @pytest.mark.parametrize("text, said", [
     ('{"states": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested deeper than a flow definition can be"),  # a traceback
     ('{"states": ' + "[" * 100 + "]" * 100 + "}", "nested deeper than 64 levels (at states[0][0]"),
