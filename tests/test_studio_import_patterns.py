@@ -58,5 +58,28 @@ def test_outgoing_call_with_trim_true_from_twilios_sample_runs(tmp_path):
              "transitions": [{"event": "audioComplete"}]}
     talk = imported(tmp_path, "outgoing", [trigger(incomingRequest="call_user_1"), call, hello])
     assert talk.start().waiting["widget"] == "call_user_1"
-    answered = talk.callback({"CallStatus": "in-progress"})
+    answered = talk.callback({"CallSid": "CA" + "1" * 32, "CallStatus": "in-progress"})
     assert [e.text for e in answered.voice] == ["Hello"] and answered.status == "ended"
+
+
+def test_voice_ivr_wired_to_every_trigger_runs_calls_and_ends_messages(tmp_path):
+    """Studio publishes an IVR whose trigger sends messages to its menu too: calls run it,
+    and an execution a message starts ends at the first voice widget, failed, saying
+    why (it does not wait for key presses that cannot come)."""
+    menu = {"name": "menu", "type": "gather-input-on-call",
+            "properties": {"offset": {"x": 0, "y": 200}, "say": "Press 1 for sales", "number_of_digits": 1},
+            "transitions": [{"event": "keypress", "next": "sales"}, {"event": "speech"}, {"event": "timeout"}]}
+    sales = {"name": "sales", "type": "connect-call-to",
+             "properties": {"offset": {"x": 0, "y": 400}, "noun": "number", "to": "+15555550123"},
+             "transitions": [{"event": "callCompleted"}]}
+    talk = imported(tmp_path, "ivr_all", [trigger(incomingMessage="menu", incomingCall="menu",
+                                                  incomingRequest="menu"), menu, sales])
+    issues = validate_flow(talk.service.flows.latest("ivr_all").flow)
+    assert [(i.widget, i.severity) for i in issues] == [("menu", "warning")]
+    assert isinstance(talk.call().voice[0], fx.Gather)
+    assert isinstance(talk.press("1").voice[0], fx.Dial)
+    for start in (lambda c: c.send("hi"), lambda c: c.start()):
+        ended = start(Conversation(talk.service, "ivr_all", contact="+15550002222"))
+        assert ended.status == "failed" and ended.voice == [] and ended.waiting is None
+        assert any("'menu' (Gather Input On Call) only works during a call" in t.get("reason", "")
+                   for t in ended.trace)

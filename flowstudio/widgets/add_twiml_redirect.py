@@ -8,9 +8,9 @@ redirects messages; here a message that reaches it follows `fail` (the validator
 from ..engine import effects as fx
 from ..engine import events as ev
 from ..engine.api import Outcome, Wait
+from ..engine.calls import in_call
 from ..engine.state import WAIT_CALL
 from .base import TOOLS, VOICE, Event, WidgetType, choice, integer, obj, text
-from .send_to_flex import in_call
 
 _FLOW_KEYS = ("FlowEvent", "FlowSid", "ExecutionSid", "Widget", "Token")
 
