@@ -394,27 +394,22 @@ def _emit(text: str, output: Path | None, summary: str = "") -> None:
 
 
 def _definition_in(path: Path, text: str):
-    """The Studio definition in `text`: the JSON itself, the definition nested in it (the
-    REST API's flow resource), or one embedded in a file that is not JSON (a JavaScript
-    module, a README, a Terraform heredoc: spec/studiotext.py), saying where it was read."""
-    from .spec.studiotext import embedded_definition, nested_definition
+    """The JSON of `text`, or, when it is not JSON, the JSON object embedded in it that is
+    or holds a Studio definition (a JavaScript module, a README, a Terraform heredoc:
+    spec/studiotext.py), saying at which line it was read."""
+    from .spec.studiotext import embedded_definition
 
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         found = embedded_definition(text)
         if found is None:
             raise click.ClickException(
                 f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg} (nor does the file hold a Studio "
                 "definition as JSON: an object with \"states\" and double-quoted keys)") from None
-        click.echo(f"{path}:{found[1]}: not JSON; read the Studio definition found at line {found[1]} "
-                   "(the rest of the file is ignored)", err=True)
-        return found[0]
-    nested = nested_definition(data) if isinstance(data, dict) and "states" not in data else None
-    if nested is None:
-        return data
-    click.echo(f"{path}: read the Studio definition at {nested[1]} (the rest of the file is ignored)", err=True)
-    return nested[0]
+    click.echo(f"{path}:{found[1]}: not JSON; read the Studio definition found at line {found[1]} "
+               "(the rest of the file is ignored)", err=True)
+    return found[0]
 
 
 def _read_json(path: Path):

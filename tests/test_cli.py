@@ -180,8 +180,8 @@ def _definition_text() -> str:
     ("# Setup\n\nSet `{region}` first. Import this:\n\n```json\n{}\n```\n", 6),
     # a Terraform heredoc
     ('resource "twilio_studio_flow" "ivr" {\n  definition = <<EOF\n{}\nEOF\n}\n', 3),
-    # the REST API's flow resource (twilio api:studio:v2:flows:fetch), then a comma too many
-    ('{"sid": "FW0123", "friendly_name": "IVR", "definition": {}, "status": "published"},\n', 1),
+    # the REST API's Flow resource inside a script (an SDK call's argument)
+    ('client.studio.v2.flows.create(\n  {"friendlyName": "IVR", "status": "published", "definition": {}}\n)\n', 2),
 ], ids=["js-module", "markdown", "terraform-heredoc", "rest-api-resource"])
 def test_import_studio_reads_a_definition_embedded_in_code_or_docs(tmp_path, wrapped, line):
     plain, src = tmp_path / "plain.json", tmp_path / "wrapped.txt"
@@ -193,18 +193,6 @@ def test_import_studio_reads_a_definition_embedded_in_code_or_docs(tmp_path, wra
     assert run("import-studio", plain, "-o", tmp_path / "plain.yaml").exit_code == 0
     assert (tmp_path / "wrapped.yaml").read_text() == (tmp_path / "plain.yaml").read_text().replace(
         "name: plain", "name: wrapped")
-
-
-def test_import_studio_reads_the_definition_of_a_rest_api_flow_resource(tmp_path):
-    """`twilio api:studio:v2:flows:fetch -o json` and the SDKs save the flow resource,
-    whose `definition` is the Studio definition."""
-    src = tmp_path / "fetched.json"
-    src.write_text(json.dumps({"sid": "FW" + "c" * 32, "friendlyName": "IVR", "status": "published",
-                               "definition": json.loads(_definition_text()), "revision": 362, "valid": True}))
-    result = run("import-studio", src, "-o", tmp_path / "ivr.yaml")
-    assert result.exit_code == 0, result.output
-    assert f"{src}: read the Studio definition at definition (the rest of the file is ignored)" in result.output
-    assert "say: Hello {{trigger.call.From}}" in (tmp_path / "ivr.yaml").read_text()
 
 
 def test_import_studio_says_when_no_definition_is_embedded(tmp_path):

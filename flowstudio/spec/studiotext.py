@@ -2,9 +2,9 @@
 
 Public Studio flows often ship wrapped: a Twilio Functions asset
 (`const flowDefinition = {...}; module.exports = ...`), a README's JSON block, a
-Terraform heredoc, the REST API's flow resource (`{"sid": ..., "definition": {...}}`).
-`embedded_definition` finds the first JSON object in the text that is, or holds, an
-object with a `states` list, so `import-studio` can read those as they are. A
+Terraform heredoc. `embedded_definition` finds the first JSON object in the text that
+is, or holds, an object with a `states` list (the REST API's Flow resource holds it as
+`definition`, which `import-studio` unwraps), so those files are read as they are. A
 JavaScript object literal (unquoted keys, single quotes) or Terraform's `jsonencode`
 of HCL is not JSON and is not guessed at.
 """
@@ -19,9 +19,9 @@ MAX_TRIES = 1_000   # bounds the work on a large file that holds no definition
 
 
 def embedded_definition(text: str) -> tuple[dict, int] | None:
-    """The first Studio definition in `text` (a JSON object with a `states` list, or
-    one nested in a JSON object) and the line its enclosing object starts on; None
-    when there is none."""
+    """The first JSON object in `text` that is a Studio definition (a `states` list) or
+    holds one (the REST API's Flow resource: `definition`), and the line it starts on;
+    None when there is none."""
     decoder = json.JSONDecoder()
     position, tries = 0, 0
     while tries < MAX_TRIES:
@@ -36,7 +36,9 @@ def embedded_definition(text: str) -> tuple[dict, int] | None:
             continue
         found = nested_definition(value)
         if found is not None:
-            return found[0], text.count("\n", 0, start.start()) + 1
+            # A Flow resource stays whole: import-studio takes its `definition` and `sid`.
+            keep = value if found[1] in ("", "definition") else found[0]
+            return keep, text.count("\n", 0, start.start()) + 1
         position = end   # a whole JSON value without a definition: nothing inside it either
     return None
 
