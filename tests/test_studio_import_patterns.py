@@ -83,3 +83,34 @@ def test_voice_ivr_wired_to_every_trigger_runs_calls_and_ends_messages(tmp_path)
         assert ended.status == "failed" and ended.voice == [] and ended.waiting is None
         assert any("'menu' (Gather Input On Call) only works during a call" in t.get("reason", "")
                    for t in ended.trace)
+
+
+def test_voicemail_callbacks_reach_the_record_twiml(tmp_path):
+    """Studio's Record Voicemail hands its transcription and recording status callback
+    URLs (Liquid allowed) to Twilio: voicemail-to-email flows depend on them."""
+    from flowstudio.adapters import twiml
+
+    config = {"name": "config", "type": "set-variables",
+              "properties": {"offset": {"x": 0, "y": 100},
+                             "variables": [{"key": "host", "value": "jokes-1234-dev.twil.io"}]},
+              "transitions": [{"event": "next", "next": "voicemail"}]}
+    voicemail = {"name": "voicemail", "type": "record-voicemail",
+                 "properties": {"offset": {"x": 0, "y": 200}, "transcribe": True, "play_beep": "true",
+                                "transcription_callback_url": "https://{{flow.variables.host}}/save-submission",
+                                "recording_status_callback_url": "https://hooks.example.com/catch/1/"},
+                 "transitions": [{"event": "recordingComplete"}, {"event": "noAudio"}, {"event": "hangup"}]}
+    talk = imported(tmp_path, "voicemail", [trigger(incomingCall="config"), config, voicemail])
+    xml = twiml.voice(talk.call().voice, lambda widget, token=None, **extra: f"https://flow/cb?w={widget}", None,
+                      False)
+    assert 'transcribeCallback="https://jokes-1234-dev.twil.io/save-submission"' in xml
+    assert 'recordingStatusCallback="https://hooks.example.com/catch/1/"' in xml
+
+
+def test_voicemail_without_callbacks_prints_none(tmp_path):
+    from flowstudio.adapters import twiml
+
+    voicemail = {"name": "voicemail", "type": "record-voicemail", "properties": {"transcribe": False},
+                 "transitions": [{"event": "recordingComplete"}, {"event": "noAudio"}, {"event": "hangup"}]}
+    talk = imported(tmp_path, "plain_voicemail", [trigger(incomingCall="voicemail"), voicemail])
+    xml = twiml.voice(talk.call().voice, lambda widget, token=None, **extra: "https://flow/cb", None, False)
+    assert "<Record " in xml and "Callback" not in xml

@@ -118,7 +118,9 @@ def _verb(response: VoiceResponse, effect, callback: CallbackUrl, token) -> None
     elif isinstance(effect, fx.Record):
         response.record(action=action, method="POST", timeout=effect.timeout, finish_on_key=effect.finish_on_key,
                         max_length=effect.max_length, play_beep=effect.play_beep, trim=effect.trim,
-                        transcribe=effect.transcribe)
+                        transcribe=effect.transcribe,
+                        **_drop_empty(transcribe_callback=effect.transcribe_callback,
+                                      recording_status_callback=effect.recording_status_callback))
     elif isinstance(effect, fx.Enqueue):
         enqueue = Enqueue(effect.queue_name or None, action=action, method="POST",
                           **_drop_empty(wait_url=effect.wait_url, workflow_sid=effect.workflow_sid,

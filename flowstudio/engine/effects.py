@@ -103,7 +103,8 @@ class Dial(Effect):
 
 @dataclass(frozen=True)
 class Record(Effect):
-    """Record the caller (`<Record>`), e.g. a voicemail."""
+    """Record the caller (`<Record>`), e.g. a voicemail. The callbacks, when set, are
+    Twilio's `transcribeCallback` and `recordingStatusCallback` (the flow's own URLs)."""
 
     timeout: int = 5
     finish_on_key: str = "#"
@@ -111,6 +112,8 @@ class Record(Effect):
     play_beep: bool = True
     trim: str = "trim-silence"
     transcribe: bool = False
+    transcribe_callback: str = ""
+    recording_status_callback: str = ""
     type = "record"
 
 
