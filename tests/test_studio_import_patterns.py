@@ -3,6 +3,8 @@ not at all after import: each goes from Studio JSON through a YAML flow file to 
 running service."""
 from __future__ import annotations
 
+import json
+
 from flowstudio.conversation import Conversation, local_service
 from flowstudio.engine import effects as fx
 from flowstudio.spec.flowfile import dump_flow
@@ -114,3 +116,60 @@ def test_voicemail_without_callbacks_prints_none(tmp_path):
     talk = imported(tmp_path, "plain_voicemail", [trigger(incomingCall="voicemail"), voicemail])
     xml = twiml.voice(talk.call().voice, lambda widget, token=None, **extra: "https://flow/cb", None, False)
     assert "<Record " in xml and "Callback" not in xml
+
+
+def test_outgoing_call_options_of_a_studio_export_reach_the_call(tmp_path):
+    """Every Make Outgoing Call option of a Studio export is placed with the call (they
+    were accepted and dropped): recording (older trim "true" as trim-silence), the
+    answering machine detection's tuning (strings in exports), SIP credentials."""
+    call = {"name": "call_user_1", "type": "make-outgoing-call-v2",
+            "properties": {"offset": {"x": 0, "y": 200}, "from": "{{flow.channel.address}}",
+                           "to": "{{contact.channel.address}}", "record": True, "recording_channels": "dual",
+                           "recording_status_callback": "https://hooks.example.com/{{flow.data.campaign}}",
+                           "trim": "true", "detect_answering_machine": True, "machine_detection": "Enable",
+                           "machine_detection_timeout": "30", "machine_detection_speech_threshold": "2400",
+                           "machine_detection_speech_end_threshold": "1200",
+                           "machine_detection_silence_timeout": "5000", "sip_auth_username": "agent",
+                           "sip_auth_password": "s3cret", "send_digits": "", "timeout": 60},
+            "transitions": [{"event": "answered"}, {"event": "busy"}, {"event": "noAnswer"}, {"event": "failed"}]}
+    talk = imported(tmp_path, "dialer", [trigger(incomingRequest="call_user_1"), call])
+    [placed] = talk.start({"campaign": "spring"}).sent
+    effect = placed["effect"]
+    assert (effect["recording_channels"], effect["recording_status_callback"], effect["trim"]) == (
+        "dual", "https://hooks.example.com/spring", "trim-silence")
+    assert (effect["machine_detection_timeout"], effect["machine_detection_speech_threshold"],
+            effect["machine_detection_speech_end_threshold"], effect["machine_detection_silence_timeout"]) == (
+        30, 2400, 1200, 5000)
+    # the password goes to Twilio (the adapter's test) but the turn's log only says it is set
+    assert (effect["sip_auth_username"], effect["sip_auth_password"]) == ("agent", "(set)")
+    assert "s3cret" not in json.dumps(talk.log[-1].to_dict())
+
+
+def test_outgoing_call_leaves_recording_and_detection_options_off_when_their_switch_is(tmp_path):
+    call = {"name": "call_user_1", "type": "make-outgoing-call-v2",
+            "properties": {"record": False, "recording_channels": "dual", "trim": "trim-silence",
+                           "detect_answering_machine": False, "machine_detection_timeout": "30"},
+            "transitions": [{"event": "answered"}, {"event": "busy"}, {"event": "noAnswer"}, {"event": "failed"}]}
+    talk = imported(tmp_path, "dialer", [trigger(incomingRequest="call_user_1"), call])
+    effect = talk.start().sent[0]["effect"]
+    assert (effect["recording_channels"], effect["trim"], effect["machine_detection_timeout"]) == ("", "", None)
+
+
+def test_sip_credentials_and_the_wait_url_method_reach_the_twiml(tmp_path):
+    """Connect Call To's SIP username/password and Enqueue Call's wait URL method."""
+    from flowstudio.adapters import twiml
+
+    sip = {"name": "to_pbx", "type": "connect-call-to",
+           "properties": {"noun": "sip", "sip_endpoint": "sip:desk@pbx.example.com", "sip_username": "desk",
+                          "sip_password": "s3cret"},
+           "transitions": [{"event": "callCompleted", "next": "queue"}, {"event": "hangup"}]}
+    queue = {"name": "queue", "type": "enqueue-call",
+             "properties": {"queue_name": "support", "wait_url": "https://example.com/hold", "wait_url_method": "GET"},
+             "transitions": [{"event": "callComplete"}, {"event": "failedToEnqueue"}, {"event": "callFailure"}]}
+    talk = imported(tmp_path, "pbx", [trigger(incomingCall="to_pbx"), sip, queue])
+
+    def xml(result):
+        return twiml.voice(result.voice, lambda widget, token=None, **extra: "https://flow/cb", None, False)
+
+    assert '<Sip password="s3cret" username="desk">sip:desk@pbx.example.com</Sip>' in xml(talk.call())
+    assert 'waitUrlMethod="GET"' in xml(talk.callback({"DialCallStatus": "completed"}))
