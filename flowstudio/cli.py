@@ -395,19 +395,23 @@ def _emit(text: str, output: Path | None, summary: str = "") -> None:
 
 def _definition_in(path: Path, text: str):
     """The JSON of `text`, or, when it is not JSON, the JSON object embedded in it that is
-    or holds a Studio definition (a JavaScript module, a README, a Terraform heredoc:
-    spec/studiotext.py), saying at which line it was read."""
-    from .spec.studiotext import embedded_definition
+    or holds a Studio definition (a JavaScript module, a README, a Terraform heredoc), or
+    else one written as a plain JavaScript object (spec/studiotext.py), saying at which
+    line it was read."""
+    from .spec.studiotext import embedded_definition, literal_definition
 
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        found = embedded_definition(text)
+        found, how = embedded_definition(text), "found"
+        if found is None:
+            found, how = literal_definition(text), "written as a JavaScript object"
         if found is None:
             raise click.ClickException(
                 f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg} (nor does the file hold a Studio "
-                "definition as JSON: an object with \"states\" and double-quoted keys)") from None
-    click.echo(f"{path}:{found[1]}: not JSON; read the Studio definition found at line {found[1]} "
+                "definition as JSON or as a plain JavaScript object: an object with states, built without "
+                "variables or code)") from None
+    click.echo(f"{path}:{found[1]}: not JSON; read the Studio definition {how} at line {found[1]} "
                "(the rest of the file is ignored)", err=True)
     return found[0]
 

@@ -195,14 +195,57 @@ def test_import_studio_reads_a_definition_embedded_in_code_or_docs(tmp_path, wra
         "name: plain", "name: wrapped")
 
 
+JS_ASSET = """\
+// Twilio Functions asset, as twilio-labs/function-templates ship their flows
+const flowDefinition = {
+  description: 'Standby list',
+  states: [
+    {
+      name: 'Trigger', type: 'trigger',
+      transitions: [{ next: 'Welcome', event: 'incomingMessage' }, { event: 'incomingCall' },],
+      properties: { offset: { x: 0, y: 0 } },
+    },
+    {
+      name: 'Welcome', type: 'send-message',  /* the only reply */
+      transitions: [{ event: 'sent' }, { event: 'failed' }],
+      properties: {
+        offset: { x: 0, y: 200 }, from: '{{flow.channel.address}}', to: '{{contact.channel.address}}',
+        body: "It's your turn: reply \\"YES\\" to book. {{flow.data.name}}",
+      },
+    },
+  ],
+  initial_state: 'Trigger',
+  flags: { allow_concurrent_calls: true },
+};
+
+module.exports = flowDefinition;
+"""
+
+
+def test_import_studio_reads_a_definition_written_as_a_javascript_object(tmp_path):
+    src = tmp_path / "studio_flow.private.js"
+    src.write_text(JS_ASSET)
+    result = run("import-studio", src, "-o", tmp_path / "standby.yaml")
+    assert result.exit_code == 0, result.output
+    assert f"{src}:2: not JSON; read the Studio definition written as a JavaScript object at line 2" in result.output
+    result = run("export-studio", tmp_path / "standby.yaml", "-o", tmp_path / "back.json")
+    assert result.exit_code == 0, result.output
+    back = json.loads((tmp_path / "back.json").read_text())
+    assert back["states"][1]["properties"]["body"] == 'It\'s your turn: reply "YES" to book. {{flow.data.name}}'
+    assert back["states"][0]["transitions"] == [{"next": "Welcome", "event": "incomingMessage"},
+                                                {"event": "incomingCall"}]
+    assert back["flags"] == {"allow_concurrent_calls": True} and back["description"] == "Standby list"
+
+
 def test_import_studio_says_when_no_definition_is_embedded(tmp_path):
-    """A JavaScript object literal (unquoted keys) is not JSON: refused, saying so."""
+    """A definition built with code (a variable, a `+`) is neither JSON nor a plain
+    JavaScript object: refused, saying so."""
     src = tmp_path / "flow.js"
-    src.write_text("module.exports = {\n  states: [{name: 'Trigger', type: 'trigger'}],\n};\n")
+    src.write_text("module.exports = {\n  states: [{name: 'Trigger', type: 'trigger', url: base + '/x'}],\n};\n")
     result = run("import-studio", src)
     assert result.exit_code == 1
-    assert (f"{src}:1:1: invalid JSON: Expecting value (nor does the file hold a Studio definition as JSON: "
-            "an object with \"states\" and double-quoted keys)") in result.output
+    assert (f"{src}:1:1: invalid JSON: Expecting value (nor does the file hold a Studio definition as JSON or "
+            "as a plain JavaScript object: an object with states, built without variables or code)") in result.output
 
 
 @pytest.mark.parametrize("text, said", [
