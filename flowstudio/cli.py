@@ -386,17 +386,39 @@ def _emit(text: str, output: Path | None, summary: str = "") -> None:
         click.echo(text, nl=False)
 
 
+def _definition_in(path: Path, text: str):
+    """The JSON of `text`, or, when it is not JSON, the JSON object embedded in it that is
+    or holds a Studio definition (a JavaScript module, a README, a Terraform heredoc), or
+    else one written as a plain JavaScript object (spec/studiotext.py), saying at which
+    line it was read."""
+    from .spec.studiotext import embedded_definition, literal_definition
+
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        found, how = embedded_definition(text), "found"
+        if found is None:
+            found, how = literal_definition(text), "written as a JavaScript object"
+        if found is None:
+            raise click.ClickException(
+                f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg} (nor does the file hold a Studio "
+                "definition as JSON or as a plain JavaScript object: an object with states, built without "
+                "variables or code)") from None
+    click.echo(f"{path}:{found[1]}: not JSON; read the Studio definition {how} at line {found[1]} "
+               "(the rest of the file is ignored)", err=True)
+    return found[0]
+
+
 def _read_json(path: Path):
-    """A Studio definition file: refused, saying where, when it is not UTF-8 JSON, too
-    big, nested deeper than a flow may be, or holds a NUL character."""
+    """A Studio definition file: refused, saying where, when it is not UTF-8 JSON (nor
+    holds a definition: _definition_in), too big, nested deeper than a flow may be, or
+    holds a NUL character."""
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise click.ClickException(f"{path}: {path.stat().st_size:,} bytes; at most {MAX_FILE_BYTES:,}")
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = _definition_in(path, path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         raise click.ClickException(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise click.ClickException(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
     except RecursionError:
         raise click.ClickException(f"{path}: nested deeper than a flow definition can be") from None
     except OSError as exc:

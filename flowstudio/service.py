@@ -430,10 +430,20 @@ class FlowService:
                 answer = self.channel.start_conversation(effect, state)
             else:
                 answer = self.channel.record_call(effect, state)
-        entry = {"effect": effect.to_dict(), "status": answer.get("status", ""), "result": answer}
+        entry = {"effect": _logged(effect), "status": answer.get("status", ""), "result": answer}
         outbox.append(entry)
         result.sent.append(entry)
         return answer
+
+
+def _logged(effect: fx.Effect) -> dict:
+    """The effect as the turn's log keeps it (API answers, the console): a password is
+    shown as set, never its value (Make Outgoing Call's SIP credentials)."""
+    out = effect.to_dict()
+    for key, value in out.items():
+        if key.endswith("password") and value:
+            out[key] = "(set)"
+    return out
 
 
 def _waiting_dict(state: ExecutionState) -> dict | None:

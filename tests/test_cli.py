@@ -164,6 +164,90 @@ def test_import_studio_reports_bad_json(tmp_path):
     assert f"{src}:1:13: invalid JSON" in result.output
 
 
+def _definition_text() -> str:
+    definition = {"description": "IVR", "initial_state": "Trigger", "flags": {"allow_concurrent_calls": True},
+                  "states": [{"name": "Trigger", "type": "trigger", "properties": {"offset": {"x": 0, "y": 0}},
+                              "transitions": [{"event": "incomingCall", "next": "hi"}]},
+                             {"name": "hi", "type": "say-play", "properties": {"say": "Hello {{trigger.call.From}}"},
+                              "transitions": [{"event": "audioComplete"}]}]}
+    return json.dumps(definition, indent=2)
+
+
+@pytest.mark.parametrize("wrapped, line", [
+    # a Twilio Functions asset (assets/studio_flow.private.js) exporting the definition
+    ("// Studio flow\nconst flowDefinition = {};\n\nmodule.exports = flowDefinition;\n", 2),
+    # a README's JSON block, after a first `{` that is not a definition
+    ("# Setup\n\nSet `{region}` first. Import this:\n\n```json\n{}\n```\n", 6),
+    # a Terraform heredoc
+    ('resource "twilio_studio_flow" "ivr" {\n  definition = <<EOF\n{}\nEOF\n}\n', 3),
+    # the REST API's Flow resource inside a script (an SDK call's argument)
+    ('client.studio.v2.flows.create(\n  {"friendlyName": "IVR", "status": "published", "definition": {}}\n)\n', 2),
+], ids=["js-module", "markdown", "terraform-heredoc", "rest-api-resource"])
+def test_import_studio_reads_a_definition_embedded_in_code_or_docs(tmp_path, wrapped, line):
+    plain, src = tmp_path / "plain.json", tmp_path / "wrapped.txt"
+    plain.write_text(_definition_text())
+    src.write_text(wrapped.replace("{}", _definition_text(), 1))
+    result = run("import-studio", src, "-o", tmp_path / "wrapped.yaml")
+    assert result.exit_code == 0, result.output
+    assert f"{src}:{line}: not JSON; read the Studio definition found at line {line}" in result.output
+    assert run("import-studio", plain, "-o", tmp_path / "plain.yaml").exit_code == 0
+    assert (tmp_path / "wrapped.yaml").read_text() == (tmp_path / "plain.yaml").read_text().replace(
+        "name: plain", "name: wrapped")
+
+
+JS_ASSET = """\
+// Twilio Functions asset, as twilio-labs/function-templates ship their flows
+const flowDefinition = {
+  description: 'Standby list',
+  states: [
+    {
+      name: 'Trigger', type: 'trigger',
+      transitions: [{ next: 'Welcome', event: 'incomingMessage' }, { event: 'incomingCall' },],
+      properties: { offset: { x: 0, y: 0 } },
+    },
+    {
+      name: 'Welcome', type: 'send-message',  /* the only reply */
+      transitions: [{ event: 'sent' }, { event: 'failed' }],
+      properties: {
+        offset: { x: 0, y: 200 }, from: '{{flow.channel.address}}', to: '{{contact.channel.address}}',
+        body: "It's your turn: reply \\"YES\\" to book. {{flow.data.name}}",
+      },
+    },
+  ],
+  initial_state: 'Trigger',
+  flags: { allow_concurrent_calls: true },
+};
+
+module.exports = flowDefinition;
+"""
+
+
+def test_import_studio_reads_a_definition_written_as_a_javascript_object(tmp_path):
+    src = tmp_path / "studio_flow.private.js"
+    src.write_text(JS_ASSET)
+    result = run("import-studio", src, "-o", tmp_path / "standby.yaml")
+    assert result.exit_code == 0, result.output
+    assert f"{src}:2: not JSON; read the Studio definition written as a JavaScript object at line 2" in result.output
+    result = run("export-studio", tmp_path / "standby.yaml", "-o", tmp_path / "back.json")
+    assert result.exit_code == 0, result.output
+    back = json.loads((tmp_path / "back.json").read_text())
+    assert back["states"][1]["properties"]["body"] == 'It\'s your turn: reply "YES" to book. {{flow.data.name}}'
+    assert back["states"][0]["transitions"] == [{"next": "Welcome", "event": "incomingMessage"},
+                                                {"event": "incomingCall"}]
+    assert back["flags"] == {"allow_concurrent_calls": True} and back["description"] == "Standby list"
+
+
+def test_import_studio_says_when_no_definition_is_embedded(tmp_path):
+    """A definition built with code (a variable, a `+`) is neither JSON nor a plain
+    JavaScript object: refused, saying so."""
+    src = tmp_path / "flow.js"
+    src.write_text("module.exports = {\n  states: [{name: 'Trigger', type: 'trigger', url: base + '/x'}],\n};\n")
+    result = run("import-studio", src)
+    assert result.exit_code == 1
+    assert (f"{src}:1:1: invalid JSON: Expecting value (nor does the file hold a Studio definition as JSON or "
+            "as a plain JavaScript object: an object with states, built without variables or code)") in result.output
+
+
 @pytest.mark.parametrize("text, said", [
     ('{"states": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested deeper than a flow definition can be"),  # a traceback
     ('{"states": ' + "[" * 100 + "]" * 100 + "}", "nested deeper than 64 levels (at states[0][0]"),

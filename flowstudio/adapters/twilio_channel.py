@@ -29,6 +29,11 @@ from ..engine.state import ExecutionState
 NO_PUBLIC_URL = "FLOWSTUDIO_PUBLIC_URL must be set so Twilio can reach this server for outgoing calls"
 HTTP_TIMEOUT = 10.0  # seconds per request: a turn holds its session's lock while it sends
 ANSWERED = ("in-progress", "answered")
+# PlaceCall's options that the Calls API takes under the same (snake_case) names.
+_CALL_OPTIONS = ("machine_detection", "send_digits", "recording_channels", "recording_status_callback", "trim",
+                 "machine_detection_timeout", "machine_detection_speech_threshold",
+                 "machine_detection_speech_end_threshold", "machine_detection_silence_timeout",
+                 "sip_auth_username", "sip_auth_password")
 
 
 class TwilioChannel:
@@ -88,8 +93,7 @@ class TwilioChannel:
         ours = {"execution": execution.id, "widget": waiting.widget if waiting else call.widget}
         if waiting is not None:
             ours["token"] = waiting.token
-        extra = {k: v for k, v in (("machine_detection", call.machine_detection),
-                                   ("send_digits", call.send_digits)) if v}
+        extra = {k: getattr(call, k) for k in _CALL_OPTIONS if getattr(call, k) not in (None, "")}
         placed, error = self._attempt(lambda: self.client.calls.create(
             to=call.to, from_=call.from_, url=self._url(execution, "", ours),
             status_callback=self._url(execution, "/status", ours), status_callback_event=["completed"],
@@ -106,7 +110,10 @@ class TwilioChannel:
         if not effect.record:
             done, error = self._attempt(lambda: recordings("Twilio.CURRENT").update(status="stopped"))
             return {"status": "stopped", "sid": done.sid} if error is None else _failed(error)
-        extra = {"recording_status_callback": effect.status_callback} if effect.status_callback else {}
+        extra = {k: v for k, v in (("recording_status_callback", effect.status_callback),
+                                   ("recording_status_callback_method", effect.status_callback_method),
+                                   ("recording_status_callback_event", list(effect.status_callback_events)))
+                 if v}
         rec, error = self._attempt(lambda: recordings.create(recording_channels=effect.channels, trim=effect.trim,
                                                              **extra))
         return {"status": "recording", "sid": rec.sid} if error is None else _failed(error)

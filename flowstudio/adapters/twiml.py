@@ -113,12 +113,15 @@ def _verb(response: VoiceResponse, effect, callback: CallbackUrl, token) -> None
                     **_drop_empty(caller_id=effect.caller_id, time_limit=effect.time_limit,
                                   record="record-from-answer" if effect.record else None))
         for target in effect.to:
-            _dial_noun(dial, effect.noun, target)
+            _dial_noun(dial, effect.noun, target, _drop_empty(username=effect.sip_username,
+                                                              password=effect.sip_password))
         response.append(dial)
     elif isinstance(effect, fx.Record):
         response.record(action=action, method="POST", timeout=effect.timeout, finish_on_key=effect.finish_on_key,
                         max_length=effect.max_length, play_beep=effect.play_beep, trim=effect.trim,
-                        transcribe=effect.transcribe)
+                        transcribe=effect.transcribe,
+                        **_drop_empty(transcribe_callback=effect.transcribe_callback,
+                                      recording_status_callback=effect.recording_status_callback))
     elif isinstance(effect, fx.Enqueue):
         enqueue = Enqueue(effect.queue_name or None, action=action, method="POST",
                           **_drop_empty(wait_url=effect.wait_url, workflow_sid=effect.workflow_sid,
@@ -156,13 +159,13 @@ def _verb(response: VoiceResponse, effect, callback: CallbackUrl, token) -> None
         response.hangup()
 
 
-def _dial_noun(dial: Dial, noun: str, target: str) -> None:
+def _dial_noun(dial: Dial, noun: str, target: str, sip_auth: dict) -> None:
     if noun in ("number", "number-multi"):
         dial.number(target)
     elif noun == "client":
         dial.client(target)
     elif noun == "sip":
-        dial.sip(target)
+        dial.sip(target, **sip_auth)
     elif noun == "conference":
         dial.conference(target)
     elif noun == "sim":

@@ -98,12 +98,15 @@ class Dial(Effect):
     record: bool = False
     timeout: int = 30
     time_limit: int | None = None
+    sip_username: str = ""   # <Sip username password>: the SIP endpoint's credentials
+    sip_password: str = ""
     type = "dial"
 
 
 @dataclass(frozen=True)
 class Record(Effect):
-    """Record the caller (`<Record>`), e.g. a voicemail."""
+    """Record the caller (`<Record>`), e.g. a voicemail. The callbacks, when set, are
+    Twilio's `transcribeCallback` and `recordingStatusCallback` (the flow's own URLs)."""
 
     timeout: int = 5
     finish_on_key: str = "#"
@@ -111,6 +114,8 @@ class Record(Effect):
     play_beep: bool = True
     trim: str = "trim-silence"
     transcribe: bool = False
+    transcribe_callback: str = ""
+    recording_status_callback: str = ""
     type = "record"
 
 
@@ -193,7 +198,8 @@ class Hangup(Effect):
 
 @dataclass(frozen=True)
 class PlaceCall(Effect):
-    """Place an outgoing call; its status comes back as a callback."""
+    """Place an outgoing call; its status comes back as a callback. The other fields are
+    the Calls API's options of the same names (empty or None: not sent)."""
 
     to: str = ""
     from_: str = ""
@@ -201,6 +207,15 @@ class PlaceCall(Effect):
     timeout: int = 60
     machine_detection: str = ""
     send_digits: str = ""
+    recording_channels: str = ""
+    recording_status_callback: str = ""
+    trim: str = ""
+    machine_detection_timeout: int | None = None
+    machine_detection_speech_threshold: int | None = None
+    machine_detection_speech_end_threshold: int | None = None
+    machine_detection_silence_timeout: int | None = None
+    sip_auth_username: str = ""
+    sip_auth_password: str = ""
     type = "placeCall"
 
 
@@ -225,6 +240,8 @@ class StartRecording(Effect):
     channels: str = "mono"
     trim: str = "do-not-trim"
     status_callback: str = ""
+    status_callback_method: str = ""
+    status_callback_events: tuple[str, ...] = ()
     type = "recordCall"
 
 

@@ -24,6 +24,7 @@ from . import budget as _budget
 from . import context as ctx
 from . import events as ev
 from . import jsontext
+from .calls import in_call
 from .api import Outcome, WidgetError, WidgetRun
 from .liquid import Templates
 from .state import (ACTIVE, CONVERSATION, ENDED, FAILED, WAIT_MESSAGE, WAIT_SUBFLOW, ExecutionState, Frame, Step,
@@ -206,6 +207,10 @@ class _Run:
             if spec is None or spec.enter is None:
                 self._trace("error", widget.name, message=f"'{widget.type}' widgets are not supported by this runtime")
                 return self._end(FAILED, f"'{widget.name}' ({widget.type}) is not supported by this runtime")
+            if spec.voice_only and not spec.without_call and not in_call(self.state):
+                # Studio publishes flows whose messages reach voice widgets; such a run cannot go on.
+                return self._end(FAILED, f"'{widget.name}' ({spec.title}) only works during a call, and this "
+                                         "execution has none (it did not start from one, nor answer one it placed)")
             self._trace("entered", widget.name, widget_type=widget.type)
             name = self._continue(widget, self._call(widget, spec.enter, program), entering=True)
             if name is _WAITING:

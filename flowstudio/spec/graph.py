@@ -271,12 +271,17 @@ class _Waiting:
         return waits
 
 
+_A_MESSAGE = {"incomingMessage": "an incoming message", "incomingConversationMessage": "a Conversation message"}
+
+
 def _check_channels(report, flow: Flow, indexes, pos: dict, trigger) -> None:
     rules = (
         ("incomingMessage", lambda s: s.voice_only, "voice_from_message",
-         "{title} only works during a call, but an incoming message can reach it ({path})"),
+         "{title} only works during a call, but an incoming message can reach it ({path}): an execution a "
+         "message started ends there, failed"),
         ("incomingConversationMessage", lambda s: s.voice_only, "voice_from_message",
-         "{title} only works during a call, but a Conversation message can reach it ({path})"),
+         "{title} only works during a call, but a Conversation message can reach it ({path}): an execution a "
+         "message started ends there, failed"),
         ("incomingCall", lambda s: s.type == "send-and-wait-for-reply", "sms_wait_in_call",
          "{title} waits for a text reply, but an incoming call can reach it ({path})"),
     )
@@ -284,24 +289,42 @@ def _check_channels(report, flow: Flow, indexes, pos: dict, trigger) -> None:
         start = trigger.next_for(event)
         if start is None or start not in pos:
             continue
-        parents = _bfs(flow, start)
+        # A message run stops at the first voice widget (engine/runner.py): nothing past it is reached.
+        parents = _bfs(flow, start, stop=_voice_stop if code == "voice_from_message" else None)
         for name in parents:
             w = flow.widgets[pos[name]]
             spec = registry.get(w.type)
             if spec and bad(spec):
                 path = _path_to(parents, name, f"{trigger.name}.{event}")
-                report.add(code, template.format(title=spec.title, path=path), indexes[pos[name]], ("type",))
+                if code == "voice_from_message" and spec.without_call:
+                    # Studio runs it for messages too: the flow is valid, only this path differs here.
+                    report.warn(code, f"{_A_MESSAGE[event]} can reach {spec.title} ({path}), which hands over only "
+                                f"calls here: a message follows {spec.without_call} (Studio would redirect the "
+                                "message)", indexes[pos[name]], ("type",))
+                elif code == "voice_from_message":
+                    # Studio publishes such flows (their calls run): a warning, not a refusal of the flow.
+                    report.warn(code, template.format(title=spec.title, path=path), indexes[pos[name]], ("type",))
+                else:
+                    report.add(code, template.format(title=spec.title, path=path), indexes[pos[name]], ("type",))
 
 
-def _bfs(flow: Flow, start: str) -> dict:
+def _voice_stop(spec) -> bool:
+    """A message run ends at a voice widget, unless the widget has an event for that."""
+    return spec.voice_only and not spec.without_call
+
+
+def _bfs(flow: Flow, start: str, stop=None) -> dict:
     """Widgets reachable from `start` within the same channel, with BFS parents.
     A widget that starts a call (make-outgoing-call-v2 `answered`) leads into voice,
-    so its call events are not followed."""
+    so its call events are not followed; nor are the edges of a widget `stop(spec)`
+    says a run does not get past."""
     parents = {start: None}
     queue = deque([start])
     while queue:
         w = flow.widget(queue.popleft())
         spec = registry.get(w.type)
+        if spec and stop and stop(spec):
+            continue
         for edge in w.edges():
             if edge.next is None or edge.next in parents or flow.widget(edge.next) is None:
                 continue

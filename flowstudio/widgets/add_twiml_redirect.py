@@ -2,11 +2,13 @@
 
 The call is redirected to `url`; the external TwiML returns with `<Redirect>` to the
 flow URL with `FlowEvent=return`, and its query parameters become
-`widgets.<name>.*`. `timeout` is a string in Studio exports ("14400").
+`widgets.<name>.*`. `timeout` is a string in Studio exports ("14400"). Studio also
+redirects messages; here a message that reaches it follows `fail` (the validator warns).
 """
 from ..engine import effects as fx
 from ..engine import events as ev
 from ..engine.api import Outcome, Wait
+from ..engine.calls import in_call
 from ..engine.state import WAIT_CALL
 from .base import TOOLS, VOICE, Event, WidgetType, choice, integer, obj, text
 
@@ -14,7 +16,12 @@ _FLOW_KEYS = ("FlowEvent", "FlowSid", "ExecutionSid", "Widget", "Token")
 
 
 def enter(run) -> Outcome:
-    """Hand the call to the other TwiML and wait for it to come back (or time out)."""
+    """Hand the call to the other TwiML and wait for it to come back (or time out).
+    Without a call (a message reached it) there is nothing to hand over: `fail`, saying why."""
+    if not in_call(run.state):
+        return Outcome(event="fail", notes=("TwiML Redirect hands over only calls here, and this execution has "
+                                            "no call (it did not start from one, nor answer one it placed): "
+                                            "it follows fail",))
     effect = fx.Redirect(run.name, url=run.text("url"), method=run.text("method", "POST").upper())
     return Outcome(effects=(effect,), wait=Wait(WAIT_CALL, run.number("timeout", 14400)))
 
@@ -49,6 +56,7 @@ WIDGET = WidgetType(
         Event("fail", "Fail", "The redirect failed."),
     ),
     waits=True,
+    without_call="fail",
     # The return URL's query parameters become widgets.<name>.<parameter>: none are fixed.
     outputs=(),
     example={"name": "to_legacy_ivr", "type": "add-twiml-redirect",

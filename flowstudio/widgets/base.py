@@ -44,6 +44,9 @@ class WidgetType:
     continues on a later event (a reply, a key press, a callback): a loop through such a
     widget cannot spin. `starts_call` marks widgets whose success leads into a voice
     call even when the flow started from a message (make-outgoing-call-v2).
+    `without_call` names the event a voice widget follows when an execution without a
+    call reaches it (add-twiml-redirect: Studio redirects messages too, FlowStudio only
+    calls); the validator then warns instead of refusing the flow.
     `condition_schema`, for split-based-on only, is the schema of one condition on a
     `match` transition.
     `outputs` lists the variables the widget exposes to later widgets, as paths under
@@ -62,6 +65,7 @@ class WidgetType:
     events: tuple[Event, ...]
     waits: bool = False
     starts_call: tuple[str, ...] = ()
+    without_call: str | None = None
     condition_schema: dict | None = None
     outputs: tuple[str, ...] = ()
     supported: bool = True

@@ -26,7 +26,10 @@ def enter(run) -> Outcome:
     targets = tuple(t.strip() for t in target.split(",") if t.strip()) if noun == "number-multi" else (target,)
     dial = fx.Dial(run.name, noun=noun, to=targets, caller_id=run.text("caller_id", "{{flow.channel.address}}"),
                    record=run.flag("record", False), timeout=run.number("timeout", 30),
-                   time_limit=run.number("time_limit", None))
+                   time_limit=run.number("time_limit", None),
+                   # credentials are literal (not Liquid): a password may hold any characters
+                   sip_username=str(run.properties.get("sip_username") or "") if noun == "sip" else "",
+                   sip_password=str(run.properties.get("sip_password") or "") if noun == "sip" else "")
     return Outcome(effects=(dial,), wait=Wait(WAIT_CALL))
 
 

@@ -18,7 +18,8 @@ _COMPLETE = ("bridged", "bridging-in-process", "leave", "redirected", "hangup")
 def enter(run) -> Outcome:
     """Put the caller in the queue (or a TaskRouter workflow) and wait for the result."""
     effect = fx.Enqueue(run.name, queue_name=run.text("queue_name"), workflow_sid=run.text("workflow_sid"),
-                        wait_url=run.text("wait_url"), task_attributes=run.text("task_attributes"),
+                        wait_url=run.text("wait_url"), wait_url_method=run.text("wait_url_method").upper(),
+                        task_attributes=run.text("task_attributes"),
                         priority=run.number("priority", None), timeout=run.number("timeout", None))
     return Outcome(effects=(effect,), wait=Wait(WAIT_CALL))
 

@@ -12,15 +12,29 @@ from .base import SMS, VOICE, VOICE_CATEGORY, Event, WidgetType, boolean, choice
 _EVENTS = {"in-progress": "answered", "answered": "answered", "busy": "busy", "no-answer": "noAnswer"}
 
 
+# Studio's older "true"/"false" for trim, as the Calls API names them.
+_TRIM = {"true": "trim-silence", "false": "do-not-trim"}
+_AMD_TUNING = ("machine_detection_timeout", "machine_detection_speech_threshold",
+               "machine_detection_speech_end_threshold", "machine_detection_silence_timeout")
+
+
 def enter(run) -> Outcome:
     """Place the call and wait for Twilio to say how it went."""
+    record, detect = run.flag("record", False), run.flag("detect_answering_machine", False)
+    # Studio's switches decide: recording and detection options only apply when theirs is on.
+    recording = {"recording_channels": run.text("recording_channels", "mono"),
+                 "recording_status_callback": run.text("recording_status_callback").strip(),
+                 "trim": _TRIM.get(run.text("trim", "trim-silence"), run.text("trim", "trim-silence"))} \
+        if record else {}
+    tuning = {name: run.number(name, None) for name in _AMD_TUNING} if detect else {}
     effect = fx.PlaceCall(run.name, to=run.text("to", "{{contact.channel.address}}"),
-                          from_=run.text("from", "{{flow.channel.address}}"), record=run.flag("record", False),
+                          from_=run.text("from", "{{flow.channel.address}}"), record=record,
                           timeout=run.number("timeout", 60),
-                          # Studio's switch decides; the detection mode only applies when it is on.
-                          machine_detection=run.text("machine_detection", "Enable")
-                          if run.flag("detect_answering_machine", False) else "",
-                          send_digits=run.text("send_digits"))
+                          machine_detection=run.text("machine_detection", "Enable") if detect else "",
+                          send_digits=run.text("send_digits"),
+                          # credentials are literal (not Liquid): a password may hold any characters
+                          sip_auth_username=str(run.properties.get("sip_auth_username") or ""),
+                          sip_auth_password=str(run.properties.get("sip_auth_password") or ""), **recording, **tuning)
     return Outcome(effects=(effect,), wait=Wait(WAIT_CALL))
 
 
@@ -48,7 +62,11 @@ WIDGET = WidgetType(
         "record": boolean("Record call", default=False),
         "recording_channels": choice("Recording channels", ["mono", "dual"], default="mono"),
         "recording_status_callback": text("Recording status callback URL"),
-        "trim": choice("Trim silence", ["trim-silence", "do-not-trim"], default="trim-silence"),
+        # "true"/"false": Studio's older spelling, still in Twilio's own flow-definition sample
+        # (docs/studio.md); kept as written so the flow round-trips, sent as trim-silence/do-not-trim.
+        "trim": choice("Trim silence", ["trim-silence", "do-not-trim", "true", "false"], default="trim-silence",
+                       labels={"true": "Trim silence (older Studio value)",
+                               "false": "Do not trim (older Studio value)"}),
         "send_digits": text("Send digits", "Keys to press once answered (w waits half a second)."),
         "sip_auth_username": text("SIP auth username", liquid=False),
         "sip_auth_password": text("SIP auth password", liquid=False),

@@ -13,7 +13,9 @@ def enter(run) -> Outcome:
     """Ask the service to start (or stop) recording the whole call."""
     effect = fx.StartRecording(run.name, record=run.flag("record_call", True),
                                channels=run.text("recording_channels", "mono"), trim=run.text("trim", "do-not-trim"),
-                               status_callback=run.text("recording_status_callback"))
+                               status_callback=run.text("recording_status_callback"),
+                               status_callback_method=run.text("recording_status_callback_method").upper(),
+                               status_callback_events=tuple(run.text("recording_status_callback_events").split()))
     return Outcome(effects=(effect,), wait=Wait(WAIT_IO))
 
 

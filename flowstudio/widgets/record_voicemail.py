@@ -18,7 +18,9 @@ def enter(run) -> Outcome:
     record = fx.Record(run.name, timeout=run.number("timeout", 5), finish_on_key=raw_text(run, "finish_on_key", "#"),
                        max_length=run.number("max_length", 3600), play_beep=run.flag("play_beep", True),
                        trim="do-not-trim" if trim in (False, "false", "do-not-trim") else "trim-silence",
-                       transcribe=run.flag("transcribe", False))
+                       transcribe=run.flag("transcribe", False),
+                       transcribe_callback=run.text("transcription_callback_url").strip(),
+                       recording_status_callback=run.text("recording_status_callback_url").strip())
     return Outcome(effects=(record,), wait=Wait(WAIT_CALL))
 
 

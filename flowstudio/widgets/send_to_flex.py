@@ -18,25 +18,11 @@ import json
 
 from ..engine import effects as fx
 from ..engine.api import Outcome, Wait, WidgetError
+from ..engine.calls import in_call
 from ..engine.state import WAIT_CALL, WAIT_IO
 from .base import MESSAGING, SMS, VOICE, Event, WidgetType, choice, integer, obj, text
 from ._conversations import conversation_of
 from .enqueue_call import resume as enqueue_resume
-
-ANSWERED = ("in-progress", "answered")
-
-
-def in_call(state) -> bool:
-    """True while the execution has a call to enqueue: it started from one, or one of
-    its outgoing calls was answered (Studio's Send to Flex enqueues the call then)."""
-    if state.channel == "voice":
-        return True
-    for frame in state.frames:
-        for outputs in (frame.context.get("widgets") or {}).values():
-            if isinstance(outputs, dict) and outputs.get("CallSid") and outputs.get("CallStatus") in ANSWERED:
-                return True
-    return False
-
 
 def attributes(run) -> str:
     """The task's attributes: the rendered property as compact JSON text (an object),

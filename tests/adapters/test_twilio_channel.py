@@ -225,6 +225,27 @@ def test_place_call_leaves_out_unset_options(channel, twilio):
     form = twilio.requests[-1].form
     assert "MachineDetection" not in form and "SendDigits" not in form
     assert form["Record"] == "false"
+    assert not {"RecordingChannels", "RecordingStatusCallback", "Trim", "MachineDetectionTimeout",
+                "SipAuthUsername", "SipAuthPassword"} & set(form)
+
+
+def test_place_call_sends_studios_recording_amd_and_sip_options(channel, twilio):
+    """Make Outgoing Call's recording, answering-machine tuning and SIP credentials reach
+    the Calls API under Twilio's names."""
+    call = fx.PlaceCall("call_back", to="sip:agent@example.com", from_="+15555550100", record=True,
+                        recording_channels="dual", recording_status_callback="https://hooks.example.com/rec",
+                        trim="do-not-trim", machine_detection="DetectMessageEnd", machine_detection_timeout=30,
+                        machine_detection_speech_threshold=2400, machine_detection_speech_end_threshold=1200,
+                        machine_detection_silence_timeout=5000, sip_auth_username="agent",
+                        sip_auth_password="s3cret")
+    channel.place_call(call, execution(waiting=Waiting("call_back", WAIT_CALL, 1)))
+    form = twilio.requests[-1].form
+    assert (form["RecordingChannels"], form["RecordingStatusCallback"], form["Trim"]) == (
+        "dual", "https://hooks.example.com/rec", "do-not-trim")
+    assert (form["MachineDetectionTimeout"], form["MachineDetectionSpeechThreshold"],
+            form["MachineDetectionSpeechEndThreshold"], form["MachineDetectionSilenceTimeout"]) == (
+        "30", "2400", "1200", "5000")
+    assert (form["SipAuthUsername"], form["SipAuthPassword"]) == ("agent", "s3cret")
 
 
 def test_place_call_without_public_url_fails_without_a_request(httpserver, twilio, sleeps):
@@ -253,6 +274,16 @@ def test_record_call_records_the_inbound_call(channel, twilio):
     assert sent.path == f"{BASE}/Calls/{'CA' + '9' * 32}/Recordings.json"
     assert sent.form["RecordingChannels"] == "dual" and sent.form["Trim"] == "trim-silence"
     assert sent.form["RecordingStatusCallback"] == "https://hooks.example.com/rec"
+
+
+def test_record_call_sends_the_callback_method_and_events(channel, twilio):
+    state = execution(trigger={"call": {"CallSid": "CA" + "9" * 32}})
+    effect = fx.StartRecording("rec", status_callback="https://hooks.example.com/rec", status_callback_method="GET",
+                               status_callback_events=("in-progress", "completed"))
+    assert channel.record_call(effect, state)["status"] == "recording"
+    form = twilio.requests[-1].form
+    assert form["RecordingStatusCallbackMethod"] == "GET"
+    assert form.getlist("RecordingStatusCallbackEvent") == ["in-progress", "completed"]
 
 
 def test_record_call_uses_the_answered_outgoing_call(channel, twilio):
