@@ -186,15 +186,19 @@ def boolean(title: str, description: str = "", *, default: bool | None = None) -
     return schema
 
 
-def choice(title: str, options: list, description: str = "", *, default=None, labels: dict | None = None) -> dict:
-    """One of a fixed list of values (a drop-down in the editor)."""
-    schema: dict = {"type": "string", "title": title, "enum": list(options)}
+def choice(title: str, options: list, description: str = "", *, default=None, labels: dict | None = None,
+           older: tuple = ()) -> dict:
+    """One of a fixed list of values (a drop-down in the editor). `older` values are
+    valid (older Studio spellings that real flows have) but offered only to a widget
+    that has one: a new choice is always Studio's current value."""
+    schema: dict = {"type": "string", "title": title, "enum": list(options) + list(older)}
     if description:
         schema["description"] = description
     if default is not None:
         schema["default"] = default
-    if labels:
-        schema["x-ui"] = {"labels": labels}
+    ui = {**({"labels": labels} if labels else {}), **({"older": list(older)} if older else {})}
+    if ui:
+        schema["x-ui"] = ui
     return schema
 
 

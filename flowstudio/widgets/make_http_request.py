@@ -3,7 +3,7 @@
 A 2xx answer follows `success`, anything else (or a timeout after 10 s) `failed`. The
 answer is kept as `widgets.<name>.status_code`, `.content_type`, `.body` and, for a
 JSON object, `.parsed.*`. `content_type` keeps Studio's exact values (with the
-`;charset=utf-8` suffix) so flows round-trip.
+`;charset=utf-8` suffix, or without it as some flows have it) so flows round-trip.
 """
 from ..engine import effects as fx
 from ..engine.api import Outcome, Wait
@@ -13,6 +13,9 @@ from .base import SMS, TOOLS, VOICE, Event, WidgetType, boolean, choice, key_val
 
 FORM = "application/x-www-form-urlencoded;charset=utf-8"
 JSON = "application/json;charset=utf-8"
+# The same media types without the charset, as flows written for Studio's API (not its
+# editor) have them: sent as written (adapters/http.py tells JSON by the media type).
+BARE_FORM, BARE_JSON = FORM.split(";")[0], JSON.split(";")[0]
 
 
 def enter(run) -> Outcome:
@@ -41,8 +44,10 @@ WIDGET = WidgetType(
         "method": choice("Request method", ["GET", "POST"], default="GET"),
         "url": text("Request URL", "Liquid templates allowed, e.g. https://api.example.com/orders/{{flow.data.id}}.",
                     min_length=1),
-        "content_type": choice("Content type", [FORM, JSON], default=FORM,
-                               labels={FORM: "Form URL Encoded", JSON: "Application/JSON"}),
+        "content_type": choice("Content type", [FORM, JSON], default=FORM, older=(BARE_FORM, BARE_JSON),
+                               labels={FORM: "Form URL Encoded", JSON: "Application/JSON",
+                                       BARE_FORM: "Form URL Encoded (without charset)",
+                                       BARE_JSON: "Application/JSON (without charset)"}),
         "body": text("Request body", "Sent as is (for JSON, write the JSON here). Liquid templates allowed.",
                      multiline=True),
         "parameters": key_values("HTTP parameters", "Sent as form fields, or in the query string for GET."),

@@ -64,7 +64,7 @@ WIDGET = WidgetType(
         "recording_status_callback": text("Recording status callback URL"),
         # "true"/"false": Studio's older spelling, still in Twilio's own flow-definition sample
         # (docs/studio.md); kept as written so the flow round-trips, sent as trim-silence/do-not-trim.
-        "trim": choice("Trim silence", ["trim-silence", "do-not-trim", "true", "false"], default="trim-silence",
+        "trim": choice("Trim silence", ["trim-silence", "do-not-trim"], default="trim-silence", older=("true", "false"),
                        labels={"true": "Trim silence (older Studio value)",
                                "false": "Do not trim (older Studio value)"}),
         "send_digits": text("Send digits", "Keys to press once answered (w waits half a second)."),

@@ -67,7 +67,10 @@ describe("field descriptors", () => {
 
   it("uses enum labels from x-ui", () => {
     const ct = field("make-http-request", "content_type");
-    expect(ct.kind === "select" && ct.options.map((o) => o.label)).toEqual(["Form URL Encoded", "Application/JSON"]);
+    expect(ct.kind === "select" && ct.options.filter((o) => !o.older).map((o) => o.label))
+      .toEqual(["Form URL Encoded", "Application/JSON"]);
+    expect(ct.kind === "select" && ct.options.filter((o) => o.older).map((o) => o.value))
+      .toEqual(["application/x-www-form-urlencoded", "application/json"]);
     const method = field("make-http-request", "method");
     expect(method.kind === "select" && method.options.map((o) => o.label)).toEqual(["GET", "POST"]);
   });

@@ -58,7 +58,8 @@ export interface NumberField extends FieldBase {
 
 export interface SelectField extends FieldBase {
   kind: "select";
-  options: { value: string; label: string }[];
+  /** `older`: a value kept for flows that have it (an older Studio spelling), offered only when set. */
+  options: { value: string; label: string; older?: boolean }[];
 }
 
 export interface BooleanField extends FieldBase {
@@ -176,10 +177,15 @@ export function fieldFor(key: string, schema: Schema, path: string, required = f
   // A fixed list of values.
   if (Array.isArray(schema.enum)) {
     const labels: Record<string, string> = ui.labels ?? {};
+    const older = new Set<string>((ui.older ?? []).map(String));
     return {
       ...base,
       kind: "select",
-      options: schema.enum.map((v: unknown) => ({ value: String(v), label: labels[String(v)] ?? String(v) })),
+      options: schema.enum.map((v: unknown) => ({
+        value: String(v),
+        label: labels[String(v)] ?? String(v),
+        ...(older.has(String(v)) ? { older: true } : {}),
+      })),
     };
   }
   // Whole numbers, also accepted as numeric strings (and words such as "auto").

@@ -233,3 +233,27 @@ describe("Inspector", () => {
     flow.widgets.pop();
   });
 });
+
+describe("a choice with older Studio values", () => {
+  const FORM = "application/x-www-form-urlencoded;charset=utf-8";
+  function mountRequest(properties: Record<string, unknown>) {
+    const widget: WidgetDoc = { name: "call", type: "make-http-request", properties };
+    const doc: FlowDoc = { ...flow, widgets: [...flow.widgets, widget] };
+    act(() => root.render(
+      <Inspector widget={widget} catalog={entry("make-http-request")} flow={doc} issues={[]}
+        onChange={vi.fn()} onRename={vi.fn()} />));
+    return [...host.querySelectorAll("select")].find((s) => [...s.options].some((o) => o.value === FORM))!;
+  }
+
+  it("offers a new request only Studio's current content types", () => {
+    const select = mountRequest({ url: "https://example.com" });
+    expect([...select.options].map((o) => o.value)).toEqual([FORM, "application/json;charset=utf-8"]);
+  });
+
+  it("shows an imported request's older content type as itself, chosen", () => {
+    const select = mountRequest({ url: "https://example.com", content_type: "application/json" });
+    expect(select.value).toBe("application/json");
+    expect([...select.options].map((o) => o.text)).toEqual(
+      ["Form URL Encoded", "Application/JSON", "Application/JSON (without charset)"]);
+  });
+});

@@ -129,7 +129,8 @@ export function FieldView({ field, value, bare, placeholder }: FieldProps) {
         >
           {current === "" && <option value="">Choose…</option>}
           {!known && current !== "" && <option value={current}>{current} (not a known choice)</option>}
-          {field.options.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+          {field.options.filter((o) => !o.older || o.value === current)
+            .map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
         </select>
       );
       break;
