@@ -18,7 +18,7 @@ import { ResultsPanel } from "../results/ResultsPanel";
 import { Palette } from "../palette/Palette";
 import { ProblemsPanel } from "../problems/ProblemsPanel";
 import { freeSpot } from "../core/edit";
-import { addWidgetAt, layoutAll } from "../store/actions";
+import { addWidgetAt, layOutUnplaced, layoutAll } from "../store/actions";
 import { useEditor, type EditorState } from "../store/editor";
 import { Dialog } from "../ui/Dialog";
 import { InspectorSlot } from "./InspectorSlot";
@@ -161,13 +161,25 @@ function Editor({ onHome }: { onHome(): void }) {
     addWidgetAt(type, freeSpot({ x: p.x - 130, y: p.y - 40 }, useEditor.getState().nodes));
   }, [flow]);
 
-  const layout = useCallback(async () => {
-    await layoutAll();
+  const fitAfterLayout = useCallback(() => {
     // Once the new places are drawn, and again once widgets are measured at them.
     for (const wait of [50, 400]) {
       setTimeout(() => flow.fitView({ duration: 300, maxZoom: 1, padding: fitPadding() }), wait);
     }
   }, [flow]);
+
+  const layout = useCallback(async () => {
+    await layoutAll();
+    fitAfterLayout();
+  }, [fitAfterLayout]);
+
+  // A flow file written without canvas places (by hand, in git) opens laid out as Tidy
+  // up would, instead of on a grid where wide widgets cover each other. Once its widgets
+  // are measured (a frame after they are first drawn).
+  useEffect(() => {
+    const timer = setTimeout(() => { void layOutUnplaced().then((done) => { if (done) fitAfterLayout(); }); }, 100);
+    return () => clearTimeout(timer);
+  }, [flowId, fitAfterLayout]);
 
   return (
     <div className="editor">

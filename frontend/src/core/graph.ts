@@ -97,19 +97,28 @@ function lowestY(doc: FlowDoc): number {
   return y === -Infinity ? 0 : y + SPACING.y;
 }
 
-/** The nodes of `doc`, reusing `previous` nodes (by widget name) that did not change. */
+/** Whether no widget of `doc` has a place on the canvas (a flow file written by hand). */
+export function unplaced(doc: FlowDoc): boolean {
+  const ui = doc.ui ?? {};
+  return doc.widgets.length > 1 && doc.widgets.every((w) => typeof ui[w.name]?.x !== "number");
+}
+
+/** The nodes of `doc`, reusing `previous` nodes (by widget name) that did not change;
+ * a widget without a `ui` place goes where `laidOut` says, else on a grid below the rest. */
 export function buildNodes(
   doc: FlowDoc,
   catalog: Map<string, CatalogEntry>,
   counts: Map<string, IssueCount>,
   selected: ReadonlySet<string>,
   previous?: Map<string, WidgetNode>,
+  laidOut?: Record<string, { x: number; y: number }>,
 ): WidgetNode[] {
   const ui = doc.ui ?? {};
   let placed = 0;
   let top: number | null = null;
   return doc.widgets.map((widget) => {
-    let position = ui[widget.name];
+    let position: { x: number; y: number } | undefined = ui[widget.name];
+    if (!position || typeof position.x !== "number") position = laidOut?.[widget.name];
     if (!position || typeof position.x !== "number") {
       top ??= lowestY(doc);
       position = fallbackPosition(placed++, top);

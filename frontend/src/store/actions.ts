@@ -2,6 +2,7 @@
 // store, computes the next document with a pure core function and commits it once.
 import { copyWidgets, pasteWidgets, readSnippet } from "../core/clipboard";
 import { addWidgets, connect, deleteWidgets, moveWidgets, newWidget, replaceWidget, widgetNames, type Position } from "../core/edit";
+import { unplaced } from "../core/graph";
 import { autoLayout, type Size } from "../core/layout";
 import { renameWidget, validWidgetName } from "../core/rename";
 import type { WidgetDoc } from "../core/types";
@@ -107,15 +108,31 @@ export function renameSelected(oldName: string, newName: string): string | null 
   return null;
 }
 
+function measuredSizes(): Map<string, Size> {
+  const sizes = new Map<string, Size>();
+  for (const n of state().nodes) if (n.measured?.width) sizes.set(n.id, { width: n.measured.width, height: n.measured.height ?? 100 });
+  return sizes;
+}
+
 /** Lay the whole flow out top to bottom (one undo step). */
 export async function layoutAll(): Promise<void> {
   const s = state();
   if (!s.doc) return;
-  const sizes = new Map<string, Size>();
-  for (const n of s.nodes) if (n.measured?.width) sizes.set(n.id, { width: n.measured.width, height: n.measured.height ?? 100 });
   const doc = s.doc;
-  const positions = await autoLayout(doc, sizes);
+  const positions = await autoLayout(doc, measuredSizes());
   if (state().doc === doc) state().commit(moveWidgets(doc, positions));
+}
+
+/** Draw a flow that has no canvas places (written by hand) laid out as Tidy up would,
+ * without changing it: it is saved with places only once someone edits it. Returns
+ * whether it did. */
+export async function layOutUnplaced(): Promise<boolean> {
+  const doc = state().doc;
+  if (!doc || !unplaced(doc)) return false;
+  const laidOut = await autoLayout(doc, measuredSizes());
+  if (state().doc !== doc) return false;
+  state().setLaidOut(laidOut);
+  return true;
 }
 
 export function selectAll(): void {

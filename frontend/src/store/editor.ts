@@ -8,6 +8,7 @@ import { countByWidget } from "../core/issues";
 import type { CatalogEntry, FlowDoc, Issue } from "../core/types";
 import type { Draft, Revision } from "../api/client";
 import type { Conflict } from "../core/merge";
+import type { Position } from "../core/edit";
 
 const HISTORY_LIMIT = 200;
 
@@ -28,6 +29,9 @@ export interface EditorState {
   focusPath: string | undefined;
   /** Ask the canvas to centre a widget (the number changes on every request). */
   reveal: { name: string; n: number } | null;
+  /** Where widgets without a `ui` place are drawn, laid out when a flow written without
+   * any (by hand, or by a script) is opened; nothing is saved until someone edits. */
+  laidOut: Record<string, Position> | null;
   // Saving
   draft: Draft | null;
   published: Revision | null;
@@ -56,16 +60,18 @@ export interface EditorState {
   onEdgesChange(changes: EdgeChange[]): void;
   setIssues(issues: Issue[]): void;
   set(partial: Partial<EditorState>): void;
+  /** Draw widgets without a `ui` place at these places (see `laidOut`). */
+  setLaidOut(laidOut: Record<string, Position>): void;
 }
 
 // What the last edges were built from: a change of selection or problems leaves the edges
 // as they were, without going over every widget's outputs again.
 let edgesFrom: { widgets: unknown; selected: unknown; catalog: unknown; edges: Edge[] } | null = null;
 
-function derive(s: Pick<EditorState, "doc" | "catalog" | "issues" | "selection" | "selectedEdges" | "nodes" | "edges">) {
+function derive(s: Pick<EditorState, "doc" | "catalog" | "issues" | "selection" | "selectedEdges" | "nodes" | "edges" | "laidOut">) {
   if (!s.doc) return { nodes: [], edges: [] };
   const prevNodes = new Map(s.nodes.map((n) => [n.id, n]));
-  const nodes = buildNodes(s.doc, s.catalog, countByWidget(s.issues), s.selection, prevNodes);
+  const nodes = buildNodes(s.doc, s.catalog, countByWidget(s.issues), s.selection, prevNodes, s.laidOut ?? undefined);
   const e = edgesFrom;
   if (e && e.edges === s.edges && e.widgets === s.doc.widgets && sameSet(e.selected as ReadonlySet<string>, s.selectedEdges) && e.catalog === s.catalog) {
     return { nodes, edges: s.edges };
@@ -106,6 +112,7 @@ export const useEditor = create<EditorState>()((set, get) => ({
   edges: [],
   focusPath: undefined,
   reveal: null,
+  laidOut: null,
   draft: null,
   published: null,
   webhookUrl: "",
@@ -121,7 +128,8 @@ export const useEditor = create<EditorState>()((set, get) => ({
   },
 
   load(flow) {
-    const base = { doc: flow.document, issues: flow.issues ?? [], selection: new Set<string>(), selectedEdges: new Set<string>() };
+    const base = { doc: flow.document, issues: flow.issues ?? [], selection: new Set<string>(), selectedEdges: new Set<string>(),
+      laidOut: null };
     set((s) => ({
       ...base, flowId: flow.id, past: [], future: [], focusPath: undefined, draft: flow.draft, published: flow.published,
       webhookUrl: flow.webhook_url, savedDoc: flow.document, status: "saved", saveError: null, conflict: false,
@@ -216,6 +224,11 @@ export const useEditor = create<EditorState>()((set, get) => ({
 
   set(partial) {
     set(partial);
+  },
+
+  setLaidOut(laidOut) {
+    const s = get();
+    set({ laidOut, ...derive({ ...s, laidOut }) });
   },
 }));
 
