@@ -73,25 +73,38 @@ def run_file(path: Path, update: bool = False) -> list[FlowTestResult]:
 
 def _load(path: Path) -> dict:
     try:
-        data = load_yaml(path.read_bytes(), str(path)).data
+        doc = load_yaml(path.read_bytes(), str(path))
     except FlowLoadError as exc:
         raise FlowTestError(str(exc)) from None
     except OSError as exc:
         raise FlowTestError(f"{path}: cannot read: {exc.strerror}") from None
+    data = doc.data
+
+    def at(*where) -> str:   # the file and line of a place in it, as the validator names them
+        line = doc.line_of(where)
+        return f"{path}:{line}" if line else str(path)
+
     if not isinstance(data.get("tests"), list) or not data["tests"]:
-        raise FlowTestError(f"{path}: needs a list of tests under `tests:`")
+        raise FlowTestError(f"{at('tests')}: needs a list of tests under `tests:`")
     for i, test in enumerate(data["tests"]):
         if not isinstance(test, dict) or not isinstance(test.get("steps"), list):
-            raise FlowTestError(f"{path}: test {i + 1} needs a list of steps under `steps:`")
+            raise FlowTestError(f"{at('tests', i)}: test {i + 1} needs a list of steps under `steps:`")
         for j, step in enumerate(test["steps"]):
-            actions = [a for a in ACTIONS if isinstance(step, dict) and a in step]
+            named = f"test '{test.get('name', i + 1)}' step {j + 1}"
+            if not isinstance(step, dict):
+                raise FlowTestError(f"{at('tests', i, 'steps', j)}: {named}: a step is one action and what must "
+                                    "happen then, like `send: hi` with `replies: [...]` under it")
+            for key in step:
+                if key not in ACTIONS and key not in EXPECTATIONS:
+                    near = difflib.get_close_matches(str(key), ACTIONS + EXPECTATIONS, n=1)
+                    raise FlowTestError(f"{at('tests', i, 'steps', j, key)}: {named}: unknown key {key}"
+                                        + (f" (did you mean {near[0]}?)" if near else "")
+                                        + f"; actions: {', '.join(ACTIONS)}; expectations: {', '.join(EXPECTATIONS)}")
+            actions = [a for a in ACTIONS if a in step]
             if len(actions) != 1:
-                raise FlowTestError(f"{path}: test '{test.get('name', i + 1)}' step {j + 1}: needs exactly one "
-                                    f"action of: {', '.join(ACTIONS)}")
-            unknown = set(step) - set(ACTIONS) - set(EXPECTATIONS)
-            if unknown:
-                raise FlowTestError(f"{path}: test '{test.get('name', i + 1)}' step {j + 1}: unknown key "
-                                    f"{', '.join(sorted(unknown))} (expectations: {', '.join(EXPECTATIONS)})")
+                has = " and ".join(actions) if actions else "none"
+                raise FlowTestError(f"{at('tests', i, 'steps', j)}: {named}: needs exactly one action of: "
+                                    f"{', '.join(ACTIONS)} (it has {has}); one step per thing the contact does")
     return data
 
 

@@ -93,7 +93,13 @@ tests:
 @pytest.mark.parametrize("text, message", [
     ("tests: []\n", "needs a list of tests"),
     ("tests:\n  - steps:\n      - {send: hi, press: '1'}\n", "needs exactly one action"),
-    ("tests:\n  - steps:\n      - {send: hi, reply: [x]}\n", "unknown key reply"),
+    ("tests:\n  - steps:\n      - {send: hi, reply: [x]}\n", "unknown key reply (did you mean replies?)"),
+    # before: "needs exactly one action of: ..." with no line, for a misspelt action
+    ("tests:\n  - name: t\n    steps:\n      - send: hi\n      - sned: yes\n",
+     "test.yaml:5: test 't' step 2: unknown key sned (did you mean send?)"),
+    ("tests:\n  - name: t\n    steps:\n      - send: hi\n      - replies: [x]\n",
+     "test.yaml:5: test 't' step 2: needs exactly one action of: send,"),
+    ("tests:\n  - name: t\n    steps:\n      - send hi\n", "test.yaml:4: test 't' step 1: a step is one action"),
     ("tests:\n  - name: a\n  - name: a\n    name: b\n", "duplicate key 'name'"),
 ])
 def test_malformed_test_files_are_reported(workdir, text, message):
