@@ -109,8 +109,17 @@ def describe(result: TurnResult, contact: str) -> list[str]:
         what = {"message": "a reply", "call": "the caller"}.get(w["kind"], w["kind"])
         lines.append(f"  [waiting at {w['widget']} for {what}{due}]")
     elif result.status in ("ended", "failed"):
-        lines.append(f"  [execution {result.status}]")
+        lines.append(f"  [execution {result.status}{_where_it_ended(result)}]")
     return lines
+
+
+def _where_it_ended(result: TurnResult) -> str:
+    """Where a flow reached its end (the last step's output leads nowhere: Studio names
+    that end `Ended`), so a person sees which output is not connected."""
+    last = result.steps[-1] if result.steps and result.status == "ended" else None
+    if not last or last.get("to") not in (None, "Ended") or not last.get("from") or not last.get("event"):
+        return ""
+    return f" after {last['from']}: its {last['event']} output goes to no widget"
 
 
 def _voice(effect) -> list[str]:
