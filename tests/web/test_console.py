@@ -400,7 +400,7 @@ def test_a_saved_test_never_writes_status_idle(app):
 def test_a_problem_that_stops_a_test_run_names_the_field(app):
     """Found trying it as a new user: "make_order: must be one of: ..." did not say of what."""
     (runtime(app).service.flows.directory / "order.yaml").write_text(
-        ORDER.replace('"application/json;charset=utf-8"', "application/json"))
+        ORDER.replace('"application/json;charset=utf-8"', "text/plain"))
     tab = console(app, "order")
     answer = ask(tab, "console:act", {"action": "send", "arg": "pizza"})
     assert answer["error"].startswith("the flow has problems to fix before it can run: make_order, Content type: "
