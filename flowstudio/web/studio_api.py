@@ -44,7 +44,7 @@ from . import studio_json as sj
 from .app import runtime
 from .auth import login_required, origin_ok
 from .editor_api import editor
-from .errors import ApiError
+from .errors import ApiError, whole_number
 
 log = logging.getLogger("flowstudio.studio_api")
 blueprint = Blueprint("studio_api", __name__, url_prefix="/v2")
@@ -619,9 +619,11 @@ def _paging() -> tuple[int, int]:
     out = []
     for name, default, low, high in (("Page", 0, 0, 10**6), ("PageSize", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)):
         raw = request.args.get(name) or str(default)
-        if not raw.isdigit() or not low <= int(raw) <= high:
-            raise StudioError(400, BAD_PARAMETER, f"{name} must be a whole number from {low} to {high}, not {raw!r}")
-        out.append(int(raw))
+        value = whole_number(raw, low, high)
+        if value is None:
+            raise StudioError(400, BAD_PARAMETER, f"{name} must be a whole number from {low} to {high}, "
+                                                  f"not {raw[:30]!r}")
+        out.append(value)
     return out[0], out[1]
 
 

@@ -1,0 +1,69 @@
+"""Values that parsed, and then failed further in: digits `int` refuses, numbers a float
+cannot hold, Twilio parameters longer than the columns they go to, JSON nested past
+the recursion limit inside a webhook's field. A real `flowstudio serve` on PostgreSQL
+(which, unlike SQLite, refuses a value longer than its column); each attack must get a
+4xx naming the field, or be kept as the text it is, and nothing may be stored.
+"""
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from flowstudio.adapters.store import Store
+
+from ..web.test_server_process import HTTP_TIMEOUT, Server, Texter, clean_env, free_port, messages
+
+REPO = Path(__file__).resolve().parents[2]
+HEALTHY = "keyword-router"
+DEFINITION = ('{"description": "", "states": [{"name": "Trigger", "type": "trigger", "transitions": [], '
+              '"properties": {"offset": {"x": %s, "y": 0}}}], "initial_state": "Trigger", "flags": {}}')
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, pg_database):
+    """One server on the example flows, on a fresh PostgreSQL database."""
+    base = tmp_path_factory.mktemp("values")
+    flows = base / "flows"
+    flows.mkdir()
+    for f in (REPO / "flows").glob("*.yaml"):
+        (flows / f.name).write_text(f.read_text())
+    port = free_port()
+    env = clean_env(FLOWSTUDIO_DATA_DIR=str(base / "data"), FLOWSTUDIO_DATABASE_URL=pg_database)
+    srv = Server([sys.executable, "-m", "flowstudio.cli", "serve", "--flows", flows, "--host", "127.0.0.1",
+                  "--port", port, "--workers", 1], env, port, base / "server.log", base)
+    srv.wait_ready(60)
+    srv.flows = flows
+    srv.store = Store(pg_database)
+    yield srv
+    srv.store.close()
+    srv.kill()
+
+
+def still_serves(server, contact="+15555550999") -> bool:
+    Texter.count = 0
+    reply = Texter(server, HEALTHY, contact).text("help")
+    return reply.status_code == 200 and bool(messages(reply)) and server.proc.poll() is None
+
+
+# ---------------------------------------------------------------- whole numbers in addresses
+
+NINES = "9" * 5000   # str.isdigit() says yes; int() refuses past 4,300 digits
+
+
+@pytest.mark.parametrize("path", [
+    "/v2/Flows?PageSize=%C2%B2", "/v2/Flows?Page=%C2%B2", f"/v2/Flows?Page={NINES}",
+    f"/v2/Flows/{HEALTHY}/Revisions?PageSize=%C2%B3", f"/v2/Flows/{HEALTHY}/Executions?Page=%C2%B9",
+    "/api/outbox?limit=%C2%B2", f"/api/outbox?limit={NINES}", f"/api/flows/{HEALTHY}/executions?limit={NINES}"],
+    ids=lambda path: path[:60])
+def test_digits_int_refuses_are_400_naming_the_parameter(server, path):
+    r = requests.get(server.base + path, timeout=HTTP_TIMEOUT)
+    assert r.status_code == 400, (r.status_code, r.text[:300])
+    name = path.split("?")[1].split("=")[0]
+    assert name in r.text
+
+
+
+def test_zz_the_server_survived_every_attack(server):
+    assert still_serves(server)
