@@ -11,6 +11,7 @@ it here makes both the same).
 from __future__ import annotations
 
 import json
+import math
 import re
 
 from flask import Flask
@@ -29,10 +30,11 @@ _SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
 
 def loads(raw: str | bytes):
     """The JSON value of a request body; ValueError when it is not JSON (callers say
-    what they expected; NaN and Infinity are not JSON), ApiError(400) when it is too
-    deep or holds a NUL character or a lone surrogate."""
+    what they expected; NaN, Infinity and numbers beyond a float's range are not
+    JSON), ApiError(400) when it is too deep or holds a NUL character or a lone
+    surrogate."""
     try:
-        data = json.loads(raw, parse_constant=_not_json)
+        data = json.loads(raw, parse_constant=_not_json, parse_float=_finite)
     except RecursionError:
         raise ApiError(400, f"the JSON body nests too deeply (more than {MAX_JSON_DEPTH} levels)",
                        "body") from None
@@ -51,6 +53,16 @@ def _not_json(word: str):
     """NaN, Infinity, -Infinity: Python reads them, JSON has no such values (and the
     database's JSON reader refuses them)."""
     raise ValueError(f"{word} is not a JSON value (write a number, a string or null)")
+
+
+def _finite(text: str) -> float:
+    """A JSON number with a fraction or exponent; one too large for a float (`1e999`)
+    would be read as infinity, which JSON has no word for: written back it becomes
+    `null` in an answer and `.inf` in a flow file, so it is refused like `Infinity`."""
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:40]} is too large (at most about 1.8e308)")
+    return value
 
 
 def _may_hold_surrogate(raw: str | bytes) -> bool:

@@ -64,6 +64,33 @@ def test_digits_int_refuses_are_400_naming_the_parameter(server, path):
     assert name in r.text
 
 
+# ---------------------------------------------------------------- numbers beyond a float
+
+def test_a_number_too_large_for_a_float_is_refused_in_a_draft(server):
+    flow = requests.get(f"{server.base}/api/flows/{HEALTHY}", timeout=HTTP_TIMEOUT).json()
+    body = json.dumps({"version": 0, "base_revision": flow["published"]["id"],
+                       "document": {**flow["document"], "x": "INF"}}).replace('"INF"', "1e999")
+    r = requests.put(f"{server.base}/api/flows/{HEALTHY}/draft", data=body,
+                     headers={"Content-Type": "application/json"}, timeout=HTTP_TIMEOUT)
+    assert r.status_code == 400 and "1e999" in r.text, (r.status_code, r.text[:300])
+    assert requests.get(f"{server.base}/api/flows/{HEALTHY}", timeout=HTTP_TIMEOUT).json()["draft"] is None
+
+
+def test_a_number_too_large_for_a_float_is_refused_in_a_studio_definition(server):
+    r = requests.post(f"{server.base}/v2/Flows", timeout=HTTP_TIMEOUT, data={
+        "FriendlyName": "Infinite offset", "Status": "published", "Definition": DEFINITION % "1e999"})
+    assert r.status_code == 400 and "1e999" in r.json()["message"], (r.status_code, r.text[:300])
+    assert not (server.flows / "infinite-offset.yaml").exists()
+
+
+def test_a_number_too_large_for_a_float_is_refused_in_execution_parameters(server):
+    r = requests.post(f"{server.base}/api/flows/{HEALTHY}/executions", timeout=HTTP_TIMEOUT,
+                      data='{"to": "+15555550701", "from": "+15555550100", "parameters": {"n": -1e400}}',
+                      headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and "1e400" in r.text, (r.status_code, r.text[:300])
+    assert not server.store.executions(flow_id=HEALTHY, contact="+15555550701")
+
+
 
 def test_zz_the_server_survived_every_attack(server):
     assert still_serves(server)
