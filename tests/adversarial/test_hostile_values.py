@@ -64,6 +64,12 @@ def test_digits_int_refuses_are_400_naming_the_parameter(server, path):
     assert name in r.text
 
 
+def test_a_callback_token_int_refuses_is_400(server):
+    r = requests.post(f"{server.base}/webhooks/ivr-menu?execution=FNx&widget=main_menu&token=%C2%B2",
+                      data={"CallSid": "CAtoken", "From": "+15555550700"}, timeout=HTTP_TIMEOUT)
+    assert r.status_code == 400 and r.json()["error"]["field"] == "token", r.text
+
+
 # ---------------------------------------------------------------- numbers beyond a float
 
 def test_a_number_too_large_for_a_float_is_refused_in_a_draft(server):
@@ -89,6 +95,28 @@ def test_a_number_too_large_for_a_float_is_refused_in_execution_parameters(serve
                       headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and "1e400" in r.text, (r.status_code, r.text[:300])
     assert not server.store.executions(flow_id=HEALTHY, contact="+15555550701")
+
+
+# ---------------------------------------------------------------- webhook fields longer than their columns
+
+@pytest.mark.parametrize("field, value", [("From", "+1" + "5" * 300), ("To", "+1" + "5" * 300),
+                                          ("MessageSid", "SM" + "a" * 300), ("CallSid", "CA" + "b" * 100),
+                                          ("ConversationSid", "CH" + "c" * 100)],
+                         ids=["From", "To", "MessageSid", "CallSid", "ConversationSid"])
+def test_webhook_ids_longer_than_their_columns_are_400_naming_the_field(server, field, value):
+    data = {"MessageSid": "SMlong" + field, "From": "+15555550702", "To": "+15555550100", "Body": "help",
+            field: value}
+    if field == "CallSid":
+        del data["MessageSid"], data["Body"]
+    r = requests.post(f"{server.base}/webhooks/{HEALTHY}", data=data, timeout=HTTP_TIMEOUT)
+    assert r.status_code == 400 and r.json()["error"]["field"] == field, (r.status_code, r.text[:300])
+    assert not [e for e in server.store.executions(flow_id=HEALTHY) if value in (e.contact, e.flow_address)]
+
+
+def test_a_callback_widget_longer_than_its_column_is_400(server):
+    r = requests.post(f"{server.base}/webhooks/ivr-menu?execution=FNx&token=1&widget=" + "w" * 300,
+                      data={"CallSid": "CAwidget", "From": "+15555550703"}, timeout=HTTP_TIMEOUT)
+    assert r.status_code == 400 and r.json()["error"]["field"] == "widget", r.text
 
 
 
