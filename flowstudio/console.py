@@ -36,6 +36,7 @@ from pathlib import Path
 
 from .adapters.flowstore import FlowStore
 from .adapters.store import utc
+from .engine import jsontext
 from .conversation import CONVERSATION_CHANNELS, DEFAULT_CONTACT, DEFAULT_NUMBER, Conversation, MockHttp
 from .editing import FlowEditor
 from .engine import effects as fx
@@ -269,12 +270,14 @@ class ConsoleSession:
             status = answer.get("status", 200)
             try:
                 status = int(status)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise ConsoleError("the status code must be a number, like 200") from None
+            if not 100 <= status <= 599:   # what an HTTP answer can carry (and a flow test can replay)
+                raise ConsoleError(f"the status code must be from 100 to 599, like 200, not {str(status)[:20]}")
             body = answer.get("body", "")
             if isinstance(body, str) and body.strip()[:1] in ("{", "["):
                 try:
-                    body = json.loads(body)   # typed JSON is JSON (and saved as such in a flow test)
+                    body = jsontext.loads_outside(body)   # typed JSON is JSON (and saved as such in a flow test)
                 except ValueError:
                     pass
             self.mocks[widget] = {"status": status, "body": body}

@@ -119,6 +119,19 @@ def test_a_callback_widget_longer_than_its_column_is_400(server):
     assert r.status_code == 400 and r.json()["error"]["field"] == "widget", r.text
 
 
+# ---------------------------------------------------------------- JSON nested past the recursion limit
+
+@pytest.mark.parametrize("field", ["ChannelAttributes", "Media"])
+def test_json_fields_nested_thousands_deep_are_kept_as_text(server, field):
+    deep = "[" * 20_000 + "]" * 20_000   # 40 KB, sent unescaped: within the webhook's 64 KB
+    contact = "+15555550704" if field == "Media" else "+15555550705"
+    body = f"MessageSid=SMdeep{field}&From=%2B{contact[1:]}&To=%2B15555550100&Body=help&{field}={deep}"
+    r = requests.post(f"{server.base}/webhooks/{HEALTHY}", timeout=HTTP_TIMEOUT, data=body,
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 200 and messages(r), (r.status_code, r.text[:300])
+    row = server.store.executions(flow_id=HEALTHY, contact=contact)[0]
+    assert server.store.execution(row.id).state["frames"][0]["context"]["trigger"]["message"][field] == deep
+
 
 def test_zz_the_server_survived_every_attack(server):
     assert still_serves(server)

@@ -179,6 +179,21 @@ def test_http_widgets_get_the_typed_answer(app):
     assert any(e["type"] == "error" or "failed" in str(e) for e in answer["log"])
 
 
+@pytest.mark.parametrize("status", [10**30, 99, 600, -1, "1e999", 1e308])
+def test_a_typed_status_no_http_answer_carries_is_refused(app, status):
+    tab = console(app)
+    answer = ask(tab, "console:mock", {"widget": "cancel_appointment", "answer": {"status": status, "body": "x"}})
+    assert "status code must be" in answer.get("error", ""), answer
+
+
+@pytest.mark.parametrize("body", ["[" * 5000 + "]" * 5000, '{"a": ' + "[" * 5000 + "]" * 5000 + "}"],
+                         ids=["list", "object"])
+def test_a_typed_body_nested_thousands_deep_is_kept_as_text(app, body):
+    tab = console(app)
+    answer = ask(tab, "console:mock", {"widget": "cancel_appointment", "answer": {"status": 200, "body": body}})
+    assert answer["mocks"]["cancel_appointment"]["body"] == body, answer
+
+
 def test_an_answer_typed_after_the_console_opened_is_used_and_saved_as_used(app):
     """Issue 16, item 2: "Use this answer" once the panel is open (the session exists)
     answers the widget, before and after Start over; the saved test replays it."""
