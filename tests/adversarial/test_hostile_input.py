@@ -50,10 +50,13 @@ HOSTILE_FILES = {
     "regex-bomb": REGEX_FLOW.format(name="regex-bomb", pattern="'((((a{100}){100}){100}){100})'"),  # took all memory
     "python-tag": "spec_version: 1\nname: t\nwidgets: !!python/object/apply:os.system [echo owned]\n",
     "custom-tag": "spec_version: 1\nname: t\nwidgets: !widgets {a: 1}\n",
+    "huge-int": "spec_version: 1\nname: t\nwidgets: []\nx: " + "9" * 5000 + "\n",   # 500 for every flow before
+    "huge-int-block": "spec_version: 1\nname: t\nwidgets:\n  - name: a\n    n: -" + "1" * 4400 + "\n",
 }
 EXPECTED_CODE = {"deep-flow": "too_deep", "deep-80kb": "too_deep", "deep-block": "too_deep",
                  "regex-overflow": "invalid_regex", "regex-parens": "invalid_regex", "regex-bomb": "invalid_regex",
-                 "python-tag": "unsupported_tag", "custom-tag": "unsupported_tag"}
+                 "python-tag": "unsupported_tag", "custom-tag": "unsupported_tag",
+                 "huge-int": "bad_number", "huge-int-block": "bad_number"}
 
 ATTEMPTS: dict[str, list[int]] = {}   # family -> [attempts, failures]
 
