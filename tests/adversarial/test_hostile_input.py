@@ -115,6 +115,14 @@ def test_hostile_flow_files_are_listed_with_their_problem(server):
     assert flows[HEALTHY]["valid"] is True
 
 
+@pytest.mark.parametrize("name", ["deep-flow", "python-tag", "huge-int"])
+def test_duplicating_a_hostile_file_is_422_naming_its_problem(server, name):
+    r = requests.post(f"{server.base}/api/flows", json={"id": f"copy-of-{name}", "copy_of": name},
+                      timeout=HTTP_TIMEOUT)
+    ok = r.status_code == 422 and r.json()["error"]["field"] == "copy_of" and name in r.json()["error"]["message"]
+    assert attempt("hostile flow files", ok and not (server.flows / f"copy-of-{name}.yaml").exists()), r.text[:300]
+
+
 def test_validate_reports_them_and_does_not_crash(server):
     run = subprocess.run([sys.executable, "-m", "flowstudio.cli", "validate", str(server.flows)],
                          capture_output=True, text=True, timeout=120)
