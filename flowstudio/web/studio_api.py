@@ -21,7 +21,6 @@ snake_case JSON, Twilio's paging `meta` and Twilio's error body.
 """
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 import re
@@ -42,7 +41,7 @@ from ..spec.studio import StudioFormatError, from_studio, to_studio
 from . import jsonbody, serialize
 from . import studio_json as sj
 from .app import runtime
-from .auth import login_required, origin_ok
+from .auth import login_required, origin_ok, same_secret
 from .editor_api import editor
 from .errors import ApiError, whole_number
 
@@ -129,8 +128,8 @@ def _authenticate():
         g.studio_account = username if isinstance(username, str) and re.fullmatch(r"AC[0-9a-fA-F]{32}", username) \
             else OPEN_ACCOUNT
         return None
-    if (given is None or given.type != "basic" or not _same(given.username, pair[0])
-            or not _same(given.password, pair[1])):
+    if (given is None or given.type != "basic" or not same_secret(given.username, pair[0])
+            or not same_secret(given.password, pair[1])):
         log.warning("Studio API: refused credentials from %s", request.remote_addr)
         raise _unauthenticated("Authenticate: your AccountSid or AuthToken was incorrect")
     g.studio_account = pair[0]
@@ -141,8 +140,6 @@ def _unauthenticated(message: str) -> StudioError:
     return StudioError(401, UNAUTHENTICATED, message, headers={"WWW-Authenticate": 'Basic realm="Twilio API"'})
 
 
-def _same(given, expected: str) -> bool:
-    return isinstance(given, str) and hmac.compare_digest(given.encode(), expected.encode())
 
 
 # ---------------------------------------------------------------- flows
