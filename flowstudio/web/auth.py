@@ -193,7 +193,10 @@ def origin_ok(origin: str | None, hosts) -> bool:
     or a page served from one of `hosts`; the opaque origin "null" never."""
     if not origin:
         return True
-    return origin != "null" and urlsplit(origin).netloc in hosts
+    try:
+        return origin != "null" and urlsplit(origin).netloc in hosts
+    except ValueError:   # not a URL at all ("http://[::1": urlsplit raises): no page of ours sent it
+        return False
 
 
 def bearer_ok() -> bool:

@@ -133,5 +133,16 @@ def test_json_fields_nested_thousands_deep_are_kept_as_text(server, field):
     assert server.store.execution(row.id).state["frames"][0]["context"]["trigger"]["message"][field] == deep
 
 
+# ---------------------------------------------------------------- headers that are not what they claim
+
+
+@pytest.mark.parametrize("origin", ["http://[::1", "http://[", "https://[fe80::1%zz"])
+@pytest.mark.parametrize("path, body", [(f"/api/flows/{HEALTHY}/validate", {"json": {"document": {}}}),
+                                        ("/v2/Flows/Validate", {"data": {"FriendlyName": "x"}})])
+def test_an_origin_that_is_no_url_is_a_cross_site_refusal(server, origin, path, body):
+    r = requests.post(server.base + path, headers={"Origin": origin}, timeout=HTTP_TIMEOUT, **body)
+    assert r.status_code == 403 and "cross-site" in r.text, (r.status_code, r.text[:200])
+
+
 def test_zz_the_server_survived_every_attack(server):
     assert still_serves(server)
