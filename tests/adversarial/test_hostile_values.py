@@ -21,6 +21,9 @@ DEFINITION = ('{"description": "", "states": [{"name": "Trigger", "type": "trigg
               '"properties": {"offset": {"x": %s, "y": 0}}}], "initial_state": "Trigger", "flags": {}}')
 
 
+UNSERVED_NAMES = ["sp ace.yaml", "q?x.yaml", "-dash.yaml", "caf\u00e9.yaml"]
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, pg_database):
     """One server on the example flows, on a fresh PostgreSQL database."""
@@ -29,6 +32,10 @@ def server(tmp_path_factory, pg_database):
     flows.mkdir()
     for f in (REPO / "flows").glob("*.yaml"):
         (flows / f.name).write_text(f.read_text())
+    healthy = (flows / f"{HEALTHY}.yaml").read_text()
+    for name in UNSERVED_NAMES:   # files the server does not serve: its start must not offer them
+        (flows / name).write_text(healthy)
+    (flows / "outside.yaml").symlink_to(flows / ".." / "server.log")
     port = free_port()
     env = clean_env(FLOWSTUDIO_DATA_DIR=str(base / "data"), FLOWSTUDIO_DATABASE_URL=pg_database)
     srv = Server([sys.executable, "-m", "flowstudio.cli", "serve", "--flows", flows, "--host", "127.0.0.1",
@@ -142,6 +149,16 @@ def test_json_fields_nested_thousands_deep_are_kept_as_text(server, field):
 def test_an_origin_that_is_no_url_is_a_cross_site_refusal(server, origin, path, body):
     r = requests.post(server.base + path, headers={"Origin": origin}, timeout=HTTP_TIMEOUT, **body)
     assert r.status_code == 403 and "cross-site" in r.text, (r.status_code, r.text[:200])
+
+
+def test_the_start_offers_only_webhooks_that_answer_and_names_the_files_it_does_not_serve(server):
+    banner = server.output(tail=None).split("Point a Twilio number")[0]
+    offered = [line.split("webhook ", 1)[1] for line in banner.splitlines() if ": webhook " in line]
+    assert f"{server.base.replace('127.0.0.1', 'localhost')}/webhooks/{HEALTHY}" in offered
+    for url in offered:
+        assert requests.post(url.replace("localhost", "127.0.0.1"), timeout=HTTP_TIMEOUT).status_code != 404, url
+    for name in UNSERVED_NAMES + ["outside.yaml"]:
+        assert f"not served: {name}: " in banner, name
 
 
 def test_zz_the_server_survived_every_attack(server):
