@@ -71,8 +71,11 @@ def form_of(environ: dict) -> dict[str, str]:
                 _refuse_nul()
             try:
                 cached = decode(body.decode())
-            except UnicodeDecodeError:
-                cached = {}  # werkzeug's form is empty then too (its parser is silent)
+            except UnicodeDecodeError as exc:
+                # werkzeug's form is silently empty then, and the answer said "MessageSid is
+                # missing" of a body that has one: Twilio's bodies are UTF-8, so say that.
+                raise ApiError(400, f"the form body is not UTF-8 (byte {exc.start} is {body[exc.start]:#04x}): "
+                                    "Twilio sends its parameters as UTF-8", "body") from None
         else:
             cached = (parsed or Request(environ)).form.to_dict()
             if any("\x00" in k or "\x00" in v for k, v in cached.items()):
