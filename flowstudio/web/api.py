@@ -21,7 +21,7 @@ from ..engine.state import ACTIVE, ENDED, FAILED
 from ..repository import FlowUnavailable
 from ..service import ExecutionBusy, ExecutionNotFound
 from ..widgets import registry
-from . import errors, serialize
+from . import errors, formdata, serialize
 from .app import runtime
 from .errors import ApiError, whole_number
 
@@ -134,6 +134,8 @@ def _start_input() -> tuple[str, str, dict]:
     """`to`, `from` and `parameters` of a start request, checked."""
     raw = request.get_data(cache=True)
     as_json = request.is_json or raw.lstrip()[:1] == b"{"  # curl -d '{...}' sends it as a form
+    if not as_json:
+        formdata.check_utf8(request)
     return serialize.start_input(raw if as_json else request.form.to_dict())
 
 

@@ -84,6 +84,19 @@ def form_of(environ: dict) -> dict[str, str]:
     return cached
 
 
+def check_utf8(request: Request) -> None:
+    """Refuse (ApiError 400, saying where) a urlencoded body that is not UTF-8: werkzeug
+    reads it as an empty form, and the answer would blame a missing field instead."""
+    if request.mimetype != URLENCODED:
+        return
+    body = request.get_data(cache=True)   # werkzeug parses the form from this copy later
+    try:
+        body.decode()
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, f"the form body is not UTF-8 (byte {exc.start} is {body[exc.start]:#04x}): "
+                            "send the parameters as UTF-8", "body") from None
+
+
 def _refuse_nul():
     """NUL characters are refused at the edge, the same on every database: PostgreSQL
     cannot store them and SQLite would keep `+1555\x00999` as a contact's number."""

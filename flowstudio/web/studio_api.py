@@ -38,7 +38,7 @@ from ..spec.issues import Issue
 from ..spec.model import Flow
 from ..spec.sids import FlowSids, new_flow_sid, parse_step_sid
 from ..spec.studio import StudioFormatError, from_studio, to_studio
-from . import jsonbody, serialize
+from . import formdata, jsonbody, serialize
 from . import studio_json as sj
 from .app import runtime
 from .auth import login_required, origin_ok, same_secret
@@ -117,6 +117,8 @@ def _authenticate():
         if (site and site not in ("same-origin", "none")) or not origin_ok(request.headers.get("Origin"),
                                                                            {request.host}):
             raise StudioError(403, 20403, "cross-site request refused")
+    if request.method not in SAFE_METHODS:
+        formdata.check_utf8(request)
     pair = account_pair()
     given = request.authorization
     if pair is None:

@@ -140,6 +140,20 @@ def test_json_fields_nested_thousands_deep_are_kept_as_text(server, field):
     assert server.store.execution(row.id).state["frames"][0]["context"]["trigger"]["message"][field] == deep
 
 
+# ---------------------------------------------------------------- form bodies that are not UTF-8
+
+
+@pytest.mark.parametrize("path, body", [
+    (f"/webhooks/{HEALTHY}", b"MessageSid=SMlatin1&From=%2B15555550706&Body=caf\xe9"),
+    ("/v2/Flows", b"FriendlyName=Caf\xe9&Status=draft&Definition=%7B%7D"),
+    (f"/v2/Flows/{HEALTHY}/Executions", b"To=%2B15555550707&From=%2B1555\xff"),
+    (f"/api/flows/{HEALTHY}/executions", b"To=%2B15555550708&From=%2B1555\xff")], ids=lambda v: str(v)[:30])
+def test_a_form_body_that_is_not_utf8_is_400_saying_so(server, path, body):
+    r = requests.post(server.base + path, data=body, timeout=HTTP_TIMEOUT,
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 400 and "not UTF-8" in r.text, (r.status_code, r.text[:300])
+
+
 # ---------------------------------------------------------------- headers that are not what they claim
 
 
