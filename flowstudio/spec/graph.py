@@ -75,7 +75,7 @@ def _check_starts(report, trigger, index: int, pos: dict) -> None:
     ends every execution at once, with nothing done."""
     if any(trigger.next_for(event) in pos for event in RUNS):
         return
-    others = [e.event for e in trigger.edges() if e.next in pos]
+    others = [e.event for e in trigger.edges() if e.next in pos and e.event is not None]
     if others:
         report.warn("never_starts", f"the flow starts only on {', '.join(others)}, which this runtime does not "
                     f"run yet, so every execution here ends at once; connect {_runs()} to a widget to run it here",

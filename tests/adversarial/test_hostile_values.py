@@ -140,6 +140,30 @@ def test_json_fields_nested_thousands_deep_are_kept_as_text(server, field):
     assert server.store.execution(row.id).state["frames"][0]["context"]["trigger"]["message"][field] == deep
 
 
+# ---------------------------------------------------------------- transitions that name no widget
+
+TRIGGER = {"name": "Trigger", "type": "trigger", "properties": {"offset": {"x": 0, "y": 0}}}
+SPLIT = {"name": "check", "type": "split-based-on", "properties": {"input": "{{trigger.message.Body}}"},
+         "transitions": [{"event": "noMatch"}]}
+NOT_NAMES = {   # each answered 500 (TypeError in the validator's graph checks) before
+    "a target that is a mapping": [{**TRIGGER, "transitions": [{"event": "incomingMessage", "next": {}}]}, SPLIT],
+    "a target that is a list": [{**TRIGGER, "transitions": [{"event": "incomingMessage", "next": [["check"]]}]},
+                                SPLIT],
+    "an event that is a mapping": [{**TRIGGER, "transitions": [{"event": {}, "next": "check"}]}, SPLIT],
+    "no event, a mapping as target": [{**TRIGGER, "transitions": [{"event": "incomingMessage", "next": "check"}]},
+                                      {**SPLIT, "transitions": [{"next": {}}]}]}
+
+
+@pytest.mark.parametrize("states", NOT_NAMES.values(), ids=NOT_NAMES.keys())
+@pytest.mark.parametrize("path", ["/v2/Flows/Validate", "/v2/Flows", f"/v2/Flows/{HEALTHY}"])
+def test_studio_transitions_that_name_no_widget_are_the_definitions_problems(server, states, path):
+    definition = json.dumps({"description": "", "states": states, "initial_state": "Trigger", "flags": {}})
+    r = requests.post(server.base + path, timeout=HTTP_TIMEOUT,
+                      data={"FriendlyName": "Not names", "Status": "published", "Definition": definition})
+    assert r.status_code == 400 and r.json()["code"] == 81022, (r.status_code, r.text[:300])
+    assert not (server.flows / "not-names.yaml").exists()
+
+
 # ---------------------------------------------------------------- form bodies that are not UTF-8
 
 
