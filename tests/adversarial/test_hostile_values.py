@@ -164,6 +164,22 @@ def test_studio_transitions_that_name_no_widget_are_the_definitions_problems(ser
     assert not (server.flows / "not-names.yaml").exists()
 
 
+@pytest.mark.parametrize("name", [["Trigger"], {"a": 1}], ids=["list", "mapping"])
+def test_a_draft_whose_widget_name_is_not_text_is_fetched_through_the_studio_api(server, name):
+    """The editor keeps any draft; fetching the flow then raised TypeError (500) twice on."""
+    flow = requests.get(f"{server.base}/api/flows/{HEALTHY}", timeout=HTTP_TIMEOUT).json()
+    widgets = [{**flow["document"]["widgets"][0], "name": name}] + flow["document"]["widgets"][1:]
+    saved = requests.put(f"{server.base}/api/flows/{HEALTHY}/draft", timeout=HTTP_TIMEOUT, json={
+        "version": 0, "base_revision": flow["published"]["id"], "document": {**flow["document"], "widgets": widgets}})
+    assert saved.status_code == 200, saved.text[:300]
+    try:
+        r = requests.get(f"{server.base}/v2/Flows/{HEALTHY}", timeout=HTTP_TIMEOUT)
+        assert r.status_code == 200 and r.json()["valid"] is False, (r.status_code, r.text[:300])
+        assert r.json()["definition"]["states"][0]["name"] == name
+    finally:
+        requests.delete(f"{server.base}/api/flows/{HEALTHY}/draft", timeout=HTTP_TIMEOUT)
+
+
 # ---------------------------------------------------------------- form bodies that are not UTF-8
 
 
