@@ -313,6 +313,22 @@ def test_off_loopback_a_socket_needs_the_login(guarded):
     assert not socket(guarded, auth={"token": "wrong"}).is_connected()
 
 
+def test_a_socket_whose_login_ended_is_refused_and_leaves_its_flow_room(guarded):
+    """Logging out ends the session everywhere (auth.py): an open tab's socket too,
+    at its next event, rather than watching and running flows until it reconnects."""
+    http = guarded.test_client()
+    csrf = http.post("/api/login", json={"password": "sesame"}).json["csrf"]
+    tab = socket(guarded, flask_test_client=http)
+    assert ask(tab, "watch", {"flow": APPT})["ok"] and ask(tab, "console:open", {"flow": APPT})["ok"]
+    assert http.post("/api/logout", headers={"X-CSRF-Token": csrf}).status_code == 200
+    answer = ask(tab, "console:act", {"action": "send", "arg": "hi"})
+    assert "log in" in answer.get("error", ""), answer
+    assert not tab.is_connected()
+    rooms = guarded.extensions["flowstudio.live"].socketio.server.manager.rooms.get("/", {})
+    assert not rooms.get(f"flow:{APPT}")
+    assert socket(guarded, auth={"token": "tok-123"}).is_connected()   # a token's socket has no session to end
+
+
 def test_a_page_of_another_site_cannot_connect(app):
     assert not socket(app, headers={"Origin": "https://evil.example"}).is_connected()
     assert socket(app, headers={"Origin": "http://localhost"}).is_connected()
