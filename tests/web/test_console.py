@@ -8,6 +8,7 @@ import time
 import uuid
 
 import pytest
+import yaml
 
 from flowstudio.adapters import schema as t
 from flowstudio.flowtests import run_file
@@ -276,6 +277,33 @@ def test_save_as_flow_test_writes_a_test_that_passes(app):
     mine = [r for r in results if r.name == "reminded, then confirms"]
     assert mine and mine[0].passed, mine[0].failures
     assert all(r.passed for r in results), "the tests already there still pass"
+
+
+HOSTILE_TESTS = {"syntax": "tests:\n  - name: x\n    steps: [\n", "a list": "- a\n- b\n",
+                 "tests not a list": "tests: {a: 1}\n", "not UTF-8": b"tests: [\xff]\n",
+                 "too deep": "tests: " + "[" * 5000 + "]" * 5000 + "\n",
+                 "huge number": "tests:\n  - name: " + "9" * 5000 + "\n"}
+
+
+@pytest.mark.parametrize("text", HOSTILE_TESTS.values(), ids=HOSTILE_TESTS.keys())
+def test_saving_into_a_test_file_that_cannot_be_read_says_so_and_leaves_it(app, text):
+    path = runtime(app).service.flows.directory / f"{APPT}.test.yaml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    tab = console(app)
+    act(tab, "send", "hi")
+    answer = ask(tab, "console:save_test", {"name": "kept out"})
+    assert answer.get("error", "").startswith(f"{APPT}.test.yaml"), answer
+    assert path.read_bytes() == (text if isinstance(text, bytes) else text.encode())
+
+
+def test_saving_a_test_keeps_the_files_other_keys_and_oddly_named_tests(app):
+    path = runtime(app).service.flows.directory / f"{APPT}.test.yaml"
+    path.write_text("flow: appointment-confirmation\ntests:\n  - name: [a, list]\n    steps: []\n")
+    tab = console(app)
+    act(tab, "send", "hi")
+    assert ask(tab, "console:save_test", {"name": "added"})["ok"]
+    saved = yaml.safe_load(path.read_text())
+    assert saved["flow"] == APPT and [t["name"] for t in saved["tests"]] == [["a", "list"], "added"]
 
 
 def test_a_call_saved_as_flow_test_passes(app):
