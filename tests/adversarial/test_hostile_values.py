@@ -126,6 +126,20 @@ def test_a_callback_widget_longer_than_its_column_is_400(server):
     assert r.status_code == 400 and r.json()["error"]["field"] == "widget", r.text
 
 
+def test_a_widget_name_longer_than_the_store_keeps_is_the_files_problem(server):
+    """A hand-written flow waiting in a widget of 300 characters answered 500 to every message."""
+    long = "w" * 300
+    (server.flows / "long-name.yaml").write_text(
+        "spec_version: 1\nname: long-name\nwidgets:\n  - name: Trigger\n    type: trigger\n"
+        f"    transitions: {{incomingMessage: {long}}}\n  - name: {long}\n    type: send-and-wait-for-reply\n"
+        "    properties: {body: Question?}\n    transitions: {incomingMessage: null, timeout: null}\n")
+    r = requests.post(f"{server.base}/webhooks/long-name", timeout=HTTP_TIMEOUT,
+                      data={"MessageSid": "SMlongname", "From": "+15555550709", "To": "+15555550100", "Body": "hi"})
+    assert r.status_code == 200 and "not available" in r.text, (r.status_code, r.text[:300])
+    flow = requests.get(f"{server.base}/api/flows/long-name", timeout=HTTP_TIMEOUT).json()
+    assert [i["code"] for i in flow["issues"]] == ["invalid_name"], flow["issues"]
+
+
 # ---------------------------------------------------------------- JSON nested past the recursion limit
 
 @pytest.mark.parametrize("field", ["ChannelAttributes", "Media"])
