@@ -163,6 +163,11 @@ def webhook(request: _Hook, service, flow_id: str) -> _Xml:
         return _Xml(twiml.apology(is_call))
     except ExecutionNotFound as exc:
         raise ApiError(404, str(exc)) from None
+    mimetype = request.environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
+    if mimetype not in ("", formdata.URLENCODED, "multipart/form-data"):
+        # JSON, XML...: werkzeug reads no form from it, and "MessageSid is missing" would puzzle
+        raise ApiError(400, f"expected a Twilio webhook, a form (Content-Type: {formdata.URLENCODED}), not "
+                            f"{mimetype[:60]}", field="Content-Type")
     raise ApiError(400, "expected a Twilio webhook: MessageSid (a message) or CallSid (a call) is missing",
                    field="MessageSid")
 

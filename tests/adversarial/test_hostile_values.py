@@ -208,6 +208,15 @@ def test_a_form_body_that_is_not_utf8_is_400_saying_so(server, path, body):
     assert r.status_code == 400 and "not UTF-8" in r.text, (r.status_code, r.text[:300])
 
 
+@pytest.mark.parametrize("content_type, body", [("application/json", '{"MessageSid": "SMjson", "Body": "hi"}'),
+                                                ("text/xml", "<MessageSid>SMxml</MessageSid>")], ids=["json", "xml"])
+def test_a_webhook_that_is_not_a_form_is_400_saying_so(server, content_type, body):
+    r = requests.post(f"{server.base}/webhooks/{HEALTHY}", data=body, headers={"Content-Type": content_type},
+                      timeout=HTTP_TIMEOUT)
+    assert r.status_code == 400 and r.json()["error"]["field"] == "Content-Type", r.text
+    assert content_type in r.json()["error"]["message"]
+
+
 # ---------------------------------------------------------------- headers that are not what they claim
 
 
