@@ -49,6 +49,7 @@ log = logging.getLogger("flowstudio.studio_api")
 blueprint = Blueprint("studio_api", __name__, url_prefix="/v2")
 
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 1000
+MAX_ID_TRIES = 20   # creates of one FriendlyName at once, each given the next free id
 OPEN_ACCOUNT = "AC" + "0" * 32   # reported as account_sid when no account is configured
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 REVISION_ALIASES = ("LatestPublished", "LatestRevision")
@@ -163,15 +164,16 @@ def create_flow():
     """A new flow from a Studio definition: published, or kept as a draft."""
     name, status, definition = _text("FriendlyName"), _status(), _definition()
     message = _optional("CommitMessage")
-    flow_id = _new_flow_id(name)
     document = _document(definition, name, new_flow_sid())
     ed = editor()
     author = _author()
     if status == "published":
-        _edit(lambda: ed.create_document(flow_id, document, author=author, message=message or "Created"), document)
+        flow_id = _edit(lambda: _with_new_id(name, lambda new_id: ed.create_document(
+            new_id, document, author=author, message=message or "Created")), document)
     else:   # the file starts as a blank flow; the definition waits in the draft
         blank = {**blank_flow(name), "sid": document["sid"]}
-        _edit(lambda: ed.create_document(flow_id, blank, author=author, message="Created (draft)"), blank)
+        flow_id = _edit(lambda: _with_new_id(name, lambda new_id: ed.create_document(
+            new_id, blank, author=author, message="Created (draft)")), blank)
         _edit(lambda: ed.save_draft(flow_id, document, version=0, base_revision=ed.flows.store.latest_revision_id(
             flow_id), author=author), document)
     response = jsonify(_flow_json(flow_id, full=True))
@@ -533,6 +535,23 @@ def _new_flow_id(name: str) -> str:
         n += 1
         candidate = f"{base}-{n}"
     return candidate
+
+
+def _with_new_id(name: str, create) -> str:
+    """`create(flow_id)` with a new id made from `name`; the id it got. Studio lets
+    flows share a name: when another request took the id meanwhile (two creates of one
+    name at once), the next free one is tried, rather than answering 409."""
+    for _ in range(MAX_ID_TRIES - 1):
+        flow_id = _new_flow_id(name)
+        try:
+            create(flow_id)
+            return flow_id
+        except EditError as exc:
+            if exc.status != 409:
+                raise
+    flow_id = _new_flow_id(name)
+    create(flow_id)   # the last try: its refusal is the answer
+    return flow_id
 
 
 def _author() -> str:
