@@ -86,6 +86,7 @@ def test_a_number_too_large_for_a_float_is_refused_in_a_draft(server):
     r = requests.put(f"{server.base}/api/flows/{HEALTHY}/draft", data=body,
                      headers={"Content-Type": "application/json"}, timeout=HTTP_TIMEOUT)
     assert r.status_code == 400 and "1e999" in r.text, (r.status_code, r.text[:300])
+    assert r.json()["error"]["field"] == "document.x"
     assert requests.get(f"{server.base}/api/flows/{HEALTHY}", timeout=HTTP_TIMEOUT).json()["draft"] is None
 
 
