@@ -9,7 +9,7 @@ import click
 
 from . import __version__
 from .spec.depth import MAX_DEPTH, dotted, nul_path, too_deep
-from .spec.flowfile import flow_files, flow_id, load_flow_file, write_atomic
+from .spec.flowfile import flow_files, load_flow_file, write_atomic
 from .spec.yamlio import MAX_FILE_BYTES
 from .spec.issues import FlowLoadError, Issue
 
@@ -228,7 +228,7 @@ def serve(flows_dir: Path, host: str, port: int, workers: int | None, insecure: 
 
     from . import create_app
     from .server import serve as run_server
-    from .spec.flowfile import flow_files
+    from .repository import listing
 
     os.environ.update({"FLOWSTUDIO_FLOWS_DIR": str(flows_dir), "FLOWSTUDIO_LISTEN_HOST": host})
     from .gunicorn_worker import deadlines, read_buffer_bytes
@@ -251,8 +251,12 @@ def serve(flows_dir: Path, host: str, port: int, workers: int | None, insecure: 
                    "closed (set FLOWSTUDIO_PASSWORD, or FLOWSTUDIO_API_TOKEN for scripts)", err=True)
     base = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
     click.echo(f"FlowStudio is running at {base}/  (API: {base}/api/flows)")
-    for path in flow_files([flows_dir]):
-        click.echo(f"  {flow_id(path)}: webhook {base}/webhooks/{flow_id(path)}")
+    served, ignored = listing(Path(flows_dir).resolve())   # the editor's list: what the webhooks answer
+    for served_id in served:
+        click.echo(f"  {served_id}: webhook {base}/webhooks/{served_id}")
+    for file in ignored:
+        name = file["file"].encode("utf-8", "backslashreplace").decode()   # a name that is no UTF-8 prints too
+        click.echo(f"  not served: {name}: {file['reason']}")
     click.echo("Point a Twilio number's \"A message comes in\" and \"A call comes in\" at a webhook URL "
                "(through a public address: see the README).")
     run_server(create_app, host, port, workers=workers, hooks=hooks)

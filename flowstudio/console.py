@@ -39,11 +39,13 @@ from .adapters.store import utc
 from .conversation import CONVERSATION_CHANNELS, DEFAULT_CONTACT, DEFAULT_NUMBER, Conversation, MockHttp
 from .editing import FlowEditor
 from .engine import effects as fx
+from .engine import jsontext
 from .engine.state import ExecutionState
 from .flowtests import observe
 from .repository import FlowRepository, FlowUnavailable
 from .service import FlowService, LocalChannel, TurnResult
 from .spec.flowfile import dump_flow, write_atomic
+from .spec.issues import FlowLoadError
 from .spec.yamlio import dump_yaml, load_yaml
 
 SESSION_PREFIX = "console:"
@@ -269,12 +271,14 @@ class ConsoleSession:
             status = answer.get("status", 200)
             try:
                 status = int(status)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise ConsoleError("the status code must be a number, like 200") from None
+            if not 100 <= status <= 599:   # what an HTTP answer can carry (and a flow test can replay)
+                raise ConsoleError(f"the status code must be from 100 to 599, like 200, not {str(status)[:20]}")
             body = answer.get("body", "")
             if isinstance(body, str) and body.strip()[:1] in ("{", "["):
                 try:
-                    body = json.loads(body)   # typed JSON is JSON (and saved as such in a flow test)
+                    body = jsontext.loads_outside(body)   # typed JSON is JSON (and saved as such in a flow test)
                 except ValueError:
                     pass
             self.mocks[widget] = {"status": status, "body": body}
@@ -328,10 +332,19 @@ class ConsoleSession:
         (created if missing); returns the file's path and the test."""
         test = self.flow_test(name)
         path = Path(self.base.flows.path(self.flow_id)).with_suffix(".test.yaml")
-        spec = load_yaml(path.read_bytes(), str(path)).data if path.exists() else {}
-        if not isinstance(spec.get("tests"), list):
-            spec = {"tests": []}
-        taken = {x.get("name") for x in spec["tests"] if isinstance(x, dict)}
+        # The file is rewritten with the test added: one that cannot be read, or whose
+        # `tests` is not a list, is left as it is (and said why) rather than replaced.
+        try:
+            raw = path.read_bytes() if path.exists() else b""
+            spec = load_yaml(raw, str(path)).data if raw.strip() else {}
+        except FlowLoadError as exc:
+            first = exc.issues[0]
+            raise ConsoleError(f"{path.name}{f', line {first.line}' if first.line else ''} cannot be read, so the "
+                               f"test was not added to it: {first.message}") from None
+        spec.setdefault("tests", [])
+        if not isinstance(spec["tests"], list):
+            raise ConsoleError(f"{path.name}: tests must be a list, so the test was not added to it; fix the file")
+        taken = {x.get("name") for x in spec["tests"] if isinstance(x, dict) and isinstance(x.get("name"), str)}
         base, n = test["name"], 2
         while test["name"] in taken:
             test["name"], n = f"{base} ({n})", n + 1

@@ -209,7 +209,11 @@ class FlowEditor:
             document, message = load_flow_file(path).data, f"Created from the example '{example}'"
         elif copy_of:
             self._require(copy_of, "copy_of")
-            document = self.get(copy_of)["document"]
+            original = self.get(copy_of)
+            document = original["document"]
+            if not isinstance(document, dict):   # its file does not load: nothing to copy
+                first = next((i.message for i in original["issues"] if i.is_error), "it does not load")
+                raise EditError(422, f"'{copy_of}' cannot be duplicated until its file loads: {first}", "copy_of")
             message = f"Duplicated from '{copy_of}'"
         else:
             document, message = blank_flow(name or new_id), "Created"

@@ -110,41 +110,9 @@ class FlowRepository:
         cached = self._list_cache
         if cached is not None and cached[0] == stamp:
             return cached[1], cached[2]
-        ids, ignored = [], []
-        for path in sorted(self.directory.rglob("*")):
-            relative = path.relative_to(self.directory)
-            if (path.suffix not in SUFFIXES or is_test_file(path) or any(p.startswith(".") for p in relative.parts)
-                    or not path.is_file()):
-                continue
-            reason = self._refusal(path, relative)
-            if reason:
-                ignored.append({"file": str(relative), "reason": reason})
-            else:
-                ids.append(path.stem)
+        ids, ignored = listing(self.directory)
         self._list_cache = (stamp, ids, ignored)
         return ids, ignored
-
-    def _refusal(self, path: Path, relative: Path) -> str | None:
-        """Why a flow-looking file is not served, or None when it is."""
-        if len(relative.parts) > 1:
-            return "it is in a sub-folder: move it into the flows folder itself to use it"
-        if path.suffix != ".yaml":
-            return f"its name ends in {path.suffix}: rename it to {path.stem}.yaml to use it"
-        if not FLOW_ID.fullmatch(path.stem):
-            return ("its name becomes the flow's webhook URL, so it may hold only letters, digits, '-' and '_' "
-                    "(1 to 100, starting with a letter or digit): rename it to use it")
-        if not self._inside(path):
-            return "it is a link to a file outside the flows folder, which this server does not open"
-        return None
-
-    def _inside(self, path: Path) -> bool:
-        """Whether `path`, links followed, stays inside the flows folder."""
-        if not path.is_symlink():
-            return True
-        try:
-            return path.resolve(strict=True).is_relative_to(self.directory.resolve(strict=True))
-        except OSError:
-            return False
 
     def exists(self, flow_id: str) -> bool:
         """Whether `flow_id` names a flow this server serves. Asked for every webhook: a
@@ -156,7 +124,7 @@ class FlowRepository:
         if not flow_id or not FLOW_ID.fullmatch(flow_id):
             return False
         path = os.path.join(self.directory, f"{flow_id}.yaml")
-        if not os.path.isfile(path) or not self._inside(Path(path)):
+        if not os.path.isfile(path) or not _inside(self.directory, Path(path)):
             self._seen.pop(flow_id, None)
             return False
         self._seen[flow_id] = now
@@ -296,3 +264,45 @@ class FlowRepository:
 
     def _now(self) -> datetime:
         return self.clock()
+
+
+def listing(directory: Path) -> tuple[list[str], list[dict]]:
+    """The ids of the flows served from `directory` and the flow-looking files it holds
+    that are not served (`{"file", "reason"}`): what the editor lists, and what
+    `flowstudio serve` prints at its start."""
+    ids, ignored = [], []
+    for path in sorted(directory.rglob("*")):
+        relative = path.relative_to(directory)
+        if (path.suffix not in SUFFIXES or is_test_file(path) or any(p.startswith(".") for p in relative.parts)
+                or not path.is_file()):
+            continue
+        reason = _refusal(directory, path, relative)
+        if reason:
+            ignored.append({"file": str(relative), "reason": reason})
+        else:
+            ids.append(path.stem)
+    return ids, ignored
+
+
+def _refusal(directory: Path, path: Path, relative: Path) -> str | None:
+    """Why a flow-looking file is not served, or None when it is."""
+    if len(relative.parts) > 1:
+        return "it is in a sub-folder: move it into the flows folder itself to use it"
+    if path.suffix != ".yaml":
+        return f"its name ends in {path.suffix}: rename it to {path.stem}.yaml to use it"
+    if not FLOW_ID.fullmatch(path.stem):
+        return ("its name becomes the flow's webhook URL, so it may hold only letters, digits, '-' and '_' "
+                "(1 to 100, starting with a letter or digit): rename it to use it")
+    if not _inside(directory, path):
+        return "it is a link to a file outside the flows folder, which this server does not open"
+    return None
+
+
+def _inside(directory: Path, path: Path) -> bool:
+    """Whether `path`, links followed, stays inside the folder `directory`."""
+    if not path.is_symlink():
+        return True
+    try:
+        return path.resolve(strict=True).is_relative_to(directory.resolve(strict=True))
+    except OSError:
+        return False

@@ -12,7 +12,7 @@ execution runs on, when the start says (see `channel_sid`).
 """
 from __future__ import annotations
 
-import json
+from . import jsontext
 
 # Webhook fields that hold JSON text; Studio exposes them as objects.
 JSON_FIELDS = ("ChannelAttributes", "Attributes", "Media")
@@ -28,7 +28,7 @@ def webhook_fields(params: dict) -> dict:
         value = out.get(key)
         if isinstance(value, str) and value.strip()[:1] in ("{", "["):
             try:
-                out[key] = json.loads(value)
+                out[key] = jsontext.loads_outside(value)
             except ValueError:
                 pass  # not JSON after all: kept as the text it is
     return out

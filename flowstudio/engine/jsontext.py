@@ -6,7 +6,13 @@ import json
 
 import orjson
 
+from ..spec.depth import too_deep
+
 _OPTIONS = orjson.OPT_NON_STR_KEYS
+# How deep JSON from outside may nest (orjson writes up to 255 levels; the standard
+# library's decoder raises RecursionError from about a thousand, and code after it that
+# recurses sooner): no real webhook field or API answer comes near.
+MAX_OUTSIDE_DEPTH = 255
 
 
 def dumps(value) -> str:
@@ -39,3 +45,18 @@ def verbatim(text: str) -> orjson.Fragment:
     values whose every other part is plain JSON: the standard library's fallback in
     `dumps` would not know it."""
     return orjson.Fragment(text)
+
+
+def loads_outside(text: str | bytes):
+    """The value of JSON `text` that came from outside (a webhook's JSON field, an HTTP
+    widget's answer, a rendered template); ValueError when it is not JSON or nests
+    deeper than MAX_OUTSIDE_DEPTH levels, so callers that keep such text as text do so
+    for a document nested thousands deep too, instead of failing the turn with
+    RecursionError."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise ValueError(f"JSON nested more than {MAX_OUTSIDE_DEPTH} levels deep") from None
+    if too_deep(value, MAX_OUTSIDE_DEPTH) is not None:
+        raise ValueError(f"JSON nested more than {MAX_OUTSIDE_DEPTH} levels deep")
+    return value

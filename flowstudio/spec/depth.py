@@ -97,6 +97,11 @@ def _any_nul(data) -> bool:
     return False
 
 
+def value_path(data, found) -> tuple | None:
+    """The path of a value (or container) for which `found(value)` holds, or None."""
+    return _first_path(data, lambda value, path: found(value))
+
+
 def _first_path(data, wrong) -> tuple | None:
     todo = [(data, ())]
     while todo:

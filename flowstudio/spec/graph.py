@@ -22,6 +22,10 @@ from ..widgets.trigger import RUNS, WIDGET as TRIGGER
 from .model import MATCH, Flow
 
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+# A waiting widget's name is stored with its execution (executions.waiting_widget) and
+# in the Results' counts (statsschema), both 200 characters: longer names failed every
+# turn that waits there on PostgreSQL. No name people read comes near this.
+MAX_NAME = 100
 MAX_SHOWN_PATH = 6
 
 
@@ -55,6 +59,9 @@ def _check_name(report, name: str, index: int, pos: dict) -> None:
     if not NAME.match(name):
         report.add("invalid_name", f"'{name}' is not a valid widget name: start with a letter and use only "
                    "letters, digits, _ and -", index, ("name",))
+    elif len(name) > MAX_NAME:
+        report.add("invalid_name", f"'{name[:30]}...' is {len(name):,} characters long: a widget name has at most "
+                   f"{MAX_NAME}", index, ("name",))
     elif name in pos:
         report.add("duplicate_name", f"another widget is already called '{name}'", index, ("name",))
 
@@ -75,7 +82,7 @@ def _check_starts(report, trigger, index: int, pos: dict) -> None:
     ends every execution at once, with nothing done."""
     if any(trigger.next_for(event) in pos for event in RUNS):
         return
-    others = [e.event for e in trigger.edges() if e.next in pos]
+    others = [e.event for e in trigger.edges() if e.next in pos and e.event is not None]
     if others:
         report.warn("never_starts", f"the flow starts only on {', '.join(others)}, which this runtime does not "
                     f"run yet, so every execution here ends at once; connect {_runs()} to a widget to run it here",

@@ -45,19 +45,22 @@ class Widget:
     transitions: dict | list | None = field(default_factory=dict)
 
     def edges(self) -> Iterator[Edge]:
-        """Every transition in order, including those that go nowhere."""
+        """Every transition in order, including those that go nowhere. An event or a
+        target that is not text (a draft, a Studio definition or a hand-written file can
+        hold anything there; the schema reports it) is None here, so that the checks
+        that follow edges can use them as names."""
         t = self.transitions
         if isinstance(t, list):
             for item in t:
                 if isinstance(item, dict):
-                    yield Edge(item.get("event"), item.get("next"))
+                    yield Edge(_text(item.get("event")), _text(item.get("next")))
             return
         for event, target in (t or {}).items():
             if event == MATCH and isinstance(target, list):
                 for i, match in enumerate(target):
-                    yield Edge(MATCH, match.get("next") if isinstance(match, dict) else None, i)
+                    yield Edge(MATCH, _text(match.get("next")) if isinstance(match, dict) else None, i)
             else:
-                yield Edge(event, target if isinstance(target, str) else None)
+                yield Edge(_text(event), _text(target))
 
     def next_for(self, event: str) -> str | None:
         """The widget that `event` leads to, or None when it ends the branch."""
@@ -198,3 +201,7 @@ def canonical(value, schema: dict | None):
 
 def _sorted(value):
     return canonical(value, None)
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) else None

@@ -197,9 +197,12 @@ def _state(widget: Widget, ui: dict, flow_sids: dict[str, str]) -> dict:
     child = properties.get("flow_sid")
     if widget.type == "run-subflow" and isinstance(child, str) and child in flow_sids:
         properties["flow_sid"] = flow_sids[child]
-    if isinstance(ui.get(widget.name), dict):
+    # A draft may be half-made: a name or type that is not text (a list...) is exported
+    # as it is, without its place on the canvas or its type's transitions.
+    offset = ui.get(widget.name) if isinstance(widget.name, str) else None
+    if isinstance(offset, dict):
         properties.pop("offset", None)
-        properties = {"offset": copy.deepcopy(ui[widget.name]), **properties}
+        properties = {"offset": copy.deepcopy(offset), **properties}
     state: dict = {"name": widget.name, "type": widget.type}
     transitions = _studio_transitions(widget.transitions, widget.properties or {},
                                       known=registry.get(widget.type) is not None)

@@ -202,6 +202,9 @@ def _check_transitions(report: Report, i: int, spec, transitions) -> None:
             elif t["event"] not in events:
                 report.add("unknown_event", f"'{t['event']}' is not an event of {spec.type} (events: {known})",
                            i, ("transitions", k, "event"))
+            if isinstance(t, dict) and t.get("next") is not None and not isinstance(t["next"], str):
+                report.add("transition_target", "must be the name of a widget, or null to end here", i,
+                           ("transitions", k, "next"))
         return
     for event, target in (transitions or {}).items():
         where = ("transitions", event)

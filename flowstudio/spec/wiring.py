@@ -46,7 +46,8 @@ def _targets(transitions):
 
 
 def _event(path: tuple) -> str:
-    return f"'{path[1]}'" if path[1] != MATCH else f"branch {path[2] + 1}"
+    # ("transitions", "match") alone: `match: some_widget`, a target where branches belong
+    return f"branch {path[2] + 1}" if path[1] == MATCH and len(path) > 2 else f"'{path[1]}'"
 
 
 def _check_branch_values(report, i: int, transitions) -> None:

@@ -49,7 +49,7 @@ def read_canonical(text: str, max_depth: int, rules: dict, converters: dict):
     with gc_paused():   # many objects, no cycles (gcpause.py)
         try:
             return _read(text.split("\n")[:-1], max_depth, rules, converters)
-        except GiveUp:
+        except (GiveUp, ValueError):   # ValueError: a number `int` refuses (yamlio._scalar says where)
             return None
 
 

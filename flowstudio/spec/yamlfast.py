@@ -65,7 +65,7 @@ def read_plain(parser, max_depth: int, rules: dict, converters: dict, located: b
     with gc_paused():
         try:
             return _read(parser.get_event, max_depth, rules, converters, located)
-        except (GiveUp, yaml.YAMLError):
+        except (GiveUp, yaml.YAMLError, ValueError):   # ValueError: a number `int` refuses (see yamlio._scalar)
             return None
 
 

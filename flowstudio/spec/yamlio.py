@@ -314,7 +314,12 @@ def _scalar(node: ScalarNode, path: Path, doc: Document, record: bool = True):
     convert = _SCALARS.get(node.tag)
     if convert is None:
         _unsupported_tag(doc, node)
-    value = convert(node.value)
+    try:
+        value = convert(node.value)
+    except ValueError:   # an int of more than 4,300 digits (Python's int_max_str_digits)
+        _fail(doc.file, node.start_mark, "bad_number",
+              f"a number of {len(node.value):,} characters ({node.value[:20]}...) is longer than any flow needs; "
+              "quote it to keep it as text")
     if "\x00" in node.value:   # a "\0" escape: no flow holds one, and PostgreSQL cannot store it
         _fail(doc.file, node.start_mark, "nul_character", "a NUL character (\\0) has no place in a flow file")
     if record and node.tag != "tag:yaml.org,2002:str":

@@ -21,9 +21,9 @@ from ..engine.state import ACTIVE, ENDED, FAILED
 from ..repository import FlowUnavailable
 from ..service import ExecutionBusy, ExecutionNotFound
 from ..widgets import registry
-from . import errors, serialize
+from . import errors, formdata, serialize
 from .app import runtime
-from .errors import ApiError
+from .errors import ApiError, whole_number
 
 log = logging.getLogger("flowstudio.api")
 blueprint = Blueprint("api", __name__, url_prefix="/api")
@@ -120,10 +120,10 @@ def end_execution(flow_id: str, execution_id: str):
 def outbox():
     """Messages, calls and recordings the outbound channel was given, oldest first."""
     execution = request.args.get("execution") or None
-    limit = request.args.get("limit", "100")
-    if not limit.isdigit() or not 1 <= int(limit) <= 1000:
+    limit = whole_number(request.args.get("limit", "100"), 1, 1000)
+    if limit is None:
         raise ApiError(400, "limit must be a whole number from 1 to 1000", field="limit")
-    rows = runtime(current_app).service.store.outbox(execution, int(limit))
+    rows = runtime(current_app).service.store.outbox(execution, limit)
     return jsonify({"outbox": [serialize.outbox_entry(r) for r in rows]})
 
 
@@ -134,17 +134,16 @@ def _start_input() -> tuple[str, str, dict]:
     """`to`, `from` and `parameters` of a start request, checked."""
     raw = request.get_data(cache=True)
     as_json = request.is_json or raw.lstrip()[:1] == b"{"  # curl -d '{...}' sends it as a form
+    if not as_json:
+        formdata.check_utf8(request)
     return serialize.start_input(raw if as_json else request.form.to_dict())
 
 
 def _limit() -> int:
     raw = request.args.get("limit") or str(DEFAULT_LIMIT)
-    try:
-        limit = int(raw)
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ApiError(400, f"limit must be a whole number from 1 to {MAX_LIMIT}, not '{raw}'", field="limit")
+    limit = whole_number(raw, 1, MAX_LIMIT)
+    if limit is None:
+        raise ApiError(400, f"limit must be a whole number from 1 to {MAX_LIMIT}, not '{raw[:30]}'", field="limit")
     return limit
 
 

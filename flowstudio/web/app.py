@@ -49,6 +49,8 @@ class Runtime:
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the Flask app (see module docstring for the configuration)."""
+    from ..logsafe import install as escape_log_arguments
+    escape_log_arguments()   # log lines quoting a request (a path, an Origin) cannot forge lines
     app = Flask(__name__, static_folder=None)
     app.json.sort_keys = False   # flow documents keep their order (name, type, properties, transitions)
     env = os.environ

@@ -109,7 +109,7 @@ def login():
         response.headers["Retry-After"] = str(int(wait) + 1)
         return response
     given = body.get("password")
-    if not isinstance(given, str) or not hmac.compare_digest(given.encode(), password.encode()):
+    if not same_secret(given, password):
         sessions.throttle.failed(client)
         log.warning("failed login from %s", client)
         raise ApiError(401, "wrong password", "password")
@@ -176,7 +176,16 @@ def _guard():
 def token_ok(given) -> bool:
     """Whether `given` is the configured FLOWSTUDIO_API_TOKEN (never when none is set)."""
     token = current_app.config.get("API_TOKEN")
-    return bool(token) and isinstance(given, str) and hmac.compare_digest(given.encode(), token.encode())
+    return bool(token) and same_secret(given, token)
+
+
+def same_secret(given, expected: str) -> bool:
+    """Whether `given` is the text `expected`, compared in constant time. As bytes:
+    `hmac.compare_digest` raises TypeError for text holding anything but ASCII, and a
+    header arrives as latin-1 text (`X-CSRF-Token: é` answered 500); "surrogatepass",
+    so that no text given can make the encoding fail either."""
+    return isinstance(given, str) and isinstance(expected, str) and hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
 
 
 def origin_ok(origin: str | None, hosts) -> bool:
@@ -184,7 +193,10 @@ def origin_ok(origin: str | None, hosts) -> bool:
     or a page served from one of `hosts`; the opaque origin "null" never."""
     if not origin:
         return True
-    return origin != "null" and urlsplit(origin).netloc in hosts
+    try:
+        return origin != "null" and urlsplit(origin).netloc in hosts
+    except ValueError:   # not a URL at all ("http://[::1": urlsplit raises): no page of ours sent it
+        return False
 
 
 def bearer_ok() -> bool:
@@ -202,7 +214,7 @@ def _check_same_origin() -> None:
         raise ApiError(403, "cross-site request refused")
     token = request.headers.get("X-CSRF-Token")
     if token is not None and session.get("csrf") and request.cookies:
-        if not hmac.compare_digest(token, session["csrf"]):
+        if not same_secret(token, session["csrf"]):
             raise ApiError(403, "wrong X-CSRF-Token header (reload the page)")
 
 

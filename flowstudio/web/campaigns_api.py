@@ -26,7 +26,7 @@ from ..campaigns import (MAX_INVALID_LISTED, CampaignInputError, CampaignNotFoun
 from . import errors, jsonbody
 from .serialize import iso
 from .app import runtime
-from .errors import ApiError
+from .errors import ApiError, whole_number
 
 blueprint = Blueprint("campaigns_api", __name__, url_prefix="/api")
 CONTACT_STATUSES = ("pending", "claimed", "started", "skipped", "failed")
@@ -112,7 +112,7 @@ def contacts(flow_id: str, campaign_id: str):
     if status is not None and status not in CONTACT_STATUSES:
         raise ApiError(400, f"status must be one of {', '.join(CONTACT_STATUSES)}", field="status")
     after = request.args.get("after") or "0"
-    if not (after.isascii() and after.isdigit() and len(after) <= 9):
+    if whole_number(after, 0, 999_999_999) is None:
         raise ApiError(400, f"after must be a row number, like the next_after of the page before, "
                             f"not {after[:30]!r}", field="after")
     rows = cs.store.contacts(campaign_id, status, limit=CONTACTS_PAGE + 1, after=int(after))

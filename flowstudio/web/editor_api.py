@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from ..editing import EditError, FlowEditor
 from ..spec.issues import Issue
+from . import jsonbody
 from .app import runtime
 from .auth import current_user
 
@@ -143,7 +144,12 @@ def restore(flow_id: str, number: int):
 
 
 def _body() -> dict:
-    body = request.get_json(silent=True)
+    body = None
+    if request.is_json:
+        try:
+            body = jsonbody.loads(request.get_data(cache=True))
+        except ValueError as exc:   # JSON, but not valid: say why, not only "send a JSON object"
+            raise EditError(400, f"the body is not valid JSON: {str(exc)[:300]}", "body") from None
     if not isinstance(body, dict):
         raise EditError(400, "send a JSON object (Content-Type: application/json)")
     return body

@@ -21,6 +21,19 @@ class ApiError(Exception):
         self.field = field
 
 
+def whole_number(raw: str | None, low: int, high: int) -> int | None:
+    """`raw` as a whole number from `low` to `high`, or None when it is not one.
+
+    Only ASCII digits count, and only as many as `high` has: `str.isdigit` is true of
+    "²" (which `int` refuses) and of 5,000 nines (which `int` refuses past 4,300 digits),
+    and `int` itself reads "١٢", " 12 " and "1_2". Every number a request carries in its
+    address (paging, limits, tokens) is read here, so none of those reaches `int` raw."""
+    if not isinstance(raw, str) or not raw.isascii() or not raw.isdigit() or len(raw) > len(str(high)):
+        return None
+    value = int(raw)
+    return value if low <= value <= high else None
+
+
 def response(status: int, message: str, field: str | None = None, **extra) -> Response:
     """The JSON error response (a werkzeug response: the webhooks answer without Flask);
     `extra` says more inside the error (an execution id, a flow's issues)."""

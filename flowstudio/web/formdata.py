@@ -71,14 +71,30 @@ def form_of(environ: dict) -> dict[str, str]:
                 _refuse_nul()
             try:
                 cached = decode(body.decode())
-            except UnicodeDecodeError:
-                cached = {}  # werkzeug's form is empty then too (its parser is silent)
+            except UnicodeDecodeError as exc:
+                # werkzeug's form is silently empty then, and the answer said "MessageSid is
+                # missing" of a body that has one: Twilio's bodies are UTF-8, so say that.
+                raise ApiError(400, f"the form body is not UTF-8 (byte {exc.start} is {body[exc.start]:#04x}): "
+                                    "Twilio sends its parameters as UTF-8", "body") from None
         else:
             cached = (parsed or Request(environ)).form.to_dict()
             if any("\x00" in k or "\x00" in v for k, v in cached.items()):
                 _refuse_nul()
         environ["flowstudio.form"] = cached
     return cached
+
+
+def check_utf8(request: Request) -> None:
+    """Refuse (ApiError 400, saying where) a urlencoded body that is not UTF-8: werkzeug
+    reads it as an empty form, and the answer would blame a missing field instead."""
+    if request.mimetype != URLENCODED:
+        return
+    body = request.get_data(cache=True)   # werkzeug parses the form from this copy later
+    try:
+        body.decode()
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, f"the form body is not UTF-8 (byte {exc.start} is {body[exc.start]:#04x}): "
+                            "send the parameters as UTF-8", "body") from None
 
 
 def _refuse_nul():

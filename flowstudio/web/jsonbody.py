@@ -11,12 +11,13 @@ it here makes both the same).
 from __future__ import annotations
 
 import json
+import math
 import re
 
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
-from ..spec.depth import MAX_DEPTH, dotted, nul_path, surrogate_path, too_deep
+from ..spec.depth import MAX_DEPTH, dotted, nul_path, surrogate_path, too_deep, value_path
 from .errors import ApiError
 
 # A flow document may nest MAX_DEPTH levels (the validator says where it goes deeper);
@@ -25,18 +26,33 @@ MAX_JSON_DEPTH = MAX_DEPTH + 16
 # A lone surrogate can only come from its escape (`\ud800`): bodies without one are not walked.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
+_TOO_LARGE = object()   # stands for a number beyond a float's range until its place is found
 
 
 def loads(raw: str | bytes):
     """The JSON value of a request body; ValueError when it is not JSON (callers say
     what they expected; NaN and Infinity are not JSON), ApiError(400) when it is too
-    deep or holds a NUL character or a lone surrogate."""
+    deep, holds a NUL character or a lone surrogate, or a number beyond a float's
+    range (`1e999`, which would be read as infinity), naming where."""
+    too_large: list[str] = []   # numbers beyond a float's range, as written
+
+    def finite(text: str):
+        value = float(text)
+        if math.isinf(value):   # `1e999`: read as infinity, written back as null or .inf
+            too_large.append(text)
+            return _TOO_LARGE
+        return value
+
     try:
-        data = json.loads(raw, parse_constant=_not_json)
+        data = json.loads(raw, parse_constant=_not_json, parse_float=finite)
     except RecursionError:
         raise ApiError(400, f"the JSON body nests too deeply (more than {MAX_JSON_DEPTH} levels)",
                        "body") from None
     check(data)
+    if too_large:
+        name = dotted(value_path(data, lambda value: value is _TOO_LARGE) or ()) or "body"
+        raise ApiError(400, f"{name[:120]}: the number {too_large[0][:40]} is too large for JSON's numbers "
+                            "(at most about 1.8e308), and infinity is not a JSON value", name)
     if _may_hold_surrogate(raw):
         where = surrogate_path(data)
         if where is not None:

@@ -13,7 +13,9 @@
   so two deployments (or test runs) sharing one Redis need channels of their own.
 - Access follows the API's rules (auth.py): off loopback a connection needs the logged-in
   session cookie (or the API token as `auth: {token}`); a connection from another site's
-  page is refused (`Origin` must be this server).
+  page is refused (`Origin` must be this server). A connection let in by its login is
+  checked again at every event: once that login ends (logout, idle, new password), the
+  next event is refused and the connection closed, leaving its flow's room.
 
 Events (client -> server; each answers through the socket.io acknowledgement, with
 `{"ok": true, ...}` or `{"error": "<plain words>"}`):
@@ -42,7 +44,7 @@ import threading
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
-from flask_socketio import SocketIO, join_room, leave_room
+from flask_socketio import SocketIO, disconnect, join_room, leave_room
 
 from .. import metrics
 from ..console import ConsoleError, ConsoleSession, is_console
@@ -96,6 +98,7 @@ class Live:
         self.locks: dict[str, threading.Lock] = {}       # a tab's actions run one at a time
         self.watching: dict[str, str] = {}               # socket id -> flow room
         self.allowed: set[str] = set()                   # socket ids that passed the check at connect
+        self.by_login: set[str] = set()                  # ... of those, the ones let in by a login session
         on = socketio.on
         on("connect")(self.connect)
         on("disconnect")(self.disconnect)
@@ -121,6 +124,8 @@ class Live:
         given = auth.get("token") if isinstance(auth, dict) else None
         if token_ok(given) or not login_required() or _signed_in():
             self.allowed.add(request.sid)
+            if login_required() and not token_ok(given):
+                self.by_login.add(request.sid)   # checked again at every event: a login can end (auth.py)
             metrics.socket_clients(len(self.allowed))
             return True
         log.info("refused a socket connection without a login from %s", request.remote_addr)
@@ -131,6 +136,7 @@ class Live:
         sid = request.sid
         self.watching.pop(sid, None)
         self.allowed.discard(sid)
+        self.by_login.discard(sid)
         metrics.socket_clients(len(self.allowed))
         console = self.consoles.pop(sid, None)
         trial = self.trials.pop(sid, None)
@@ -251,6 +257,13 @@ class Live:
         def run(data=None):
             if request.sid not in self.allowed:
                 return {"error": "log in first"}
+            if request.sid in self.by_login and not _signed_in():
+                # Logged out (or idle, or the password changed) since the tab connected: the
+                # session is over here too. Its room and console go with the connection.
+                log.info("closed a socket whose login ended (%s)", request.remote_addr)
+                self.allowed.discard(request.sid)
+                disconnect()
+                return {"error": "your login ended: log in again"}
             try:
                 return handler(data)
             except ConsoleError as exc:

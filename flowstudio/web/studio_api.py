@@ -21,7 +21,6 @@ snake_case JSON, Twilio's paging `meta` and Twilio's error body.
 """
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 import re
@@ -39,17 +38,18 @@ from ..spec.issues import Issue
 from ..spec.model import Flow
 from ..spec.sids import FlowSids, new_flow_sid, parse_step_sid
 from ..spec.studio import StudioFormatError, from_studio, to_studio
-from . import jsonbody, serialize
+from . import formdata, jsonbody, serialize
 from . import studio_json as sj
 from .app import runtime
-from .auth import login_required, origin_ok
+from .auth import login_required, origin_ok, same_secret
 from .editor_api import editor
-from .errors import ApiError
+from .errors import ApiError, whole_number
 
 log = logging.getLogger("flowstudio.studio_api")
 blueprint = Blueprint("studio_api", __name__, url_prefix="/v2")
 
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 1000
+MAX_ID_TRIES = 20   # creates of one FriendlyName at once, each given the next free id
 OPEN_ACCOUNT = "AC" + "0" * 32   # reported as account_sid when no account is configured
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 REVISION_ALIASES = ("LatestPublished", "LatestRevision")
@@ -118,6 +118,8 @@ def _authenticate():
         if (site and site not in ("same-origin", "none")) or not origin_ok(request.headers.get("Origin"),
                                                                            {request.host}):
             raise StudioError(403, 20403, "cross-site request refused")
+    if request.method not in SAFE_METHODS:
+        formdata.check_utf8(request)
     pair = account_pair()
     given = request.authorization
     if pair is None:
@@ -129,8 +131,8 @@ def _authenticate():
         g.studio_account = username if isinstance(username, str) and re.fullmatch(r"AC[0-9a-fA-F]{32}", username) \
             else OPEN_ACCOUNT
         return None
-    if (given is None or given.type != "basic" or not _same(given.username, pair[0])
-            or not _same(given.password, pair[1])):
+    if (given is None or given.type != "basic" or not same_secret(given.username, pair[0])
+            or not same_secret(given.password, pair[1])):
         log.warning("Studio API: refused credentials from %s", request.remote_addr)
         raise _unauthenticated("Authenticate: your AccountSid or AuthToken was incorrect")
     g.studio_account = pair[0]
@@ -141,8 +143,6 @@ def _unauthenticated(message: str) -> StudioError:
     return StudioError(401, UNAUTHENTICATED, message, headers={"WWW-Authenticate": 'Basic realm="Twilio API"'})
 
 
-def _same(given, expected: str) -> bool:
-    return isinstance(given, str) and hmac.compare_digest(given.encode(), expected.encode())
 
 
 # ---------------------------------------------------------------- flows
@@ -164,15 +164,16 @@ def create_flow():
     """A new flow from a Studio definition: published, or kept as a draft."""
     name, status, definition = _text("FriendlyName"), _status(), _definition()
     message = _optional("CommitMessage")
-    flow_id = _new_flow_id(name)
     document = _document(definition, name, new_flow_sid())
     ed = editor()
     author = _author()
     if status == "published":
-        _edit(lambda: ed.create_document(flow_id, document, author=author, message=message or "Created"), document)
+        flow_id = _edit(lambda: _with_new_id(name, lambda new_id: ed.create_document(
+            new_id, document, author=author, message=message or "Created")), document)
     else:   # the file starts as a blank flow; the definition waits in the draft
         blank = {**blank_flow(name), "sid": document["sid"]}
-        _edit(lambda: ed.create_document(flow_id, blank, author=author, message="Created (draft)"), blank)
+        flow_id = _edit(lambda: _with_new_id(name, lambda new_id: ed.create_document(
+            new_id, blank, author=author, message="Created (draft)")), blank)
         _edit(lambda: ed.save_draft(flow_id, document, version=0, base_revision=ed.flows.store.latest_revision_id(
             flow_id), author=author), document)
     response = jsonify(_flow_json(flow_id, full=True))
@@ -536,6 +537,23 @@ def _new_flow_id(name: str) -> str:
     return candidate
 
 
+def _with_new_id(name: str, create) -> str:
+    """`create(flow_id)` with a new id made from `name`; the id it got. Studio lets
+    flows share a name: when another request took the id meanwhile (two creates of one
+    name at once), the next free one is tried, rather than answering 409."""
+    for _ in range(MAX_ID_TRIES - 1):
+        flow_id = _new_flow_id(name)
+        try:
+            create(flow_id)
+            return flow_id
+        except EditError as exc:
+            if exc.status != 409:
+                raise
+    flow_id = _new_flow_id(name)
+    create(flow_id)   # the last try: its refusal is the answer
+    return flow_id
+
+
 def _author() -> str:
     return f"Studio API ({g.studio_account})"
 
@@ -619,9 +637,11 @@ def _paging() -> tuple[int, int]:
     out = []
     for name, default, low, high in (("Page", 0, 0, 10**6), ("PageSize", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)):
         raw = request.args.get(name) or str(default)
-        if not raw.isdigit() or not low <= int(raw) <= high:
-            raise StudioError(400, BAD_PARAMETER, f"{name} must be a whole number from {low} to {high}, not {raw!r}")
-        out.append(int(raw))
+        value = whole_number(raw, low, high)
+        if value is None:
+            raise StudioError(400, BAD_PARAMETER, f"{name} must be a whole number from {low} to {high}, "
+                                                  f"not {raw[:30]!r}")
+        out.append(value)
     return out[0], out[1]
 
 

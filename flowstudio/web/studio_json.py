@@ -98,7 +98,9 @@ def issue_errors(issues, document) -> list[dict]:
     """Validator issues as Studio's `errors`/`warnings` items: a message and the JSON
     pointer into the Studio definition (`#/states/<n>/properties/<field>`)."""
     widgets = document.get("widgets") if isinstance(document, dict) else None
-    index = {w.get("name"): i for i, w in enumerate(widgets or []) if isinstance(w, dict)}
+    # a draft may hold anything: only widgets named by text are pointed at
+    index = {w["name"]: i for i, w in enumerate(widgets if isinstance(widgets, list) else [])
+             if isinstance(w, dict) and isinstance(w.get("name"), str)}
     out = []
     for i in issues:
         pointer = "#"

@@ -40,7 +40,7 @@ from ..service import ExecutionNotFound, TurnResult
 from . import errors, formdata
 from .app import runtime
 from .auth import is_loopback
-from .errors import ApiError
+from .errors import ApiError, whole_number
 
 log = logging.getLogger("flowstudio.webhooks")
 
@@ -49,7 +49,15 @@ MAX_WEBHOOK_BODY = 64 * 1024
 OURS = ("execution", "widget", "token")          # query parameters we add to callback URLs
 CALL_OVER = ("completed", "busy", "failed", "no-answer", "canceled")
 NOT_DELIVERED = ("undelivered", "failed")
+MAX_TOKEN = 10**12                                # a callback's token: the turn counter we printed
 METHODS = ("POST", "GET")                         # Twilio calls back with either
+# Twilio parameters that become a key or a bounded column of the store (adapters/schema.py:
+# call_sid 64, contact / flow_address / waiting_widget 200, the turn's key 300): a SID is
+# 34 characters. Longer ones are refused here, naming the field, rather than by
+# PostgreSQL with a 500 (SQLite would keep them, and their keys would not fit).
+MAX_SID, MAX_NAME = 64, 200
+BOUNDED = {"MessageSid": MAX_SID, "SmsSid": MAX_SID, "CallSid": MAX_SID, "ConversationSid": MAX_SID,
+           "From": MAX_NAME, "To": MAX_NAME, "Author": MAX_NAME, "Widget": MAX_NAME}
 _PATH_SAFE = "!$&'()*+,/:;=@"   # how werkzeug's routing quotes a path part (what url_for wrote)
 _QUERY_SAFE = "!$'()*,/:;?@"    # ... and a query
 
@@ -155,6 +163,11 @@ def webhook(request: _Hook, service, flow_id: str) -> _Xml:
         return _Xml(twiml.apology(is_call))
     except ExecutionNotFound as exc:
         raise ApiError(404, str(exc)) from None
+    mimetype = request.environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
+    if mimetype not in ("", formdata.URLENCODED, "multipart/form-data"):
+        # JSON, XML...: werkzeug reads no form from it, and "MessageSid is missing" would puzzle
+        raise ApiError(400, f"expected a Twilio webhook, a form (Content-Type: {formdata.URLENCODED}), not "
+                            f"{mimetype[:60]}", field="Content-Type")
     raise ApiError(400, "expected a Twilio webhook: MessageSid (a message) or CallSid (a call) is missing",
                    field="MessageSid")
 
@@ -256,13 +269,25 @@ def _wsgi_text(value: str) -> str:
 
 
 def _params(request: _Hook) -> dict:
-    """Twilio's parameters (form body, and GET query) without the ones we add."""
+    """Twilio's parameters (form body, and GET query) without the ones we add; those
+    that name a row (`BOUNDED`) checked for length."""
     form = formdata.form_of(request.environ)
     if not request.query_string:
-        return dict(form)
-    params = {k: v for k, v in request.args.items() if k not in OURS}
-    params.update(form)
+        params = dict(form)
+    else:
+        params = {k: v for k, v in request.args.items() if k not in OURS}
+        params.update(form)
+        _check_length("widget", request.args.get("widget"), BOUNDED["Widget"])
+    for name, limit in BOUNDED.items():
+        _check_length(name, params.get(name), limit)
     return params
+
+
+def _check_length(name: str, value: str | None, limit: int) -> None:
+    if value is not None and len(value) > limit:
+        raise ApiError(400, f"{name} is {len(value):,} characters long: Twilio's are at most {limit} here "
+                            f"({'a SID is 34' if limit == MAX_SID else 'an address, or a widget name'})",
+                       field=name)
 
 
 def _arg(request: _Hook, name: str) -> str | None:
@@ -275,10 +300,10 @@ def _token(request: _Hook) -> int | None:
     raw = _arg(request, "token")
     if raw is None:
         return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise ApiError(400, "token must be a whole number", field="token") from None
+    token = whole_number(raw, 0, MAX_TOKEN)
+    if token is None:
+        raise ApiError(400, f"token must be a whole number from 0 to {MAX_TOKEN:,}", field="token")
+    return token
 
 
 def _voice(request: _Hook, flow_id: str, result: TurnResult) -> _Xml:

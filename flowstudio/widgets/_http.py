@@ -1,6 +1,6 @@
 """Helpers shared by make-http-request and run-function (not a widget)."""
-import json
 
+from ..engine import jsontext
 from ..engine.api import Outcome
 
 
@@ -27,7 +27,7 @@ def _json_object(body: str, content_type: str):
     if not text.startswith("{"):
         return None
     try:
-        value = json.loads(text)
+        value = jsontext.loads_outside(text)
     except ValueError:
         return None
     return value if isinstance(value, dict) else None

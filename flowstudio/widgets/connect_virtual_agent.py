@@ -8,9 +8,9 @@ Studio has two types: `connect-virtual-agent` (Dialogflow ES) and
 the connector they name and in CX taking parameters, and run the same here. Outputs:
 everything the callback posts, `VirtualAgentProviderData` (JSON text) as data.
 """
-import json
 
 from ..engine import effects as fx
+from ..engine import jsontext
 from ..engine.api import Outcome, Wait
 from ..engine.state import WAIT_CALL
 from .base import VOICE, VOICE_CATEGORY, Event, WidgetType, boolean, key_values, obj, text
@@ -35,7 +35,7 @@ def resume(run, event) -> Outcome:
     data = params.get("VirtualAgentProviderData")
     if isinstance(data, str) and data.strip()[:1] == "{":
         try:
-            params["VirtualAgentProviderData"] = json.loads(data)
+            params["VirtualAgentProviderData"] = jsontext.loads_outside(data)
         except ValueError:
             pass  # kept as the text it is
     if getattr(event, "kind", "") == "callEnded" or params.get("CallStatus") == "completed":

@@ -17,6 +17,7 @@ its later messages start nothing here (`handed_off`, see FlowService).
 import json
 
 from ..engine import effects as fx
+from ..engine import jsontext
 from ..engine.api import Outcome, Wait, WidgetError
 from ..engine.calls import in_call
 from ..engine.state import WAIT_CALL, WAIT_IO
@@ -31,10 +32,12 @@ def attributes(run) -> str:
     if not raw:
         return "{}"
     try:
-        value = json.loads(raw)
-    except ValueError as exc:
+        value = jsontext.loads_outside(raw)
+    except json.JSONDecodeError as exc:
         raise WidgetError(f"attributes must be a JSON object once rendered: {exc.msg} at character {exc.pos} "
                           f"of {raw[:200]!r}") from None
+    except ValueError as exc:   # nested too deeply
+        raise WidgetError(f"attributes must be a JSON object once rendered: {exc}") from None
     if not isinstance(value, dict):
         raise WidgetError(f"attributes must be a JSON object once rendered, not {type(value).__name__}")
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

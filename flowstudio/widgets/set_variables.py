@@ -3,8 +3,8 @@
 Each value is a Liquid template rendered when the widget runs; the result is always a
 string (as in Studio), so `{{flow.variables.count | plus: 1}}` counts.
 """
-import json
 
+from ..engine import jsontext
 from ..engine.api import Outcome
 from .base import FLOW_CONTROL, SMS, VOICE, Event, WidgetType, boolean, key_values, obj
 
@@ -39,7 +39,7 @@ def parsed(text: str):
     stripped = text.strip()
     if stripped[:1] in ("{", "["):
         try:
-            return json.loads(stripped)
+            return jsontext.loads_outside(stripped)
         except ValueError:
             pass
     return text

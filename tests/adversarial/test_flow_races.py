@@ -30,6 +30,7 @@ def api(tmp_path, servers):  # noqa: F811 (the imported fixture)
 
     class Api:
         folder = flows
+        base = server.base
 
         def post(self, path, body):
             return requests.post(server.base + path, json=body, timeout=HTTP_TIMEOUT)
@@ -106,3 +107,21 @@ def test_renaming_onto_a_deleted_flows_id_takes_the_renamed_flows_history_only(a
     r = api.post("/api/flows/old/rename", {"id": "other"})
     assert r.status_code == 200, r.text
     assert len(api.get("/api/flows/other/revisions").json()["revisions"]) == 3
+
+
+DEFINITION = ('{"description": "", "states": [{"name": "Trigger", "type": "trigger", "transitions": [], '
+              '"properties": {"offset": {"x": 0, "y": 0}}}], "initial_state": "Trigger", "flags": {}}')
+
+
+@pytest.mark.parametrize("status", ["published", "draft"])
+def test_studio_creates_of_one_name_at_once_each_get_a_flow(api, status):
+    """Studio lets flows share a FriendlyName: created one after another they get ids
+    `name`, `name-2`...; created at once they did too, but all but one were told 409."""
+    def create():
+        return requests.post(api.base + "/v2/Flows", timeout=HTTP_TIMEOUT,
+                             data={"FriendlyName": "One Name", "Status": status, "Definition": DEFINITION})
+    answers = together(*[create] * 6)
+    assert [a.status_code for a in answers] == [201] * 6, [a.text[:200] for a in answers]
+    sids = {a.json()["sid"] for a in answers}
+    assert len(sids) == 6 and len(list(api.folder.glob("one-name*.yaml"))) == 6
+    assert all(a.json()["friendly_name"] == "One Name" for a in answers)

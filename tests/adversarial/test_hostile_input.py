@@ -50,10 +50,13 @@ HOSTILE_FILES = {
     "regex-bomb": REGEX_FLOW.format(name="regex-bomb", pattern="'((((a{100}){100}){100}){100})'"),  # took all memory
     "python-tag": "spec_version: 1\nname: t\nwidgets: !!python/object/apply:os.system [echo owned]\n",
     "custom-tag": "spec_version: 1\nname: t\nwidgets: !widgets {a: 1}\n",
+    "huge-int": "spec_version: 1\nname: t\nwidgets: []\nx: " + "9" * 5000 + "\n",   # 500 for every flow before
+    "huge-int-block": "spec_version: 1\nname: t\nwidgets:\n  - name: a\n    n: -" + "1" * 4400 + "\n",
 }
 EXPECTED_CODE = {"deep-flow": "too_deep", "deep-80kb": "too_deep", "deep-block": "too_deep",
                  "regex-overflow": "invalid_regex", "regex-parens": "invalid_regex", "regex-bomb": "invalid_regex",
-                 "python-tag": "unsupported_tag", "custom-tag": "unsupported_tag"}
+                 "python-tag": "unsupported_tag", "custom-tag": "unsupported_tag",
+                 "huge-int": "bad_number", "huge-int-block": "bad_number"}
 
 ATTEMPTS: dict[str, list[int]] = {}   # family -> [attempts, failures]
 
@@ -110,6 +113,14 @@ def test_hostile_flow_files_are_listed_with_their_problem(server):
         assert attempt("hostile flow files", hook.status_code < 500 and server.proc.poll() is None), name
     assert still_serves(server)
     assert flows[HEALTHY]["valid"] is True
+
+
+@pytest.mark.parametrize("name", ["deep-flow", "python-tag", "huge-int"])
+def test_duplicating_a_hostile_file_is_422_naming_its_problem(server, name):
+    r = requests.post(f"{server.base}/api/flows", json={"id": f"copy-of-{name}", "copy_of": name},
+                      timeout=HTTP_TIMEOUT)
+    ok = r.status_code == 422 and r.json()["error"]["field"] == "copy_of" and name in r.json()["error"]["message"]
+    assert attempt("hostile flow files", ok and not (server.flows / f"copy-of-{name}.yaml").exists()), r.text[:300]
 
 
 def test_validate_reports_them_and_does_not_crash(server):

@@ -8,6 +8,7 @@ import time
 import uuid
 
 import pytest
+import yaml
 
 from flowstudio.adapters import schema as t
 from flowstudio.flowtests import run_file
@@ -179,6 +180,21 @@ def test_http_widgets_get_the_typed_answer(app):
     assert any(e["type"] == "error" or "failed" in str(e) for e in answer["log"])
 
 
+@pytest.mark.parametrize("status", [10**30, 99, 600, -1, "1e999", 1e308])
+def test_a_typed_status_no_http_answer_carries_is_refused(app, status):
+    tab = console(app)
+    answer = ask(tab, "console:mock", {"widget": "cancel_appointment", "answer": {"status": status, "body": "x"}})
+    assert "status code must be" in answer.get("error", ""), answer
+
+
+@pytest.mark.parametrize("body", ["[" * 5000 + "]" * 5000, '{"a": ' + "[" * 5000 + "]" * 5000 + "}"],
+                         ids=["list", "object"])
+def test_a_typed_body_nested_thousands_deep_is_kept_as_text(app, body):
+    tab = console(app)
+    answer = ask(tab, "console:mock", {"widget": "cancel_appointment", "answer": {"status": 200, "body": body}})
+    assert answer["mocks"]["cancel_appointment"]["body"] == body, answer
+
+
 def test_an_answer_typed_after_the_console_opened_is_used_and_saved_as_used(app):
     """Issue 16, item 2: "Use this answer" once the panel is open (the session exists)
     answers the widget, before and after Start over; the saved test replays it."""
@@ -263,6 +279,33 @@ def test_save_as_flow_test_writes_a_test_that_passes(app):
     assert all(r.passed for r in results), "the tests already there still pass"
 
 
+HOSTILE_TESTS = {"syntax": "tests:\n  - name: x\n    steps: [\n", "a list": "- a\n- b\n",
+                 "tests not a list": "tests: {a: 1}\n", "not UTF-8": b"tests: [\xff]\n",
+                 "too deep": "tests: " + "[" * 5000 + "]" * 5000 + "\n",
+                 "huge number": "tests:\n  - name: " + "9" * 5000 + "\n"}
+
+
+@pytest.mark.parametrize("text", HOSTILE_TESTS.values(), ids=HOSTILE_TESTS.keys())
+def test_saving_into_a_test_file_that_cannot_be_read_says_so_and_leaves_it(app, text):
+    path = runtime(app).service.flows.directory / f"{APPT}.test.yaml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    tab = console(app)
+    act(tab, "send", "hi")
+    answer = ask(tab, "console:save_test", {"name": "kept out"})
+    assert answer.get("error", "").startswith(f"{APPT}.test.yaml"), answer
+    assert path.read_bytes() == (text if isinstance(text, bytes) else text.encode())
+
+
+def test_saving_a_test_keeps_the_files_other_keys_and_oddly_named_tests(app):
+    path = runtime(app).service.flows.directory / f"{APPT}.test.yaml"
+    path.write_text("flow: appointment-confirmation\ntests:\n  - name: [a, list]\n    steps: []\n")
+    tab = console(app)
+    act(tab, "send", "hi")
+    assert ask(tab, "console:save_test", {"name": "added"})["ok"]
+    saved = yaml.safe_load(path.read_text())
+    assert saved["flow"] == APPT and [t["name"] for t in saved["tests"]] == [["a", "list"], "added"]
+
+
 def test_a_call_saved_as_flow_test_passes(app):
     tab = console(app, "ivr-menu")
     act(tab, "call")
@@ -296,6 +339,22 @@ def test_off_loopback_a_socket_needs_the_login(guarded):
     assert ask(logged_in, "console:open", {"flow": APPT})["ok"]
     assert socket(guarded, auth={"token": "tok-123"}).is_connected()
     assert not socket(guarded, auth={"token": "wrong"}).is_connected()
+
+
+def test_a_socket_whose_login_ended_is_refused_and_leaves_its_flow_room(guarded):
+    """Logging out ends the session everywhere (auth.py): an open tab's socket too,
+    at its next event, rather than watching and running flows until it reconnects."""
+    http = guarded.test_client()
+    csrf = http.post("/api/login", json={"password": "sesame"}).json["csrf"]
+    tab = socket(guarded, flask_test_client=http)
+    assert ask(tab, "watch", {"flow": APPT})["ok"] and ask(tab, "console:open", {"flow": APPT})["ok"]
+    assert http.post("/api/logout", headers={"X-CSRF-Token": csrf}).status_code == 200
+    answer = ask(tab, "console:act", {"action": "send", "arg": "hi"})
+    assert "log in" in answer.get("error", ""), answer
+    assert not tab.is_connected()
+    rooms = guarded.extensions["flowstudio.live"].socketio.server.manager.rooms.get("/", {})
+    assert not rooms.get(f"flow:{APPT}")
+    assert socket(guarded, auth={"token": "tok-123"}).is_connected()   # a token's socket has no session to end
 
 
 def test_a_page_of_another_site_cannot_connect(app):

@@ -362,6 +362,23 @@ def public_app(tmp_path):
         runtime(app).service.store.close()
 
 
+@pytest.mark.parametrize("token", ["\xe9t\xe9", "\xff" * 40])
+def test_a_csrf_token_with_bytes_beyond_ascii_is_403_not_500(public_app, token):
+    """A header arrives as latin-1 text; hmac.compare_digest raised TypeError on it."""
+    client = public_app(PASSWORD="s3cret").test_client()
+    client.post("/api/login", json={"password": "s3cret"})
+    r = client.post("/api/flows", json={"id": "not-made"}, headers={"X-CSRF-Token": token})
+    assert r.status_code == 403 and "wrong X-CSRF-Token" in r.json["error"]["message"], r.text
+
+
+def test_a_password_or_api_token_beyond_ascii_is_compared_not_500(public_app):
+    app = public_app(PASSWORD="p\u00e4ss", API_TOKEN="t\u00f8ken")
+    client = app.test_client()
+    assert client.post("/api/login", json={"password": "p\u00e4ss"}).status_code == 200
+    assert client.post("/api/login", json={"password": "\u00e9"}).status_code == 401
+    assert app.test_client().get("/api/flows", headers={"Authorization": "Bearer \xe9"}).status_code == 401
+
+
 def test_off_loopback_the_api_needs_a_login_and_a_csrf_token(public_app):
     client = public_app(PASSWORD="s3cret").test_client()
     info = client.get("/api/session").json

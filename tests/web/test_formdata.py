@@ -4,10 +4,12 @@ from __future__ import annotations
 import random
 from urllib.parse import quote_plus
 
+import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from flowstudio.web import formdata
+from flowstudio.web.errors import ApiError
 
 PIECES = ["a", "Body", "From", "+", "%2B", "%20", "%", "%zz", "%C3%A9", "%E9", "%FF%FE", "=", "&", "&&", "é",
           "MediaUrl0", "x y", ";", "%26", "%3D", "%3d", "", "~", "%e2%82%ac", "%e2%82", "%25", "%2541", "%c3"]
@@ -51,10 +53,13 @@ def test_first_value_of_a_repeated_name_and_blank_values():
     assert formdata.decode("a=1&a=2&b&c=") == {"a": "1", "b": "", "c": ""}
 
 
-def test_a_body_that_is_not_utf8_reads_as_an_empty_form_as_in_werkzeug():
-    body = b"Body=\xff\xfe&From=%2B1"
+def test_a_body_that_is_not_utf8_is_refused_saying_so():
+    """werkzeug reads it as an empty form; the webhook then said "MessageSid is missing"."""
+    body = b"MessageSid=SM1&Body=caf\xe9&From=%2B1"
     environ = EnvironBuilder(method="POST", data=body, content_type=formdata.URLENCODED).get_environ()
-    assert formdata.form_of(environ) == {} == werkzeug_form(body)
+    assert werkzeug_form(body) == {}
+    with pytest.raises(ApiError, match="not UTF-8 \\(byte 23 is 0xe9\\)"):
+        formdata.form_of(environ)
 
 
 def test_a_form_werkzeug_already_parsed_is_reused():
