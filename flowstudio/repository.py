@@ -23,7 +23,7 @@ import os
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -56,7 +56,10 @@ class FlowUnavailable(Exception):
     """No valid revision of this flow exists (missing file, or broken since the start)."""
 
     def __init__(self, flow_id: str, issues: list[Issue]):
-        super().__init__(f"flow '{flow_id}' cannot run: " + ("; ".join(i.format() for i in issues[:3])
+        # The file by its name in the flows folder: the message reaches API answers, which
+        # must not tell a caller where the server keeps its files.
+        named = [replace(i, file=Path(i.file).name) if i.file else i for i in issues[:3]]
+        super().__init__(f"flow '{flow_id}' cannot run: " + ("; ".join(i.format() for i in named)
                                                               or "no such flow"))
         self.flow_id = flow_id
         self.issues = issues

@@ -372,3 +372,18 @@ def test_two_flows_with_the_same_name_get_their_own_files(studio, tmp_path):
     b = studio.post("/Flows", data={"FriendlyName": "Same", "Status": "published", "Definition": json.dumps(SURVEY)})
     assert a.json["sid"] != b.json["sid"]
     assert (tmp_path / "flows" / "same.yaml").exists() and (tmp_path / "flows" / "same-2.yaml").exists()
+
+
+def test_a_flow_that_cannot_run_is_named_by_its_file_not_the_servers_path(app, tmp_path):
+    """Before: the answer carried the flow file's absolute path (where the server keeps
+    its files): "flow 'broken' cannot run: /srv/.../flows/broken.yaml:6: ..."."""
+    flows = runtime(app).service.flows.directory
+    (flows / "broken.yaml").write_text("spec_version: 1\nname: broken\nwidgets:\n  - name: Trigger\n"
+                                       "    type: trigger\n    transitions: {incomingRequest: nowhere}\n")
+    studio = Studio(app)
+    sid = derived_flow_sid("broken")
+    answer = studio.post(f"/Flows/{sid}/Executions", {"To": "+15555550142", "From": "+15555550100"})
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    message = answer.json["message"]
+    assert "broken.yaml:6: Trigger.transitions.incomingRequest" in message
+    assert str(tmp_path) not in answer.get_data(as_text=True)
