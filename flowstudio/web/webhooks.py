@@ -151,6 +151,10 @@ def webhook(request: _Hook, service, flow_id: str) -> _Xml:
         if "ConversationSid" in params:   # before MessageSid: a Conversations message carries one too
             return conversation(service, flow_id, params)
         if "MessageSid" in params:
+            if not params.get("From", "").strip():
+                # Twilio names the sender of every message: without one, every such post
+                # would share one conversation (the contact "").
+                raise ApiError(400, "a message needs From: the sender's address", field="From")
             if params.get("Body", "").strip().upper() in KEYWORDS:   # STOP, START...: campaigns.py
                 record_keyword(service, flow_id, params)
             result = service.inbound_message(flow_id, params)

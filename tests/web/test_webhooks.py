@@ -48,6 +48,17 @@ def test_a_retried_message_is_answered_the_same_and_processed_once(app, phone):
     assert len(store.steps(row.id)) == 1
 
 
+@pytest.mark.parametrize("sender", [None, "", "  "])
+def test_a_message_without_a_sender_is_400_naming_from(app, phone, sender):
+    """Before: 200, and every message without a From joined one conversation (contact "")."""
+    params = {k: v for k, v in sms("SM9", "hi").items() if k != "From"}
+    if sender is not None:
+        params["From"] = sender
+    answer = phone.post("/webhooks/appointment-confirmation", params)
+    assert answer.status_code == 400 and answer.json["error"]["field"] == "From"
+    assert runtime(app).service.store.executions() == []
+
+
 def test_ivr_call_keypress_dial_and_voicemail(app, phone):
     url = "/webhooks/ivr-menu"
     menu = phone.post(url, call_params(CallStatus="ringing")).data.decode()
