@@ -8,6 +8,7 @@ from ..engine import events as ev
 from ..engine.api import Outcome, Wait
 from ..engine.state import WAIT_CALL
 from ._voice import prompt_effects, raw_text
+from ._speech import language, voice
 from .base import VOICE, VOICE_CATEGORY, Event, WidgetType, boolean, integer, obj, text
 
 SPEECH_TIMEOUT = {
@@ -54,8 +55,8 @@ WIDGET = WidgetType(
         "say": text("Text to say", "The question read aloud to the caller. Type {{ or press {x} to put in a "
                     "variable.", multiline=True),
         "play": text("Audio URL", "An audio file to play as the prompt instead."),
-        "voice": text("Voice", "Text-to-speech voice, e.g. Polly.Joanna.", liquid=False),
-        "language": text("Language", "Language of the prompt, e.g. en-US.", liquid=False, default="en-US"),
+        "voice": voice("Who reads the question aloud. Twilio's default is a man's voice in the language below."),
+        "language": language(description="The language of the question.", default="en-US"),
         "loop": integer("Loops", "How many times to repeat the prompt.", default=1, minimum=1, maximum=99),
         "timeout": integer("Stop gathering after", "Seconds to wait for input.", default=5,
                            minimum=0, maximum=30, unit="seconds"),
@@ -66,7 +67,8 @@ WIDGET = WidgetType(
                                     minimum=1),
         "stop_gather": boolean("Stop gather on keypress or speech", "Stop the prompt as soon as the "
                                "caller starts answering.", default=True),
-        "gather_language": text("Speech recognition language", "e.g. en-US.", liquid=False, default="en-US"),
+        "gather_language": language("Language the caller speaks", "For understanding what the caller says.",
+                                    default="en-US"),
         "hints": text("Hints", "Comma-separated words or phrases you expect, to help recognition."),
         "speech_timeout": SPEECH_TIMEOUT,
         "speech_model": text("Speech model", "Recognition model, e.g. default, numbers_and_commands, "

@@ -5,6 +5,7 @@ given. Twilio runs the `<Say>`/`<Play>` TwiML and calls back when the audio is o
 """
 from ..engine.api import Outcome
 from ._voice import prompt_effects
+from ._speech import language, voice
 from .base import VOICE, VOICE_CATEGORY, Event, WidgetType, integer, obj, text
 
 NOTHING_TO_PLAY = {"not": {"anyOf": [{"required": ["say"]}, {"required": ["play"]}, {"required": ["digits"]}]}}
@@ -28,10 +29,8 @@ WIDGET = WidgetType(
                     multiline=True),
         "play": text("Audio URL", "The address of an audio file to play instead."),
         "digits": text("Digits", "Keys to press on the line (0-9, #, *; w waits half a second)."),
-        "voice": text("Voice", "Text-to-speech voice, e.g. Polly.Joanna or Google.en-US-Standard-C.",
-                      liquid=False),
-        "language": text("Language", "Language of the text, e.g. en-US or pt-BR.", liquid=False,
-                         default="en-US"),
+        "voice": voice(),
+        "language": language(default="en-US"),
         "loop": integer("Loops", "How many times to repeat.", default=1, minimum=1, maximum=99),
     }, **{"if": NOTHING_TO_PLAY, "then": {"required": ["say"]}}),
     events=(

@@ -104,7 +104,7 @@ export const EMPTY_HIGHLIGHT: Highlight = { current: null, visited: [], lastEdge
 const EVENT_WORDS: Record<string, string> = {
   incomingMessage: "a message came in",
   incomingCall: "a call came in",
-  incomingRequest: "started by the REST API",
+  incomingRequest: "started by a list or app",
   incomingParent: "started by a parent flow",
   next: "next",
   match: "a condition matched",
