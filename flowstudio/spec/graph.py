@@ -104,7 +104,8 @@ def _check_reachable(report, flow: Flow, indexes, succ: dict, start: str) -> Non
     reached = reachable(succ, start)
     for k, w in enumerate(flow.widgets):
         if w.name not in reached and flow.widget(w.name) is w:  # duplicates reported already
-            report.warn("unreachable", "no transition leads here from the trigger, so it never runs", indexes[k])
+            report.warn("unreachable", "nothing leads here from the Trigger, so it never runs: connect an output to it",
+                        indexes[k])
 
 
 FAILURE_EVENTS = ("failed", "fail", "failedToEnqueue", "deliveryFailure")  # the engine's failure events

@@ -163,6 +163,12 @@ def text(title: str, description: str = "", *, liquid: bool = True, multiline: b
     return schema
 
 
+def advanced(schema: dict) -> dict:
+    """`schema` marked as a setting most flows leave alone: the editor folds it under "More
+    settings" (any kind of property; `text` also takes `advanced=True`)."""
+    return {**schema, "x-ui": {**schema.get("x-ui", {}), "advanced": True}}
+
+
 def integer(title: str, description: str = "", *, default: int | None = None,
             minimum: int | None = None, maximum: int | None = None, unit: str = "") -> dict:
     """A whole number, also accepted as a numeric string (as Studio exports it)."""

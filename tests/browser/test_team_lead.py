@@ -129,3 +129,40 @@ def test_the_widget_a_test_is_at_is_panned_into_view_not_left_under_the_map(page
             c = other.bounding_box()
             assert not (box["x"] < c["x"] + c["width"] and c["x"] < box["x"] + box["width"] and
                         box["y"] < c["y"] + c["height"] and c["y"] < box["y"] + box["height"]), (cover, box, c)
+
+
+def test_a_widget_added_from_the_palette_is_in_view_even_when_the_free_place_is_below(page, server):
+    """Clicking palette items puts each new widget in the nearest free place below the
+    middle of the view: the third one landed half off the canvas, the fourth out of sight."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    flow_id = server.new_flow("added")
+    open_flow(page, flow_id)
+    canvas = page.locator(".canvas")
+    for n in range(1, 5):
+        page.locator('.palette-item[data-type="say-play"]').click()
+        added = node(page, f"say_play_{n}")
+        expect(added).to_be_visible()
+        page.wait_for_timeout(700)   # the pan's animation
+        box, view = added.bounding_box(), canvas.bounding_box()
+        assert view["y"] <= box["y"] and box["y"] + box["height"] <= view["y"] + view["height"], (n, box, view)
+        assert view["x"] <= box["x"] and box["x"] + box["width"] <= view["x"] + view["width"], (n, box, view)
+        mini = page.locator(".react-flow__minimap")
+        if mini.is_visible():
+            m = mini.bounding_box()
+            assert not (box["x"] < m["x"] + m["width"] and m["x"] < box["x"] + box["width"] and
+                        box["y"] < m["y"] + m["height"] and m["y"] < box["y"] + box["height"]), (n, box, m)
+
+
+def test_a_key_pressed_on_the_test_phone_reaches_a_one_key_menu_at_once(page, server):
+    """In a call the keypad only filled a box: pressing 1 at a menu that takes one key did
+    nothing until Press was clicked too, unlike a phone."""
+    flow_id = server.new_flow("keys", example="ivr-menu")
+    open_flow(page, flow_id)
+    page.get_by_test_id("test-button").click()
+    page.get_by_role("button", name="Call", exact=True).click()
+    expect(page.get_by_test_id("run-highlight")).to_have_attribute("data-current", "main_menu")
+    expect(page.locator(".keypad-hint")).to_have_text(
+        "This question takes one key: it goes to the flow as soon as you press it.")
+    page.get_by_label("key 1").click()
+    expect(page.get_by_test_id("transcript").locator('[data-kind="you"]').last).to_have_text("pressed 1")
+    expect(page.get_by_test_id("run-highlight")).not_to_have_attribute("data-current", "main_menu")

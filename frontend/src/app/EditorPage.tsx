@@ -9,6 +9,7 @@ import { ConsolePanel } from "../console/ConsolePanel";
 import { RunHighlight } from "../console/RunHighlight";
 import { FollowRun } from "../console/FollowRun";
 import { FindBox } from "../canvas/FindBox";
+import { panIntoViewSoon } from "../canvas/inView";
 import { problemsLabel } from "../core/issues";
 import { shown, type Conflict } from "../core/merge";
 import { HistoryPanel } from "../history/HistoryPanel";
@@ -162,7 +163,9 @@ function Editor({ onHome }: { onHome(): void }) {
     const p = flow.screenToFlowPosition({ x: (box?.left ?? 0) + (box?.width ?? 800) / 2, y: (box?.top ?? 0) + (box?.height ?? 600) / 2 });
     // Clicked, not dragged: the middle of the view, or the nearest free place below it
     // (never on top of the Trigger or of the widget added just before).
-    addWidgetAt(type, freeSpot({ x: p.x - 130, y: p.y - 40 }, useEditor.getState().nodes));
+    const name = addWidgetAt(type, freeSpot({ x: p.x - 130, y: p.y - 40 }, useEditor.getState().nodes));
+    // The free place may be below the fold or under the map: show the widget just added.
+    if (name) panIntoViewSoon(flow, name);
   }, [flow]);
 
   const fitAfterLayout = useCallback(() => {

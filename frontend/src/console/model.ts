@@ -385,3 +385,30 @@ export function phoneMode(state: Pick<ConsoleState, "status" | "waiting" | "in_c
 export function httpWidgets(doc: { widgets: { name: string; type: string }[] } | null): string[] {
   return (doc?.widgets ?? []).filter((w) => w.type === "make-http-request" || w.type === "run-function").map((w) => w.name);
 }
+
+/** How a question on a call takes keys: after how many it goes on by itself, and which key
+ * ends the input (Gather Input On Call's number_of_digits and finish_on_key; "#" unless set). */
+export function keyRules(properties: Record<string, unknown> | undefined): { count: number | null; finish: string } {
+  const n = Number(properties?.number_of_digits);
+  const finish = properties?.finish_on_key;
+  return { count: Number.isInteger(n) && n > 0 ? n : null, finish: typeof finish === "string" ? finish : "#" };
+}
+
+/** A key pressed on the test phone's keypad, as a real phone would send it: the keys so far,
+ * and whether they go to the flow now (the question's number of keys is reached, or its
+ * finishing key was pressed, which is not part of the answer, as with Twilio). */
+export function pressKey(typed: string, key: string, rules: { count: number | null; finish: string }): { keys: string; send: boolean } {
+  if (rules.finish && key === rules.finish && typed) return { keys: typed, send: true };
+  const keys = typed + key;
+  return { keys, send: rules.count !== null && keys.length >= rules.count };
+}
+
+/** What the keypad does, in words, under it. */
+export function keypadHint(rules: { count: number | null; finish: string }): string {
+  if (rules.count !== null) {
+    const n = rules.count === 1 ? "one key" : `${rules.count} keys`;
+    if (rules.count === 1) return `This question takes ${n}: it goes to the flow as soon as you press it.`;
+    return `This question takes ${n}: they go to the flow as soon as you press them${rules.finish ? `, or press ${rules.finish} to send fewer` : ""}.`;
+  }
+  return rules.finish ? `Press ${rules.finish} when done (or Press), as a caller would.` : "Press the keys, then Press.";
+}

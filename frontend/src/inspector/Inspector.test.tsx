@@ -247,6 +247,20 @@ describe("Inspector", () => {
     flow.widgets.splice(-2, 2);
   });
 
+  it("folds a call question's speech-recognition settings, leaving the question, keys and timeout in view", () => {
+    flow.widgets.push({ name: "menu", type: "gather-input-on-call", properties: { say: "Press 1", language: "en-US" } });
+    mount("menu");
+    const more = host.querySelector<HTMLDetailsElement>("details.insp-more")!;
+    expect(more.open).toBe(false);
+    for (const key of ["speech_model", "hints", "profanity_filter", "speech_timeout", "finish_on_key", "loop"]) {
+      expect(more.contains(field(`properties.${key}`)), key).toBe(true);
+    }
+    for (const key of ["say", "number_of_digits", "timeout", "voice"]) {
+      expect(more.contains(field(`properties.${key}`)), key).toBe(false);
+    }
+    flow.widgets.pop();
+  });
+
   it("shows a widget type it does not know read-only", () => {
     flow.widgets.push({ name: "pay", type: "send-to-auto-pilot", properties: { amount: "5" } });
     mount("pay");

@@ -1,5 +1,5 @@
-// Keeping the widget a test is at in view: the canvas pans to it when it is off screen or
-// under something drawn over the canvas (the map, the toolbar, the zoom buttons).
+// Whether a widget can be seen on the canvas, and where to put it when it cannot: pure
+// geometry on screen boxes, for canvas/inView.ts.
 
 export interface Box { left: number; top: number; right: number; bottom: number }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clearSpot, hidden } from "./follow";
+import { clearSpot, hidden } from "./inView";
 
 const view = { left: 200, top: 50, right: 960, bottom: 800 };
 const map = { left: 750, top: 640, right: 950, bottom: 790 };      // bottom right
