@@ -166,3 +166,21 @@ def test_a_key_pressed_on_the_test_phone_reaches_a_one_key_menu_at_once(page, se
     page.get_by_label("key 1").click()
     expect(page.get_by_test_id("transcript").locator('[data-kind="you"]').last).to_have_text("pressed 1")
     expect(page.get_by_test_id("run-highlight")).not_to_have_attribute("data-current", "main_menu")
+
+
+def test_results_say_that_test_phone_conversations_are_not_counted(page, server):
+    """After trying the menu on the test phone, Results said "0 started" with no word of
+    why: the test phone's conversations are left out of it."""
+    flow_id = server.new_flow("counted", example="ivr-menu")
+    open_flow(page, flow_id)
+    page.get_by_test_id("test-button").click()
+    page.get_by_role("button", name="Call", exact=True).click()
+    page.get_by_label("key 1").click()
+    expect(page.get_by_test_id("transcript").locator('[data-kind="you"]')).to_have_count(1)
+    page.get_by_role("button", name="Results").click()
+    expect(page.get_by_test_id("started")).to_have_text("0")
+    expect(page.get_by_test_id("results-not-tests")).to_have_text(
+        "Nothing started in this range yet. Conversations on the ▶ Test phone are not counted here: only texts "
+        "and calls from real phones, and sends to a list.")
+    page.locator(".console-tabs button", has_text="Executions").click()
+    expect(page.locator(".source.console").first).to_have_text("Test")   # not "Console"

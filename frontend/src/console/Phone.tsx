@@ -33,7 +33,12 @@ function Bubble({ item }: { item: TranscriptItem }) {
     case "error":
       return <div className="line error-line" data-kind="error">{item.text}</div>;
     default:
-      return <div className={`line line-${item.kind}`} data-kind={item.kind} data-widget={item.widget}>{item.text}</div>;
+      return (
+        <div className={`line line-${item.kind}`} data-kind={item.kind} data-widget={item.widget}>
+          {item.text}
+          {item.detail && <span className="detail">{item.detail}</span>}
+        </div>
+      );
   }
 }
 

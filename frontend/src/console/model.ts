@@ -39,6 +39,8 @@ export interface TranscriptItem {
   widget?: string;
   body?: string;
   text?: string;
+  /** The technical side of `text` (what Twilio would be asked), shown smaller under it. */
+  detail?: string;
   media?: string[];
   url?: string;
   digits?: string;
