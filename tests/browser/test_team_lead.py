@@ -182,5 +182,7 @@ def test_results_say_that_test_phone_conversations_are_not_counted(page, server)
     expect(page.get_by_test_id("results-not-tests")).to_have_text(
         "Nothing started in this range yet. Conversations on the ▶ Test phone are not counted here: only texts "
         "and calls from real phones, and sends to a list.")
+    # Where the answers are: the survey's replies are in the CSV, which did not say so.
+    expect(page.get_by_test_id("csv-help")).to_contain_text("what people replied")
     page.locator(".console-tabs button", has_text="Executions").click()
     expect(page.locator(".source.console").first).to_have_text("Test")   # not "Console"

@@ -261,6 +261,15 @@ describe("Inspector", () => {
     flow.widgets.pop();
   });
 
+  it("explains a branch's value for the test chosen, not for every test at once", () => {
+    flow.widgets.push({ name: "score", type: "split-based-on", properties: { input: "{{widgets.ask.inbound.Body}}" },
+      transitions: { noMatch: null, match: [{ next: null, conditions: [{ type: "matches_any_of", value: "4, 5" }] }] } });
+    mount("score");
+    const value = field("transitions.match.0.conditions.0.value");
+    expect(value.querySelector(".insp-help")!.textContent).toBe("Several values separated by commas, e.g. 4, 5 or yes, y, ok.");
+    flow.widgets.pop();
+  });
+
   it("shows a widget type it does not know read-only", () => {
     flow.widgets.push({ name: "pay", type: "send-to-auto-pilot", properties: { amount: "5" } });
     mount("pay");
