@@ -544,8 +544,8 @@ def _flex_task(e: dict, result: dict) -> dict:
 def _open_conversation(e: dict, result: dict) -> dict:
     who = e["identity"] or f"{e['address']} through {e['proxy_address']}"
     return {"kind": "note", "widget": e["widget"], "text": f"a Conversation is opened with {who}",
-            "detail": f"{result.get('sid', '')}. Twilio would be asked: POST conversations.twilio.com/v1/Conversations, "
-                      "its participant and its webhook"}
+            "detail": f"{result.get('sid', '')}. Twilio would be asked: "
+                      "POST conversations.twilio.com/v1/Conversations, its participant and its webhook"}
 
 
 _HANDOVERS = {"flexTask": _flex_task, "openConversation": _open_conversation}

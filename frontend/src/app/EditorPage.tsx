@@ -192,7 +192,9 @@ function Editor({ onHome }: { onHome(): void }) {
     <div className="editor">
       <header className="topbar">
         <button type="button" className="link" onClick={onHome}>← All flows</button>
-        <h1 className="flow-title" title={title !== flowId ? `Webhook URL ends in /webhooks/${flowId}` : undefined}>{title}</h1>
+        <h1 className="flow-title" title={title !== flowId ? `Webhook URL ends in /webhooks/${flowId}` : undefined}>
+          {title}
+        </h1>
         <span className={"status " + status.tone} data-testid="save-status">{status.text}</span>
         <div className="spacer" />
         <button type="button" className={"problems-button" + (errorCount ? " bad" : issueCount ? " warn" : " ok")}

@@ -4,7 +4,8 @@
 import type { ReactFlowInstance } from "@xyflow/react";
 import { clearSpot, hidden, type Box } from "../core/inView";
 
-const COVERS = [".canvas .react-flow__minimap", ".canvas .react-flow__controls", ".canvas-area > .toolbar", ".canvas-area > .notice-bar"];
+const COVERS = [".canvas .react-flow__minimap", ".canvas .react-flow__controls", ".canvas-area > .toolbar",
+  ".canvas-area > .notice-bar"];
 
 function box(el: Element): Box {
   const r = el.getBoundingClientRect();
@@ -12,7 +13,9 @@ function box(el: Element): Box {
 }
 
 /** Pan so that widget `name` is seen whole, if it is not; true when the canvas moved. */
-export function panIntoView(flow: Pick<ReactFlowInstance, "getNode" | "getZoom" | "setCenter">, name: string): boolean {
+type Flow = Pick<ReactFlowInstance, "getNode" | "getZoom" | "setCenter">;
+
+export function panIntoView(flow: Flow, name: string): boolean {
   const canvas = document.querySelector(".canvas");
   const el = document.querySelector(`.react-flow__node[data-id="${CSS.escape(name)}"]`);
   const node = flow.getNode(name);
@@ -33,6 +36,6 @@ export function panIntoView(flow: Pick<ReactFlowInstance, "getNode" | "getZoom" 
 }
 
 /** panIntoView once the widget is drawn and measured (a widget just added). */
-export function panIntoViewSoon(flow: Pick<ReactFlowInstance, "getNode" | "getZoom" | "setCenter">, name: string): void {
+export function panIntoViewSoon(flow: Flow, name: string): void {
   requestAnimationFrame(() => requestAnimationFrame(() => panIntoView(flow, name)));
 }

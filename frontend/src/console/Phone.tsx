@@ -78,7 +78,9 @@ function ContactBar() {
   );
 }
 
-function CallControls({ waitingType, waitingProps }: { waitingType: string | undefined; waitingProps?: Record<string, unknown> }) {
+function CallControls({ waitingType, waitingProps }: {
+  waitingType: string | undefined; waitingProps?: Record<string, unknown>;
+}) {
   const busy = useRun((s) => s.busy);
   const rules = keyRules(waitingProps);
   const [digits, setDigits] = useState("");

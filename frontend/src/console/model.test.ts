@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
-  durationWords, edgeIdOf, explainError, highlightAfter, highlightAt, httpWidgets, keypadHint, keyRules, logRows, parseDuration,
-  phoneMode, pressKey, secondsUntil, textAction, youSaid, EMPTY_HIGHLIGHT, type Report,
+  durationWords, edgeIdOf, explainError, highlightAfter, highlightAt, httpWidgets, keypadHint, keyRules, logRows,
+  parseDuration, phoneMode, pressKey, secondsUntil, textAction, youSaid, EMPTY_HIGHLIGHT, type Report,
 } from "./model";
 
 const state = { session: "s", flow: "appt", contact: "+1", number: "+2", revision: null, execution_id: "FN1",

@@ -399,7 +399,8 @@ export function keyRules(properties: Record<string, unknown> | undefined): { cou
 /** A key pressed on the test phone's keypad, as a real phone would send it: the keys so far,
  * and whether they go to the flow now (the question's number of keys is reached, or its
  * finishing key was pressed, which is not part of the answer, as with Twilio). */
-export function pressKey(typed: string, key: string, rules: { count: number | null; finish: string }): { keys: string; send: boolean } {
+export function pressKey(typed: string, key: string, rules: { count: number | null; finish: string }):
+  { keys: string; send: boolean } {
   if (rules.finish && key === rules.finish && typed) return { keys: typed, send: true };
   const keys = typed + key;
   return { keys, send: rules.count !== null && keys.length >= rules.count };
@@ -410,7 +411,9 @@ export function keypadHint(rules: { count: number | null; finish: string }): str
   if (rules.count !== null) {
     const n = rules.count === 1 ? "one key" : `${rules.count} keys`;
     if (rules.count === 1) return `This question takes ${n}: it goes to the flow as soon as you press it.`;
-    return `This question takes ${n}: they go to the flow as soon as you press them${rules.finish ? `, or press ${rules.finish} to send fewer` : ""}.`;
+    const fewer = rules.finish ? `, or press ${rules.finish} to send fewer` : "";
+    return `This question takes ${n}: they go to the flow as soon as you press them${fewer}.`;
   }
-  return rules.finish ? `Press ${rules.finish} when done (or Press), as a caller would.` : "Press the keys, then Press.";
+  return rules.finish ? `Press ${rules.finish} when done (or Press), as a caller would.`
+    : "Press the keys, then Press.";
 }
