@@ -139,7 +139,7 @@ function RenameDialog({ flow, all, onClose, onDone }: { flow: FlowSummary; all: 
         {canMove && (
           <label className="choice">
             <input type="checkbox" checked={moveUrl} onChange={(e) => setMoveUrl(e.target.checked)} />
-            Change the webhook URL to match the name (<code>/webhooks/{id}</code>)
+            <span>Change the webhook URL to match the name: <code>/webhooks/{id}</code></span>
           </label>
         )}
         {moving && <RenameNote flow={flow} id={id} all={all} />}
