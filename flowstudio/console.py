@@ -284,7 +284,7 @@ class ConsoleSession:
             self.mocks[widget] = {"status": status, "body": body}
         return self.state()
 
-    def close(self, reason: str = "ended: the console was closed") -> None:
+    def close(self, reason: str = "ended: the test phone was closed") -> None:
         """End the session's active execution, if any (the tab went away, or started over)."""
         row = self._active()
         if row is not None:
@@ -501,12 +501,14 @@ def _voice_items(v) -> list[dict]:
     if isinstance(v, fx.Record):
         return [{"kind": "record", "widget": v.widget, "text": "recording the caller (beep)" if v.play_beep else "recording the caller"}]
     if isinstance(v, fx.Enqueue) and v.workflow_sid:
+        # `text` in plain words; `detail`, what Twilio would get, shown smaller under it.
         return [{"kind": "handover", "widget": v.widget, "to": "flex", "workflow": v.workflow_sid,
                  "attributes": v.task_attributes, "priority": v.priority, "timeout": v.timeout,
-                 "text": f"the call is handed to Flex: TaskRouter workflow {v.workflow_sid}, task attributes "
-                         f"{v.task_attributes or '{}'}" + (f", priority {v.priority}" if v.priority is not None else "")
-                         + (f", timeout {v.timeout} s" if v.timeout is not None else "")
-                         + ". Twilio would be asked: <Enqueue workflowSid> with a <Task>"}]
+                 "text": "the call is handed to Flex: the caller waits for an agent",
+                 "detail": f"TaskRouter workflow {v.workflow_sid}, task attributes {v.task_attributes or '{}'}"
+                           + (f", priority {v.priority}" if v.priority is not None else "")
+                           + (f", timeout {v.timeout} s" if v.timeout is not None else "")
+                           + ". Twilio would be asked: <Enqueue workflowSid> with a <Task>"}]
     if isinstance(v, fx.Enqueue):
         return [{"kind": "note", "widget": v.widget, "text": f"the caller waits in queue {v.queue_name}"}]
     if isinstance(v, fx.Stream):
@@ -516,11 +518,11 @@ def _voice_items(v) -> list[dict]:
     if isinstance(v, fx.Pay):
         amount = f"{v.charge_amount} {v.currency}".strip() if v.charge_amount not in ("", "0") else "a card token"
         return [{"kind": "pay", "widget": v.widget, "connector": v.connector, "amount": v.charge_amount,
-                 "currency": v.currency,
-                 "text": f"asking the caller to pay {amount} with connector {v.connector or 'Default'} (<Pay>)"}]
+                 "currency": v.currency, "text": f"asking the caller to pay {amount}",
+                 "detail": f"with connector {v.connector or 'Default'} (<Pay>)"}]
     if isinstance(v, fx.VirtualAgent):
         return [{"kind": "agent", "widget": v.widget, "connector": v.connector,
-                 "text": f"the caller talks with virtual agent {v.connector} (<Connect><VirtualAgent>)"}]
+                 "text": f"the caller talks with virtual agent {v.connector}", "detail": "<Connect><VirtualAgent>"}]
     if isinstance(v, fx.Redirect):
         return [{"kind": "note", "widget": v.widget, "text": f"the call is handed to {v.url}"}]
     if isinstance(v, fx.Hangup):
@@ -531,19 +533,19 @@ def _voice_items(v) -> list[dict]:
 def _flex_task(e: dict, result: dict) -> dict:
     where = f"Conversation {e['conversation_sid']}" if e.get("conversation_sid") else f"messages from {e['contact']}"
     outcome = (f"Flex refused it: {result['error']}" if result.get("status") == "failed"
-               else "accepted (recorded in the outbox: nothing is sent from the console)")
+               else "an agent answers from now on (nothing is sent from the test phone)")
     return {"kind": "handover", "widget": e["widget"], "to": "flex", "workflow": e["workflow_sid"],
             "task_channel": e["task_channel"], "attributes": e["attributes"], "status": result.get("status", ""),
-            "text": f"{where} handed to Flex: TaskRouter workflow {e['workflow_sid']}, task channel "
-                    f"{e['task_channel'] or 'default'}, attributes {e['attributes']}. Twilio would be asked: "
-                    f"POST flex-api.twilio.com/v1/Interactions. {outcome}"}
+            "text": f"{where} handed to Flex: {outcome}",
+            "detail": f"TaskRouter workflow {e['workflow_sid']}, task channel {e['task_channel'] or 'default'}, "
+                      f"attributes {e['attributes']}. Twilio would be asked: POST flex-api.twilio.com/v1/Interactions"}
 
 
 def _open_conversation(e: dict, result: dict) -> dict:
     who = e["identity"] or f"{e['address']} through {e['proxy_address']}"
-    return {"kind": "note", "widget": e["widget"],
-            "text": f"a Conversation is opened with {who} ({result.get('sid', '')}). Twilio would be asked: "
-                    "POST conversations.twilio.com/v1/Conversations, its participant and its webhook"}
+    return {"kind": "note", "widget": e["widget"], "text": f"a Conversation is opened with {who}",
+            "detail": f"{result.get('sid', '')}. Twilio would be asked: "
+                      "POST conversations.twilio.com/v1/Conversations, its participant and its webhook"}
 
 
 _HANDOVERS = {"flexTask": _flex_task, "openConversation": _open_conversation}

@@ -125,7 +125,7 @@ class Trial:
             raise ConsoleError("that test number is not part of this try: start the try again")
         return found
 
-    def close(self, reason: str = "ended: the console was closed") -> None:
+    def close(self, reason: str = "ended: the test phone was closed") -> None:
         """End every test contact's active execution."""
         for session in self.sessions.values():
             session.close(reason)

@@ -41,6 +41,19 @@ class EditError(Exception):
         self.status, self.message, self.field, self.extra = status, message, field, extra
 
 
+def _flow_name(name) -> str | None:
+    """A flow's name as typed (what people read), trimmed; None when none was given.
+    Any text: it is not the id, which stays the file name and the webhook URL."""
+    if name is None:
+        return None
+    if not isinstance(name, str) or not name.strip():
+        raise EditError(400, "a flow's name is text of 1 to 200 characters", "name")
+    name = " ".join(name.split())   # one line: it is shown as a title
+    if len(name) > 200:
+        raise EditError(400, "a flow's name is text of 1 to 200 characters", "name")
+    return name
+
+
 def blank_flow(name: str) -> dict:
     """A new flow: only the Trigger, placed at the top of the canvas."""
     return {"spec_version": CURRENT_VERSION, "name": name, "description": "",
@@ -200,6 +213,7 @@ class FlowEditor:
         exported from Twilio Studio (`studio`: its JSON definition). Of two creates of one
         id at once, exactly one wins; the other gets 409."""
         self._check_id_form(new_id)
+        name = _flow_name(name)
         if studio is not None:
             return self._import_studio(new_id, studio, name=name, author=author)
         if example:
@@ -271,10 +285,24 @@ class FlowEditor:
             raise EditError(422, f"fix the {len(errors)} problem(s) in this flow before publishing",
                             issues=[i.to_dict() for i in errors])
 
-    def rename(self, flow_id: str, new_id: str, *, author: str = "editor") -> dict:
-        """Move a flow to a new id: its file, its tests (`<id>.test.yaml`), its history,
-        draft and executions. A name that was the old id becomes the new id (recorded as a
-        revision). The webhook URL changes with the id: the old one answers 404."""
+    def rename(self, flow_id: str, new_id: str | None = None, *, name: str | None = None,
+               author: str = "editor") -> dict:
+        """Give a flow a new name (what people read: the flows list, the editor's title), a
+        new id (its file name and webhook URL), or both; each change is recorded as a
+        revision. Moving to a new id takes the flow's tests (`<id>.test.yaml`), history,
+        draft and executions along, and the old webhook URL answers 404; without `name`, a
+        name that was the old id becomes the new id. The name alone leaves the URL as it is."""
+        name = _flow_name(name)
+        if new_id is None or new_id == flow_id:
+            if name is None:
+                raise EditError(400, "give the flow's new name ('name') or new id ('id')", "name")
+            with self._lifecycle():
+                self._require(flow_id, fresh=True)
+                if self.flows.problems(flow_id):   # (publishes a change made on disk first)
+                    raise EditError(409, f"{self.flows.path(flow_id).name} has problems, so its name cannot be "
+                                         "changed: fix them first", "name")
+                self._rename_document(flow_id, name, author=author, message=f"Name changed to '{name}'")
+            return self.get(flow_id)
         self._check_id_form(new_id)
         with self._lifecycle():
             self._require(flow_id, fresh=True)
@@ -284,6 +312,9 @@ class FlowEditor:
             if new_tests.exists():
                 raise EditError(409, f"{new_tests.name} already exists: move it away or pick another id", "id")
             in_sync = not self.flows.problems(flow_id)   # publishes a change made on disk first
+            if name is not None and not in_sync:
+                raise EditError(409, f"{old_path.name} has problems, so its name cannot be changed: fix them "
+                                     "first, or change only its id", "name")
             self._archive_leftovers(new_id)
             try:
                 self.history.move_history(flow_id, new_id)
@@ -291,10 +322,10 @@ class FlowEditor:
                 raise EditError(409, f"a flow named '{new_id}' already exists", "id") from None
             self.flows.forget(flow_id)
             latest = self.flows.store.latest_revision(new_id)
-            if in_sync and latest is not None and latest.data.get("name") == flow_id:
-                self._publish(new_id, {**latest.data, "name": new_id}, author=author, base=latest.id,
-                              message=f"Renamed from '{flow_id}' to '{new_id}'", draft_version=None, keep_draft=True)
-                self.history.set_draft_name(new_id, new_id, from_base=latest.id, to_base=self._latest_id(new_id))
+            if name is None and latest is not None and latest.data.get("name") == flow_id:
+                name = new_id
+            if in_sync and latest is not None and name is not None and name != latest.data.get("name"):
+                self._rename_document(new_id, name, author=author, message=f"Renamed from '{flow_id}' to '{new_id}'")
                 old_path.unlink()
             else:
                 os.link(old_path, new_path)   # the file as it is (perhaps with problems being fixed)
@@ -304,6 +335,16 @@ class FlowEditor:
             self.flows.forget(flow_id)
             self.flows.forget(new_id)
         return self.get(new_id)
+
+    def _rename_document(self, flow_id: str, name: str, *, author: str, message: str) -> None:
+        """Publish the newest revision of `flow_id` under a new name, and give the draft
+        (if any) that name too, so the name is not an unpublished change to publish."""
+        latest = self.flows.store.latest_revision(flow_id)
+        if latest is None or latest.data.get("name") == name:
+            return
+        self._publish(flow_id, {**latest.data, "name": name}, author=author, base=latest.id, message=message,
+                      draft_version=None, keep_draft=True)
+        self.history.set_draft_name(flow_id, name, from_base=latest.id, to_base=self._latest_id(flow_id))
 
     def delete(self, flow_id: str) -> None:
         """Delete the flow's file and its tests. Its history (revisions, draft, executions)

@@ -57,7 +57,7 @@ def test_validate_exits_0_with_only_warnings_and_walks_folders(tmp_path):
     (tmp_path / "good.test.yaml").write_text("not a flow: [")  # flow tests are skipped
     result = run("validate", tmp_path)
     assert result.exit_code == 0, result.output
-    assert "lonely: warning: no transition leads here" in result.output
+    assert "lonely: warning: nothing leads here from the Trigger" in result.output
     assert "2 flows checked: 0 errors, 1 warning" in result.output
 
 

@@ -88,8 +88,8 @@ def _check_starts(report, trigger, index: int, pos: dict) -> None:
                     f"run yet, so every execution here ends at once; connect {_runs()} to a widget to run it here",
                     index, ("transitions",))
     else:
-        report.warn("never_starts", "no trigger event leads to a widget, so every execution ends at once with "
-                    f"nothing done; connect one of {_runs()} to a widget", index, ("transitions",))
+        report.warn("never_starts", "nothing is connected to the Trigger, so the flow does nothing when it "
+                    f"starts; connect one of its outputs to a widget: {_runs()}", index, ("transitions",))
 
 
 def _runs() -> str:
@@ -104,7 +104,8 @@ def _check_reachable(report, flow: Flow, indexes, succ: dict, start: str) -> Non
     reached = reachable(succ, start)
     for k, w in enumerate(flow.widgets):
         if w.name not in reached and flow.widget(w.name) is w:  # duplicates reported already
-            report.warn("unreachable", "no transition leads here from the trigger, so it never runs", indexes[k])
+            report.warn("unreachable", "nothing leads here from the Trigger, so it never runs: connect an output to it",
+                        indexes[k])
 
 
 FAILURE_EVENTS = ("failed", "fail", "failedToEnqueue", "deliveryFailure")  # the engine's failure events

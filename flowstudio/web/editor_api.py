@@ -103,9 +103,10 @@ def publish(flow_id: str):
 
 @blueprint.post("/flows/<flow_id>/rename")
 def rename(flow_id: str):
-    """Give a flow a new id (its file name and webhook URL); its tests and history follow."""
+    """Give a flow a new name (`name`: what people read), a new id (`id`: its file name and
+    webhook URL; its tests and history follow), or both."""
     body = _body()
-    return jsonify(_flow(editor().rename(flow_id, body.get("id"), author=_author(body))))
+    return jsonify(_flow(editor().rename(flow_id, body.get("id"), name=body.get("name"), author=_author(body))))
 
 
 @blueprint.delete("/flows/<flow_id>")

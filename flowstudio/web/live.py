@@ -287,7 +287,7 @@ class Live:
             raise ConsoleError("open the console first")
         return console
 
-    def _end_all(self, reason: str = "ended: the console was closed") -> None:
+    def _end_all(self, reason: str = "ended: the test phone was closed") -> None:
         """End the tab's console or try (their active executions end)."""
         for running in (self.consoles.pop(request.sid, None), self.trials.pop(request.sid, None)):
             if running is not None:

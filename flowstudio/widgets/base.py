@@ -134,14 +134,20 @@ def obj(properties: dict, required: tuple[str, ...] = (), **extra) -> dict:
 
 
 def text(title: str, description: str = "", *, liquid: bool = True, multiline: bool = False,
-         default: str | None = None, min_length: int | None = None, advanced: bool = False, **extra) -> dict:
+         default: str | None = None, min_length: int | None = None, advanced: bool = False,
+         offers: dict | None = None, other: str = "", **extra) -> dict:
     """A string property; `liquid` marks it as a template (checked and suggested);
-    `advanced`, a setting most flows leave alone (the editor folds it under "More settings")."""
+    `advanced`, a setting most flows leave alone (the editor folds it under "More settings");
+    `offers`, values the editor lists in words ({value: words}), `other` naming the choice
+    of typing any other value (still allowed: the list is not all Twilio knows)."""
     ui: dict = {}
     if liquid:
         ui["liquid"] = True
     if advanced:
         ui["advanced"] = True
+    if offers:
+        ui["offers"] = dict(offers)
+        ui["other"] = other or "Another value"
     if multiline:
         ui["widget"] = "textarea"
     schema: dict = {"type": "string", "title": title}
@@ -155,6 +161,12 @@ def text(title: str, description: str = "", *, liquid: bool = True, multiline: b
         schema["x-ui"] = ui
     schema.update(extra)
     return schema
+
+
+def advanced(schema: dict) -> dict:
+    """`schema` marked as a setting most flows leave alone: the editor folds it under "More
+    settings" (any kind of property; `text` also takes `advanced=True`)."""
+    return {**schema, "x-ui": {**schema.get("x-ui", {}), "advanced": True}}
 
 
 def integer(title: str, description: str = "", *, default: int | None = None,

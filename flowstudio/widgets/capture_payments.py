@@ -12,6 +12,7 @@ import re
 from ..engine import effects as fx
 from ..engine.api import Outcome, Wait
 from ..engine.state import WAIT_CALL
+from ._speech import language
 from .base import VOICE, VOICE_CATEGORY, Event, WidgetType, boolean, choice, integer, obj, text
 
 # <Pay>'s Result -> the widget's event.
@@ -80,7 +81,7 @@ WIDGET = WidgetType(
         "postal_code": text("Ask for the postal code", "true, false, or the postal code itself.", liquid=False),
         "timeout": integer("Timeout", "Seconds to wait for the next key.", minimum=1, unit="seconds"),
         "max_attempts": integer("Max attempts", "Tries for each piece of information.", minimum=1, maximum=3),
-        "language": text("Language", "The prompts' language, e.g. en-US.", liquid=False),
+        "language": language(description="The language of the card prompts."),
         "description": text("Description", "Sent to the connector with the payment."),
         "bank_account_type": choice("Bank account type", ["consumer-checking", "consumer-savings",
                                                           "commercial-checking"]),

@@ -13,6 +13,7 @@ from ..engine import effects as fx
 from ..engine import jsontext
 from ..engine.api import Outcome, Wait
 from ..engine.state import WAIT_CALL
+from ._speech import language
 from .base import VOICE, VOICE_CATEGORY, Event, WidgetType, boolean, key_values, obj, text
 
 STATUSES = {"completed": "completed", "live-agent-handoff": "live-agent-handoff", "timeout": "timeout",
@@ -51,7 +52,7 @@ def widget(type_: str, title: str, description: str, with_parameters: bool) -> W
     properties = {
         "connector": text("Connector", "The Dialogflow connector's unique name (its conversation profile).",
                           liquid=False, min_length=1),
-        "language": text("Language", "The language Dialogflow transcribes, e.g. en-US.", liquid=False),
+        "language": language(description="The language the caller speaks (Dialogflow transcribes it)."),
         "sentiment_analysis": boolean("Sentiment analysis", default=False),
         "status_callback": text("Status callback URL", "Where Twilio posts the agent's progress."),
     }

@@ -7,7 +7,7 @@ needed (the schema asks for `queue_name` when neither is given).
 from ..engine import effects as fx
 from ..engine.api import Outcome, Wait
 from ..engine.state import WAIT_CALL
-from .base import VOICE, VOICE_CATEGORY, Event, WidgetType, choice, integer, obj, text
+from .base import VOICE, VOICE_CATEGORY, Event, WidgetType, advanced, choice, integer, obj, text
 
 NO_QUEUE = {"not": {"anyOf": [{"required": ["queue_name"]}, {"required": ["workflow_sid"]}]}}
 
@@ -47,10 +47,11 @@ WIDGET = WidgetType(
         "queue_name": text("Queue name", "The queue to wait in."),
         "workflow_sid": text("TaskRouter workflow SID", "WW...; instead of a queue name.", liquid=False),
         "task_attributes": text("Task attributes", "JSON attributes of the TaskRouter task.", multiline=True),
-        "priority": integer("Task priority", "Higher is handled first.", minimum=0),
-        "timeout": integer("Task timeout", "How long the task may wait.", minimum=1, unit="seconds"),
-        "wait_url": text("Hold music TwiML URL", "TwiML played while the caller waits."),
-        "wait_url_method": choice("Hold music URL method", ["GET", "POST"], default="POST"),
+        "priority": advanced(integer("Task priority", "Higher is handled first.", minimum=0)),
+        "timeout": advanced(integer("Task timeout", "How long the task may wait.", minimum=1, unit="seconds")),
+        "wait_url": text("Hold music", "The address of what plays while the caller waits (a TwiML page).",
+                         advanced=True),
+        "wait_url_method": advanced(choice("Hold music URL method", ["GET", "POST"], default="POST")),
     }, **{"if": NO_QUEUE, "then": {"required": ["queue_name"]}}),
     events=(
         Event("callComplete", "Call Complete", "The call left the queue (answered, or the caller hung up)."),

@@ -8,7 +8,8 @@ from ..engine import events as ev
 from ..engine.api import Outcome, Wait
 from ..engine.state import WAIT_CALL
 from ._voice import prompt_effects, raw_text
-from .base import VOICE, VOICE_CATEGORY, Event, WidgetType, boolean, integer, obj, text
+from ._speech import language, voice
+from .base import VOICE, VOICE_CATEGORY, Event, WidgetType, advanced, boolean, integer, obj, text
 
 SPEECH_TIMEOUT = {
     "type": ["string", "integer"], "title": "Speech timeout",
@@ -54,25 +55,27 @@ WIDGET = WidgetType(
         "say": text("Text to say", "The question read aloud to the caller. Type {{ or press {x} to put in a "
                     "variable.", multiline=True),
         "play": text("Audio URL", "An audio file to play as the prompt instead."),
-        "voice": text("Voice", "Text-to-speech voice, e.g. Polly.Joanna.", liquid=False),
-        "language": text("Language", "Language of the prompt, e.g. en-US.", liquid=False, default="en-US"),
-        "loop": integer("Loops", "How many times to repeat the prompt.", default=1, minimum=1, maximum=99),
+        "voice": voice("Who reads the question aloud. Twilio's default is a man's voice in the language below."),
+        "language": language(description="The language of the question.", default="en-US"),
+        "loop": advanced(integer("Loops", "How many times to repeat the prompt.", default=1, minimum=1, maximum=99)),
         "timeout": integer("Stop gathering after", "Seconds to wait for input.", default=5,
                            minimum=0, maximum=30, unit="seconds"),
         "finish_on_key": text("Finish on key", "The key that ends the input; empty for none.",
-                              liquid=False, default="#", pattern=r"^[0-9#*]?$",
+                              liquid=False, default="#", pattern=r"^[0-9#*]?$", advanced=True,
                               **{"x-message": "must be one key (0-9, # or *) or empty"}),
         "number_of_digits": integer("Stop after digits", "Continue as soon as this many keys are pressed.",
                                     minimum=1),
-        "stop_gather": boolean("Stop gather on keypress or speech", "Stop the prompt as soon as the "
-                               "caller starts answering.", default=True),
-        "gather_language": text("Speech recognition language", "e.g. en-US.", liquid=False, default="en-US"),
-        "hints": text("Hints", "Comma-separated words or phrases you expect, to help recognition."),
-        "speech_timeout": SPEECH_TIMEOUT,
+        "stop_gather": advanced(boolean("Stop gather on keypress or speech", "Stop the prompt as soon as the "
+                                        "caller starts answering.", default=True)),
+        "gather_language": language("Language the caller speaks", "For understanding what the caller says.",
+                                    default="en-US", advanced=True),
+        "hints": text("Hints", "Comma-separated words or phrases you expect, to help recognition.", advanced=True),
+        "speech_timeout": advanced(SPEECH_TIMEOUT),
         "speech_model": text("Speech model", "Recognition model, e.g. default, numbers_and_commands, "
-                             "phone_call.", liquid=False, examples=["default", "numbers_and_commands", "phone_call"]),
-        "profanity_filter": boolean("Profanity filter", "Mask profanities in the speech result.",
-                                    default="true"),
+                             "phone_call.", liquid=False, examples=["default", "numbers_and_commands", "phone_call"],
+                             advanced=True),
+        "profanity_filter": advanced(boolean("Profanity filter", "Mask profanities in the speech result.",
+                                             default="true")),
     }),
     events=(
         Event("keypress", "User Pressed Keys", "The caller pressed keys: widgets.<name>.Digits."),

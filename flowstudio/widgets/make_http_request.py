@@ -42,13 +42,15 @@ WIDGET = WidgetType(
                 "it answered successfully and use its reply in later widgets.",
     properties=obj({
         "method": choice("Request method", ["GET", "POST"], default="GET"),
-        "url": text("Request URL", "Liquid templates allowed, e.g. https://api.example.com/orders/{{flow.data.id}}.",
+        "url": text("Request URL", "Type {{ or press {x} to put in a variable, e.g. "
+                    "https://api.example.com/orders/{{flow.data.id}}.",
                     min_length=1),
         "content_type": choice("Content type", [FORM, JSON], default=FORM, older=(BARE_FORM, BARE_JSON),
                                labels={FORM: "Form URL Encoded", JSON: "Application/JSON",
                                        BARE_FORM: "Form URL Encoded (without charset)",
                                        BARE_JSON: "Application/JSON (without charset)"}),
-        "body": text("Request body", "Sent as is (for JSON, write the JSON here). Liquid templates allowed.",
+        "body": text("Request body", "Sent as is (for JSON, write the JSON here). Type {{ or press {x} to put "
+                     "in a variable.",
                      multiline=True),
         "parameters": key_values("HTTP parameters", "Sent as form fields, or in the query string for GET."),
         "add_twilio_auth": boolean("Add Twilio auth", "Sign in with the account's Twilio credentials "

@@ -5,7 +5,8 @@ given. Twilio runs the `<Say>`/`<Play>` TwiML and calls back when the audio is o
 """
 from ..engine.api import Outcome
 from ._voice import prompt_effects
-from .base import VOICE, VOICE_CATEGORY, Event, WidgetType, integer, obj, text
+from ._speech import language, voice
+from .base import VOICE, VOICE_CATEGORY, Event, WidgetType, advanced, integer, obj, text
 
 NOTHING_TO_PLAY = {"not": {"anyOf": [{"required": ["say"]}, {"required": ["play"]}, {"required": ["digits"]}]}}
 
@@ -27,12 +28,10 @@ WIDGET = WidgetType(
         "say": text("Text to say", "Read aloud to the caller. Type {{ or press {x} to put in a variable.",
                     multiline=True),
         "play": text("Audio URL", "The address of an audio file to play instead."),
-        "digits": text("Digits", "Keys to press on the line (0-9, #, *; w waits half a second)."),
-        "voice": text("Voice", "Text-to-speech voice, e.g. Polly.Joanna or Google.en-US-Standard-C.",
-                      liquid=False),
-        "language": text("Language", "Language of the text, e.g. en-US or pt-BR.", liquid=False,
-                         default="en-US"),
-        "loop": integer("Loops", "How many times to repeat.", default=1, minimum=1, maximum=99),
+        "digits": text("Digits", "Keys to press on the line (0-9, #, *; w waits half a second).", advanced=True),
+        "voice": voice(),
+        "language": language(default="en-US"),
+        "loop": advanced(integer("Loops", "How many times to repeat.", default=1, minimum=1, maximum=99)),
     }, **{"if": NOTHING_TO_PLAY, "then": {"required": ["say"]}}),
     events=(
         Event("audioComplete", "Audio Complete", "The message finished playing."),

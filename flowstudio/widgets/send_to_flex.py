@@ -21,7 +21,7 @@ from ..engine import jsontext
 from ..engine.api import Outcome, Wait, WidgetError
 from ..engine.calls import in_call
 from ..engine.state import WAIT_CALL, WAIT_IO
-from .base import MESSAGING, SMS, VOICE, Event, WidgetType, choice, integer, obj, text
+from .base import MESSAGING, SMS, VOICE, Event, WidgetType, advanced, choice, integer, obj, text
 from ._conversations import conversation_of
 from .enqueue_call import resume as enqueue_resume
 
@@ -99,14 +99,19 @@ WIDGET = WidgetType(
     description="Hand the call, message or Conversation to an agent in Twilio Flex: a TaskRouter task "
                 "with your workflow, task channel and attributes.",
     properties=obj({
-        "workflow": text("Workflow", "The TaskRouter workflow (WW…) that routes the task.", min_length=1),
-        "channel": text("Task channel", "The TaskRouter task channel (TC… or a unique name such as chat, voice)."),
-        "attributes": text("Attributes", "The task's attributes: a JSON object (Liquid allowed).",
+        "workflow": text("Workflow", "Which Flex workflow finds an agent. In the Twilio console: TaskRouter, "
+                         "your Flex workspace, Workflows; its SID starts with WW.", min_length=1),
+        "channel": text("Task channel", "The kind of work: voice for calls, chat or sms for messages (a TaskRouter "
+                        "task channel's unique name, or its SID starting with TC)."),
+        "attributes": text("Details for the agent", "Shown to the agent and used to pick one, written as JSON, "
+                           "e.g. {\"reason\": \"billing\"}. Type {{ or press {x} to put in a variable.",
                            multiline=True),
-        "priority": integer("Priority", "Higher is handled first.", minimum=0),
-        "timeout": integer("Timeout", "How long the task may wait for an agent.", minimum=1, unit="seconds"),
-        "waitUrl": text("Hold music TwiML URL", "Calls only: TwiML played while the caller waits."),
-        "waitUrlMethod": choice("Hold music URL method", ["GET", "POST"], default="POST"),
+        "priority": advanced(integer("Priority", "Higher is handled first.", minimum=0)),
+        "timeout": advanced(integer("Timeout", "How long the task may wait for an agent.", minimum=1,
+                                    unit="seconds")),
+        "waitUrl": text("Hold music", "Calls only: the address of what plays while the caller waits (a TwiML "
+                        "page).", advanced=True),
+        "waitUrlMethod": advanced(choice("Hold music URL method", ["GET", "POST"], default="POST")),
     }, required=("workflow",)),
     events=(
         Event("callComplete", "Task Created",

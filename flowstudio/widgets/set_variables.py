@@ -54,10 +54,11 @@ WIDGET = WidgetType(
     description="Remember values for the rest of the conversation, such as an answer or a "
                 "counter; later widgets read them as flow.variables.<key>.",
     properties=obj({
-        "variables": key_values("Variables", "Each key becomes flow.variables.<key>; the value may "
-                                              "use Liquid, e.g. {{widgets.ask.inbound.Body}}."),
-        "parse_json": boolean("Parse JSON values", "Keep values that are JSON objects or lists as data, "
-                              "so later widgets can read flow.variables.<key>.<field>.", default=False),
+        "variables": key_values("Variables", "Later widgets read each one as flow.variables.<key>. A value "
+                                              "can hold what an earlier widget got: type {{ or press {x}."),
+        "parse_json": boolean("Keep lists and records as data", "A value written like {\"name\": \"Ana\"} or "
+                              "[1, 2] becomes data whose parts later widgets read (flow.variables.<key>.name) "
+                              "instead of text. Studio calls this \u201cParse JSON values\u201d.", default=False),
     }),
     events=(
         Event("next", "Next", "The variables are set."),

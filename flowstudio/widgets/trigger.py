@@ -10,15 +10,17 @@ WIDGET = WidgetType(
     title="Trigger",
     category=TRIGGER,
     channels=(SMS, VOICE),
-    description="Starts the flow when a message, a Conversation message or a call comes in, a REST request arrives, "
-                "or a parent flow runs this one as a subflow.",
+    description="Starts the flow when a message, a Conversation message or a call comes in, when Send to a list "
+                "or another program starts it, or when a parent flow runs this one as a subflow.",
     properties=obj({}),
     events=(
         Event("incomingMessage", "Incoming Message", "A text message arrives at the flow's number."),
         Event("incomingCall", "Incoming Call", "A call arrives at the flow's number."),
         Event("incomingConversationMessage", "Incoming Conversation",
               "A message arrives in a Twilio Conversation (WhatsApp, web chat...)."),
-        Event("incomingRequest", "REST API", "An execution is started through the REST API."),
+        Event("incomingRequest", "Started by a list or app",
+              "Send to a list starts the flow this way for each contact, and so can another program "
+              "(through the REST API)."),
         Event("incomingParent", "Subflow", "A parent flow runs this flow with Run Subflow."),
     ),
     example={"name": "Trigger", "type": "trigger", "transitions": {"incomingMessage": "greet"}},

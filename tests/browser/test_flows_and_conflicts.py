@@ -22,6 +22,8 @@ def test_rename_duplicate_delete_from_the_list(page, server, tmp_path):
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_role("note")).to_have_count(0)   # nothing changes yet
     dialog.get_by_label("Name").fill(f"{flow_id}-renamed")
+    expect(dialog.get_by_role("note")).to_have_count(0)   # a new name alone keeps the URL
+    dialog.get_by_label(re.compile("Change the webhook URL")).check()
     # Before it happens: the webhook URL changes, old and new shown.
     expect(dialog.get_by_role("note")).to_contain_text("The webhook URL changes")
     expect(dialog.get_by_role("note")).to_contain_text(f"/webhooks/{flow_id}-renamed")
@@ -36,6 +38,7 @@ def test_rename_duplicate_delete_from_the_list(page, server, tmp_path):
     # A flow another one runs as a subflow: the rename says which flow to update.
     page.locator('[data-flow="collect-email"]').get_by_role("button", name="Rename").click()
     page.get_by_role("dialog").get_by_label("Name").fill("collect-email-address")
+    page.get_by_role("dialog").get_by_label(re.compile("Change the webhook URL")).check()
     note = page.get_by_role("dialog").get_by_role("note")
     expect(note).to_contain_text(re.compile(r"keyword-router\b.* runs? this flow as a subflow"))
     page.get_by_role("dialog").get_by_role("button", name="Cancel").click()

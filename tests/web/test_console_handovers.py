@@ -25,7 +25,7 @@ def test_a_web_chat_contact_is_handed_to_flex_and_saved_as_a_test(app):
     done = act(tab, "chat", {"body": "Ada", "channel": "chat"})
     [handover] = [i for i in done["transcript"] if i["kind"] == "handover"]
     assert handover["workflow"] == "WW00000000000000000000000000000001" and handover["task_channel"] == "chat"
-    assert '"name":"Ada"' in handover["attributes"] and "POST flex-api.twilio.com/v1/Interactions" in handover["text"]
+    assert '"name":"Ada"' in handover["attributes"] and "POST flex-api.twilio.com/v1/Interactions" in handover["detail"]
     assert done["status"] == "ended"
     saved = ask(tab, "console:save_test", {"name": "chat to an agent"})
     assert [next(iter(s)) for s in saved["test"]["steps"]] == ["chat", "chat"]
@@ -47,7 +47,7 @@ def test_a_payment_and_a_virtual_agent_on_a_console_call(app):
     tab = console(app, "pay-desk")
     pay = act(tab, "call")
     [item] = [i for i in pay["transcript"] if i["kind"] == "pay"]
-    assert "19.99 usd" in item["text"] and "Stripe_Connector" in item["text"]
+    assert "19.99 usd" in item["text"] and "Stripe_Connector" in item["detail"]
     assert any("streams to wss://example.com/audio" in i.get("text", "") for i in pay["transcript"])
     agent = act(tab, "callback", {"Result": "success", "PaymentCardNumber": "xxxx-xxxx-xxxx-4242"})
     [item] = [i for i in agent["transcript"] if i["kind"] == "agent"]

@@ -429,3 +429,46 @@ def test_cross_site_requests_are_refused_even_on_loopback(client):
     same = client.post("/api/flows", json={"id": "fine"}, headers={"Origin": "http://localhost",
                                                                    "Sec-Fetch-Site": "same-origin"})
     assert same.status_code == 201
+
+
+def test_a_flow_has_a_name_people_read_and_an_id_that_names_its_file_and_url(client, flows_dir, phone):
+    """newuser21, item 2: "Absence reporting" typed as the name stayed `absence-reporting`
+    everywhere. The name is kept as typed; changing it later leaves the file and URL alone,
+    and a move to a new id can carry a new name too."""
+    created = client.post("/api/flows", json={"id": "absence-reporting", "name": "  Absence   reporting "})
+    assert created.status_code == 201, created.json
+    assert created.json["name"] == "Absence reporting"
+    assert yaml.safe_load((flows_dir / "absence-reporting.yaml").read_text())["name"] == "Absence reporting"
+    flow = opened(client, "absence-reporting")
+    doc = {**flow["document"], "description": "a draft edit"}
+    assert save(client, flow, doc).status_code == 200
+    # The name alone: a revision, the draft keeps its edit and is not stale, the URL stays.
+    r = client.post("/api/flows/absence-reporting/rename", json={"name": "Report an absence"})
+    assert r.status_code == 200, r.json
+    assert r.json["id"] == "absence-reporting" and r.json["webhook_url"].endswith("/webhooks/absence-reporting")
+    assert r.json["name"] == "Report an absence" and r.json["document"]["description"] == "a draft edit"
+    assert r.json["draft"]["base_revision"] == r.json["published"]["id"]
+    assert yaml.safe_load((flows_dir / "absence-reporting.yaml").read_text())["name"] == "Report an absence"
+    [card] = [f for f in client.get("/api/flows").json["flows"] if f["id"] == "absence-reporting"]
+    assert card["name"] == "Report an absence"
+    revisions = client.get("/api/flows/absence-reporting/revisions").json["revisions"]
+    assert revisions[0]["message"] == "Name changed to 'Report an absence'" and revisions[0]["number"] == 2
+    # Both at once: the file moves and the name is the one given (not the id).
+    both = client.post("/api/flows/absence-reporting/rename", json={"id": "absences", "name": "Absences"})
+    assert both.status_code == 200, both.json
+    assert both.json["name"] == "Absences" and not (flows_dir / "absence-reporting.yaml").exists()
+    assert yaml.safe_load((flows_dir / "absences.yaml").read_text())["name"] == "Absences"
+    # The id alone keeps a human name.
+    moved = client.post("/api/flows/absences/rename", json={"id": "absence-line"})
+    assert moved.status_code == 200 and moved.json["name"] == "Absences"
+    # A duplicate gets the name typed for it.
+    copy = client.post("/api/flows", json={"id": "absence-line-2", "copy_of": "absence-line", "name": "Absences 2"})
+    assert copy.status_code == 201 and copy.json["name"] == "Absences 2"
+    # Bad names say what is wrong, and change nothing.
+    for bad in ("   ", 7, "x" * 201):
+        r = client.post("/api/flows/absence-line/rename", json={"name": bad})
+        assert r.status_code == 400 and r.json["error"]["field"] == "name", r.json
+    assert client.post("/api/flows/absence-line/rename", json={}).status_code == 400
+    (flows_dir / "absence-line.yaml").write_text("spec_version: 1\nname: x\nwidgets: {}\n")
+    r = client.post("/api/flows/absence-line/rename", json={"name": "Fixed"})
+    assert r.status_code == 409 and "absence-line.yaml has problems" in r.json["error"]["message"]

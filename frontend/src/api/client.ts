@@ -131,7 +131,8 @@ export const api = {
   validate: (id: string, document: FlowDoc) => request<{ issues: Issue[] }>("POST", `/api/flows/${enc(id)}/validate`, { document }),
   publish: (id: string, body: { message: string; version: number; author?: string }) =>
     request<Flow>("POST", `/api/flows/${enc(id)}/publish`, body),
-  rename: (id: string, newId: string) => request<Flow>("POST", `/api/flows/${enc(id)}/rename`, { id: newId }),
+  /** A new name (what people read), a new id (the file name and webhook URL), or both. */
+  rename: (id: string, to: { name?: string; id?: string }) => request<Flow>("POST", `/api/flows/${enc(id)}/rename`, to),
   deleteFlow: (id: string) => request<void>("DELETE", `/api/flows/${enc(id)}`),
   revisions: (id: string) => request<{ revisions: Revision[] }>("GET", `/api/flows/${enc(id)}/revisions`),
   revision: (id: string, n: number) =>

@@ -7,7 +7,9 @@ import { api, ApiError } from "../api/client";
 import { Canvas, fitPadding } from "../canvas/Canvas";
 import { ConsolePanel } from "../console/ConsolePanel";
 import { RunHighlight } from "../console/RunHighlight";
+import { FollowRun } from "../console/FollowRun";
 import { FindBox } from "../canvas/FindBox";
+import { panIntoViewSoon } from "../canvas/inView";
 import { problemsLabel } from "../core/issues";
 import { shown, type Conflict } from "../core/merge";
 import { HistoryPanel } from "../history/HistoryPanel";
@@ -21,6 +23,7 @@ import { freeSpot } from "../core/edit";
 import { addWidgetAt, layOutUnplaced, layoutAll } from "../store/actions";
 import { useEditor, type EditorState } from "../store/editor";
 import { Dialog } from "../ui/Dialog";
+import { NoticeBar } from "../ui/notice";
 import { InspectorSlot } from "./InspectorSlot";
 import { installShortcuts, SHORTCUTS } from "./shortcuts";
 import { AUTHOR_KEY, keepMine, publish, restore, startSync, takeTheirs } from "./sync";
@@ -123,6 +126,8 @@ type Panel = "problems" | "history" | "send" | "results" | null;
 
 function Editor({ onHome }: { onHome(): void }) {
   const flowId = useEditor((s) => s.flowId);
+  // The name people gave the flow; its id (the webhook URL's end) only when it has none.
+  const title = useEditor((s) => s.doc?.name || s.flowId);
   const status = useEditor(useShallow(statusText));
   const conflict = useEditor((s) => s.conflict);
   // Something to publish: a draft on the server (it exists only when it differs from the
@@ -158,7 +163,9 @@ function Editor({ onHome }: { onHome(): void }) {
     const p = flow.screenToFlowPosition({ x: (box?.left ?? 0) + (box?.width ?? 800) / 2, y: (box?.top ?? 0) + (box?.height ?? 600) / 2 });
     // Clicked, not dragged: the middle of the view, or the nearest free place below it
     // (never on top of the Trigger or of the widget added just before).
-    addWidgetAt(type, freeSpot({ x: p.x - 130, y: p.y - 40 }, useEditor.getState().nodes));
+    const name = addWidgetAt(type, freeSpot({ x: p.x - 130, y: p.y - 40 }, useEditor.getState().nodes));
+    // The free place may be below the fold or under the map: show the widget just added.
+    if (name) panIntoViewSoon(flow, name);
   }, [flow]);
 
   const fitAfterLayout = useCallback(() => {
@@ -185,7 +192,9 @@ function Editor({ onHome }: { onHome(): void }) {
     <div className="editor">
       <header className="topbar">
         <button type="button" className="link" onClick={onHome}>← All flows</button>
-        <h1 className="flow-title">{flowId}</h1>
+        <h1 className="flow-title" title={title !== flowId ? `Webhook URL ends in /webhooks/${flowId}` : undefined}>
+          {title}
+        </h1>
         <span className={"status " + status.tone} data-testid="save-status">{status.text}</span>
         <div className="spacer" />
         <button type="button" className={"problems-button" + (errorCount ? " bad" : issueCount ? " warn" : " ok")}
@@ -215,6 +224,7 @@ function Editor({ onHome }: { onHome(): void }) {
           </div>
           {finding && <FindBox onClose={() => setFinding(false)} />}
           <Canvas />
+          <NoticeBar />
           {panel === "problems" && <ProblemsPanel onClose={() => setPanel(null)} />}
           {panel === "history" && <HistoryPanel onClose={() => setPanel(null)} onRestore={restore} />}
           {(panel === "send" || keepSend) && flowId && <SendToList flowId={flowId} hidden={panel !== "send"}
@@ -233,6 +243,7 @@ function Editor({ onHome }: { onHome(): void }) {
           onClose={() => { setTesting(false); setTrial(null); }} />}
       </div>
       <RunHighlight />
+      <FollowRun />
       {dialog === "publish" && <PublishDialog onClose={() => setDialog(null)} />}
       {dialog === "help" && <HelpDialog onClose={() => setDialog(null)} />}
     </div>
@@ -252,7 +263,7 @@ export function EditorPage({ flowId, onHome }: { flowId: string; onHome(): void 
         if (!live) return;
         if (catalog) useEditor.getState().setCatalog(catalog.widgets);
         useEditor.getState().load(flow);
-        document.title = `${flow.id} · FlowStudio`;
+        document.title = `${flow.name || flow.id} · FlowStudio`;
       } catch (e) {
         if (live) setError((e as Error).message);
       }

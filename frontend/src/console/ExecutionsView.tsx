@@ -83,7 +83,7 @@ export function ExecutionsView() {
           <li key={e.id} className="exec" data-status={e.status} data-source={e.source}>
             <div className="exec-main">
               <span className={"pill " + (e.status === "active" ? "draft" : e.status === "failed" ? "bad" : "ok")}>{e.status}</span>
-              <span className={"source " + e.source}>{e.source === "console" ? "Console" : "Phone"}</span>
+              <span className={"source " + e.source}>{e.source === "console" ? "Test" : "Phone"}</span>
               <span className="exec-contact">{e.contact}</span>
               <span className="muted small">{timeAgo(e.created_at)}</span>
             </div>

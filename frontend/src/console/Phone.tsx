@@ -2,8 +2,8 @@
 // made to pass, typed answers for HTTP widgets, the contact's number, start over.
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { useEditor } from "../store/editor";
-import { CONVERSATION_CHANNELS, durationWords, httpWidgets, parseDuration, phoneMode, secondsUntil, textAction,
-  type TranscriptItem } from "./model";
+import { CONVERSATION_CHANNELS, durationWords, httpWidgets, keypadHint, keyRules, parseDuration, phoneMode, pressKey,
+  secondsUntil, textAction, type TranscriptItem } from "./model";
 import { act, restart, setMock, setMuted, useRun } from "./store";
 import { columnsText } from "./trial";
 
@@ -33,7 +33,12 @@ function Bubble({ item }: { item: TranscriptItem }) {
     case "error":
       return <div className="line error-line" data-kind="error">{item.text}</div>;
     default:
-      return <div className={`line line-${item.kind}`} data-kind={item.kind} data-widget={item.widget}>{item.text}</div>;
+      return (
+        <div className={`line line-${item.kind}`} data-kind={item.kind} data-widget={item.widget}>
+          {item.text}
+          {item.detail && <span className="detail">{item.detail}</span>}
+        </div>
+      );
   }
 }
 
@@ -73,8 +78,11 @@ function ContactBar() {
   );
 }
 
-function CallControls({ waitingType }: { waitingType: string | undefined }) {
+function CallControls({ waitingType, waitingProps }: {
+  waitingType: string | undefined; waitingProps?: Record<string, unknown>;
+}) {
   const busy = useRun((s) => s.busy);
+  const rules = keyRules(waitingProps);
   const [digits, setDigits] = useState("");
   const [words, setWords] = useState("");
   if (waitingType === "connect-call-to") {
@@ -144,8 +152,15 @@ function CallControls({ waitingType }: { waitingType: string | undefined }) {
   return (
     <div className="call-controls">
       <div className="keypad" role="group" aria-label="Keypad">
-        {KEYS.map((k) => <button type="button" key={k} onClick={() => setDigits(digits + k)} disabled={busy} aria-label={`key ${k}`}>{k}</button>)}
+        {KEYS.map((k) => (
+          <button type="button" key={k} disabled={busy} aria-label={`key ${k}`} onClick={() => {
+            // As on a phone: the keys go as soon as the question has what it waits for.
+            const next = pressKey(digits, k, rules);
+            if (next.send) { act("press", next.keys); setDigits(""); } else setDigits(next.keys);
+          }}>{k}</button>
+        ))}
       </div>
+      {waitingType === "gather-input-on-call" && <p className="muted small keypad-hint">{keypadHint(rules)}</p>}
       <form className="composer" onSubmit={(e) => { e.preventDefault(); if (digits) { act("press", digits); setDigits(""); } }}>
         <input value={digits} onChange={(e) => setDigits(e.target.value.replace(/[^0-9*#]/g, ""))} placeholder="Keys" name="digits" aria-label="Keys to press" />
         <button type="submit" className="primary" disabled={busy || !digits}>Press</button>
@@ -221,7 +236,8 @@ export function Phone() {
   const [channel, setChannel] = useState("sms");
   const end = useRef<HTMLDivElement>(null);
   const mode = phoneMode(state);
-  const waitingType = state?.waiting ? doc?.widgets.find((w) => w.name === state.waiting!.widget)?.type : undefined;
+  const waitingWidget = state?.waiting ? doc?.widgets.find((w) => w.name === state.waiting!.widget) : undefined;
+  const waitingType = waitingWidget?.type;
 
   useEffect(() => { end.current?.scrollIntoView?.({ block: "end" }); }, [transcript.length]);
 
@@ -251,7 +267,8 @@ export function Phone() {
             <label className="choice small"><input type="checkbox" checked={!muted} onChange={(e) => setMuted(!e.target.checked)} /> speak aloud</label>
             <button type="button" className="danger" disabled={busy} onClick={() => act("hang_up")}>Hang up</button>
           </div>
-          {mode.gather ? <CallControls waitingType={waitingType} /> : <p className="muted small">The flow is busy with the call…</p>}
+          {mode.gather ? <CallControls waitingType={waitingType} waitingProps={waitingWidget?.properties} />
+            : <p className="muted small">The flow is busy with the call…</p>}
         </div>
       ) : (
         <div className="sms-area">

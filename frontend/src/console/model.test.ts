@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
-  durationWords, edgeIdOf, explainError, highlightAfter, highlightAt, httpWidgets, logRows, parseDuration, phoneMode,
-  secondsUntil, textAction, youSaid, EMPTY_HIGHLIGHT, type Report,
+  durationWords, edgeIdOf, explainError, highlightAfter, highlightAt, httpWidgets, keypadHint, keyRules, logRows,
+  parseDuration, phoneMode, pressKey, secondsUntil, textAction, youSaid, EMPTY_HIGHLIGHT, type Report,
 } from "./model";
 
 const state = { session: "s", flow: "appt", contact: "+1", number: "+2", revision: null, execution_id: "FN1",
@@ -149,5 +149,32 @@ describe("Conversations and hand-overs in the console", () => {
     expect(youSaid("callback", { QueueResult: "bridged" })?.text).toBe("An agent took the call");
     expect(youSaid("callback", { Result: "too-many-failed-attempts" })?.text).toBe("You entered wrong card details too many times");
     expect(youSaid("callback", { VirtualAgentStatus: "live-agent-handoff" })?.text).toBe("The virtual agent: live agent handoff");
+  });
+});
+
+describe("the test phone's keypad", () => {
+  it("sends the keys as soon as the question has as many as it takes, as a phone does", () => {
+    const one = keyRules({ number_of_digits: 1 });
+    expect(pressKey("", "1", one)).toEqual({ keys: "1", send: true });
+    const four = keyRules({ number_of_digits: "4" });   // as Studio exports it
+    expect(pressKey("12", "3", four)).toEqual({ keys: "123", send: false });
+    expect(pressKey("123", "4", four)).toEqual({ keys: "1234", send: true });
+  });
+
+  it("sends on the finishing key, without it; with no finishing key # is a key like the others", () => {
+    const rules = keyRules({});
+    expect(rules).toEqual({ count: null, finish: "#" });
+    expect(pressKey("42", "#", rules)).toEqual({ keys: "42", send: true });
+    expect(pressKey("42", "7", rules)).toEqual({ keys: "427", send: false });
+    expect(pressKey("42", "#", keyRules({ finish_on_key: "" }))).toEqual({ keys: "42#", send: false });
+    expect(pressKey("", "#", rules)).toEqual({ keys: "#", send: false });
+  });
+
+  it("says what the keypad does", () => {
+    expect(keypadHint(keyRules({ number_of_digits: 1 }))).toBe(
+      "This question takes one key: it goes to the flow as soon as you press it.");
+    expect(keypadHint(keyRules({ number_of_digits: 4 }))).toBe(
+      "This question takes 4 keys: they go to the flow as soon as you press them, or press # to send fewer.");
+    expect(keypadHint(keyRules({}))).toBe("Press # when done (or Press), as a caller would.");
   });
 });

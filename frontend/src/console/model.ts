@@ -39,6 +39,8 @@ export interface TranscriptItem {
   widget?: string;
   body?: string;
   text?: string;
+  /** The technical side of `text` (what Twilio would be asked), shown smaller under it. */
+  detail?: string;
   media?: string[];
   url?: string;
   digits?: string;
@@ -104,7 +106,7 @@ export const EMPTY_HIGHLIGHT: Highlight = { current: null, visited: [], lastEdge
 const EVENT_WORDS: Record<string, string> = {
   incomingMessage: "a message came in",
   incomingCall: "a call came in",
-  incomingRequest: "started by the REST API",
+  incomingRequest: "started by a list or app",
   incomingParent: "started by a parent flow",
   next: "next",
   match: "a condition matched",
@@ -384,4 +386,34 @@ export function phoneMode(state: Pick<ConsoleState, "status" | "waiting" | "in_c
 /** The HTTP widgets of a flow document (they can get a typed answer). */
 export function httpWidgets(doc: { widgets: { name: string; type: string }[] } | null): string[] {
   return (doc?.widgets ?? []).filter((w) => w.type === "make-http-request" || w.type === "run-function").map((w) => w.name);
+}
+
+/** How a question on a call takes keys: after how many it goes on by itself, and which key
+ * ends the input (Gather Input On Call's number_of_digits and finish_on_key; "#" unless set). */
+export function keyRules(properties: Record<string, unknown> | undefined): { count: number | null; finish: string } {
+  const n = Number(properties?.number_of_digits);
+  const finish = properties?.finish_on_key;
+  return { count: Number.isInteger(n) && n > 0 ? n : null, finish: typeof finish === "string" ? finish : "#" };
+}
+
+/** A key pressed on the test phone's keypad, as a real phone would send it: the keys so far,
+ * and whether they go to the flow now (the question's number of keys is reached, or its
+ * finishing key was pressed, which is not part of the answer, as with Twilio). */
+export function pressKey(typed: string, key: string, rules: { count: number | null; finish: string }):
+  { keys: string; send: boolean } {
+  if (rules.finish && key === rules.finish && typed) return { keys: typed, send: true };
+  const keys = typed + key;
+  return { keys, send: rules.count !== null && keys.length >= rules.count };
+}
+
+/** What the keypad does, in words, under it. */
+export function keypadHint(rules: { count: number | null; finish: string }): string {
+  if (rules.count !== null) {
+    const n = rules.count === 1 ? "one key" : `${rules.count} keys`;
+    if (rules.count === 1) return `This question takes ${n}: it goes to the flow as soon as you press it.`;
+    const fewer = rules.finish ? `, or press ${rules.finish} to send fewer` : "";
+    return `This question takes ${n}: they go to the flow as soon as you press them${fewer}.`;
+  }
+  return rules.finish ? `Press ${rules.finish} when done (or Press), as a caller would.`
+    : "Press the keys, then Press.";
 }

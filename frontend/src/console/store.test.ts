@@ -108,5 +108,17 @@ describe("the end of a conversation", () => {
     expect(useRun.getState().transcript.at(-1)?.text).toBe(
       "The conversation ended after ask: its “No Reply” output is not connected to another widget");
   });
+
+  it("ends a path after a message sent as the natural end it is, not as a missing connection", async () => {
+    const { endNote } = await import("./store");
+    const { useEditor } = await import("../store/editor");
+    useEditor.setState({ doc: { spec_version: 1, name: "survey", widgets: [
+      { name: "Trigger", type: "trigger", transitions: { incomingMessage: "thanks" } },
+      { name: "thanks", type: "send-message", properties: { body: "Thanks" }, transitions: {} }] } });
+    expect(endNote("ended", "the flow reached an end", { steps: [{ event: "sent", from: "thanks", to: "Ended", flow: "s", at: "" }] }))
+      .toBe("The conversation ended after thanks, the last widget of this path");
+    expect(endNote("ended", "the flow reached an end", { steps: [{ event: "failed", from: "thanks", to: "Ended", flow: "s", at: "" }] }))
+      .toBe("The conversation ended after thanks: its “Failed” output is not connected to another widget");
+  });
 });
 

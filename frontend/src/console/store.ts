@@ -284,5 +284,13 @@ export function endNote(status: string, reason: string, report?: Pick<Report, "s
   if (!last || !nowhere || !last.from || !last.event) return "The conversation ended";
   const type = doc?.widgets.find((w) => w.name === last.from)?.type;
   const output = eventLabel(last.event, type, catalog);
+  // A message sent, a call put through: the natural last step of a path, not a mistake.
+  if (!UNHAPPY.has(last.event)) return `The conversation ended after ${last.from}, the last widget of this path`;
   return `The conversation ended after ${last.from}: its “${output}” output is not connected to another widget`;
 }
+
+/** The outputs taken when something did not go as planned (no reply, a failure, no
+ *  condition matched...): left unconnected, they end a conversation by mistake, so the
+ *  phone names them. */
+const UNHAPPY = new Set(["timeout", "failed", "fail", "deliveryFailure", "noMatch", "callFailure", "failedToEnqueue",
+  "busy", "noAnswer", "hangup", "error"]);

@@ -70,11 +70,11 @@ describe("the words a test contact is shown with", () => {
     ]);
   });
 
-  it("says when the Trigger's REST API output leads nowhere", () => {
+  it("says when the Trigger's output for lists leads nowhere", () => {
     const items = firstTranscript({ to: "+15555551002", row: null, parameters: {}, skip: null },
       { transcript: [], status: "ended", steps: [{ event: "incomingRequest", from: "Trigger", to: "Ended", flow: "f", at: "" }] });
     expect(items.map((i) => i.kind)).toEqual(["note", "error"]);
-    expect(items[1].text).toMatch(/^The Trigger's “REST API” output leads nowhere/);
+    expect(items[1].text).toMatch(/^The Trigger's “Started by a list or app” output leads nowhere/);
     expect(firstTranscript({ to: "+1", row: null, parameters: {}, skip: null }, { transcript: [{ kind: "message", body: "Hi" }],
       status: "ended", steps: [{ event: "incomingRequest", from: "Trigger", to: "hello", flow: "f", at: "" }] })).toHaveLength(2);
   });

@@ -120,7 +120,7 @@ export function firstTranscript(c: { to: string; row: number | null; parameters:
   const first = report.steps?.[0];
   if (report.status && report.status !== "active" && report.steps?.length === 1 && first?.from === "Trigger"
     && (!first.to || first.to === "Ended") && !report.transcript.length) {
-    notes.push({ kind: "error", text: "The Trigger's “REST API” output leads nowhere, so each contact of the list " +
+    notes.push({ kind: "error", text: "The Trigger's “Started by a list or app” output leads nowhere, so each contact of the list " +
       "would get nothing. Connect it to the first widget, then publish." });
   }
   return [...notes, ...report.transcript];

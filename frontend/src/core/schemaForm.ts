@@ -42,6 +42,10 @@ export interface TextField extends FieldBase {
   patternMessage?: string;
   /** An empty string means something ("none") that differs from leaving the default. */
   emptyMeaningful: boolean;
+  /** Values listed in words (a voice: "Joanna: a woman, American English" for Polly.Joanna);
+   * any other value may still be typed, under `other`. */
+  offers?: { value: string; label: string }[];
+  other?: string;
 }
 
 export interface NumberField extends FieldBase {
@@ -215,6 +219,10 @@ export function fieldFor(key: string, schema: Schema, path: string, required = f
       patternMessage: schema["x-message"],
       // Only a pattern that accepts "" (finish_on_key) says empty is a value of its own.
       emptyMeaningful: typeof def === "string" && def !== "" && !!pattern && safeRegex(pattern)?.test("") === true,
+      ...(ui.offers && typeof ui.offers === "object"
+        ? { offers: Object.entries(ui.offers as Record<string, string>).map(([value, label]) => ({ value, label: String(label) })),
+            other: typeof ui.other === "string" ? ui.other : "Another value" }
+        : {}),
     };
   }
   if (t.includes("array") && schema.items) {

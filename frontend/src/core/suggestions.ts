@@ -53,9 +53,9 @@ const TRIGGER_VARIABLES: Record<string, { group: string; prefix: string; names: 
     ],
   },
   incomingRequest: {
-    group: "REST API request",
+    group: "Started by a list or app",
     prefix: "trigger.request",
-    names: [["parameters", "the parameters sent with the request (also flow.data)"]],
+    names: [["parameters", "the list's columns, or what the app sent (also flow.data)"]],
   },
   incomingParent: {
     group: "Started by a parent flow",
@@ -204,8 +204,8 @@ export function suggestionsFor(
 
   if (events.includes("incomingRequest")) {
     const keys = keysUsed(flow, "flow.data");
-    for (const k of keys) add(`flow.data.${k}`, "Flow", "a parameter of the REST API request");
-    if (!keys.length) add("flow.data", "Flow", "the parameters of the REST API request");
+    for (const k of keys) add(`flow.data.${k}`, "Flow", "a column of the list, or a value the app sent");
+    if (!keys.length) add("flow.data", "Flow", "the list's columns (flow.data.<column>), or what the app sent");
   }
   add("flow.channel.address", "Flow", "the flow's own number");
   add("contact.channel.address", "Contact", "the contact's number (who the flow talks to)");

@@ -1,12 +1,12 @@
 // The home page: every flow, whether it is ready, its webhook URL, and create / rename /
 // duplicate / delete.
-import { useCallback, useEffect, useState, type ReactNode } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { api, type FlowSummary, type IgnoredFile } from "../api/client";
 import { problemsLabel } from "../core/issues";
 import { CopyButton } from "../ui/CopyButton";
 import { Dialog } from "../ui/Dialog";
 import { LocalAddressNote, unreachableByTwilio } from "../ui/webhook";
-import { timeAgo } from "../ui/time";
+import { byWhom } from "../ui/authors";
 
 /** A flow id from what people type as a name: "Appointment reminder" -> "appointment-reminder". */
 export function idFromName(name: string): string {
@@ -58,7 +58,7 @@ function NewFlowDialog({ examples, onClose, onCreated }: { examples: Example[]; 
     if (importing && !studio) return setError("Choose the file exported from Twilio Studio.");
     try {
       const from = importing ? { studio: studio!.definition } : example ? { example } : {};
-      await api.createFlow({ id, name: id, ...from });
+      await api.createFlow({ id, name: name.trim(), ...from });
       onCreated(id);
     } catch (e) {
       setError((e as Error).message);
@@ -68,9 +68,9 @@ function NewFlowDialog({ examples, onClose, onCreated }: { examples: Example[]; 
     <Dialog title="New flow" onClose={onClose}>
       <form onSubmit={(e) => { e.preventDefault(); submit(); }}>
         <label className="field">Name
-          <input value={name} onChange={(e) => setName(e.target.value)} placeholder="appointment-reminder" name="flow-name" />
+          <input value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. Appointment reminder" name="flow-name" />
         </label>
-        {name && id !== name && <p className="muted small">It will be saved as <code>{id || "?"}</code></p>}
+        {name.trim() && <AddressNote id={id} />}
         <fieldset className="field">
           <legend>Start from</legend>
           <label className="choice"><input type="radio" name="start" checked={!example} onChange={() => setExample("")} /> A blank flow</label>
@@ -107,28 +107,69 @@ function NewFlowDialog({ examples, onClose, onCreated }: { examples: Example[]; 
   );
 }
 
-function NameDialog({ title, initial, action, onClose, onSubmit, note }: {
-  title: string; initial: string; action: string; onClose(): void; onSubmit(id: string): Promise<void>;
-  /** Said under the name before the action is taken (what else changes with it). */
-  note?(id: string): ReactNode;
-}) {
-  const [name, setName] = useState(initial);
+/** Under a name being typed: the id made from it, which is the webhook URL's end (and the
+ * file's name). The name itself is kept as typed. */
+function AddressNote({ id }: { id: string }) {
+  return id
+    ? <p className="muted small">Its webhook URL will end in <code>/webhooks/{id}</code> (the file: {id}.yaml)</p>
+    : <p className="muted small">Use at least one letter or digit: the webhook URL is made from the name.</p>;
+}
+
+function RenameDialog({ flow, all, onClose, onDone }: { flow: FlowSummary; all: FlowSummary[]; onClose(): void; onDone(): void }) {
+  const [name, setName] = useState(flow.name || flow.id);
+  const [moveUrl, setMoveUrl] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const id = idFromName(name);
+  // The webhook URL is the flow's id: a new name keeps it (phones pointed at it still reach
+  // the flow) unless asked to change it too, which says first what that breaks.
+  const canMove = !!id && id !== flow.id;
+  const moving = canMove && moveUrl;
+  return (
+    <Dialog title={`Rename "${flow.name || flow.id}"`} onClose={onClose}>
+      <form onSubmit={async (e) => {
+        e.preventDefault();
+        if (!name.trim()) return setError("Give the flow a name.");
+        try {
+          if (moving || name.trim() !== flow.name) await api.rename(flow.id, { name: name.trim(), ...(moving ? { id } : {}) });
+          onDone();
+        } catch (err) { setError((err as Error).message); }
+      }}>
+        <label className="field">Name<input value={name} onChange={(e) => setName(e.target.value)} name="flow-name" /></label>
+        {!moving && <p className="muted small">The webhook URL stays <code>{flow.webhook_url}</code>, so phone numbers that point at it keep working.</p>}
+        {canMove && (
+          <label className="choice">
+            <input type="checkbox" checked={moveUrl} onChange={(e) => setMoveUrl(e.target.checked)} />
+            <span>Change the webhook URL to match the name: <code>/webhooks/{id}</code></span>
+          </label>
+        )}
+        {moving && <RenameNote flow={flow} id={id} all={all} />}
+        {error && <p className="error" role="alert">{error}</p>}
+        <div className="buttons">
+          <button type="button" onClick={onClose}>Cancel</button>
+          <button type="submit" className="primary">Rename</button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+function DuplicateDialog({ flow, onClose, onDone }: { flow: FlowSummary; onClose(): void; onDone(): void }) {
+  const [name, setName] = useState(`${flow.name || flow.id} (copy)`);
   const [error, setError] = useState<string | null>(null);
   const id = idFromName(name);
   return (
-    <Dialog title={title} onClose={onClose}>
+    <Dialog title={`Duplicate "${flow.name || flow.id}"`} onClose={onClose}>
       <form onSubmit={async (e) => {
         e.preventDefault();
         if (!id) return setError("Give the flow a name.");
-        try { await onSubmit(id); } catch (err) { setError((err as Error).message); }
+        try { await api.createFlow({ id, name: name.trim(), copy_of: flow.id }); onDone(); } catch (err) { setError((err as Error).message); }
       }}>
         <label className="field">Name<input value={name} onChange={(e) => setName(e.target.value)} name="flow-name" /></label>
-        {name && id !== name && <p className="muted small">It will be saved as <code>{id || "?"}</code></p>}
-        {note && id && note(id)}
-        {error && <p className="error">{error}</p>}
+        {name.trim() && <AddressNote id={id} />}
+        {error && <p className="error" role="alert">{error}</p>}
         <div className="buttons">
           <button type="button" onClick={onClose}>Cancel</button>
-          <button type="submit" className="primary">{action}</button>
+          <button type="submit" className="primary">Duplicate</button>
         </div>
       </form>
     </Dialog>
@@ -138,7 +179,7 @@ function NameDialog({ title, initial, action, onClose, onSubmit, note }: {
 /** What a rename changes besides the name: said before it happens. */
 function RenameNote({ flow, id, all }: { flow: FlowSummary; id: string; all: FlowSummary[] }) {
   const newUrl = flow.webhook_url.replace(/[^/]+$/, encodeURIComponent(id));
-  const parents = all.filter((f) => f.id !== flow.id && f.subflows?.includes(flow.id)).map((f) => f.id);
+  const parents = all.filter((f) => f.id !== flow.id && f.subflows?.includes(flow.id)).map((f) => f.name || f.id);
   return (
     <div className="rename-note" role="note">
       <p><strong>The webhook URL changes.</strong> Texts and calls to a Twilio number that still points at the old URL
@@ -201,7 +242,7 @@ export function FlowList({ onOpen, user, onSignOut }: { onOpen(id: string): void
                   <code>{f.webhook_url}</code>
                   <CopyButton text={f.webhook_url} />
                 </div>
-                {f.published && <p className="muted small">Version {f.published.number} published {timeAgo(f.published.created_at)}{f.published.author ? ` by ${f.published.author}` : ""}</p>}
+                {f.published && <p className="muted small">Version {f.published.number} is live: published {byWhom(f.published.author, f.published.created_at, f.id)}</p>}
               </div>
               <div className="flow-actions">
                 <button type="button" className="primary" onClick={() => onOpen(f.id)}>Open</button>
@@ -227,18 +268,13 @@ export function FlowList({ onOpen, user, onSignOut }: { onOpen(id: string): void
 
       {pending?.kind === "new" && <NewFlowDialog examples={examples} onClose={close} onCreated={onOpen} />}
       {pending?.kind === "rename" && (
-        <NameDialog title={`Rename "${pending.flow.id}"`} initial={pending.flow.id} action="Rename" onClose={close}
-          note={(id) => id !== pending.flow.id && <RenameNote flow={pending.flow} id={id} all={flows ?? []} />}
-          onSubmit={async (id) => { await api.rename(pending.flow.id, id); close(); refresh(); }} />
+        <RenameDialog flow={pending.flow} all={flows ?? []} onClose={close} onDone={() => { close(); refresh(); }} />
       )}
-      {pending?.kind === "duplicate" && (
-        <NameDialog title={`Duplicate "${pending.flow.id}"`} initial={`${pending.flow.id}-copy`} action="Duplicate" onClose={close}
-          onSubmit={async (id) => { await api.createFlow({ id, copy_of: pending.flow.id }); close(); refresh(); }} />
-      )}
+      {pending?.kind === "duplicate" && <DuplicateDialog flow={pending.flow} onClose={close} onDone={() => { close(); refresh(); }} />}
       {pending?.kind === "delete" && (
-        <Dialog title={`Delete "${pending.flow.id}"?`} onClose={close}>
+        <Dialog title={`Delete "${pending.flow.name || pending.flow.id}"?`} onClose={close}>
           <p>The flow file and its tests are removed and its webhook URL stops answering. Texts and calls to a number that still points here will get no answer.</p>
-          <p className="muted small">Its versions are kept in the archive, not shown here: a new flow with this name starts from version 1.</p>
+          <p className="muted small">Its versions are kept in the archive, not shown here: a new flow with this webhook URL starts from version 1.</p>
           <div className="buttons">
             <button type="button" onClick={close}>Keep it</button>
             <button type="button" className="danger primary" onClick={async () => {

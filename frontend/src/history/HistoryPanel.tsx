@@ -4,7 +4,7 @@ import { useCallback, useEffect, useState } from "react";
 import { api, type DiffLine, type Revision } from "../api/client";
 import type { FlowDoc } from "../core/types";
 import { useEditor } from "../store/editor";
-import { timeAgo } from "../ui/time";
+import { byWhom } from "../ui/authors";
 
 type Side = number | "draft";
 
@@ -101,7 +101,7 @@ export function HistoryPanel({ onClose, onRestore }: { onClose(): void; onRestor
             <div className="rev-line">
               <b>Version {r.number}</b>
               {r.current && <span className="pill live">Live</span>}
-              <span className="muted small">{r.author || "someone"} · {timeAgo(r.created_at)}</span>
+              <span className="muted small">{byWhom(r.author, r.created_at, flowId ?? undefined)}</span>
             </div>
             {r.message && <div className="rev-message">{r.message}</div>}
             <div className="rev-actions">

@@ -95,6 +95,25 @@ function Branch({ index, count, branch, schema, targets, onMove, onRemove }: {
   );
 }
 
+/** What to type as a condition's value, for each kind of test (Studio's condition types). */
+export const VALUE_HELP: Record<string, string> = {
+  equal_to: "The exact value, e.g. 1 or yes (capitals do not matter).",
+  not_equal_to: "The exact value, e.g. 1 or yes (capitals do not matter).",
+  matches_any_of: "Several values separated by commas, e.g. 4, 5 or yes, y, ok.",
+  does_not_match_any_of: "Several values separated by commas, e.g. stop, no.",
+  contains: "The text to look for, e.g. help.",
+  does_not_contain: "The text to look for, e.g. help.",
+  starts_with: "The beginning to look for, e.g. +44.",
+  does_not_start_with: "The beginning to look for, e.g. +44.",
+  less_than: "A number, e.g. 3.",
+  greater_than: "A number, e.g. 3.",
+  is_before_time: "A time as HH:MM, e.g. 09:00.",
+  is_after_time: "A time as HH:MM, e.g. 17:30.",
+  is_before_date: "A date as YYYY-MM-DD, e.g. 2026-12-24.",
+  is_after_date: "A date as YYYY-MM-DD, e.g. 2026-12-24.",
+  regex: "A pattern (a regular expression), e.g. ^[0-9]+$ for digits only.",
+};
+
 function ConditionRow({ path, condition, schema, canRemove, first, onRemove }: {
   path: string; condition: Condition; schema: Schema; canRemove: boolean; first: boolean; onRemove(): void;
 }) {
@@ -109,6 +128,8 @@ function ConditionRow({ path, condition, schema, canRemove, first, onRemove }: {
   const hasArgs = Array.isArray(condition.arguments) && condition.arguments.length > 0;
   const shown = (key: string) =>
     key === "value" ? needsValue : key === "arguments" ? hasArgs || showArgs : key !== "type";
+  // The value's help for the chosen test, not every test's at once.
+  const withHelp = (f: Field): Field => (f.key === "value" && VALUE_HELP[condition.type] ? { ...f, help: VALUE_HELP[condition.type] } : f);
   return (
     <div className="insp-condition">
       <div className="insp-condition-head">
@@ -116,7 +137,7 @@ function ConditionRow({ path, condition, schema, canRemove, first, onRemove }: {
         {canRemove && <button type="button" className="insp-icon danger" title="Remove condition" aria-label="Remove condition" onClick={onRemove}>×</button>}
       </div>
       {typeField && <FieldView field={typeField} value={condition.type} bare />}
-      {fields.filter((f) => shown(f.key)).map((f) => (
+      {fields.filter((f) => shown(f.key)).map(withHelp).map((f) => (
         <FieldView key={f.path} field={f} value={(condition as unknown as Record<string, unknown>)[f.key]}
           placeholder={f.key === "friendly_name" ? `If value ${typeLabel.toLowerCase()} ${condition.value ?? ""}`.trim() : undefined} />
       ))}

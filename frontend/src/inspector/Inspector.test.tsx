@@ -225,6 +225,51 @@ describe("Inspector", () => {
     expect(onChange.mock.calls.at(-1)![0].properties.input).toBe("Say {{widgets.ask.inbound.Body}}");
   });
 
+  it("lists voices and languages in words, Twilio's name in small print, and still takes any other", () => {
+    flow.widgets.push({ name: "hello", type: "say-play", properties: { say: "Hi", voice: "Polly.Joanna" } },
+      { name: "odd", type: "say-play", properties: { say: "Hi", voice: "Polly.Kevin" } });
+    const { onChange } = mount("hello");
+    const voice = field("properties.voice");
+    const select = voice.querySelector("select")!;
+    expect(select.selectedOptions[0].textContent).toBe("Joanna: a woman, American English");
+    expect(voice.textContent).toContain("In the flow file: Polly.Joanna");
+    expect(field("properties.language").querySelector("select")!.selectedOptions[0].textContent)
+      .toBe("Default: English (United States)");
+    act(() => { select.value = "Polly.Amy"; select.dispatchEvent(new Event("change", { bubbles: true })); });
+    expect(onChange.mock.lastCall![0].properties.voice).toBe("Polly.Amy");
+    act(() => { select.value = "\u0000other"; select.dispatchEvent(new Event("change", { bubbles: true })); });
+    const typed = voice.querySelector("input")!;
+    expect(typed.getAttribute("aria-label")).toBe("Another voice (type Twilio's name for it)");
+    act(() => root.unmount());
+    root = createRoot(host);
+    mount("odd");   // a voice not in the list: shown as typed, nothing lost
+    expect(field("properties.voice").querySelector("input")!.value).toBe("Polly.Kevin");
+    flow.widgets.splice(-2, 2);
+  });
+
+  it("folds a call question's speech-recognition settings, leaving the question, keys and timeout in view", () => {
+    flow.widgets.push({ name: "menu", type: "gather-input-on-call", properties: { say: "Press 1", language: "en-US" } });
+    mount("menu");
+    const more = host.querySelector<HTMLDetailsElement>("details.insp-more")!;
+    expect(more.open).toBe(false);
+    for (const key of ["speech_model", "hints", "profanity_filter", "speech_timeout", "finish_on_key", "loop"]) {
+      expect(more.contains(field(`properties.${key}`)), key).toBe(true);
+    }
+    for (const key of ["say", "number_of_digits", "timeout", "voice"]) {
+      expect(more.contains(field(`properties.${key}`)), key).toBe(false);
+    }
+    flow.widgets.pop();
+  });
+
+  it("explains a branch's value for the test chosen, not for every test at once", () => {
+    flow.widgets.push({ name: "score", type: "split-based-on", properties: { input: "{{widgets.ask.inbound.Body}}" },
+      transitions: { noMatch: null, match: [{ next: null, conditions: [{ type: "matches_any_of", value: "4, 5" }] }] } });
+    mount("score");
+    const value = field("transitions.match.0.conditions.0.value");
+    expect(value.querySelector(".insp-help")!.textContent).toBe("Several values separated by commas, e.g. 4, 5 or yes, y, ok.");
+    flow.widgets.pop();
+  });
+
   it("shows a widget type it does not know read-only", () => {
     flow.widgets.push({ name: "pay", type: "send-to-auto-pilot", properties: { amount: "5" } });
     mount("pay");

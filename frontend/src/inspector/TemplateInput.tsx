@@ -20,6 +20,9 @@ export interface TemplateInputProps {
   describedBy?: string;
   ariaLabel?: string;
   inputMode?: "numeric" | "text";
+  /** One line of text shown whole: it wraps onto more lines as it grows, instead of
+   * scrolling out of a narrow box (a key/value row's value); Enter still commits. */
+  wrap?: boolean;
 }
 
 const MAX_SHOWN = 50;
@@ -32,6 +35,7 @@ function textRows(text: string): number {
 
 export function TemplateInput(props: TemplateInputProps) {
   const { id, value, onCommit, multiline, suggestions, placeholder, noPause, listId, invalid, describedBy, ariaLabel, inputMode } = props;
+  const wrap = !!props.wrap && !multiline && !listId;   // (a datalist needs an <input>)
   const draft = useDraft(value, onCommit, !noPause);
   const ref = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
   // Autocomplete while typing `{{`: where the `{{` starts and what follows it.
@@ -114,7 +118,7 @@ export function TemplateInput(props: TemplateInputProps) {
     "aria-describedby": describedBy,
     "aria-label": ariaLabel,
     "aria-autocomplete": suggestions ? ("list" as const) : undefined,
-    className: "insp-input" + (suggestions ? " insp-has-x" : ""),
+    className: "insp-input" + (suggestions ? " insp-has-x" : "") + (wrap ? " insp-wrap" : ""),
     spellCheck: multiline ? true : false,
     onChange: (e: { target: HTMLInputElement | HTMLTextAreaElement }) => {
       draft.change(e.target.value);
@@ -136,6 +140,8 @@ export function TemplateInput(props: TemplateInputProps) {
     <div className="insp-template">
       {multiline ? (
         <textarea {...common} rows={textRows(draft.text)} />
+      ) : wrap ? (
+        <textarea {...common} rows={1} />
       ) : (
         <input {...common} type="text" list={listId} inputMode={inputMode} autoComplete="off" />
       )}

@@ -14,6 +14,7 @@ import {
   type Field,
   type KeyValueField,
   type ListField,
+  type TextField,
 } from "../core/schemaForm";
 import type { Issue } from "../core/types";
 import { useForm } from "./context";
@@ -191,6 +192,11 @@ export function FieldView({ field, value, bare, placeholder }: FieldProps) {
       break;
     }
     case "text": {
+      if (field.offers && !bare) {
+        input = <OfferedText id={id} field={field} value={displayText(value)} invalid={invalid}
+          describedBy={invalid ? problemId : undefined} onCommit={commitText} />;
+        break;
+      }
       const offered = field.choices === "flows" ? flowIds.filter((f) => f !== currentFlow) : field.examples;
       const listId = offered?.length ? `${id}-list` : undefined;
       input = (
@@ -206,6 +212,7 @@ export function FieldView({ field, value, bare, placeholder }: FieldProps) {
             invalid={invalid}
             describedBy={invalid ? problemId : undefined}
             ariaLabel={bare ? field.title : undefined}
+            wrap={bare}
           />
           {listId && <datalist id={listId}>{offered!.map((w) => <option key={w} value={w} />)}</datalist>}
         </>
@@ -221,6 +228,42 @@ export function FieldView({ field, value, bare, placeholder }: FieldProps) {
       {input}
       <Problems issues={issues} local={local} id={problemId} title={field.title} />
     </div>
+  );
+}
+
+const OTHER = "\u0000other";
+
+/** A text setting with values listed in words (a voice, a language): a list to pick from,
+ * with the stored name in small print under it; "Another…" opens a box to type any other. */
+function OfferedText({ id, field, value, invalid, describedBy, onCommit }: {
+  id: string; field: TextField; value: string; invalid: boolean; describedBy?: string; onCommit(text: string): void;
+}) {
+  const offers = field.offers ?? [];
+  const known = offers.find((o) => o.value === value);
+  const [typing, setTyping] = useState(value !== "" && !known);
+  const other = typing || (value !== "" && !known);
+  const fallback = field.default !== undefined && field.default !== "" ? String(field.default) : undefined;
+  const fallbackLabel = fallback ? `Default: ${offers.find((o) => o.value === fallback)?.label ?? fallback}` : "Twilio's default";
+  return (
+    <>
+      <select id={id} className="insp-input" value={other ? OTHER : value} aria-invalid={invalid || undefined}
+        aria-describedby={describedBy}
+        onChange={(e) => {
+          const v = e.target.value;
+          setTyping(v === OTHER);
+          if (v !== OTHER) onCommit(v);
+        }}>
+        <option value="">{fallbackLabel}</option>
+        {offers.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+        <option value={OTHER}>{field.other ?? "Another value"}…</option>
+      </select>
+      {known && <p className="insp-muted insp-tech">In the flow file: <code>{value}</code></p>}
+      {other && (
+        <TemplateInput id={`${id}-other`} value={value} onCommit={onCommit} noPause ariaLabel={field.other ?? field.title}
+          placeholder={`e.g. ${offers.find((o) => o.value.includes("."))?.value ?? offers[0]?.value ?? ""}`} invalid={invalid}
+          describedBy={describedBy} />
+      )}
+    </>
   );
 }
 
@@ -254,22 +297,25 @@ function KeyValueRows({ field, rows }: { field: KeyValueField; rows: unknown[] }
   const singular = /variable/i.test(field.title) ? "variable" : "parameter";
   return (
     <div className="insp-kv">
-      {rows.length > 0 && (
-        <div className="insp-kv-head" aria-hidden>
-          {field.item.map((f) => <span key={f.key}>{f.title}{f.required ? " *" : ""}</span>)}
-        </div>
-      )}
+      {/* Each pair is a small card: the key with the row's buttons on one line, the value on
+          the next at the panel's full width (a template often longer than the key), each
+          labelled; side by side they were cut short in a narrow panel. */}
       {rows.map((row, i) => (
         <div className="insp-kv-row" key={i} data-path={`${field.path}.${i}`}>
-          <div className="insp-kv-cells">
-            {field.item.map((f) => {
-              const cell = atIndex(f, i);
-              return <FieldView key={cell.path} field={cell} value={getIn(row, f.key)} bare placeholder={cell.title} />;
-            })}
-          </div>
-          <RowButtons index={i} count={rows.length} what={singular}
-            onMove={(a, b) => form.commit(field.path, moved(current(), a, b))}
-            onRemove={(k) => form.commit(field.path, current().filter((_, j) => j !== k))} />
+          {field.item.map((f, k) => {
+            const cell = atIndex(f, i);
+            return (
+              <div className="insp-kv-cell" key={cell.path}>
+                <span className="insp-kv-label" aria-hidden>{f.title}{f.required ? " *" : ""}</span>
+                <FieldView field={cell} value={getIn(row, f.key)} bare placeholder={cell.title} />
+                {k === 0 && (
+                  <RowButtons index={i} count={rows.length} what={singular}
+                    onMove={(a, b) => form.commit(field.path, moved(current(), a, b))}
+                    onRemove={(j) => form.commit(field.path, current().filter((_, m) => m !== j))} />
+                )}
+              </div>
+            );
+          })}
           <Problems issues={form.issues.get(`${field.path}.${i}`)} />
         </div>
       ))}

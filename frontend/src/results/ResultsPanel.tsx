@@ -123,8 +123,15 @@ export function ResultsPanel({ flowId, onClose, onReplay, hidden = false }: {
           </div>
         )}
         <a className="button" href={campaignsApi.csvUrl(flowId, lo, hi)} download data-testid="download-csv">Download CSV</a>
+        <p className="muted small" data-testid="csv-help">A spreadsheet with a row for each conversation: who, when, where
+          it stopped, and what people replied (the answers of a survey).</p>
         <p className="muted small">The numbers on the canvas count the conversations that started in this range: how many
           entered each widget, stopped there, and took each connection. Click one to see who.</p>
+        {/* Tries on the test phone are left out (they would skew the counts): say so, above all when
+            they are all someone has had yet and Results shows nothing. */}
+        <p className={e && !e.started ? "note" : "muted small"} data-testid="results-not-tests">
+          {e && !e.started ? "Nothing started in this range yet. " : ""}Conversations on the ▶ Test phone are not counted here:
+          only texts and calls from real phones, and sends to a list.</p>
         {stats && stats.widgets.length > 0 && (
           <table className="widget-counts">
             <thead><tr><th>Widget</th><th>Entered</th><th>Stopped here</th></tr></thead>

@@ -6,6 +6,7 @@ import { unplaced } from "../core/graph";
 import { autoLayout, type Size } from "../core/layout";
 import { renameWidget, validWidgetName } from "../core/rename";
 import type { WidgetDoc } from "../core/types";
+import { deletedText, showNotice } from "../ui/notice";
 import { useEditor } from "./editor";
 
 
@@ -26,16 +27,27 @@ export function addWidgetAt(type: string, position: Position): string | null {
   return widget.name;
 }
 
-/** Delete the selected widgets and connections in one step (the trigger stays). */
+/** Delete the selected widgets and connections in one step (the trigger stays), saying
+ * what went and offering Undo: a deletion is easy to make by accident (Delete, Backspace). */
 export function deleteSelection(): void {
   const s = state();
   if (!s.doc) return;
-  let doc = deleteWidgets(s.doc, s.selection);
+  const before = s.doc;
+  let doc = deleteWidgets(before, s.selection);
+  const widgets = before.widgets.filter((w) => !doc.widgets.some((x) => x.name === w.name)).map((w) => w.name);
+  let connections = 0;
   for (const id of s.selectedEdges) {
     const edge = s.edges.find((e) => e.id === id);
-    if (edge && edge.sourceHandle) doc = connect(doc, edge.source, edge.sourceHandle, null);
+    if (edge && edge.sourceHandle && !widgets.includes(edge.source) && !widgets.includes(edge.target)) {
+      doc = connect(doc, edge.source, edge.sourceHandle, null);
+      connections++;
+    }
   }
+  if (doc === before) return;
   s.commit(doc);
+  const text = deletedText(widgets, connections);
+  const hint = typeof navigator !== "undefined" && /Mac|iPhone|iPad/.test(navigator.platform) ? "⌘Z" : "Ctrl+Z";
+  if (text) showNotice(text, { label: "Undo", hint, run: () => state().undo() });
 }
 
 /** The selection as clipboard text (also kept in memory when the system clipboard is unavailable). */
