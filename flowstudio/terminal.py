@@ -115,11 +115,21 @@ def describe(result: TurnResult, contact: str) -> list[str]:
 
 def _where_it_ended(result: TurnResult) -> str:
     """Where a flow reached its end (the last step's output leads nowhere: Studio names
-    that end `Ended`), so a person sees which output is not connected."""
+    that end `Ended`), worded as the browser's test phone words it (console/store.ts):
+    the natural end of a path after a message sent, or the output left unconnected when it
+    is one taken when something did not go as planned, or a Trigger's start."""
     last = result.steps[-1] if result.steps and result.status == "ended" else None
     if not last or last.get("to") not in (None, "Ended") or not last.get("from") or not last.get("event"):
         return ""
-    return f" after {last['from']}: its {last['event']} output goes to no widget"
+    if last["event"] in UNHAPPY or last["event"].startswith("incoming"):
+        return f" after {last['from']}: its {last['event']} output is not connected to another widget"
+    return f" after {last['from']}, the last widget of this path"
+
+
+# The outputs taken when something did not go as planned (as console/store.ts's UNHAPPY).
+UNHAPPY = frozenset({"timeout", "failed", "fail", "deliveryFailure", "noMatch", "callFailure", "failedToEnqueue",
+                     "busy", "noAnswer", "hangup", "error"})
+
 
 
 def _voice(effect) -> list[str]:

@@ -120,7 +120,7 @@ def test_terminal_console_plays_the_phone(workdir):
     assert "flow> Sorry, we didn't understand your reply." in text
     assert "flow> Thank you! Your appointment is confirmed." in text
     # where it ended (before: "[execution ended]", not saying which output led nowhere)
-    assert "[execution ended after confirmed_message: its sent output goes to no widget]" in text
+    assert "[execution ended after confirmed_message, the last widget of this path]" in text
 
 
 def test_terminal_console_names_the_output_a_call_found_unconnected(workdir):
@@ -128,7 +128,7 @@ def test_terminal_console_names_the_output_a_call_found_unconnected(workdir):
     lines = iter(["/call", "/quit"])
     out = io.StringIO()
     run_console(workdir / "appointment-confirmation.yaml", read=lambda prompt: next(lines), out=out)
-    assert "[execution ended after Trigger: its incomingCall output goes to no widget]" in out.getvalue()
+    assert "[execution ended after Trigger: its incomingCall output is not connected to another widget]" in out.getvalue()
 
 
 def test_terminal_console_voice(tmp_path):

@@ -119,6 +119,9 @@ describe("the end of a conversation", () => {
       .toBe("The conversation ended after thanks, the last widget of this path");
     expect(endNote("ended", "the flow reached an end", { steps: [{ event: "failed", from: "thanks", to: "Ended", flow: "s", at: "" }] }))
       .toBe("The conversation ended after thanks: its “Failed” output is not connected to another widget");
+    // a call to an SMS flow: the Trigger's start is named (before: "the last widget of this path")
+    expect(endNote("ended", "the flow reached an end", { steps: [{ event: "incomingCall", from: "Trigger", to: "Ended", flow: "s", at: "" }] }))
+      .toMatch(/^The conversation ended after Trigger: its “.+” output is not connected to another widget$/);
   });
 });
 

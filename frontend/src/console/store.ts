@@ -285,7 +285,8 @@ export function endNote(status: string, reason: string, report?: Pick<Report, "s
   const type = doc?.widgets.find((w) => w.name === last.from)?.type;
   const output = eventLabel(last.event, type, catalog);
   // A message sent, a call put through: the natural last step of a path, not a mistake.
-  if (!UNHAPPY.has(last.event)) return `The conversation ended after ${last.from}, the last widget of this path`;
+  // (A Trigger start left unconnected, a call to an SMS flow say, is named too.)
+  if (!UNHAPPY.has(last.event) && !last.event.startsWith("incoming")) return `The conversation ended after ${last.from}, the last widget of this path`;
   return `The conversation ended after ${last.from}: its “${output}” output is not connected to another widget`;
 }
 
