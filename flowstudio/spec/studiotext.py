@@ -38,11 +38,9 @@ def embedded_definition(text: str) -> tuple[dict, int] | None:
         except json.JSONDecodeError:
             position = start.start() + 1
             continue
-        found = nested_definition(value)
+        found = _found(value, text, start.start())
         if found is not None:
-            # A Flow resource stays whole: import-studio takes its `definition` and `sid`.
-            keep = value if found[1] in ("", "definition") else found[0]
-            return keep, text.count("\n", 0, start.start()) + 1
+            return found
         position = end   # a whole JSON value without a definition: nothing inside it either
     return None
 
@@ -90,12 +88,21 @@ def literal_definition(text: str) -> tuple[dict, int] | None:
         except ValueError:   # code, not a literal (a variable, a `+`...): try the objects inside
             position = start.start() + 1
             continue
-        found = nested_definition(value)
+        found = _found(value, text, start.start())
         if found is not None:
-            keep = value if found[1] in ("", "definition") else found[0]
-            return keep, text.count("\n", 0, start.start()) + 1
+            return found
         position = end
     return None
+
+
+def _found(value, text: str, at: int) -> tuple[dict, int] | None:
+    """What an object read at `at` gives import-studio, with its line: the definition in
+    it, or the object itself when it is a definition or the REST API's Flow resource (kept
+    whole: import-studio takes its `definition` and `sid`)."""
+    found = nested_definition(value)
+    if found is None:
+        return None
+    return (value if found[1] in ("", "definition") else found[0]), text.count("\n", 0, at) + 1
 
 
 def _object_end(text: str, start: int) -> int | None:

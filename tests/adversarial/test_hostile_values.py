@@ -13,7 +13,8 @@ import requests
 
 from flowstudio.adapters.store import Store
 
-from ..web.test_server_process import HTTP_TIMEOUT, Server, Texter, clean_env, free_port, messages
+from .test_hostile_input import still_serves
+from ..web.test_server_process import HTTP_TIMEOUT, Server, clean_env, free_port, messages
 
 REPO = Path(__file__).resolve().parents[2]
 HEALTHY = "keyword-router"
@@ -46,12 +47,6 @@ def server(tmp_path_factory, pg_database):
     yield srv
     srv.store.close()
     srv.kill()
-
-
-def still_serves(server, contact="+15555550999") -> bool:
-    Texter.count = 0
-    reply = Texter(server, HEALTHY, contact).text("help")
-    return reply.status_code == 200 and bool(messages(reply)) and server.proc.poll() is None
 
 
 # ---------------------------------------------------------------- whole numbers in addresses
