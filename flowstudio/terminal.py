@@ -113,6 +113,11 @@ def describe(result: TurnResult, contact: str) -> list[str]:
     return lines
 
 
+# The outputs taken when something did not go as planned (as console/store.ts's UNHAPPY).
+UNHAPPY = frozenset({"timeout", "failed", "fail", "deliveryFailure", "noMatch", "callFailure", "failedToEnqueue",
+                     "busy", "noAnswer", "hangup", "error"})
+
+
 def _where_it_ended(result: TurnResult) -> str:
     """Where a flow reached its end (the last step's output leads nowhere: Studio names
     that end `Ended`), worded as the browser's test phone words it (console/store.ts):
@@ -124,12 +129,6 @@ def _where_it_ended(result: TurnResult) -> str:
     if last["event"] in UNHAPPY or last["event"].startswith("incoming"):
         return f" after {last['from']}: its {last['event']} output is not connected to another widget"
     return f" after {last['from']}, the last widget of this path"
-
-
-# The outputs taken when something did not go as planned (as console/store.ts's UNHAPPY).
-UNHAPPY = frozenset({"timeout", "failed", "fail", "deliveryFailure", "noMatch", "callFailure", "failedToEnqueue",
-                     "busy", "noAnswer", "hangup", "error"})
-
 
 
 def _voice(effect) -> list[str]:
