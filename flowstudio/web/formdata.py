@@ -74,8 +74,7 @@ def form_of(environ: dict) -> dict[str, str]:
             except UnicodeDecodeError as exc:
                 # werkzeug's form is silently empty then, and the answer said "MessageSid is
                 # missing" of a body that has one: Twilio's bodies are UTF-8, so say that.
-                raise ApiError(400, f"the form body is not UTF-8 (byte {exc.start} is {body[exc.start]:#04x}): "
-                                    "Twilio sends its parameters as UTF-8", "body") from None
+                raise _not_utf8(body, exc, "Twilio sends its parameters as UTF-8") from None
         else:
             cached = (parsed or Request(environ)).form.to_dict()
             if any("\x00" in k or "\x00" in v for k, v in cached.items()):
@@ -93,8 +92,12 @@ def check_utf8(request: Request) -> None:
     try:
         body.decode()
     except UnicodeDecodeError as exc:
-        raise ApiError(400, f"the form body is not UTF-8 (byte {exc.start} is {body[exc.start]:#04x}): "
-                            "send the parameters as UTF-8", "body") from None
+        raise _not_utf8(body, exc, "send the parameters as UTF-8") from None
+
+
+def _not_utf8(body: bytes, exc: UnicodeDecodeError, advice: str) -> ApiError:
+    """The 400 for a form body that is not UTF-8, naming its first bad byte."""
+    return ApiError(400, f"the form body is not UTF-8 (byte {exc.start} is {body[exc.start]:#04x}): {advice}", "body")
 
 
 def _refuse_nul():
