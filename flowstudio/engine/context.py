@@ -26,11 +26,8 @@ def webhook_fields(params: dict) -> dict:
     out = dict(params)
     for key in JSON_FIELDS:
         value = out.get(key)
-        if isinstance(value, str) and value.strip()[:1] in ("{", "["):
-            try:
-                out[key] = jsontext.loads_outside(value)
-            except ValueError:
-                pass  # not JSON after all: kept as the text it is
+        if isinstance(value, str):
+            out[key] = jsontext.data_or_text(value)
     return out
 
 

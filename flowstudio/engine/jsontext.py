@@ -47,6 +47,17 @@ def verbatim(text: str) -> orjson.Fragment:
     return orjson.Fragment(text)
 
 
+def data_or_text(text: str):
+    """`text` from outside as the JSON object or list it holds, when it is one (read by
+    loads_outside), else as the text it is: how Studio keeps JSON-looking values."""
+    if text.strip()[:1] in ("{", "["):
+        try:
+            return loads_outside(text)
+        except ValueError:
+            pass   # not JSON after all (or nested too deeply): kept as the text it is
+    return text
+
+
 def loads_outside(text: str | bytes):
     """The value of JSON `text` that came from outside (a webhook's JSON field, an HTTP
     widget's answer, a rendered template); ValueError when it is not JSON or nests

@@ -34,15 +34,7 @@ def wants_json(item: dict) -> bool:
     return isinstance(kind, str) and kind.strip().lower() in JSON_TYPES
 
 
-def parsed(text: str):
-    """`text` as a JSON object or list when it is one, else as it is."""
-    stripped = text.strip()
-    if stripped[:1] in ("{", "["):
-        try:
-            return jsontext.loads_outside(stripped)
-        except ValueError:
-            pass
-    return text
+parsed = jsontext.data_or_text   # `text` as a JSON object or list when it is one, else as it is
 
 
 WIDGET = WidgetType(
