@@ -143,8 +143,6 @@ def _unauthenticated(message: str) -> StudioError:
     return StudioError(401, UNAUTHENTICATED, message, headers={"WWW-Authenticate": 'Basic realm="Twilio API"'})
 
 
-
-
 # ---------------------------------------------------------------- flows
 
 
