@@ -21,11 +21,11 @@ _AMD_TUNING = ("machine_detection_timeout", "machine_detection_speech_threshold"
 def enter(run) -> Outcome:
     """Place the call and wait for Twilio to say how it went."""
     record, detect = run.flag("record", False), run.flag("detect_answering_machine", False)
+    trim = run.text("trim", "trim-silence") if record else ""
     # Studio's switches decide: recording and detection options only apply when theirs is on.
     recording = {"recording_channels": run.text("recording_channels", "mono"),
                  "recording_status_callback": run.text("recording_status_callback").strip(),
-                 "trim": _TRIM.get(run.text("trim", "trim-silence"), run.text("trim", "trim-silence"))} \
-        if record else {}
+                 "trim": _TRIM.get(trim, trim)} if record else {}
     tuning = {name: run.number(name, None) for name in _AMD_TUNING} if detect else {}
     effect = fx.PlaceCall(run.name, to=run.text("to", "{{contact.channel.address}}"),
                           from_=run.text("from", "{{flow.channel.address}}"), record=record,
